@@ -1,0 +1,1 @@
+export const TOKIOS_VERSION = "0.1.0";

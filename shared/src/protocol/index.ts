@@ -1,0 +1,5 @@
+export * from './kinds.js';
+export * from './errors.js';
+export * from './frame.js';
+export * from './meta.js';
+export * from './chunk.js';

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { FrameKind } from './kinds.js';
+import { ProtocolError } from './errors.js';
+import type { RawFrame } from './frame.js';
+
+/** Safe identifier: usable as a NATS subject token and in logs. */
+export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]');
+
+export const CALLER_PROTOCOLS = ['openai.chat', 'openai.responses', 'anthropic.messages'] as const;
+export const callerProtocolSchema = z.enum(CALLER_PROTOCOLS);
+export type CallerProtocol = z.infer<typeof callerProtocolSchema>;
+
+export const UPSTREAM_KINDS = ['openai', 'ollama'] as const;
+export const upstreamKindSchema = z.enum(UPSTREAM_KINDS);
+export type UpstreamKind = z.infer<typeof upstreamKindSchema>;
+
+export const REJECT_REASONS = ['busy', 'draining', 'unhealthy', 'unavailable'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+const shortText = z.string().max(1024);
+
+export const helloMeta = z.object({
+  connectorId: idSchema,
+  version: z.string().max(64),
+  upstreamKind: upstreamKindSchema,
+  models: z.array(z.string().max(256)).max(256),
+  maxConcurrency: z.number().int().min(1).max(100_000),
+  healthy: z.boolean(),
+  draining: z.boolean(),
+});
+
+export const welcomeMeta = z.object({
+  terminatorId: idSchema,
+  deploymentId: idSchema,
+  deploymentName: z.string().max(256),
+  pingIntervalMs: z.number().int().positive(),
+  /** Tunnel URLs of other live terminators, so a connector can spread its tunnels. */
+  peers: z.array(z.string().max(2048)).max(64),
+});
+
+export const statusMeta = z.object({ healthy: z.boolean(), draining: z.boolean() });
+export const goAwayMeta = z.object({ reason: shortText });
+
+export const requestMeta = z.object({
+  rid: idSchema,
+  protocol: callerProtocolSchema,
+  /** Deployment name the caller asked for (the `model` field). */
+  model: z.string().max(256),
+  stream: z.boolean(),
+  /** Total body length; when the payload is shorter, Body frames carry the rest. */
+  bodyLength: z.number().int().min(0),
+  /** Wall-clock deadline (ms since epoch) after which the work is pointless. */
+  deadline: z.number().int().positive(),
+  /** Subset of caller headers the upstream may need (e.g. anthropic-version). */
+  headers: z.record(z.string().max(64), z.string().max(1024)).optional(),
+  // Set on NATS only: who asked, for usage and logs.
+  ingressId: idSchema.optional(),
+  tenantId: idSchema.optional(),
+  keyId: idSchema.optional(),
+});
+
+export const cancelMeta = z.object({ reason: shortText }).optional();
+export const ackMeta = z.object({ terminatorId: idSchema, connectorId: idSchema });
+export const rejectMeta = z.object({ reason: z.enum(REJECT_REASONS), message: shortText });
+export const headMeta = z.object({
+  status: z.number().int().min(100).max(599),
+  contentType: z.string().max(256),
+});
+export const usageSchema = z.object({
+  input_tokens: z.number().int().min(0),
+  output_tokens: z.number().int().min(0),
+});
+export const endMeta = z.object({
+  /** Number of Data frames sent for this stream (gap detection). */
+  frames: z.number().int().min(0),
+  usage: usageSchema.optional(),
+});
+export const errorMeta = z.object({ code: z.string().max(64), message: shortText });
+
+export type HelloMeta = z.infer<typeof helloMeta>;
+export type WelcomeMeta = z.infer<typeof welcomeMeta>;
+export type StatusMeta = z.infer<typeof statusMeta>;
+export type GoAwayMeta = z.infer<typeof goAwayMeta>;
+export type RequestMeta = z.infer<typeof requestMeta>;
+export type AckMeta = z.infer<typeof ackMeta>;
+export type RejectMeta = z.infer<typeof rejectMeta>;
+export type HeadMeta = z.infer<typeof headMeta>;
+export type EndMeta = z.infer<typeof endMeta>;
+export type ErrorMeta = z.infer<typeof errorMeta>;
+export type Usage = z.infer<typeof usageSchema>;
+
+const none = z.undefined();
+
+const schemas = {
+  [FrameKind.Hello]: helloMeta,
+  [FrameKind.Welcome]: welcomeMeta,
+  [FrameKind.Ping]: none,
+  [FrameKind.Pong]: none,
+  [FrameKind.Status]: statusMeta,
+  [FrameKind.GoAway]: goAwayMeta,
+  [FrameKind.Request]: requestMeta,
+  [FrameKind.Body]: none,
+  [FrameKind.Cancel]: cancelMeta,
+  [FrameKind.Ack]: ackMeta,
+  [FrameKind.Reject]: rejectMeta,
+  [FrameKind.Head]: headMeta,
+  [FrameKind.Data]: none,
+  [FrameKind.End]: endMeta,
+  [FrameKind.Error]: errorMeta,
+  [FrameKind.Heartbeat]: none,
+} as const satisfies Record<FrameKind, z.ZodType>;
+
+type Schemas = typeof schemas;
+export type MetaOf<K extends FrameKind> = z.infer<Schemas[K]>;
+
+/** Validates a decoded frame's metadata against its kind's schema. */
+export function parseMeta<K extends FrameKind>(frame: RawFrame & { kind: K }): MetaOf<K> {
+  const result = (schemas[frame.kind] as z.ZodType).safeParse(frame.meta);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new ProtocolError(`invalid metadata for frame kind ${frame.kind}${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data as MetaOf<K>;
+}

@@ -1,0 +1,34 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export const API_KEY_PREFIX = 'sk-tokios-';
+export const TUNNEL_TOKEN_PREFIX = 'tt-tokios-';
+/** Characters of a secret kept in clear for display (prefix + 4). */
+export const DISPLAY_CHARS = 14;
+
+function randomText(n: number): string {
+  // 62^n with rejection sampling keeps the distribution uniform.
+  let out = '';
+  while (out.length < n) {
+    for (const b of randomBytes(n * 2)) {
+      if (b < 248 && out.length < n) out += ALPHABET[b % 62];
+    }
+  }
+  return out;
+}
+
+export function newSecret(prefix: string): string {
+  return prefix + randomText(40);
+}
+
+/** Secrets are 238 random bits, so one fast hash is enough (no salt/KDF needed for brute-force resistance). */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function newId(kind: 'ten' | 'key' | 'dep' | 'tok' | string): string {
+  return `${kind}_${randomBytes(8).toString('hex')}`;
+}
+
+export const nowIso = (): string => new Date().toISOString();

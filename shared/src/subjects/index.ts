@@ -1,0 +1,43 @@
+/**
+ * Every NATS subject Tokios uses is built here and nowhere else.
+ *
+ *   tokios.req.<deploymentId>            request for a deployment (queue group tokios-terminators)
+ *   tokios.in.<ingressId>.<rid>          frames back to the ingress that holds the caller
+ *   tokios.term.<terminatorId>.<rid>     body parts and cancels to the terminator that took a request
+ *   tokios.presence.terminator           terminators announce themselves (tunnel URL) for connector spreading
+ *   tokios.ctl.<event>                   control-plane events (revocations, ...)
+ */
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class SubjectTokenError extends Error {
+  override readonly name = 'SubjectTokenError';
+}
+
+export function token(value: string): string {
+  if (!TOKEN.test(value)) throw new SubjectTokenError(`not a safe subject token: ${JSON.stringify(value).slice(0, 80)}`);
+  return value;
+}
+
+export const REQUEST_QUEUE = 'tokios-terminators';
+
+export const subjects = {
+  request: (deploymentId: string) => `tokios.req.${token(deploymentId)}`,
+  ingressInboxPrefix: (ingressId: string) => `tokios.in.${token(ingressId)}.`,
+  ingressInbox: (ingressId: string, rid: string) => `tokios.in.${token(ingressId)}.${token(rid)}`,
+  terminatorPrefix: (terminatorId: string) => `tokios.term.${token(terminatorId)}.`,
+  terminator: (terminatorId: string, rid: string) => `tokios.term.${token(terminatorId)}.${token(rid)}`,
+  presence: 'tokios.presence.terminator',
+  control: (event: string) => `tokios.ctl.${token(event)}`,
+} as const;
+
+/** Wildcard that matches everything under a prefix built above. */
+export function wildcard(prefix: string): string {
+  return `${prefix}>`;
+}
+
+/** Last token of a subject under a known prefix, or undefined when it does not match. */
+export function tailToken(subject: string, prefix: string): string | undefined {
+  if (!subject.startsWith(prefix)) return undefined;
+  const rest = subject.slice(prefix.length);
+  return TOKEN.test(rest) ? rest : undefined;
+}
