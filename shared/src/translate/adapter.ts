@@ -1,0 +1,57 @@
+import type { CallerProtocol, UpstreamKind } from '../protocol/meta.js';
+import type { ErrorCode } from '../errors/registry.js';
+import type { ChatEvent, ChatRequest } from './pivot.js';
+
+/** Context for producing caller-facing output. */
+export interface CallerContext {
+  /** The deployment name the caller sent as `model`; echoed back in responses. */
+  model: string;
+  /** Stable id for this request (used to derive message/response ids when the upstream gives none). */
+  requestId: string;
+}
+
+/** Turns normalized events into the caller's stream bytes (SSE). Pure; no I/O. */
+export interface StreamEncoder {
+  push(event: ChatEvent): string;
+  /** The upstream ended normally; returns the closing bytes (e.g. `data: [DONE]`, `message_stop`). */
+  end(): string;
+  /** The stream must end with an error; returns that protocol's error event. */
+  fail(error: { code: ErrorCode | string; message: string }): string;
+}
+
+/** Collects normalized events into the caller's non-streamed JSON body. */
+export interface Aggregator {
+  push(event: ChatEvent): void;
+  result(): unknown;
+}
+
+/** One caller protocol (one folder under translate/caller/). */
+export interface CallerAdapter {
+  readonly protocol: CallerProtocol;
+  /** Validates and converts the caller's JSON body. Throws TokiosError('invalid_request' | 'unsupported_parameter'). */
+  parseRequest(body: unknown): ChatRequest;
+  createStreamEncoder(ctx: CallerContext): StreamEncoder;
+  createAggregator(ctx: CallerContext): Aggregator;
+}
+
+export interface UpstreamHttpRequest {
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** Turns upstream response bytes into normalized events. Handles split/merged input. */
+export interface UpstreamDecoder {
+  push(chunk: Uint8Array | string): ChatEvent[];
+  /** The upstream body ended; flushes anything pending (e.g. a final usage or finish). */
+  end(): ChatEvent[];
+}
+
+/** One upstream kind (one folder under translate/upstream/). Requests are always made streaming. */
+export interface UpstreamAdapter {
+  readonly kind: UpstreamKind;
+  buildRequest(req: ChatRequest, options: { model: string }): UpstreamHttpRequest;
+  createDecoder(): UpstreamDecoder;
+  /** Maps a non-2xx upstream answer to a registry error code and a message safe to show. */
+  parseError(status: number, bodyText: string): { code: ErrorCode; message: string };
+}

@@ -1,0 +1,80 @@
+/**
+ * The pivot every translation goes through.
+ *
+ *   caller request  --(caller/*/request.ts)-->  ChatRequest  --(upstream/*/request.ts)-->  upstream body
+ *   upstream bytes  --(upstream/*/stream.ts)--> ChatEvent*   --(caller/*/stream.ts | aggregate.ts)--> caller bytes
+ *
+ * ChatRequest is the OpenAI Chat Completions request (the subset Tokios supports). ChatEvent is a normalized
+ * stream: upstream quirks (empty tool_calls arrays, usage on every chunk, whole tool arguments at the end,
+ * tool calls and done in separate lines, ...) are resolved by the upstream decoders, so caller encoders never
+ * see them.
+ */
+
+export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
+
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+export interface ImagePart {
+  type: 'image_url';
+  /** data: URL (base64) or http(s) URL */
+  image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
+}
+export type ContentPart = TextPart | ImagePart;
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  /** arguments: a JSON text */
+  function: { name: string; arguments: string };
+}
+
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string | ContentPart[] }
+  | { role: 'assistant'; content: string | null; tool_calls?: ToolCall[]; reasoning_content?: string }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+export interface ChatTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
+}
+
+export type ChatToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  stream: boolean;
+  temperature?: number;
+  top_p?: number;
+  /** Upper bound on generated tokens (max_tokens / max_completion_tokens / max_output_tokens). */
+  max_tokens?: number;
+  stop?: string[];
+  tools?: ChatTool[];
+  tool_choice?: ChatToolChoice;
+  parallel_tool_calls?: boolean;
+  user?: string;
+  seed?: number;
+  /** Anthropic top_k; only sent to upstreams that take it. */
+  top_k?: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
+
+export type ChatEvent =
+  /** Exactly once, first. */
+  | { type: 'start'; id: string; model: string; created: number }
+  | { type: 'text'; text: string }
+  | { type: 'reasoning'; text: string }
+  /** A new tool call; `index` counts 0,1,2... within the answer. */
+  | { type: 'tool_call'; index: number; id: string; name: string }
+  /** A piece of a tool call's JSON arguments (may be the whole text at once). */
+  | { type: 'tool_args'; index: number; delta: string }
+  /** Generation ended; already corrected to tool_calls when any tool call was emitted. */
+  | { type: 'finish'; reason: FinishReason }
+  /** Cumulative totals; the last one wins. */
+  | { type: 'usage'; input_tokens: number; output_tokens: number }
+  /** The upstream failed after it started answering. */
+  | { type: 'error'; code: string; message: string };
