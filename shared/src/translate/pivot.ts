@@ -1,8 +1,8 @@
 /**
  * The pivot every translation goes through.
  *
- *   caller request  --(caller/*/request.ts)-->  ChatRequest  --(upstream/*/request.ts)-->  upstream body
- *   upstream bytes  --(upstream/*/stream.ts)--> ChatEvent*   --(caller/*/stream.ts | aggregate.ts)--> caller bytes
+ *   caller request  --(caller/<name>/request.ts)-->  ChatRequest  --(upstream/<kind>/request.ts)-->  upstream body
+ *   upstream bytes  --(upstream/<kind>/stream.ts)--> ChatEvent*   --(caller/<name>/stream.ts | aggregate.ts)--> caller bytes
  *
  * ChatRequest is the OpenAI Chat Completions request (the subset Tokios supports). ChatEvent is a normalized
  * stream: upstream quirks (empty tool_calls arrays, usage on every chunk, whole tool arguments at the end,
