@@ -1,1 +1,4 @@
-export {};
+export * from './nats-server.js';
+export * from './openai-upstream.js';
+export * from './processes.js';
+export * from './seed.js';

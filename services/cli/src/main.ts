@@ -1,1 +1,72 @@
-export {};
+#!/usr/bin/env node
+import { ConfigError } from '@tokios/shared/config';
+import { ADMIN_USAGE, runAdmin } from './admin.js';
+import { runConnectorCommand } from './connector-cmd.js';
+import { runDev, runIngress, runTerminator, type Running } from './runners.js';
+
+const USAGE = `tokios <command>
+
+  dev          the whole stack on one machine (NATS_URL or a local nats-server; data in TOKIOS_DATA_DIR)
+  ingress      the public API tier (configured by environment)
+  terminator   the tunnel tier (configured by environment)
+  connector    run next to your model server: tokios connector [--config tokios.json]
+  admin        tenants, API keys, deployments, tunnel tokens
+
+${ADMIN_USAGE.split('\n')[0]}
+See README.md for every environment variable.`;
+
+/** Runs a long-lived service until SIGTERM/SIGINT, then closes it gracefully (a second signal exits at once). */
+async function serve(start: () => Promise<Running>): Promise<number> {
+  const running = await start();
+  return new Promise((resolve) => {
+    let signals = 0;
+    const stop = (): void => {
+      if (++signals > 1) process.exit(130);
+      void running.close().then(() => resolve(0));
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'dev':
+        return await serve(async () => {
+          const h = await runDev();
+          process.stdout.write(
+            `Tokios dev stack on http://127.0.0.1:${h.port}\n  API:    http://127.0.0.1:${h.port}/v1  (OpenAI / Anthropic compatible)\n  Tunnel: ws://127.0.0.1:${h.port}/v1/tunnel\n  NATS:   ${h.natsUrl}\n`,
+          );
+          return h;
+        });
+      case 'ingress':
+        return await serve(() => runIngress());
+      case 'terminator':
+        return await serve(() => runTerminator());
+      case 'connector':
+        return await runConnectorCommand(rest);
+      case 'admin':
+        return await runAdmin(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return cmd === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`unknown command "${cmd}"\n\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,1 +1,3 @@
-export {};
+export { buildIngressApp, type IngressDeps } from './app.js';
+export { FabricClient, Call } from './fabric.js';
+export { ingressEnvSchema, ingressOptionsFromEnv, defaultIngressOptions, type IngressOptions, type IngressEnv } from './config.js';

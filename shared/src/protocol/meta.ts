@@ -35,7 +35,7 @@ export const welcomeMeta = z.object({
   deploymentName: z.string().max(256),
   pingIntervalMs: z.number().int().positive(),
   /** Tunnel URLs of other live terminators, so a connector can spread its tunnels. */
-  peers: z.array(z.string().max(2048)).max(64),
+  peers: z.array(z.object({ id: idSchema, url: z.string().max(2048) })).max(64),
 });
 
 export const statusMeta = z.object({ healthy: z.boolean(), draining: z.boolean() });

@@ -1,0 +1,119 @@
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '@tokios/shared/log';
+import { connectNats, type NatsConnection } from '@tokios/shared/nats';
+import { openStore, type Store } from '@tokios/shared/store';
+import { FabricClient, buildIngressApp, ingressOptionsFromEnv, type IngressOptions } from '@tokios/ingress';
+import { Terminator, terminatorOptionsFromEnv, type TerminatorOptions } from '@tokios/terminator';
+import { ensureNats } from './local-nats.js';
+
+export interface Running {
+  /** Port the HTTP server listens on. */
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface IngressHandle extends Running {
+  fabric: FabricClient;
+}
+
+export interface TerminatorHandle extends Running {
+  terminator: Terminator;
+}
+
+async function common(service: string, natsUrl: string, env: NodeJS.ProcessEnv, log?: Logger): Promise<{ log: Logger; nc: NatsConnection; store: Store }> {
+  const logger = log ?? createLogger(service, env.LOG_LEVEL);
+  const store = await openStore({ TOKIOS_DATA_DIR: env.TOKIOS_DATA_DIR ?? '.tokios' });
+  const nc = await connectNats({ url: natsUrl, name: service, log: logger });
+  return { log: logger, nc, store };
+}
+
+/** A stateless ingress replica. */
+export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<IngressHandle> {
+  const o = ingressOptionsFromEnv(env);
+  const { log: logger, nc, store } = await common('ingress', o.natsUrl, env, log);
+  const fabric = new FabricClient(nc, o, logger);
+  fabric.start();
+  const app = await buildIngressApp({ fabric, store, log: logger, options: o });
+  await app.listen({ port: o.port, host: o.host });
+  const port = (app.server.address() as AddressInfo).port;
+  logger.info({ port, ingressId: fabric.id }, 'ingress listening');
+  return {
+    port,
+    fabric,
+    async close() {
+      await fabric.close();
+      await app.close();
+      await nc.drain().catch(() => undefined);
+      await store.close();
+    },
+  };
+}
+
+/** A tunnel terminator. */
+export async function runTerminator(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<TerminatorHandle> {
+  const o = terminatorOptionsFromEnv(env);
+  const { log: logger, nc, store } = await common('terminator', o.natsUrl, env, log);
+  const terminator = new Terminator(o, nc, store, logger);
+  terminator.start();
+  const port = await terminator.listen(o.port, o.host);
+  logger.info({ port, terminatorId: terminator.id }, 'terminator listening');
+  return {
+    port,
+    terminator,
+    async close() {
+      await terminator.close();
+      await nc.drain().catch(() => undefined);
+      await store.close();
+    },
+  };
+}
+
+export interface DevHandle extends IngressHandle {
+  terminator: Terminator;
+  natsUrl: string;
+  store: Store;
+}
+
+/**
+ * The whole stack in one process: ingress and terminator share one port (API paths and the tunnel path),
+ * on the NATS at NATS_URL or a local nats-server started for the purpose.
+ */
+export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<DevHandle> {
+  const logger = log ?? createLogger('tokios-dev', env.LOG_LEVEL);
+  const nats = await ensureNats(env.NATS_URL ?? 'nats://127.0.0.1:4222', logger);
+  const io = ingressOptionsFromEnv({ ...env, NATS_URL: nats.url, TOKIOS_INGRESS_PORT: env.TOKIOS_PORT ?? env.PORT ?? env.TOKIOS_INGRESS_PORT });
+  const to = terminatorOptionsFromEnv({ ...env, NATS_URL: nats.url });
+  const store = await openStore({ TOKIOS_DATA_DIR: env.TOKIOS_DATA_DIR ?? '.tokios' });
+  const nc = await connectNats({ url: nats.url, name: 'tokios-dev', log: logger });
+  const fabric = new FabricClient(nc, io, logger);
+  fabric.start();
+  const app = await buildIngressApp({ fabric, store, log: logger, options: io });
+  let terminator: Terminator | undefined;
+  app.server.on('upgrade', (req, socket, head) => {
+    if (terminator) terminator.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  await app.listen({ port: io.port, host: io.host });
+  const port = (app.server.address() as AddressInfo).port;
+  const publicUrl = to.publicUrl ?? `ws://127.0.0.1:${port}/v1/tunnel`;
+  terminator = new Terminator({ ...to, publicUrl } satisfies TerminatorOptions, nc, store, logger);
+  terminator.start();
+  logger.info({ port, nats: nats.url, dataDir: env.TOKIOS_DATA_DIR ?? '.tokios', tunnel: publicUrl }, 'tokios dev stack running');
+  return {
+    port,
+    fabric,
+    terminator,
+    natsUrl: nats.url,
+    store,
+    async close() {
+      await terminator?.close();
+      await fabric.close();
+      await app.close();
+      await nc.drain().catch(() => undefined);
+      await store.close();
+      await nats.stop();
+    },
+  };
+}
+
+export type { IngressOptions };

@@ -1,0 +1,155 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Logger } from '@tokios/shared/log';
+import { FrameKind, chunkBytes, encodeFrame, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
+import { TokiosError } from '@tokios/shared/errors';
+import type { TunnelClient } from './tunnel-client.js';
+import { isConnectError, upstreamRequest } from './upstream-http.js';
+import type { UpstreamPlan } from './plan.js';
+
+/** Largest Data frame we send; keeps each frame well under NATS max_payload once relayed. */
+export const MAX_DATA_FRAME = 256 * 1024;
+/** Pause reading the model's answer while the tunnel has this much unsent. */
+const TUNNEL_HIGH_WATER = 4 * 1024 * 1024;
+
+export interface RequestContext {
+  upstreamBase: string;
+  log: Logger;
+  plan(meta: RequestMeta, body: Buffer): UpstreamPlan;
+  /** The model server refused a connection: stop taking traffic until a health check passes. */
+  upstreamDown(): void;
+  done(req: ActiveRequest): void;
+}
+
+/** One request from the tunnel to the local model server, streamed back frame by frame. */
+export class ActiveRequest {
+  private readonly body: Buffer[] = [];
+  private received = 0;
+  private upstream: ClientRequest | undefined;
+  private response: IncomingMessage | undefined;
+  private frames = 0;
+  private finished = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    readonly tunnel: TunnelClient,
+    readonly sid: number,
+    readonly meta: RequestMeta,
+  ) {}
+
+  onBody(part: Buffer): void {
+    if (this.finished || this.upstream) return;
+    if (part.length > 0) this.body.push(Buffer.from(part));
+    this.received += part.length;
+    if (this.received > this.meta.bodyLength) return this.fail(new TokiosError('invalid_request', 'request body longer than announced'));
+    if (this.received === this.meta.bodyLength) this.start();
+  }
+
+  cancel(reason: string): void {
+    if (this.finished) return;
+    this.ctx.log.info({ rid: this.meta.rid, reason }, 'request cancelled; aborting upstream');
+    this.finish();
+  }
+
+  private start(): void {
+    const remaining = this.meta.deadline - Date.now();
+    if (remaining <= 0) return this.fail(new TokiosError('timeout', 'the request deadline passed before it reached the model'));
+    this.deadlineTimer = setTimeout(() => this.fail(new TokiosError('timeout')), remaining);
+    let plan: UpstreamPlan;
+    try {
+      plan = this.ctx.plan(this.meta, Buffer.concat(this.body));
+    } catch (err) {
+      return this.fail(err instanceof TokiosError ? err : new TokiosError('invalid_request', (err as Error).message));
+    }
+    this.body.length = 0;
+    const req = upstreamRequest(this.ctx.upstreamBase, { method: 'POST', path: plan.path, body: plan.body, headers: plan.headers });
+    this.upstream = req;
+    req.on('error', (err) => {
+      if (this.finished) return;
+      if (!this.response && isConnectError(err)) {
+        this.ctx.upstreamDown();
+        return this.reject('unavailable', `model server unreachable (${(err as NodeJS.ErrnoException).code})`);
+      }
+      this.fail(new TokiosError(this.response ? 'upstream_error' : 'upstream_unreachable', `model server request failed: ${err.message}`));
+    });
+    req.on('response', (res) => this.onResponse(res, plan));
+  }
+
+  private onResponse(res: IncomingMessage, plan: UpstreamPlan): void {
+    if (this.finished) {
+      res.resume();
+      return;
+    }
+    this.response = res;
+    const status = res.statusCode ?? 502;
+    const translator = plan.translate(status, String(res.headers['content-type'] ?? 'application/octet-stream'));
+    this.send(encodeFrame(FrameKind.Head, this.sid, { status: translator.status, contentType: translator.contentType }));
+    res.on('data', (chunk: Buffer) => {
+      if (this.finished) return;
+      this.sendData(translator.push(chunk));
+      if (this.tunnel.bufferedAmount > TUNNEL_HIGH_WATER) this.waitForTunnel(res);
+    });
+    res.on('end', () => {
+      if (this.finished) return;
+      this.sendData(translator.end());
+      this.complete(translator.usage());
+    });
+    res.on('error', (err) => {
+      if (this.finished) return;
+      this.sendData(translator.fail({ code: 'upstream_error', message: `model server stream failed: ${err.message}` }));
+      this.complete(translator.usage());
+    });
+  }
+
+  private waitForTunnel(res: IncomingMessage): void {
+    if (res.isPaused()) return;
+    res.pause();
+    const check = (): void => {
+      if (this.finished) return;
+      if (this.tunnel.bufferedAmount > TUNNEL_HIGH_WATER / 2) setTimeout(check, 5);
+      else res.resume();
+    };
+    setTimeout(check, 5);
+  }
+
+  private sendData(out: Buffer | string): void {
+    if (out.length === 0) return;
+    const buf = typeof out === 'string' ? Buffer.from(out, 'utf8') : out;
+    for (const part of chunkBytes(buf, MAX_DATA_FRAME)) {
+      this.frames++;
+      this.send(encodeFrame(FrameKind.Data, this.sid, undefined, part));
+    }
+  }
+
+  private complete(usage: Usage | undefined): void {
+    this.send(encodeFrame(FrameKind.End, this.sid, usage ? { frames: this.frames, usage } : { frames: this.frames }));
+    this.finish(false);
+  }
+
+  private reject(reason: RejectReason, message: string): void {
+    this.send(encodeFrame(FrameKind.Reject, this.sid, { reason, message }));
+    this.finish();
+  }
+
+  private fail(err: TokiosError): void {
+    if (this.finished) return;
+    this.ctx.log.warn({ rid: this.meta.rid, code: err.code, msg: err.message }, 'request failed');
+    this.send(encodeFrame(FrameKind.Error, this.sid, { code: err.code, message: err.message }));
+    this.finish();
+  }
+
+  private send(frame: Buffer): void {
+    this.tunnel.sendFrame(frame);
+  }
+
+  private finish(abortUpstream = true): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.deadlineTimer);
+    if (abortUpstream) {
+      this.response?.destroy();
+      this.upstream?.destroy();
+    }
+    this.ctx.done(this);
+  }
+}

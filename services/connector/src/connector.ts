@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '@tokios/shared/log';
+import { TOKIOS_VERSION } from '@tokios/shared';
+import { FrameKind, encodeFrame, parseMeta, type HelloMeta, type RawFrame, type UpstreamKind, type WelcomeMeta } from '@tokios/shared/protocol';
+import type { ConnectorConfig } from './config.js';
+import { TunnelClient } from './tunnel-client.js';
+import { ActiveRequest } from './active-request.js';
+import { planRequest } from './plan.js';
+import { probeUpstream, checkHealth } from './probe.js';
+
+export interface ConnectorHooks {
+  /** Printed once, when the first tunnel is up. */
+  onEstablished?(info: { terminatorId: string; deployment: string }): void;
+  /** Unrecoverable (e.g. token rejected). */
+  onFatal?(reason: string): void;
+}
+
+/**
+ * Runs next to the model server: holds `tunnels` WebSockets to distinct terminators when it can,
+ * serves requests from any of them, and drains on SIGTERM.
+ */
+export class Connector {
+  readonly id = `con_${randomBytes(6).toString('hex')}`;
+  private readonly tunnels: TunnelClient[] = [];
+  private readonly active = new Map<string, ActiveRequest>();
+  private upstreamKind: UpstreamKind = 'openai';
+  private models: string[] = [];
+  private healthy = true;
+  private draining = false;
+  private announced = false;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly config: ConnectorConfig,
+    private readonly log: Logger,
+    private readonly hooks: ConnectorHooks = {},
+  ) {}
+
+  get inFlight(): number {
+    return this.active.size;
+  }
+
+  async start(): Promise<void> {
+    const probe = await probeUpstream(this.config.upstreamBase, this.config.upstream_kind, this.log);
+    this.upstreamKind = probe.kind;
+    this.models = probe.models;
+    this.healthy = probe.reachable;
+    this.log.info({ upstream: this.config.upstreamBase, kind: probe.kind, detected: probe.detected, models: probe.models.slice(0, 20), reachable: probe.reachable }, 'upstream probed');
+    for (let i = 0; i < this.config.tunnels; i++) {
+      const t = new TunnelClient(i, this.config.gatewayUrl, this.config.tunnel_token, {
+        hello: () => this.hello(),
+        welcome: (tc, w) => this.onWelcome(tc, w),
+        frame: (tc, f) => this.onFrame(tc, f),
+        down: (tc) => this.onTunnelDown(tc),
+        fatal: (_tc, reason) => this.onFatal(reason),
+      }, this.log);
+      this.tunnels.push(t);
+      t.connect();
+    }
+    this.healthTimer = setInterval(() => void this.checkHealth(), this.config.health_interval_ms);
+    this.healthTimer.unref();
+  }
+
+  private hello(): HelloMeta {
+    return {
+      connectorId: this.id,
+      version: TOKIOS_VERSION,
+      upstreamKind: this.upstreamKind,
+      models: this.models.slice(0, 256),
+      maxConcurrency: this.config.max_concurrency,
+      healthy: this.healthy,
+      draining: this.draining,
+    };
+  }
+
+  private onWelcome(tc: TunnelClient, w: WelcomeMeta): void {
+    this.log.info({ tunnel: tc.index, terminatorId: w.terminatorId, deployment: w.deploymentName, peers: w.peers.length }, 'tunnel up');
+    if (!this.announced) {
+      this.announced = true;
+      this.hooks.onEstablished?.({ terminatorId: w.terminatorId, deployment: w.deploymentName });
+    }
+    // Spread tunnels: if another tunnel already reaches this terminator, move to a peer nobody uses.
+    this.spread();
+  }
+
+  /**
+   * Puts tunnels on distinct terminators when peers exist. Only a tunnel that shares a terminator with a
+   * lower-numbered one moves, and only to a terminator no tunnel uses, so tunnels never chase each other.
+   */
+  private spread(): void {
+    for (const tc of this.tunnels) {
+      const w = tc.welcome;
+      if (!tc.established || !w) continue;
+      if (!this.tunnels.some((o) => o.index < tc.index && o.terminatorId === w.terminatorId)) continue;
+      const used = new Set(this.tunnels.map((o) => o.terminatorId));
+      const target = w.peers.find((p) => !used.has(p.id));
+      if (!target) continue;
+      this.log.info({ tunnel: tc.index, target: target.url }, 'moving tunnel to another terminator');
+      tc.switchTo(target.url);
+      return;
+    }
+  }
+
+  private onFrame(tc: TunnelClient, frame: RawFrame): void {
+    const key = `${tc.index}:${frame.id}`;
+    switch (frame.kind) {
+      case FrameKind.Request: {
+        let meta;
+        try {
+          meta = parseMeta(frame as RawFrame & { kind: typeof FrameKind.Request });
+        } catch (err) {
+          tc.sendFrame(encodeFrame(FrameKind.Error, frame.id, { code: 'protocol_error', message: (err as Error).message.slice(0, 200) }));
+          return;
+        }
+        const reason = this.draining ? 'draining' : !this.healthy ? 'unhealthy' : this.active.size >= this.config.max_concurrency ? 'busy' : undefined;
+        if (reason) {
+          tc.sendFrame(encodeFrame(FrameKind.Reject, frame.id, { reason, message: `connector is ${reason}` }));
+          return;
+        }
+        const req = new ActiveRequest(
+          {
+            upstreamBase: this.config.upstreamBase,
+            log: this.log,
+            plan: (m, body) =>
+              planRequest({ upstreamKind: this.upstreamKind, upstreamModel: (name) => this.config.model ?? name }, m, body),
+            upstreamDown: () => this.setHealth(false),
+            done: () => this.requestDone(key),
+          },
+          tc, frame.id, meta,
+        );
+        this.active.set(key, req);
+        req.onBody(frame.payload);
+        return;
+      }
+      case FrameKind.Body:
+        this.active.get(key)?.onBody(frame.payload);
+        return;
+      case FrameKind.Cancel:
+        this.active.get(key)?.cancel('cancelled by gateway');
+        return;
+      default:
+        this.log.debug({ kind: frame.kind }, 'ignoring unexpected frame');
+    }
+  }
+
+  private requestDone(key: string): void {
+    this.active.delete(key);
+    if (this.draining && this.active.size === 0) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  private onTunnelDown(tc: TunnelClient): void {
+    for (const req of [...this.active.values()]) if (req.tunnel === tc) req.cancel('tunnel lost');
+  }
+
+  private onFatal(reason: string): void {
+    this.log.error({ reason }, 'tunnel token rejected');
+    this.hooks.onFatal?.(reason);
+  }
+
+  private async checkHealth(): Promise<void> {
+    const ok = await checkHealth(this.config.upstreamBase, this.upstreamKind);
+    this.setHealth(ok);
+  }
+
+  private setHealth(healthy: boolean): void {
+    if (healthy === this.healthy) return;
+    this.healthy = healthy;
+    this.log[healthy ? 'info' : 'warn']({ upstream: this.config.upstreamBase }, healthy ? 'model server is back' : 'model server is down; taking no traffic');
+    this.broadcastStatus();
+  }
+
+  private broadcastStatus(): void {
+    const frame = encodeFrame(FrameKind.Status, 0, { healthy: this.healthy, draining: this.draining });
+    for (const t of this.tunnels) t.sendFrame(frame);
+  }
+
+  /**
+   * Stops taking requests, lets those in flight finish (up to drain_timeout_ms), then closes the tunnels.
+   * Resolves with the number of requests that had to be abandoned.
+   */
+  async drain(): Promise<number> {
+    if (!this.draining) {
+      this.draining = true;
+      this.broadcastStatus();
+      this.log.info({ inFlight: this.active.size }, 'draining');
+    }
+    if (this.active.size > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.config.drain_timeout_ms);
+        this.drainWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    const abandoned = this.active.size;
+    await this.stop();
+    return abandoned;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.healthTimer);
+    for (const req of [...this.active.values()]) req.cancel('connector stopping');
+    await Promise.all(this.tunnels.map((t) => t.stop()));
+  }
+}

@@ -1,0 +1,169 @@
+import { WebSocket } from 'ws';
+import type { Logger } from '@tokios/shared/log';
+import { FrameKind, ProtocolError, decodeFrame, encodeFrame, parseMeta, type RawFrame, type WelcomeMeta } from '@tokios/shared/protocol';
+import { Backoff } from './backoff.js';
+
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+export interface TunnelEvents {
+  hello(): unknown;
+  welcome(tunnel: TunnelClient, meta: WelcomeMeta): void;
+  frame(tunnel: TunnelClient, frame: RawFrame): void;
+  /** The socket is gone (streams on it are lost). */
+  down(tunnel: TunnelClient): void;
+  /** The gateway refused the token: reconnecting will not help. */
+  fatal(tunnel: TunnelClient, reason: string): void;
+}
+
+/** One WebSocket to a terminator, reconnecting with backoff until stopped. */
+export class TunnelClient {
+  private ws: WebSocket | undefined;
+  private readonly backoff = new Backoff();
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
+  private lastSeen = 0;
+  private stopped = false;
+  /** URL to dial next; a peer URL after a switch, the gateway again after any failure. */
+  private target: string;
+  welcome: WelcomeMeta | undefined;
+
+  constructor(
+    readonly index: number,
+    private readonly gatewayUrl: string,
+    private readonly token: string,
+    private readonly events: TunnelEvents,
+    private readonly log: Logger,
+  ) {
+    this.target = gatewayUrl;
+  }
+
+  get established(): boolean {
+    return this.welcome !== undefined && this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  get terminatorId(): string | undefined {
+    return this.established ? this.welcome?.terminatorId : undefined;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws?.bufferedAmount ?? 0;
+  }
+
+  connect(): void {
+    if (this.stopped) return;
+    const url = this.target;
+    this.target = this.gatewayUrl;
+    const ws = new WebSocket(url, {
+      headers: { authorization: `Bearer ${this.token}` },
+      perMessageDeflate: false,
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: 10_000,
+    });
+    this.ws = ws;
+    ws.on('unexpected-response', (_req, res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      if (status === 401 || status === 403) this.events.fatal(this, `the gateway rejected the tunnel token (HTTP ${status})`);
+      else this.log.warn({ tunnel: this.index, status, url }, 'gateway refused the tunnel');
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      this.lastSeen = Date.now();
+      ws.send(encodeFrame(FrameKind.Hello, 0, this.events.hello()), { binary: true });
+    });
+    ws.on('message', (data, isBinary) => {
+      this.lastSeen = Date.now();
+      if (!isBinary) return;
+      let frame: RawFrame;
+      try {
+        frame = decodeFrame(data as Buffer);
+      } catch (err) {
+        this.log.warn({ tunnel: this.index, err: (err as Error).message }, 'bad frame from terminator');
+        ws.close(4003, 'protocol error');
+        return;
+      }
+      if (frame.kind === FrameKind.Welcome) return this.onWelcome(frame);
+      if (frame.kind === FrameKind.Ping) return void this.sendFrame(encodeFrame(FrameKind.Pong, frame.id));
+      if (frame.kind === FrameKind.Pong) return;
+      if (frame.kind === FrameKind.GoAway) {
+        this.log.info({ tunnel: this.index }, 'terminator going away; reconnecting');
+        ws.close(1000, 'go away');
+        return;
+      }
+      this.events.frame(this, frame);
+    });
+    ws.on('error', (err) => this.log.debug({ tunnel: this.index, err: err.message }, 'tunnel socket error'));
+    ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
+  }
+
+  private onWelcome(frame: RawFrame): void {
+    try {
+      this.welcome = parseMeta(frame as RawFrame & { kind: typeof FrameKind.Welcome });
+    } catch (err) {
+      if (err instanceof ProtocolError) this.ws?.close(4003, 'bad welcome');
+      return;
+    }
+    const ping = this.welcome.pingIntervalMs;
+    this.pingTimer = setInterval(() => {
+      if (Date.now() - this.lastSeen > ping * 3) {
+        this.log.warn({ tunnel: this.index }, 'terminator stopped answering; reconnecting');
+        this.ws?.terminate();
+        return;
+      }
+      this.sendFrame(encodeFrame(FrameKind.Ping, 0));
+    }, ping);
+    this.pingTimer.unref();
+    this.stableTimer = setTimeout(() => this.backoff.reset(), this.backoff.stableMs);
+    this.stableTimer.unref();
+    this.events.welcome(this, this.welcome);
+  }
+
+  /** Reconnects to another terminator (used to spread tunnels over distinct terminators). */
+  switchTo(url: string): void {
+    this.target = url;
+    this.backoff.reset();
+    this.ws?.close(1000, 'moving to another terminator');
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.ws) return;
+    const wasUp = this.welcome !== undefined;
+    this.welcome = undefined;
+    clearInterval(this.pingTimer);
+    clearTimeout(this.stableTimer);
+    if (wasUp) this.events.down(this);
+    if (this.stopped) return;
+    const switching = this.target !== this.gatewayUrl;
+    const delay = switching ? 0 : this.backoff.next();
+    this.log.info({ tunnel: this.index, code, reason, retryInMs: delay }, 'tunnel closed');
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  sendFrame(frame: Buffer): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(frame, { binary: true, compress: false });
+    return true;
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.pingTimer);
+    clearTimeout(this.stableTimer);
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 2_000);
+      ws.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      ws.close(1000, 'connector stopping');
+    });
+  }
+}

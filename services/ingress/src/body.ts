@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { TokiosError } from '@tokios/shared/errors';
+
+/** The fields the ingress itself needs; the rest is validated by the connector's translation. */
+export const routingFieldsSchema = z.looseObject({
+  model: z.string({ error: 'model is required (the deployment name)' }).min(1).max(256),
+  stream: z.boolean().optional(),
+});
+
+export function parseJsonBody(raw: unknown): Record<string, unknown> {
+  if (!Buffer.isBuffer(raw) || raw.length === 0) throw new TokiosError('invalid_json', 'The request body is empty; send a JSON object.');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new TokiosError('invalid_json');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TokiosError('invalid_json', 'The request body must be a JSON object.');
+  return parsed as Record<string, unknown>;
+}
+
+export function routingFields(body: Record<string, unknown>): { model: string; stream: boolean } {
+  const r = routingFieldsSchema.safeParse(body);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new TokiosError('invalid_request', issue?.message ?? 'invalid request', { param: issue?.path.join('.') || null });
+  }
+  return { model: r.data.model, stream: r.data.stream === true };
+}

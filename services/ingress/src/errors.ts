@@ -1,0 +1,39 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TokiosError, renderError } from '@tokios/shared/errors';
+import { protocolOf } from './protocol-of.js';
+
+/** Sends a TokiosError in the caller's protocol shape. */
+export function sendError(request: FastifyRequest, reply: FastifyReply, err: TokiosError): FastifyReply {
+  for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  return reply.code(err.status).header('content-type', 'application/json').send(renderError(protocolOf(request), err));
+}
+
+/** Maps framework errors (body too large, bad content type, ...) to registry codes. */
+function toTokiosError(err: FastifyError | Error): TokiosError {
+  if (err instanceof TokiosError) return err;
+  const code = (err as FastifyError).code;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new TokiosError('body_too_large', 'The request body is over the size limit.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new TokiosError('unsupported_media_type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new TokiosError('invalid_json');
+  }
+  const status = (err as FastifyError).statusCode;
+  if (status === 413) return new TokiosError('body_too_large');
+  if (status && status >= 400 && status < 500) return new TokiosError('invalid_request', err.message);
+  return new TokiosError('internal', 'Internal error.', { cause: err });
+}
+
+export function registerErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const te = toTokiosError(err as FastifyError);
+    if (te.code === 'internal') request.log.error({ err: (err as Error).message, stack: (err as Error).stack }, 'unhandled error');
+    return sendError(request, reply, te);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new TokiosError('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+}

@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto';
+import type { Msg, NatsConnection, Subscription } from 'nats';
+import type { Logger } from '@tokios/shared/log';
+import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
+import {
+  FrameKind, HEADER_BYTES, chunkBytes, decodeFrame, encodeFrame, parseMeta, peekKind,
+  type EndMeta, type HeadMeta, type RejectMeta, type RequestMeta,
+} from '@tokios/shared/protocol';
+import { TokiosError, isErrorCode } from '@tokios/shared/errors';
+import type { IngressOptions } from './config.js';
+
+export interface CallHandlers {
+  onHead(head: HeadMeta): void;
+  onData(payload: Buffer): void;
+  onEnd(end: EndMeta): void;
+  onError(err: TokiosError): void;
+}
+
+export interface CallInput {
+  deploymentId: string;
+  meta: Omit<RequestMeta, 'rid' | 'bodyLength' | 'ingressId' | 'deadline'>;
+  body: Buffer;
+  /** Request id for logs; attempt ids derive from it. */
+  requestId: string;
+}
+
+/** Answers to "no responders" (no terminator subscribed yet) are retried this long: interest spreads asynchronously. */
+const NO_RESPONDERS_WINDOW_MS = 400;
+const ACK_RETRIES = 1;
+/** Room for the Request metadata inside one NATS message. */
+const ENVELOPE_SLACK = 16 * 1024;
+
+/** One request's life on the fabric: publish, Ack, body parts, frames back, retries before the Ack. */
+export class Call {
+  private attempt = 0;
+  private rid = '';
+  private control: string | undefined;
+  private acked = false;
+  private headSeen = false;
+  private seq = 0;
+  private done = false;
+  private sentAt = 0;
+  lastSeen = 0;
+  private readonly started = Date.now();
+  private readonly deadline: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  terminatorId: string | undefined;
+  connectorId: string | undefined;
+
+  constructor(
+    private readonly fabric: FabricClient,
+    private readonly input: CallInput,
+    private readonly handlers: CallHandlers,
+  ) {
+    this.deadline = this.started + fabric.options.requestTimeoutMs;
+  }
+
+  get id(): string {
+    return this.rid;
+  }
+
+  send(): void {
+    if (this.done) return;
+    this.fabric.forget(this);
+    this.attempt++;
+    this.rid = `${this.input.requestId}-${this.attempt}`;
+    this.acked = false;
+    this.control = undefined;
+    this.fabric.track(this);
+    const maxPayload = this.fabric.maxPayload();
+    const inline = this.input.body.length <= maxPayload - ENVELOPE_SLACK;
+    const meta: RequestMeta = {
+      ...this.input.meta,
+      rid: this.rid,
+      ingressId: this.fabric.id,
+      bodyLength: this.input.body.length,
+      deadline: this.deadline,
+    };
+    const frame = encodeFrame(FrameKind.Request, 0, meta, inline ? this.input.body : undefined);
+    this.sentAt = Date.now();
+    try {
+      this.fabric.nc.publish(subjects.request(this.input.deploymentId), frame, { reply: this.fabric.inbox(this.rid) });
+    } catch (err) {
+      this.fail(new TokiosError('fabric_unavailable', `cannot publish the request: ${(err as Error).message}`));
+    }
+  }
+
+  onMessage(msg: Msg): void {
+    if (this.done) return;
+    if (msg.data.length === 0 && msg.headers?.code === 503) return this.onNoResponders();
+    const buf = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
+    this.lastSeen = Date.now();
+    const kind = peekKind(buf);
+    if (kind === FrameKind.Data) {
+      if (buf.length < HEADER_BYTES) return this.protocolError('short Data frame');
+      const seq = buf.readUInt32BE(1);
+      if (seq !== this.seq) return this.protocolError(`frame ${seq} arrived, expected ${this.seq}: a part of the answer was lost`);
+      this.seq++;
+      this.handlers.onData(buf.subarray(HEADER_BYTES));
+      return;
+    }
+    try {
+      const frame = decodeFrame(buf);
+      switch (frame.kind) {
+        case FrameKind.Ack: {
+          const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Ack });
+          this.acked = true;
+          this.terminatorId = m.terminatorId;
+          this.connectorId = m.connectorId;
+          this.control = subjects.terminator(m.terminatorId, this.rid);
+          this.sendBodyParts();
+          return;
+        }
+        case FrameKind.Heartbeat:
+          return;
+        case FrameKind.Reject:
+          return this.onReject(parseMeta(frame as typeof frame & { kind: typeof FrameKind.Reject }));
+        case FrameKind.Head:
+          this.headSeen = true;
+          this.handlers.onHead(parseMeta(frame as typeof frame & { kind: typeof FrameKind.Head }));
+          return;
+        case FrameKind.End: {
+          const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.End });
+          if (m.frames !== this.seq) return this.protocolError(`stream ended after ${this.seq} of ${m.frames} frames`);
+          this.finish();
+          this.handlers.onEnd(m);
+          return;
+        }
+        case FrameKind.Error: {
+          const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Error });
+          return this.fail(new TokiosError(isErrorCode(m.code) ? m.code : 'upstream_error', m.message));
+        }
+        default:
+          return this.protocolError(`unexpected frame kind ${frame.kind}`);
+      }
+    } catch (err) {
+      this.protocolError((err as Error).message);
+    }
+  }
+
+  /** Checked by the fabric's sweeper: missing Ack, or silence after it. */
+  checkTimers(now: number): void {
+    if (this.done || this.retryTimer) return;
+    if (now > this.deadline) return this.fail(new TokiosError('timeout'));
+    if (!this.acked) {
+      if (now - this.sentAt < this.fabric.options.ackTimeoutMs) return;
+      if (this.attempt <= ACK_RETRIES) {
+        this.fabric.log.warn({ rid: this.rid }, 'no ack from a terminator; retrying');
+        this.send();
+      } else this.fail(new TokiosError('no_tunnel', 'No terminator acknowledged the request.'));
+      return;
+    }
+    if (now - this.lastSeen > this.fabric.options.stallTimeoutMs) {
+      this.fail(new TokiosError('tunnel_lost', 'The tunnel went silent mid-request.'));
+    }
+  }
+
+  cancel(reason: string): void {
+    if (this.done) return;
+    if (this.control) this.fabric.publishControl(this.control, encodeFrame(FrameKind.Cancel, 0, { reason }));
+    this.finish();
+  }
+
+  fail(err: TokiosError): void {
+    if (this.done) return;
+    if (this.control) this.fabric.publishControl(this.control, encodeFrame(FrameKind.Cancel, 0, { reason: err.code }));
+    this.finish();
+    this.handlers.onError(err);
+  }
+
+  private protocolError(message: string): void {
+    this.fail(new TokiosError('protocol_error', message));
+  }
+
+  private onNoResponders(): void {
+    if (this.acked) return;
+    if (Date.now() - this.started < NO_RESPONDERS_WINDOW_MS) return this.retryLater(20 + Math.random() * 60);
+    this.fail(new TokiosError('no_tunnel', `No connector is online for deployment "${this.input.meta.model}".`));
+  }
+
+  private onReject(r: RejectMeta): void {
+    if (this.headSeen) return this.protocolError('reject after the answer started');
+    const waited = Date.now() - this.started;
+    if (r.reason === 'busy') {
+      if (waited < this.fabric.options.queueTimeoutMs) return this.retryLater(Math.min(250, 10 * 2 ** Math.min(this.attempt, 5)) * (0.5 + Math.random()));
+      return this.fail(new TokiosError('capacity', `Every connector for "${this.input.meta.model}" stayed at capacity for ${waited} ms.`));
+    }
+    // unavailable / unhealthy / draining: that terminator has nothing for us; another may.
+    if (this.attempt < 8 && waited < this.fabric.options.queueTimeoutMs) return this.retryLater(10 + Math.random() * 40);
+    this.fail(new TokiosError('no_tunnel', `No healthy connector for "${this.input.meta.model}" (${r.reason}).`));
+  }
+
+  private retryLater(ms: number): void {
+    this.fabric.forget(this);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.send();
+    }, ms);
+  }
+
+  private sendBodyParts(): void {
+    const max = this.fabric.maxPayload() - ENVELOPE_SLACK;
+    if (this.input.body.length <= max || !this.control) return;
+    for (const part of chunkBytes(this.input.body, max)) {
+      this.fabric.publishControl(this.control, encodeFrame(FrameKind.Body, 0, undefined, part));
+    }
+  }
+
+  private finish(): void {
+    this.done = true;
+    clearTimeout(this.retryTimer);
+    this.fabric.forget(this);
+  }
+}
+
+/** The ingress side of NATS: one inbox subscription for every request this process has in flight. */
+export class FabricClient {
+  readonly id = `ing_${randomBytes(6).toString('hex')}`;
+  private readonly pending = new Map<string, Call>();
+  private sub: Subscription | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly inboxPrefix: string;
+
+  constructor(
+    readonly nc: NatsConnection,
+    readonly options: IngressOptions,
+    readonly log: Logger,
+  ) {
+    this.inboxPrefix = subjects.ingressInboxPrefix(this.id);
+  }
+
+  start(): void {
+    this.sub = this.nc.subscribe(wildcard(this.inboxPrefix), {
+      callback: (_err, msg) => {
+        const rid = tailToken(msg.subject, this.inboxPrefix);
+        if (rid) this.pending.get(rid)?.onMessage(msg);
+      },
+    });
+    const every = Math.max(20, Math.min(250, Math.floor(Math.min(this.options.ackTimeoutMs, this.options.stallTimeoutMs) / 4)));
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const c of [...this.pending.values()]) c.checkTimers(now);
+    }, every);
+    this.sweeper.unref();
+    void this.watch();
+  }
+
+  call(input: CallInput, handlers: CallHandlers): Call {
+    const c = new Call(this, input, handlers);
+    c.send();
+    return c;
+  }
+
+  inbox(rid: string): string {
+    return subjects.ingressInbox(this.id, rid);
+  }
+
+  maxPayload(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  track(c: Call): void {
+    c.lastSeen = Date.now();
+    this.pending.set(c.id, c);
+  }
+
+  forget(c: Call): void {
+    if (this.pending.get(c.id) === c) this.pending.delete(c.id);
+  }
+
+  publishControl(subject: string, frame: Uint8Array): void {
+    try {
+      this.nc.publish(subject, frame);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'control publish failed');
+    }
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Publishes made while NATS reconnects are lost, so every call in flight is failed cleanly. */
+  private async watch(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type !== 'disconnect') continue;
+      for (const c of [...this.pending.values()]) c.fail(new TokiosError('fabric_unavailable', 'Lost the connection to the gateway fabric mid-request.'));
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    for (const c of [...this.pending.values()]) c.fail(new TokiosError('fabric_unavailable', 'ingress shutting down'));
+    this.sub?.unsubscribe();
+  }
+}

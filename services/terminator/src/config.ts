@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { envInt, envUrl, parseEnv } from '@tokios/shared/config';
+import { storeEnvSchema } from '@tokios/shared/store';
+
+/** Terminator settings, from the environment (documented in README "Configuration"). */
+export const terminatorEnvSchema = storeEnvSchema.extend({
+  NATS_URL: envUrl('nats://127.0.0.1:4222', ['nats:', 'tls:']),
+  TOKIOS_TERMINATOR_HOST: z.string().default('0.0.0.0'),
+  TOKIOS_TERMINATOR_PORT: envInt(8081, 0, 65535),
+  /** URL connectors use to reach this terminator directly; shared with connectors so they spread tunnels. */
+  TOKIOS_PUBLIC_TUNNEL_URL: z.string().url().optional(),
+  TOKIOS_HEARTBEAT_MS: envInt(500, 50, 60_000),
+  TOKIOS_TUNNEL_PING_MS: envInt(5_000, 100, 120_000),
+  TOKIOS_MAX_FRAME_BYTES: envInt(1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+  TOKIOS_MAX_TUNNEL_BUFFER_BYTES: envInt(16 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
+});
+
+export type TerminatorEnv = z.infer<typeof terminatorEnvSchema>;
+
+export interface TerminatorOptions {
+  natsUrl: string;
+  /** Advertised tunnel URL of this terminator, if connectors can reach it directly. */
+  publicUrl?: string | undefined;
+  heartbeatMs: number;
+  pingIntervalMs: number;
+  maxFrameBytes: number;
+  maxTunnelBufferBytes: number;
+}
+
+export function terminatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): TerminatorOptions & { host: string; port: number; env: TerminatorEnv } {
+  const e = parseEnv(terminatorEnvSchema, env, 'terminator environment');
+  return {
+    env: e,
+    host: e.TOKIOS_TERMINATOR_HOST,
+    port: e.TOKIOS_TERMINATOR_PORT,
+    natsUrl: e.NATS_URL,
+    publicUrl: e.TOKIOS_PUBLIC_TUNNEL_URL,
+    heartbeatMs: e.TOKIOS_HEARTBEAT_MS,
+    pingIntervalMs: e.TOKIOS_TUNNEL_PING_MS,
+    maxFrameBytes: e.TOKIOS_MAX_FRAME_BYTES,
+    maxTunnelBufferBytes: e.TOKIOS_MAX_TUNNEL_BUFFER_BYTES,
+  };
+}

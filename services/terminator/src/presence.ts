@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { NatsConnection, Subscription } from 'nats';
+import { subjects } from '@tokios/shared/subjects';
+import type { Logger } from '@tokios/shared/log';
+
+const announceSchema = z.object({
+  id: z.string().max(64),
+  url: z.string().max(2048).nullable(),
+  leaving: z.boolean().optional(),
+});
+
+const ANNOUNCE_MS = 2_000;
+const EXPIRE_MS = 3 * ANNOUNCE_MS;
+
+/** Terminators announce their tunnel URL on NATS so each can tell connectors where its peers are. */
+export class Presence {
+  private readonly peers = new Map<string, { url: string; seen: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private sub: Subscription | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly id: string,
+    private readonly url: string | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.sub = this.nc.subscribe(subjects.presence, {
+      callback: (_err, msg) => {
+        let parsed;
+        try {
+          parsed = announceSchema.safeParse(JSON.parse(Buffer.from(msg.data).toString('utf8')));
+        } catch {
+          return;
+        }
+        if (!parsed.success || parsed.data.id === this.id) return;
+        const { id, url, leaving } = parsed.data;
+        if (leaving || !url) this.peers.delete(id);
+        else this.peers.set(id, { url, seen: Date.now() });
+      },
+    });
+    this.announce();
+    this.timer = setInterval(() => this.announce(), ANNOUNCE_MS);
+    this.timer.unref();
+  }
+
+  /** Live peers and their tunnel URLs. */
+  livePeers(): { id: string; url: string }[] {
+    const now = Date.now();
+    const out: { id: string; url: string }[] = [];
+    for (const [id, p] of this.peers) {
+      if (now - p.seen > EXPIRE_MS) this.peers.delete(id);
+      else out.push({ id, url: p.url });
+    }
+    return out;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.sub?.unsubscribe();
+    this.publish({ id: this.id, url: this.url ?? null, leaving: true });
+  }
+
+  private announce(): void {
+    this.publish({ id: this.id, url: this.url ?? null });
+  }
+
+  private publish(body: z.infer<typeof announceSchema>): void {
+    try {
+      this.nc.publish(subjects.presence, JSON.stringify(body));
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'presence publish failed');
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import type { Tunnel } from './tunnel.js';
+
+/**
+ * Tunnels this terminator holds, by deployment. Tells the caller when a deployment becomes routable here
+ * (first healthy, non-draining tunnel) or stops being so, so it can (un)subscribe the request subject.
+ */
+export class TunnelRegistry {
+  private readonly byDeployment = new Map<string, Set<Tunnel>>();
+  /** In-flight streams per connector across all of its tunnels here (a connector may hold several). */
+  private readonly connectorLoad = new Map<string, number>();
+  private rr = 0;
+
+  constructor(private readonly onRoutableChange: (deploymentId: string, routable: boolean) => void) {}
+
+  add(t: Tunnel): void {
+    let set = this.byDeployment.get(t.deploymentId);
+    if (!set) this.byDeployment.set(t.deploymentId, (set = new Set()));
+    const before = this.isRoutable(t.deploymentId);
+    set.add(t);
+    this.notify(t.deploymentId, before);
+  }
+
+  remove(t: Tunnel): void {
+    const set = this.byDeployment.get(t.deploymentId);
+    if (!set?.has(t)) return;
+    const before = this.isRoutable(t.deploymentId);
+    set.delete(t);
+    if (set.size === 0) this.byDeployment.delete(t.deploymentId);
+    this.notify(t.deploymentId, before);
+  }
+
+  /** Call around a change of a tunnel's health/draining flags. */
+  update(t: Tunnel, change: () => void): void {
+    const before = this.isRoutable(t.deploymentId);
+    change();
+    this.notify(t.deploymentId, before);
+  }
+
+  isRoutable(deploymentId: string): boolean {
+    const set = this.byDeployment.get(deploymentId);
+    if (!set) return false;
+    for (const t of set) if (t.routable) return true;
+    return false;
+  }
+
+  tunnels(deploymentId?: string): Tunnel[] {
+    if (deploymentId !== undefined) return [...(this.byDeployment.get(deploymentId) ?? [])];
+    return [...this.byDeployment.values()].flatMap((s) => [...s]);
+  }
+
+  deployments(): string[] {
+    return [...this.byDeployment.keys()];
+  }
+
+  load(connectorId: string): number {
+    return this.connectorLoad.get(connectorId) ?? 0;
+  }
+
+  addLoad(connectorId: string, delta: number): void {
+    const n = (this.connectorLoad.get(connectorId) ?? 0) + delta;
+    if (n <= 0) this.connectorLoad.delete(connectorId);
+    else this.connectorLoad.set(connectorId, n);
+  }
+
+  /**
+   * Least-loaded routable tunnel whose connector is under its cap, skipping `exclude`.
+   * Ties rotate, so equal connectors share evenly.
+   */
+  pick(deploymentId: string, exclude: ReadonlySet<Tunnel>): Tunnel | undefined {
+    const set = this.byDeployment.get(deploymentId);
+    if (!set) return undefined;
+    const candidates: Tunnel[] = [];
+    let best = Infinity;
+    for (const t of set) {
+      if (!t.routable || exclude.has(t)) continue;
+      const load = this.load(t.connectorId);
+      if (load >= t.hello.maxConcurrency) continue;
+      const ratio = load / t.hello.maxConcurrency;
+      if (ratio < best) {
+        best = ratio;
+        candidates.length = 0;
+      }
+      if (ratio === best) candidates.push(t);
+    }
+    if (candidates.length === 0) return undefined;
+    this.rr = (this.rr + 1) >>> 0;
+    return candidates[this.rr % candidates.length];
+  }
+
+  private notify(deploymentId: string, before: boolean): void {
+    const after = this.isRoutable(deploymentId);
+    if (before !== after) this.onRoutableChange(deploymentId, after);
+  }
+}

@@ -1,0 +1,83 @@
+import type { WebSocket } from 'ws';
+import type { Logger } from '@tokios/shared/log';
+import { FrameKind, encodeFrame, type HelloMeta } from '@tokios/shared/protocol';
+import type { RelayStream } from './relay.js';
+
+/** Close codes the terminator sends; each says why, so a connector can decide whether to reconnect. */
+export const CloseCode = {
+  GoingAway: 1001,
+  ProtocolError: 4003,
+  TokenRevoked: 4004,
+  PingTimeout: 4008,
+  SlowConsumer: 4009,
+} as const;
+
+/** One connector WebSocket, after a valid Hello. */
+export class Tunnel {
+  readonly streams = new Map<number, RelayStream>();
+  healthy: boolean;
+  draining: boolean;
+  lastSeen = Date.now();
+  closed = false;
+  private nextSid = 1;
+
+  constructor(
+    readonly id: string,
+    readonly ws: WebSocket,
+    readonly deploymentId: string,
+    readonly tokenId: string,
+    readonly hello: HelloMeta,
+    private readonly maxBuffered: number,
+    readonly log: Logger,
+  ) {
+    this.healthy = hello.healthy;
+    this.draining = hello.draining;
+  }
+
+  get connectorId(): string {
+    return this.hello.connectorId;
+  }
+
+  get routable(): boolean {
+    return !this.closed && this.healthy && !this.draining;
+  }
+
+  allocSid(): number {
+    const sid = this.nextSid;
+    this.nextSid = this.nextSid >= 0xfffffff0 ? 1 : this.nextSid + 1;
+    return sid;
+  }
+
+  /**
+   * Sends a frame; a connector that stops reading is cut off once its buffer passes the limit, so a stuck peer
+   * can never grow this process's memory without bound.
+   */
+  send(frame: Buffer): boolean {
+    if (this.closed) return false;
+    if (this.ws.bufferedAmount > this.maxBuffered) {
+      this.log.warn({ tunnel: this.id, buffered: this.ws.bufferedAmount }, 'connector is not reading; closing tunnel');
+      this.terminate(CloseCode.SlowConsumer, 'slow consumer');
+      return false;
+    }
+    this.ws.send(frame, { binary: true, compress: false });
+    return true;
+  }
+
+  sendControl(kind: FrameKind, sid: number, meta?: unknown): boolean {
+    return this.send(encodeFrame(kind, sid, meta));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+  }
+
+  terminate(code: number, reason: string): void {
+    this.log.info({ tunnel: this.id, code, reason }, 'terminating tunnel');
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      /* ignore */
+    }
+    this.ws.terminate();
+  }
+}

@@ -1,0 +1,183 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+
+/** What the scripted model answers to one request. */
+export interface Script {
+  /** Text pieces, one SSE chunk each. */
+  chunks: string[];
+  /** Delay before each chunk after the first (ms). */
+  delayMs: number;
+  /** Delay before the first chunk (prefill). */
+  firstDelayMs: number;
+  finishReason: 'stop' | 'length' | 'tool_calls';
+  usage: { prompt_tokens: number; completion_tokens: number };
+  /** Answer with this HTTP status and body instead of a completion. */
+  fail?: { status: number; body: unknown };
+}
+
+export interface SeenRequest {
+  path: string;
+  body: Record<string, unknown>;
+  headers: IncomingMessage['headers'];
+  aborted: boolean;
+  finished: boolean;
+}
+
+export const defaultScript = (): Script => ({
+  chunks: ['Hello', ',', ' world', '!'],
+  delayMs: 0,
+  firstDelayMs: 0,
+  finishReason: 'stop',
+  usage: { prompt_tokens: 7, completion_tokens: 4 },
+});
+
+/**
+ * A stand-in for an OpenAI-compatible model server (vLLM, llama.cpp, LM Studio): exact chat.completion and
+ * chat.completion.chunk wire format, scripted timing, and a record of what it was asked and whether the caller
+ * hung up. Emits 'request', 'aborted' and 'finished' with the SeenRequest.
+ */
+export class OpenAIUpstream extends EventEmitter {
+  readonly requests: SeenRequest[] = [];
+  active = 0;
+  maxActive = 0;
+  script: (body: Record<string, unknown>) => Script = () => defaultScript();
+  private readonly server: Server;
+  private readonly sockets = new Set<import('node:net').Socket>();
+  port = 0;
+
+  constructor(readonly model = 'scripted-model') {
+    super();
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  static async start(model?: string, port = 0): Promise<OpenAIUpstream> {
+    const u = new OpenAIUpstream(model);
+    await u.listen(port);
+    return u;
+  }
+
+  listen(port = 0): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.listen(port, '127.0.0.1', () => {
+        this.port = (this.server.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Next event of a kind, as a promise (tests await these instead of sleeping). */
+  next(event: 'request' | 'aborted' | 'finished'): Promise<SeenRequest> {
+    return new Promise((resolve) => this.once(event, resolve));
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: [{ id: this.model, object: 'model', created: 1700000000, owned_by: 'scripted' }] }));
+      return;
+    }
+    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } }));
+      return;
+    }
+    const parts: Buffer[] = [];
+    for await (const c of req) parts.push(c as Buffer);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>;
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'invalid JSON', type: 'invalid_request_error' } }));
+      return;
+    }
+    const seen: SeenRequest = { path: req.url, body, headers: req.headers, aborted: false, finished: false };
+    this.requests.push(seen);
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    res.on('close', () => {
+      this.active--;
+      if (!seen.finished) {
+        seen.aborted = true;
+        this.emit('aborted', seen);
+      }
+    });
+    this.emit('request', seen);
+    const script = this.script(body);
+    if (script.fail) {
+      seen.finished = true;
+      res.writeHead(script.fail.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(script.fail.body));
+      this.emit('finished', seen);
+      return;
+    }
+    const id = `chatcmpl-${Math.random().toString(36).slice(2, 10)}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = typeof body.model === 'string' ? body.model : this.model;
+    if (body.stream === true) await this.stream(res, seen, script, id, created, model, body);
+    else await this.complete(res, seen, script, id, created, model);
+  }
+
+  private async complete(res: ServerResponse, seen: SeenRequest, s: Script, id: string, created: number, model: string): Promise<void> {
+    await sleep(s.firstDelayMs + s.delayMs * Math.max(0, s.chunks.length - 1));
+    if (res.destroyed) return;
+    seen.finished = true;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        id, object: 'chat.completion', created, model,
+        choices: [{ index: 0, message: { role: 'assistant', content: s.chunks.join('') }, logprobs: null, finish_reason: s.finishReason }],
+        usage: { ...s.usage, total_tokens: s.usage.prompt_tokens + s.usage.completion_tokens },
+      }),
+    );
+    this.emit('finished', seen);
+  }
+
+  private async stream(res: ServerResponse, seen: SeenRequest, s: Script, id: string, created: number, model: string, body: Record<string, unknown>): Promise<void> {
+    const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+      `data: ${JSON.stringify({
+        id, object: 'chat.completion.chunk', created, model, system_fingerprint: null,
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+        ...(includeUsage ? { usage: null } : {}),
+      })}\n\n`;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.write(chunk({ role: 'assistant', content: '' }, null));
+    await sleep(s.firstDelayMs);
+    for (let i = 0; i < s.chunks.length; i++) {
+      if (res.destroyed) return;
+      if (i > 0) await sleep(s.delayMs);
+      if (res.destroyed) return;
+      res.write(chunk({ content: s.chunks[i] }, null));
+    }
+    if (res.destroyed) return;
+    let tail = chunk({}, s.finishReason);
+    if (includeUsage) {
+      tail += `data: ${JSON.stringify({
+        id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [],
+        usage: { ...s.usage, total_tokens: s.usage.prompt_tokens + s.usage.completion_tokens },
+      })}\n\n`;
+    }
+    seen.finished = true;
+    res.end(`${tail}data: [DONE]\n\n`);
+    this.emit('finished', seen);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+}
