@@ -2,3 +2,4 @@ export * from './nats-server.js';
 export * from './openai-upstream.js';
 export * from './processes.js';
 export * from './seed.js';
+export * from './dev-stack.js';
