@@ -134,7 +134,7 @@ t.test('a revoked key is rejected', async (t) => {
   await store.revokeApiKey(record.id);
   await store.close();
   // The stack's store polls the file every 200 ms; refresh it now rather than wait.
-  await (stack.dev.store as InstanceType<typeof FileStore>).refresh();
+  await (stack.dev.store as import("@tokios/shared/store").FileStore).refresh();
   const status = await c.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'x' }] }).then(
     () => 200,
     (err: { status?: number }) => err.status ?? -1,
