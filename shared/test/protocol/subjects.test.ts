@@ -1,0 +1,20 @@
+import t from 'tap';
+import { SubjectTokenError, subjects, tailToken, token, wildcard } from '../../src/subjects/index.js';
+
+t.test('subjects are built from safe tokens only', async (t) => {
+  t.equal(subjects.request('dep_1a'), 'tokios.req.dep_1a');
+  t.equal(subjects.ingressInbox('ing_1', 'req_2-1'), 'tokios.in.ing_1.req_2-1');
+  t.equal(subjects.terminator('trm_1', 'r1'), 'tokios.term.trm_1.r1');
+  t.equal(wildcard(subjects.ingressInboxPrefix('ing_1')), 'tokios.in.ing_1.>');
+  for (const bad of ['', 'a.b', 'a*', '>', 'a b', 'é', 'x'.repeat(65), 'a\n']) {
+    t.throws(() => token(bad), SubjectTokenError, JSON.stringify(bad));
+  }
+});
+
+t.test('tailToken extracts the request id and refuses anything else', async (t) => {
+  const prefix = subjects.ingressInboxPrefix('ing_1');
+  t.equal(tailToken('tokios.in.ing_1.req_5-2', prefix), 'req_5-2');
+  t.equal(tailToken('tokios.in.ing_2.req_5', prefix), undefined);
+  t.equal(tailToken('tokios.in.ing_1.a.b', prefix), undefined);
+  t.equal(tailToken('tokios.in.ing_1.', prefix), undefined);
+});
