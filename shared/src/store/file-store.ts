@@ -373,7 +373,7 @@ export class FileStore implements Store {
     await this.usage.append(parseInput(usageBatchSchema, records, 'usage'));
   }
 
-  queryUsage(query: UsageQuery): Promise<UsageReport> {
+  async queryUsage(query: UsageQuery): Promise<UsageReport> {
     return this.usage.query(parseInput(usageQuerySchema, query, 'query'));
   }
 

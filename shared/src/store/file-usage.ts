@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { withFileLock } from './file-lock.js';
@@ -25,7 +25,27 @@ export class UsageLog {
   async append(records: readonly UsageRecord[]): Promise<void> {
     if (records.length === 0) return;
     const text = records.map((r) => JSON.stringify(r) + '\n').join('');
-    await withFileLock(this.lockFile, () => appendFile(this.file, text, { mode: 0o600 }));
+    await withFileLock(this.lockFile, async () => {
+      // A line torn by a crash must not swallow the first new record.
+      const sep = (await this.endsMidLine()) ? '\n' : '';
+      await appendFile(this.file, sep + text, { mode: 0o600 });
+    });
+  }
+
+  private async endsMidLine(): Promise<boolean> {
+    const fh = await open(this.file, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    if (!fh) return false;
+    try {
+      const { size } = await fh.stat();
+      if (size === 0) return false;
+      const { buffer } = await fh.read(Buffer.alloc(1), 0, 1, size - 1);
+      return buffer[0] !== 0x0a;
+    } finally {
+      await fh.close();
+    }
   }
 
   async query(q: UsageQuery): Promise<UsageReport> {
