@@ -1,57 +1,55 @@
-import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { Store } from './store.js';
-import type { ApiKey, Deployment, Tenant, TunnelToken, WithSecret } from './types.js';
+import type {
+  ApiKey, Deployment, Invite, KeyLimits, Share, SharedDeployment, Tenant, TunnelToken, UsageQuery, UsageRecord,
+  UsageReport, WithSecret,
+} from './types.js';
 import { deploymentNameSchema, entityNameSchema } from './types.js';
-import { StoreConflictError, StoreNotFoundError, StoreUnavailableError } from './errors.js';
-import { API_KEY_PREFIX, DISPLAY_CHARS, TUNNEL_TOKEN_PREFIX, hashSecret, newId, newSecret, nowIso } from './secrets.js';
+import {
+  InviteRejectedError, StoreConflictError, StoreNotFoundError, StoreUnavailableError, StoreValidationError,
+} from './errors.js';
+import {
+  API_KEY_PREFIX, CONSOLE_SECRET_PREFIX, DISPLAY_CHARS, INVITE_CODE_PREFIX, TUNNEL_TOKEN_PREFIX, hashSecret, newId,
+  newSecret, systemClock, type Clock,
+} from './secrets.js';
+import { inviteInputSchema, keyLimitsSchema, parseInput, usageBatchSchema, usageQuerySchema } from './inputs.js';
+import { decodeFileData, emptyFileData, type FileData } from './file-format.js';
+import { withFileLock } from './file-lock.js';
+import { UsageLog } from './file-usage.js';
+import { compareShares, resolveAccessible } from './access.js';
 
-const fileSchema = z.object({
-  version: z.literal(1),
-  tenants: z.array(z.object({ id: z.string(), name: z.string(), createdAt: z.string() })),
-  apiKeys: z.array(
-    z.object({
-      id: z.string(), tenantId: z.string(), name: z.string(), prefix: z.string(), hash: z.string(),
-      createdAt: z.string(), revokedAt: z.string().nullable(),
-    }),
-  ),
-  deployments: z.array(z.object({ id: z.string(), tenantId: z.string(), name: z.string(), createdAt: z.string() })),
-  tunnelTokens: z.array(
-    z.object({
-      id: z.string(), tenantId: z.string(), deploymentId: z.string(), prefix: z.string(), hash: z.string(),
-      createdAt: z.string(), revokedAt: z.string().nullable(),
-    }),
-  ),
-});
-type FileData = z.infer<typeof fileSchema>;
-
-const empty = (): FileData => ({ version: 1, tenants: [], apiKeys: [], deployments: [], tunnelTokens: [] });
-
-const LOCK_STALE_MS = 10_000;
-const LOCK_WAIT_MS = 10_000;
+export interface FileStoreOptions {
+  /** How often readers check the file for changes; 0 disables polling (lookups still reload on a miss). */
+  pollMs?: number;
+  clock?: Clock;
+}
 
 /**
- * Embedded store: one JSON file in a data directory, shared by every process on the machine.
- * Writers take a lock file and re-read before they change anything; readers serve from memory and
- * reload when the file changes (polled, and checked again on a lookup miss).
+ * Embedded store: one JSON file (`store.json`, see file-format.ts) in a data directory, shared by every process
+ * on the machine, plus `usage.jsonl` (see file-usage.ts). Writers take a lock file and re-read before they change
+ * anything; readers serve from memory and reload when the file changes (polled, and checked again on a lookup miss).
  */
 export class FileStore implements Store {
   readonly kind = 'file';
-  private data: FileData = empty();
+  private data: FileData = emptyFileData();
   private stamp = '';
   private timer: NodeJS.Timeout | undefined;
   private readonly file: string;
   private readonly lockFile: string;
+  private readonly usage: UsageLog;
+  private readonly clock: Clock;
 
-  private constructor(private readonly dir: string) {
+  private constructor(private readonly dir: string, clock: Clock) {
     this.file = join(dir, 'store.json');
     this.lockFile = join(dir, 'store.lock');
+    this.usage = new UsageLog(dir);
+    this.clock = clock;
   }
 
-  static async open(dir: string, options: { pollMs?: number } = {}): Promise<FileStore> {
+  static async open(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
     await mkdir(dir, { recursive: true });
-    const store = new FileStore(dir);
+    const store = new FileStore(dir, options.clock ?? systemClock);
     await store.refresh();
     const pollMs = options.pollMs ?? 200;
     if (pollMs > 0) {
@@ -79,37 +77,15 @@ export class FileStore implements Store {
     } catch (cause) {
       throw new StoreUnavailableError(`${this.file} is not valid JSON`, { cause });
     }
-    const result = fileSchema.safeParse(parsed);
-    if (!result.success) throw new StoreUnavailableError(`${this.file} does not match the store format: ${result.error.issues[0]?.message}`);
-    this.data = result.data;
+    const decoded = decodeFileData(parsed);
+    if (!decoded.ok) throw new StoreUnavailableError(`${this.file} does not match the store format: ${decoded.error}`);
+    this.data = decoded.data;
     this.stamp = stamp;
-  }
-
-  private async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    const started = Date.now();
-    for (;;) {
-      try {
-        const fh = await open(this.lockFile, 'wx');
-        await fh.close();
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const st = await stat(this.lockFile).catch(() => undefined);
-        if (st && Date.now() - st.mtimeMs > LOCK_STALE_MS) await unlink(this.lockFile).catch(() => undefined);
-        if (Date.now() - started > LOCK_WAIT_MS) throw new StoreUnavailableError(`could not lock ${this.lockFile}`);
-        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
-      }
-    }
-    try {
-      return await fn();
-    } finally {
-      await unlink(this.lockFile).catch(() => undefined);
-    }
   }
 
   /** Read-modify-write under the lock; `fn` may throw to abort without writing. */
   private mutate<T>(fn: (d: FileData) => T): Promise<T> {
-    return this.withLock(async () => {
+    return withFileLock(this.lockFile, async () => {
       await this.refresh();
       const draft = structuredClone(this.data);
       const out = fn(draft);
@@ -119,7 +95,7 @@ export class FileStore implements Store {
       this.data = draft;
       this.stamp = '';
       await this.refresh();
-      return out;
+      return structuredClone(out);
     });
   }
 
@@ -131,10 +107,21 @@ export class FileStore implements Store {
     return again === undefined ? null : structuredClone(again);
   }
 
+  private async snapshot(): Promise<FileData> {
+    await this.refresh();
+    return this.data;
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  // ---- tenants ----
+
   async createTenant(input: { name: string }): Promise<Tenant> {
-    const name = entityNameSchema.parse(input.name);
+    const name = parseInput(entityNameSchema, input.name, 'name');
     return this.mutate((d) => {
-      const t: Tenant = { id: newId('ten'), name, createdAt: nowIso() };
+      const t: Tenant = { id: newId('ten'), name, createdAt: this.now(), console: null };
       d.tenants.push(t);
       return t;
     });
@@ -145,18 +132,36 @@ export class FileStore implements Store {
   }
 
   async listTenants(): Promise<Tenant[]> {
-    await this.refresh();
-    return structuredClone(this.data.tenants);
+    return structuredClone((await this.snapshot()).tenants);
   }
 
-  async createApiKey(input: { tenantId: string; name: string }): Promise<WithSecret<ApiKey>> {
-    const name = entityNameSchema.parse(input.name);
+  async createTenantConsoleSecret(tenantId: string): Promise<WithSecret<Tenant>> {
+    const secret = newSecret(CONSOLE_SECRET_PREFIX);
+    const record = await this.mutate((d) => {
+      const t = d.tenants.find((x) => x.id === tenantId);
+      if (!t) throw new StoreNotFoundError(`no tenant ${tenantId}`);
+      t.console = { prefix: secret.slice(0, DISPLAY_CHARS), hash: hashSecret(secret), createdAt: this.now() };
+      return t;
+    });
+    return { record, secret };
+  }
+
+  findTenantBySecret(secret: string): Promise<Tenant | null> {
+    const hash = hashSecret(secret);
+    return this.lookup(() => this.data.tenants.find((t) => t.console?.hash === hash));
+  }
+
+  // ---- API keys ----
+
+  async createApiKey(input: { tenantId: string; name: string; limits?: KeyLimits | null }): Promise<WithSecret<ApiKey>> {
+    const name = parseInput(entityNameSchema, input.name, 'name');
+    const limits = parseInput(keyLimitsSchema, input.limits ?? null, 'limits');
     const secret = newSecret(API_KEY_PREFIX);
     const record = await this.mutate((d) => {
       if (!d.tenants.some((t) => t.id === input.tenantId)) throw new StoreNotFoundError(`no tenant ${input.tenantId}`);
       const k: ApiKey = {
         id: newId('key'), tenantId: input.tenantId, name, prefix: secret.slice(0, DISPLAY_CHARS),
-        hash: hashSecret(secret), createdAt: nowIso(), revokedAt: null,
+        hash: hashSecret(secret), createdAt: this.now(), revokedAt: null, limits,
       };
       d.apiKeys.push(k);
       return k;
@@ -164,17 +169,30 @@ export class FileStore implements Store {
     return { record, secret };
   }
 
+  getApiKey(id: string): Promise<ApiKey | null> {
+    return this.lookup(() => this.data.apiKeys.find((k) => k.id === id));
+  }
+
   async listApiKeys(tenantId: string): Promise<ApiKey[]> {
-    await this.refresh();
-    return structuredClone(this.data.apiKeys.filter((k) => k.tenantId === tenantId));
+    return structuredClone((await this.snapshot()).apiKeys.filter((k) => k.tenantId === tenantId));
   }
 
   revokeApiKey(id: string): Promise<ApiKey | null> {
     return this.mutate((d) => {
       const k = d.apiKeys.find((x) => x.id === id);
       if (!k) return null;
-      k.revokedAt ??= nowIso();
-      return structuredClone(k);
+      k.revokedAt ??= this.now();
+      return k;
+    });
+  }
+
+  async setApiKeyLimits(id: string, limits: KeyLimits | null): Promise<ApiKey | null> {
+    const parsed = parseInput(keyLimitsSchema, limits, 'limits');
+    return this.mutate((d) => {
+      const k = d.apiKeys.find((x) => x.id === id);
+      if (!k) return null;
+      k.limits = parsed;
+      return k;
     });
   }
 
@@ -183,14 +201,16 @@ export class FileStore implements Store {
     return this.lookup(() => this.data.apiKeys.find((k) => k.hash === hash));
   }
 
+  // ---- deployments ----
+
   async createDeployment(input: { tenantId: string; name: string }): Promise<Deployment> {
-    const name = deploymentNameSchema.parse(input.name);
+    const name = parseInput(deploymentNameSchema, input.name, 'name');
     return this.mutate((d) => {
       if (!d.tenants.some((t) => t.id === input.tenantId)) throw new StoreNotFoundError(`no tenant ${input.tenantId}`);
       if (d.deployments.some((x) => x.tenantId === input.tenantId && x.name === name)) {
         throw new StoreConflictError(`deployment ${name} already exists for this tenant`);
       }
-      const dep: Deployment = { id: newId('dep'), tenantId: input.tenantId, name, createdAt: nowIso() };
+      const dep: Deployment = { id: newId('dep'), tenantId: input.tenantId, name, createdAt: this.now() };
       d.deployments.push(dep);
       return dep;
     });
@@ -205,9 +225,33 @@ export class FileStore implements Store {
   }
 
   async listDeployments(tenantId: string): Promise<Deployment[]> {
-    await this.refresh();
-    return structuredClone(this.data.deployments.filter((x) => x.tenantId === tenantId));
+    return structuredClone((await this.snapshot()).deployments.filter((x) => x.tenantId === tenantId));
   }
+
+  async findAccessibleDeployment(tenantId: string, name: string): Promise<Deployment | null> {
+    await this.refresh();
+    return resolveAccessible(
+      tenantId,
+      name,
+      async (n) => structuredClone(this.data.deployments.find((x) => x.tenantId === tenantId && x.name === n) ?? null),
+      () => this.listSharedWithTenant(tenantId),
+    );
+  }
+
+  deleteDeployment(id: string): Promise<Deployment | null> {
+    return this.mutate((d) => {
+      const dep = d.deployments.find((x) => x.id === id);
+      if (!dep) return null;
+      const now = this.now();
+      for (const t of d.tunnelTokens) if (t.deploymentId === id) t.revokedAt ??= now;
+      for (const i of d.invites) if (i.deploymentId === id) i.revokedAt ??= now;
+      d.shares = d.shares.filter((s) => s.deploymentId !== id);
+      d.deployments = d.deployments.filter((x) => x.id !== id);
+      return dep;
+    });
+  }
+
+  // ---- tunnel tokens ----
 
   async createTunnelToken(input: { deploymentId: string }): Promise<WithSecret<TunnelToken>> {
     const secret = newSecret(TUNNEL_TOKEN_PREFIX);
@@ -216,7 +260,7 @@ export class FileStore implements Store {
       if (!dep) throw new StoreNotFoundError(`no deployment ${input.deploymentId}`);
       const t: TunnelToken = {
         id: newId('tok'), tenantId: dep.tenantId, deploymentId: dep.id, prefix: secret.slice(0, DISPLAY_CHARS),
-        hash: hashSecret(secret), createdAt: nowIso(), revokedAt: null,
+        hash: hashSecret(secret), createdAt: this.now(), revokedAt: null,
       };
       d.tunnelTokens.push(t);
       return t;
@@ -225,22 +269,112 @@ export class FileStore implements Store {
   }
 
   async listTunnelTokens(deploymentId: string): Promise<TunnelToken[]> {
-    await this.refresh();
-    return structuredClone(this.data.tunnelTokens.filter((t) => t.deploymentId === deploymentId));
+    return structuredClone((await this.snapshot()).tunnelTokens.filter((t) => t.deploymentId === deploymentId));
   }
 
   revokeTunnelToken(id: string): Promise<TunnelToken | null> {
     return this.mutate((d) => {
       const t = d.tunnelTokens.find((x) => x.id === id);
       if (!t) return null;
-      t.revokedAt ??= nowIso();
-      return structuredClone(t);
+      t.revokedAt ??= this.now();
+      return t;
     });
   }
 
   findTunnelTokenBySecret(secret: string): Promise<TunnelToken | null> {
     const hash = hashSecret(secret);
     return this.lookup(() => this.data.tunnelTokens.find((t) => t.hash === hash));
+  }
+
+  // ---- invites and shares ----
+
+  async createInvite(input: { deploymentId: string; expiresAt: string; maxUses: number }): Promise<WithSecret<Invite>> {
+    const { deploymentId, expiresAt, maxUses } = parseInput(inviteInputSchema, input, 'invite');
+    const now = this.now();
+    if (expiresAt <= now) throw new StoreValidationError('invalid invite.expiresAt: must be in the future', 'invite.expiresAt');
+    const secret = newSecret(INVITE_CODE_PREFIX);
+    const record = await this.mutate((d) => {
+      const dep = d.deployments.find((x) => x.id === deploymentId);
+      if (!dep) throw new StoreNotFoundError(`no deployment ${deploymentId}`);
+      const inv: Invite = {
+        id: newId('inv'), deploymentId, tenantId: dep.tenantId, prefix: secret.slice(0, DISPLAY_CHARS),
+        hash: hashSecret(secret), createdAt: now, expiresAt, maxUses, uses: 0, revokedAt: null,
+      };
+      d.invites.push(inv);
+      return inv;
+    });
+    return { record, secret };
+  }
+
+  async listInvites(deploymentId: string): Promise<Invite[]> {
+    return structuredClone((await this.snapshot()).invites.filter((i) => i.deploymentId === deploymentId));
+  }
+
+  revokeInvite(id: string): Promise<Invite | null> {
+    return this.mutate((d) => {
+      const inv = d.invites.find((x) => x.id === id);
+      if (!inv) return null;
+      inv.revokedAt ??= this.now();
+      return inv;
+    });
+  }
+
+  redeemInvite(input: { code: string; tenantId: string }): Promise<Share> {
+    const hash = hashSecret(input.code);
+    return this.mutate((d) => {
+      const now = this.now();
+      const inv = d.invites.find((x) => x.hash === hash);
+      if (!inv) throw new InviteRejectedError('unknown');
+      if (inv.revokedAt !== null) throw new InviteRejectedError('revoked');
+      if (inv.expiresAt <= now) throw new InviteRejectedError('expired');
+      if (inv.uses >= inv.maxUses) throw new InviteRejectedError('exhausted');
+      if (!d.tenants.some((t) => t.id === input.tenantId)) throw new StoreNotFoundError(`no tenant ${input.tenantId}`);
+      if (inv.tenantId === input.tenantId) throw new InviteRejectedError('own_deployment');
+      if (d.shares.some((s) => s.deploymentId === inv.deploymentId && s.tenantId === input.tenantId)) {
+        throw new StoreConflictError('the deployment is already shared with this tenant');
+      }
+      inv.uses += 1;
+      const share: Share = {
+        id: newId('shr'), deploymentId: inv.deploymentId, ownerTenantId: inv.tenantId, tenantId: input.tenantId,
+        inviteId: inv.id, createdAt: now,
+      };
+      d.shares.push(share);
+      return share;
+    });
+  }
+
+  async listShares(deploymentId: string): Promise<Share[]> {
+    return structuredClone((await this.snapshot()).shares.filter((s) => s.deploymentId === deploymentId));
+  }
+
+  async listSharedWithTenant(tenantId: string): Promise<SharedDeployment[]> {
+    const d = await this.snapshot();
+    const out: SharedDeployment[] = [];
+    for (const share of d.shares) {
+      if (share.tenantId !== tenantId) continue;
+      const deployment = d.deployments.find((x) => x.id === share.deploymentId);
+      if (deployment) out.push(structuredClone({ share, deployment }));
+    }
+    return out.sort(compareShares);
+  }
+
+  revokeShare(id: string): Promise<Share | null> {
+    return this.mutate((d) => {
+      const share = d.shares.find((s) => s.id === id);
+      if (!share) return null;
+      d.shares = d.shares.filter((s) => s.id !== id);
+      return share;
+    });
+  }
+
+  // ---- usage ----
+
+  async recordUsage(records: UsageRecord[]): Promise<void> {
+    await this.usage.append(parseInput(usageBatchSchema, records, 'usage'));
+  }
+
+  async queryUsage(query: UsageQuery): Promise<UsageReport> {
+    return this.usage.query(parseInput(usageQuerySchema, query, 'query'));
   }
 
   async close(): Promise<void> {

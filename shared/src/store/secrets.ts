@@ -4,6 +4,8 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 export const API_KEY_PREFIX = 'sk-tokios-';
 export const TUNNEL_TOKEN_PREFIX = 'tt-tokios-';
+export const CONSOLE_SECRET_PREFIX = 'tc-tokios-';
+export const INVITE_CODE_PREFIX = 'ti-tokios-';
 /** Characters of a secret kept in clear for display (prefix + 4). */
 export const DISPLAY_CHARS = 14;
 
@@ -27,8 +29,12 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-export function newId(kind: 'ten' | 'key' | 'dep' | 'tok' | string): string {
+export function newId(kind: 'ten' | 'key' | 'dep' | 'tok' | 'inv' | 'shr' | string): string {
   return `${kind}_${randomBytes(8).toString('hex')}`;
 }
 
 export const nowIso = (): string => new Date().toISOString();
+
+/** Where a store reads the time; tests pass a controllable one. */
+export type Clock = () => Date;
+export const systemClock: Clock = () => new Date();

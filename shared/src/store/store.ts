@@ -1,10 +1,15 @@
-import type { ApiKey, Deployment, Tenant, TunnelToken, WithSecret } from './types.js';
+import type {
+  ApiKey, Deployment, Invite, KeyLimits, Share, SharedDeployment, Tenant, TunnelToken, UsageQuery, UsageRecord,
+  UsageReport, WithSecret,
+} from './types.js';
 
 /**
  * The control data every service reads. Implemented by the embedded file store (default) and MongoDB.
- * Every implementation must pass test/store-contract.
+ * Every implementation must pass the contract suite in shared/test/store/contract.ts.
  *
- * Errors: StoreConflictError (duplicate), StoreNotFoundError (missing parent), StoreUnavailableError.
+ * Errors: StoreValidationError (bad input), StoreConflictError (duplicate), StoreNotFoundError (missing parent),
+ * InviteRejectedError (code unknown, expired, used up, revoked, or for one's own deployment),
+ * StoreUnavailableError (backend unreachable; callers may retry).
  */
 export interface Store {
   readonly kind: string;
@@ -12,23 +17,71 @@ export interface Store {
   createTenant(input: { name: string }): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant | null>;
   listTenants(): Promise<Tenant[]>;
+  /**
+   * Issues the tenant's dashboard login secret (`tc-tokios-…`), shown once and stored hashed.
+   * Issuing again rotates it: the previous secret stops working. StoreNotFoundError when no such tenant.
+   */
+  createTenantConsoleSecret(tenantId: string): Promise<WithSecret<Tenant>>;
+  /** The tenant whose current console secret this is, or null. */
+  findTenantBySecret(secret: string): Promise<Tenant | null>;
 
-  createApiKey(input: { tenantId: string; name: string }): Promise<WithSecret<ApiKey>>;
+  createApiKey(input: { tenantId: string; name: string; limits?: KeyLimits | null }): Promise<WithSecret<ApiKey>>;
+  getApiKey(id: string): Promise<ApiKey | null>;
   listApiKeys(tenantId: string): Promise<ApiKey[]>;
   /** Sets revokedAt (idempotent). Returns null when no such key. */
   revokeApiKey(id: string): Promise<ApiKey | null>;
+  /** Replaces the key's limits (null or {} clears them). Returns null when no such key. */
+  setApiKeyLimits(id: string, limits: KeyLimits | null): Promise<ApiKey | null>;
   /** Looks a presented secret up by its hash; returns revoked keys too (callers check revokedAt). */
   findApiKeyBySecret(secret: string): Promise<ApiKey | null>;
 
   createDeployment(input: { tenantId: string; name: string }): Promise<Deployment>;
   getDeployment(id: string): Promise<Deployment | null>;
+  /** The tenant's own deployment of that name (shares are not considered; see findAccessibleDeployment). */
   findDeploymentByName(tenantId: string, name: string): Promise<Deployment | null>;
   listDeployments(tenantId: string): Promise<Deployment[]>;
+  /**
+   * The deployment a tenant means by `name` (a request's `model`):
+   * 1. the tenant's own deployment of that name;
+   * 2. else a deployment of that name shared with the tenant; when several owners share one of that name,
+   *    the share redeemed first wins (a later share never re-routes existing traffic);
+   * 3. else `name` of the form `<ownerTenantId>/<deployment>` picks that owner's deployment, when it is the
+   *    tenant's own or shared with it (how the later shares of a clashing name are reached).
+   * Null when none applies.
+   */
+  findAccessibleDeployment(tenantId: string, name: string): Promise<Deployment | null>;
+  /**
+   * Deletes a deployment and cascades: revokes its tunnel tokens and invites, deletes its shares.
+   * Returns the deleted deployment, or null when no such deployment. Safe to repeat after a partial failure.
+   */
+  deleteDeployment(id: string): Promise<Deployment | null>;
 
   createTunnelToken(input: { deploymentId: string }): Promise<WithSecret<TunnelToken>>;
   listTunnelTokens(deploymentId: string): Promise<TunnelToken[]>;
   revokeTunnelToken(id: string): Promise<TunnelToken | null>;
   findTunnelTokenBySecret(secret: string): Promise<TunnelToken | null>;
+
+  /** An invite code (`ti-tokios-…`) for a deployment, shown once and stored hashed. */
+  createInvite(input: { deploymentId: string; expiresAt: string; maxUses: number }): Promise<WithSecret<Invite>>;
+  listInvites(deploymentId: string): Promise<Invite[]>;
+  /** Sets revokedAt (idempotent); shares already made stay. Returns null when no such invite. */
+  revokeInvite(id: string): Promise<Invite | null>;
+  /**
+   * Atomically checks the code (known, not revoked, not expired, uses < maxUses, not the redeemer's own
+   * deployment, not already shared with the redeemer), counts one use and creates the share.
+   * InviteRejectedError for a bad code, StoreConflictError when already shared, StoreNotFoundError for no tenant.
+   */
+  redeemInvite(input: { code: string; tenantId: string }): Promise<Share>;
+  listShares(deploymentId: string): Promise<Share[]>;
+  /** Deployments other tenants shared with this one, oldest share first. */
+  listSharedWithTenant(tenantId: string): Promise<SharedDeployment[]>;
+  /** Deletes the share. Returns it, or null when no such share. */
+  revokeShare(id: string): Promise<Share | null>;
+
+  /** Stores a batch of finished requests. Idempotent per record id. */
+  recordUsage(records: UsageRecord[]): Promise<void>;
+  /** Per-bucket and overall totals of one tenant's usage in [from, to). */
+  queryUsage(query: UsageQuery): Promise<UsageReport>;
 
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CallerProtocol } from '../protocol/meta.js';
 
 export const deploymentNameSchema = z
   .string()
@@ -7,10 +8,27 @@ export const deploymentNameSchema = z
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 export const entityNameSchema = z.string().trim().min(1).max(128);
 
+/** Display part and hash of a secret; the secret itself is shown once and never stored. */
+export interface SecretRef {
+  /** First characters of the secret, for recognising it in lists. */
+  prefix: string;
+  /** sha256 of the secret. */
+  hash: string;
+  createdAt: string;
+}
+
 export interface Tenant {
   id: string;
   name: string;
   createdAt: string;
+  /** The dashboard login secret (`tc-tokios-…`), or null until one is issued. One per tenant; issuing rotates. */
+  console: SecretRef | null;
+}
+
+/** Per-key rate limits; an absent field means "no limit of that kind". */
+export interface KeyLimits {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
 }
 
 export interface ApiKey {
@@ -23,6 +41,8 @@ export interface ApiKey {
   hash: string;
   createdAt: string;
   revokedAt: string | null;
+  /** null: no limits. */
+  limits: KeyLimits | null;
 }
 
 export interface Deployment {
@@ -41,6 +61,93 @@ export interface TunnelToken {
   hash: string;
   createdAt: string;
   revokedAt: string | null;
+}
+
+/** An invite code (`ti-tokios-…`) that lets another tenant use a deployment. */
+export interface Invite {
+  id: string;
+  deploymentId: string;
+  /** The deployment's owner. */
+  tenantId: string;
+  prefix: string;
+  hash: string;
+  createdAt: string;
+  /** Redemption fails at and after this instant. */
+  expiresAt: string;
+  maxUses: number;
+  uses: number;
+  revokedAt: string | null;
+}
+
+/** A deployment shared with a tenant that is not its owner. Revoking deletes it. */
+export interface Share {
+  id: string;
+  deploymentId: string;
+  ownerTenantId: string;
+  /** The tenant the deployment is shared with. */
+  tenantId: string;
+  inviteId: string;
+  createdAt: string;
+}
+
+export interface SharedDeployment {
+  share: Share;
+  deployment: Deployment;
+}
+
+/** One finished request, as the ingress reports it. Never carries prompt or completion text. */
+export interface UsageRecord {
+  /** Unique per request; recording the same id twice counts once. */
+  id: string;
+  /** When the request finished (ISO 8601). */
+  at: string;
+  /** The tenant whose API key made the request (not the deployment owner, for shared deployments). */
+  tenantId: string;
+  keyId: string;
+  deploymentId: string;
+  connectorId: string;
+  protocol: CallerProtocol;
+  stream: boolean;
+  /** HTTP status sent to the caller; >= 400 counts as an error. */
+  status: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Time to first token; null when nothing was streamed. */
+  ttftMs: number | null;
+  durationMs: number;
+}
+
+export interface UsageQuery {
+  tenantId: string;
+  /** Inclusive start (ISO 8601); buckets are aligned to it. */
+  from: string;
+  /** Exclusive end (ISO 8601). */
+  to: string;
+  bucketMs: number;
+  deploymentId?: string;
+  keyId?: string;
+}
+
+export interface UsageTotals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Requests answered with status >= 400. */
+  errors: number;
+}
+
+export interface UsageBucket extends UsageTotals {
+  /** Bucket start: from + i * bucketMs. */
+  start: string;
+}
+
+export interface UsageReport {
+  from: string;
+  to: string;
+  bucketMs: number;
+  /** Every bucket of [from, to), empty ones included, oldest first. */
+  buckets: UsageBucket[];
+  totals: UsageTotals;
 }
 
 /** A record plus the secret that was generated for it (returned once, at creation). */

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { callerProtocolSchema } from '../protocol/meta.js';
+import { StoreValidationError } from './errors.js';
+import type { KeyLimits } from './types.js';
+
+/**
+ * Schemas of what callers hand the store; every store method parses its input here first, so both
+ * implementations accept and reject exactly the same values.
+ */
+
+/** An ISO 8601 instant; normalised to `Date#toISOString()` form so string order is time order. */
+export const instantSchema = z.iso
+  .datetime({ offset: true })
+  .transform((s) => new Date(s).toISOString());
+
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const perMinute = z.number().int().min(1).max(1_000_000_000);
+const refId = z.string().min(1).max(128);
+
+export const keyLimitsSchema = z
+  .strictObject({ requestsPerMinute: perMinute.optional(), tokensPerMinute: perMinute.optional() })
+  .nullable()
+  .transform((l): KeyLimits | null => {
+    if (!l) return null;
+    const out: KeyLimits = {};
+    if (l.requestsPerMinute !== undefined) out.requestsPerMinute = l.requestsPerMinute;
+    if (l.tokensPerMinute !== undefined) out.tokensPerMinute = l.tokensPerMinute;
+    return Object.keys(out).length ? out : null;
+  });
+
+export const MAX_INVITE_USES = 1_000_000;
+export const inviteInputSchema = z.object({
+  deploymentId: refId,
+  expiresAt: instantSchema,
+  maxUses: z.number().int().min(1).max(MAX_INVITE_USES),
+});
+
+export const usageRecordSchema = z.object({
+  id: refId,
+  at: instantSchema,
+  tenantId: refId,
+  keyId: refId,
+  deploymentId: refId,
+  connectorId: refId,
+  protocol: callerProtocolSchema,
+  stream: z.boolean(),
+  status: z.number().int().min(100).max(599),
+  inputTokens: count,
+  outputTokens: count,
+  ttftMs: count.nullable(),
+  durationMs: count,
+});
+export const MAX_USAGE_BATCH = 10_000;
+export const usageBatchSchema = z.array(usageRecordSchema).max(MAX_USAGE_BATCH);
+
+export const MAX_USAGE_BUCKETS = 10_000;
+export const usageQuerySchema = z
+  .object({
+    tenantId: refId,
+    from: instantSchema,
+    to: instantSchema,
+    bucketMs: z.number().int().min(1_000),
+    deploymentId: refId.optional(),
+    keyId: refId.optional(),
+  })
+  .refine((q) => Date.parse(q.to) > Date.parse(q.from), { message: 'to must be after from', path: ['to'] })
+  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / q.bucketMs <= MAX_USAGE_BUCKETS, {
+    message: `at most ${MAX_USAGE_BUCKETS} buckets`,
+    path: ['bucketMs'],
+  });
+
+/** Parses `value` or throws StoreValidationError naming the first bad field under `what`. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = [what, ...(issue?.path ?? []).map(String)].join('.');
+  throw new StoreValidationError(`invalid ${path}: ${issue?.message ?? 'bad value'}`, path, { cause: result.error });
+}

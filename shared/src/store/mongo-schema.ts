@@ -1,0 +1,104 @@
+import type { Collection, Db, IndexDescription } from 'mongodb';
+import { StoreUnavailableError } from './errors.js';
+import type { ApiKey, Deployment, Invite, Share, Tenant, TunnelToken, UsageRecord } from './types.js';
+
+/**
+ * The MongoDB layout: one collection per record kind, `_id` = our string id, timestamps as ISO strings (they
+ * sort as time) except usage `at`, a BSON date so the server can bucket it. Secrets appear only as sha256 hashes.
+ */
+
+/** A record as stored: `id` becomes `_id`. */
+export type Doc<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
+export type UsageDoc = Omit<Doc<UsageRecord>, 'at'> & { at: Date };
+export interface MetaDoc {
+  _id: string;
+  version: number;
+  updatedAt: string;
+}
+
+export interface Collections {
+  tenants: Collection<Doc<Tenant>>;
+  apiKeys: Collection<Doc<ApiKey>>;
+  deployments: Collection<Doc<Deployment>>;
+  tunnelTokens: Collection<Doc<TunnelToken>>;
+  invites: Collection<Doc<Invite>>;
+  shares: Collection<Doc<Share>>;
+  usage: Collection<UsageDoc>;
+  meta: Collection<MetaDoc>;
+}
+
+export const COLLECTION_NAMES = ['tenants', 'apiKeys', 'deployments', 'tunnelTokens', 'invites', 'shares', 'usage', 'meta'] as const;
+
+export function collections(db: Db): Collections {
+  return {
+    tenants: db.collection('tenants'),
+    apiKeys: db.collection('apiKeys'),
+    deployments: db.collection('deployments'),
+    tunnelTokens: db.collection('tunnelTokens'),
+    invites: db.collection('invites'),
+    shares: db.collection('shares'),
+    usage: db.collection('usage'),
+    meta: db.collection('meta'),
+  };
+}
+
+/** Uniqueness the store relies on (a duplicate insert fails with 11000 -> StoreConflictError) and query paths. */
+export const INDEXES: Record<Exclude<(typeof COLLECTION_NAMES)[number], 'meta'>, IndexDescription[]> = {
+  tenants: [{ key: { 'console.hash': 1 }, name: 'console_hash_unique', unique: true, sparse: true }],
+  apiKeys: [
+    { key: { hash: 1 }, name: 'hash_unique', unique: true },
+    { key: { tenantId: 1 }, name: 'tenant' },
+  ],
+  deployments: [{ key: { tenantId: 1, name: 1 }, name: 'tenant_name_unique', unique: true }],
+  tunnelTokens: [
+    { key: { hash: 1 }, name: 'hash_unique', unique: true },
+    { key: { deploymentId: 1 }, name: 'deployment' },
+  ],
+  invites: [
+    { key: { hash: 1 }, name: 'hash_unique', unique: true },
+    { key: { deploymentId: 1 }, name: 'deployment' },
+  ],
+  shares: [
+    { key: { deploymentId: 1, tenantId: 1 }, name: 'deployment_tenant_unique', unique: true },
+    { key: { tenantId: 1, createdAt: 1 }, name: 'tenant_created' },
+  ],
+  usage: [{ key: { tenantId: 1, at: 1 }, name: 'tenant_at' }],
+};
+
+export interface Migration {
+  /** The schema version this migration produces. */
+  version: number;
+  description: string;
+  up(db: Db): Promise<void>;
+}
+
+/**
+ * Ordered schema migrations; each runs once, when the `meta` record says the database is older. Indexes are
+ * (re)created idempotently before migrations run, so a migration only moves data.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'initial layout (indexes only)', up: async () => undefined },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
+export const SCHEMA_META_ID = 'schema';
+
+/** Creates the indexes and brings the schema up to SCHEMA_VERSION; refuses a database from a newer build. */
+export async function ensureSchema(db: Db, c: Collections, now: () => string): Promise<number> {
+  const meta = await c.meta.findOne({ _id: SCHEMA_META_ID });
+  const current = meta?.version ?? 0;
+  if (current > SCHEMA_VERSION) {
+    throw new StoreUnavailableError(
+      `MongoDB database ${db.databaseName} has schema version ${current}, newer than this build understands (${SCHEMA_VERSION})`,
+    );
+  }
+  for (const [name, specs] of Object.entries(INDEXES)) {
+    await db.collection(name).createIndexes(specs);
+  }
+  for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    await m.up(db);
+    await c.meta.updateOne({ _id: SCHEMA_META_ID }, { $set: { version: m.version, updatedAt: now() } }, { upsert: true });
+  }
+  return Math.max(current, SCHEMA_VERSION);
+}

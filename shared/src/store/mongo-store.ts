@@ -1,0 +1,444 @@
+import { MongoClient, type Filter } from 'mongodb';
+import type { Store } from './store.js';
+import type {
+  ApiKey, Deployment, Invite, KeyLimits, Share, SharedDeployment, Tenant, TunnelToken, UsageQuery, UsageRecord,
+  UsageReport, UsageTotals, WithSecret,
+} from './types.js';
+import { deploymentNameSchema, entityNameSchema } from './types.js';
+import { InviteRejectedError, StoreConflictError, StoreNotFoundError, StoreValidationError } from './errors.js';
+import {
+  API_KEY_PREFIX, CONSOLE_SECRET_PREFIX, DISPLAY_CHARS, INVITE_CODE_PREFIX, TUNNEL_TOKEN_PREFIX, hashSecret, newId,
+  newSecret, systemClock, type Clock,
+} from './secrets.js';
+import { inviteInputSchema, keyLimitsSchema, parseInput, usageBatchSchema, usageQuerySchema } from './inputs.js';
+import { compareShares, resolveAccessible } from './access.js';
+import { buildUsageReport } from './usage.js';
+import { collections, ensureSchema, type Collections, type Doc, type UsageDoc } from './mongo-schema.js';
+import { isDuplicateKey, mapMongoError } from './mongo-errors.js';
+import { mongoDbNameSchema, parseMongoUrl } from './mongo-url.js';
+
+export const DEFAULT_MONGODB_DB = 'tokios';
+export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 2_000;
+
+export interface MongoStoreOptions {
+  /** `mongodb://` or `mongodb+srv://` connection string; may carry credentials (never logged). */
+  url: string;
+  /** Database name; else the URL's path; else `tokios`. */
+  dbName?: string;
+  /** How long an operation waits for a reachable server before failing with StoreUnavailableError. */
+  serverSelectionTimeoutMS?: number;
+  clock?: Clock;
+}
+
+/** The database a store will use: explicit name, else the URL path, else the default. Throws on a bad name. */
+export function resolveMongoDbName(url: string, dbName?: string): string {
+  const parts = parseMongoUrl(url);
+  if (!parts) throw new StoreValidationError('invalid MongoDB URL: must start with mongodb:// or mongodb+srv:// and name a host', 'url');
+  return parseInput(mongoDbNameSchema, dbName ?? parts.dbName ?? DEFAULT_MONGODB_DB, 'dbName');
+}
+
+function fromDoc<T extends { id: string }>(doc: Doc<T>): T {
+  const { _id, ...rest } = doc;
+  return { id: _id, ...rest } as unknown as T;
+}
+
+function toDoc<T extends { id: string }>(record: T): Doc<T> {
+  const { id, ...rest } = record;
+  return { _id: id, ...rest } as unknown as Doc<T>;
+}
+
+const orNull = <T extends { id: string }>(doc: Doc<T> | null): T | null => (doc ? fromDoc<T>(doc) : null);
+
+/**
+ * The control-plane store on MongoDB (official driver). Layout and indexes: mongo-schema.ts. Uniqueness is
+ * enforced by unique indexes, so concurrent writers from many replicas are safe; multi-document operations
+ * (deleteDeployment's cascade, invite redemption's compensation) are ordered so a retry completes them.
+ * The driver reconnects by itself; while no server is reachable, operations fail after
+ * serverSelectionTimeoutMS with StoreUnavailableError.
+ */
+export class MongoStore implements Store {
+  readonly kind = 'mongodb';
+
+  private constructor(
+    private readonly client: MongoClient,
+    private readonly c: Collections,
+    private readonly server: string,
+    private readonly clock: Clock,
+    readonly dbName: string,
+  ) {}
+
+  static async open(options: MongoStoreOptions): Promise<MongoStore> {
+    const dbName = resolveMongoDbName(options.url, options.dbName);
+    const server = parseMongoUrl(options.url)!.redacted;
+    const clock = options.clock ?? systemClock;
+    const client = new MongoClient(options.url, {
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
+      appName: 'tokios',
+      ignoreUndefined: true,
+    });
+    try {
+      await client.connect();
+      const db = client.db(dbName);
+      const c = collections(db);
+      await ensureSchema(db, c, () => clock().toISOString());
+      return new MongoStore(client, c, server, clock, dbName);
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      throw mapMongoError(err, server, 'open');
+    }
+  }
+
+  /** Runs one store operation, translating driver errors (see mongo-errors.ts). */
+  private async op<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw mapMongoError(err, this.server, what);
+    }
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  private async requireTenant(id: string): Promise<void> {
+    const hit = await this.c.tenants.findOne({ _id: id }, { projection: { _id: 1 } });
+    if (!hit) throw new StoreNotFoundError(`no tenant ${id}`);
+  }
+
+  private async requireDeployment(id: string): Promise<Deployment> {
+    const dep = await this.c.deployments.findOne({ _id: id });
+    if (!dep) throw new StoreNotFoundError(`no deployment ${id}`);
+    return fromDoc<Deployment>(dep);
+  }
+
+  // ---- tenants ----
+
+  createTenant(input: { name: string }): Promise<Tenant> {
+    return this.op('createTenant', async () => {
+      const name = parseInput(entityNameSchema, input.name, 'name');
+      const t: Tenant = { id: newId('ten'), name, createdAt: this.now(), console: null };
+      await this.c.tenants.insertOne(toDoc(t));
+      return t;
+    });
+  }
+
+  getTenant(id: string): Promise<Tenant | null> {
+    return this.op('getTenant', async () => orNull<Tenant>(await this.c.tenants.findOne({ _id: id })));
+  }
+
+  listTenants(): Promise<Tenant[]> {
+    return this.op('listTenants', async () =>
+      (await this.c.tenants.find({}).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => fromDoc<Tenant>(d)),
+    );
+  }
+
+  createTenantConsoleSecret(tenantId: string): Promise<WithSecret<Tenant>> {
+    return this.op('createTenantConsoleSecret', async () => {
+      const secret = newSecret(CONSOLE_SECRET_PREFIX);
+      const ref = { prefix: secret.slice(0, DISPLAY_CHARS), hash: hashSecret(secret), createdAt: this.now() };
+      const doc = await this.c.tenants.findOneAndUpdate({ _id: tenantId }, { $set: { console: ref } }, { returnDocument: 'after' });
+      if (!doc) throw new StoreNotFoundError(`no tenant ${tenantId}`);
+      return { record: fromDoc<Tenant>(doc), secret };
+    });
+  }
+
+  findTenantBySecret(secret: string): Promise<Tenant | null> {
+    return this.op('findTenantBySecret', async () =>
+      orNull<Tenant>(await this.c.tenants.findOne({ 'console.hash': hashSecret(secret) } as Filter<Doc<Tenant>>)),
+    );
+  }
+
+  // ---- API keys ----
+
+  createApiKey(input: { tenantId: string; name: string; limits?: KeyLimits | null }): Promise<WithSecret<ApiKey>> {
+    return this.op('createApiKey', async () => {
+      const name = parseInput(entityNameSchema, input.name, 'name');
+      const limits = parseInput(keyLimitsSchema, input.limits ?? null, 'limits');
+      await this.requireTenant(input.tenantId);
+      const secret = newSecret(API_KEY_PREFIX);
+      const k: ApiKey = {
+        id: newId('key'), tenantId: input.tenantId, name, prefix: secret.slice(0, DISPLAY_CHARS),
+        hash: hashSecret(secret), createdAt: this.now(), revokedAt: null, limits,
+      };
+      await this.c.apiKeys.insertOne(toDoc(k));
+      return { record: k, secret };
+    });
+  }
+
+  getApiKey(id: string): Promise<ApiKey | null> {
+    return this.op('getApiKey', async () => orNull<ApiKey>(await this.c.apiKeys.findOne({ _id: id })));
+  }
+
+  listApiKeys(tenantId: string): Promise<ApiKey[]> {
+    return this.op('listApiKeys', async () =>
+      (await this.c.apiKeys.find({ tenantId }).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => fromDoc<ApiKey>(d)),
+    );
+  }
+
+  revokeApiKey(id: string): Promise<ApiKey | null> {
+    return this.op('revokeApiKey', async () => {
+      await this.c.apiKeys.updateOne({ _id: id, revokedAt: null }, { $set: { revokedAt: this.now() } });
+      return orNull<ApiKey>(await this.c.apiKeys.findOne({ _id: id }));
+    });
+  }
+
+  setApiKeyLimits(id: string, limits: KeyLimits | null): Promise<ApiKey | null> {
+    return this.op('setApiKeyLimits', async () => {
+      const parsed = parseInput(keyLimitsSchema, limits, 'limits');
+      const doc = await this.c.apiKeys.findOneAndUpdate({ _id: id }, { $set: { limits: parsed } }, { returnDocument: 'after' });
+      return orNull<ApiKey>(doc);
+    });
+  }
+
+  findApiKeyBySecret(secret: string): Promise<ApiKey | null> {
+    return this.op('findApiKeyBySecret', async () => orNull<ApiKey>(await this.c.apiKeys.findOne({ hash: hashSecret(secret) })));
+  }
+
+  // ---- deployments ----
+
+  createDeployment(input: { tenantId: string; name: string }): Promise<Deployment> {
+    return this.op('createDeployment', async () => {
+      const name = parseInput(deploymentNameSchema, input.name, 'name');
+      await this.requireTenant(input.tenantId);
+      const dep: Deployment = { id: newId('dep'), tenantId: input.tenantId, name, createdAt: this.now() };
+      try {
+        await this.c.deployments.insertOne(toDoc(dep));
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new StoreConflictError(`deployment ${name} already exists for this tenant`, { cause: err });
+        throw err;
+      }
+      return dep;
+    });
+  }
+
+  getDeployment(id: string): Promise<Deployment | null> {
+    return this.op('getDeployment', async () => orNull<Deployment>(await this.c.deployments.findOne({ _id: id })));
+  }
+
+  findDeploymentByName(tenantId: string, name: string): Promise<Deployment | null> {
+    return this.op('findDeploymentByName', async () => orNull<Deployment>(await this.c.deployments.findOne({ tenantId, name })));
+  }
+
+  listDeployments(tenantId: string): Promise<Deployment[]> {
+    return this.op('listDeployments', async () =>
+      (await this.c.deployments.find({ tenantId }).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => fromDoc<Deployment>(d)),
+    );
+  }
+
+  findAccessibleDeployment(tenantId: string, name: string): Promise<Deployment | null> {
+    return resolveAccessible(
+      tenantId,
+      name,
+      (n) => this.findDeploymentByName(tenantId, n),
+      () => this.listSharedWithTenant(tenantId),
+    );
+  }
+
+  deleteDeployment(id: string): Promise<Deployment | null> {
+    return this.op('deleteDeployment', async () => {
+      const dep = await this.c.deployments.findOne({ _id: id });
+      if (!dep) return null;
+      // Revoke what grants access first; the deployment record goes last so a failed run can be repeated.
+      const now = this.now();
+      await this.c.tunnelTokens.updateMany({ deploymentId: id, revokedAt: null }, { $set: { revokedAt: now } });
+      await this.c.invites.updateMany({ deploymentId: id, revokedAt: null }, { $set: { revokedAt: now } });
+      await this.c.shares.deleteMany({ deploymentId: id });
+      await this.c.deployments.deleteOne({ _id: id });
+      return fromDoc<Deployment>(dep);
+    });
+  }
+
+  // ---- tunnel tokens ----
+
+  createTunnelToken(input: { deploymentId: string }): Promise<WithSecret<TunnelToken>> {
+    return this.op('createTunnelToken', async () => {
+      const dep = await this.requireDeployment(input.deploymentId);
+      const secret = newSecret(TUNNEL_TOKEN_PREFIX);
+      const t: TunnelToken = {
+        id: newId('tok'), tenantId: dep.tenantId, deploymentId: dep.id, prefix: secret.slice(0, DISPLAY_CHARS),
+        hash: hashSecret(secret), createdAt: this.now(), revokedAt: null,
+      };
+      await this.c.tunnelTokens.insertOne(toDoc(t));
+      return { record: t, secret };
+    });
+  }
+
+  listTunnelTokens(deploymentId: string): Promise<TunnelToken[]> {
+    return this.op('listTunnelTokens', async () =>
+      (await this.c.tunnelTokens.find({ deploymentId }).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => fromDoc<TunnelToken>(d)),
+    );
+  }
+
+  revokeTunnelToken(id: string): Promise<TunnelToken | null> {
+    return this.op('revokeTunnelToken', async () => {
+      await this.c.tunnelTokens.updateOne({ _id: id, revokedAt: null }, { $set: { revokedAt: this.now() } });
+      return orNull<TunnelToken>(await this.c.tunnelTokens.findOne({ _id: id }));
+    });
+  }
+
+  findTunnelTokenBySecret(secret: string): Promise<TunnelToken | null> {
+    return this.op('findTunnelTokenBySecret', async () =>
+      orNull<TunnelToken>(await this.c.tunnelTokens.findOne({ hash: hashSecret(secret) })),
+    );
+  }
+
+  // ---- invites and shares ----
+
+  createInvite(input: { deploymentId: string; expiresAt: string; maxUses: number }): Promise<WithSecret<Invite>> {
+    return this.op('createInvite', async () => {
+      const { deploymentId, expiresAt, maxUses } = parseInput(inviteInputSchema, input, 'invite');
+      const now = this.now();
+      if (expiresAt <= now) throw new StoreValidationError('invalid invite.expiresAt: must be in the future', 'invite.expiresAt');
+      const dep = await this.requireDeployment(deploymentId);
+      const secret = newSecret(INVITE_CODE_PREFIX);
+      const inv: Invite = {
+        id: newId('inv'), deploymentId, tenantId: dep.tenantId, prefix: secret.slice(0, DISPLAY_CHARS),
+        hash: hashSecret(secret), createdAt: now, expiresAt, maxUses, uses: 0, revokedAt: null,
+      };
+      await this.c.invites.insertOne(toDoc(inv));
+      return { record: inv, secret };
+    });
+  }
+
+  listInvites(deploymentId: string): Promise<Invite[]> {
+    return this.op('listInvites', async () =>
+      (await this.c.invites.find({ deploymentId }).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => fromDoc<Invite>(d)),
+    );
+  }
+
+  revokeInvite(id: string): Promise<Invite | null> {
+    return this.op('revokeInvite', async () => {
+      await this.c.invites.updateOne({ _id: id, revokedAt: null }, { $set: { revokedAt: this.now() } });
+      return orNull<Invite>(await this.c.invites.findOne({ _id: id }));
+    });
+  }
+
+  redeemInvite(input: { code: string; tenantId: string }): Promise<Share> {
+    return this.op('redeemInvite', async () => {
+      const hash = hashSecret(input.code);
+      const now = this.now();
+      const found = await this.c.invites.findOne({ hash });
+      if (!found) throw new InviteRejectedError('unknown');
+      const inv = fromDoc<Invite>(found);
+      rejectUnusable(inv, now);
+      await this.requireTenant(input.tenantId);
+      if (inv.tenantId === input.tenantId) throw new InviteRejectedError('own_deployment');
+      const alreadyShared = () => new StoreConflictError('the deployment is already shared with this tenant');
+      if (await this.c.shares.findOne({ deploymentId: inv.deploymentId, tenantId: input.tenantId }, { projection: { _id: 1 } })) {
+        throw alreadyShared();
+      }
+      // The use is claimed atomically: only while still unrevoked, unexpired and under maxUses (immutable).
+      const claimed = await this.c.invites.findOneAndUpdate(
+        { _id: inv.id, revokedAt: null, expiresAt: { $gt: now }, uses: { $lt: inv.maxUses } },
+        { $inc: { uses: 1 } },
+        { returnDocument: 'after' },
+      );
+      if (!claimed) {
+        const again = await this.c.invites.findOne({ _id: inv.id });
+        if (!again) throw new InviteRejectedError('unknown');
+        rejectUnusable(fromDoc<Invite>(again), now);
+        throw new InviteRejectedError('exhausted');
+      }
+      const share: Share = {
+        id: newId('shr'), deploymentId: inv.deploymentId, ownerTenantId: inv.tenantId, tenantId: input.tenantId,
+        inviteId: inv.id, createdAt: now,
+      };
+      try {
+        await this.c.shares.insertOne(toDoc(share));
+      } catch (err) {
+        // A concurrent redemption by the same tenant won: give the use back.
+        await this.c.invites.updateOne({ _id: inv.id, uses: { $gt: 0 } }, { $inc: { uses: -1 } });
+        if (isDuplicateKey(err)) throw alreadyShared();
+        throw err;
+      }
+      return share;
+    });
+  }
+
+  listShares(deploymentId: string): Promise<Share[]> {
+    return this.op('listShares', async () =>
+      (await this.c.shares.find({ deploymentId }).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => fromDoc<Share>(d)),
+    );
+  }
+
+  listSharedWithTenant(tenantId: string): Promise<SharedDeployment[]> {
+    return this.op('listSharedWithTenant', async () => {
+      const shares = (await this.c.shares.find({ tenantId }).toArray()).map((d) => fromDoc<Share>(d));
+      if (shares.length === 0) return [];
+      const ids = [...new Set(shares.map((s) => s.deploymentId))];
+      const deps = new Map(
+        (await this.c.deployments.find({ _id: { $in: ids } }).toArray()).map((d) => [d._id, fromDoc<Deployment>(d)] as const),
+      );
+      const out: SharedDeployment[] = [];
+      for (const share of shares) {
+        const deployment = deps.get(share.deploymentId);
+        if (deployment) out.push({ share, deployment });
+      }
+      return out.sort(compareShares);
+    });
+  }
+
+  revokeShare(id: string): Promise<Share | null> {
+    return this.op('revokeShare', async () => orNull<Share>(await this.c.shares.findOneAndDelete({ _id: id })));
+  }
+
+  // ---- usage ----
+
+  recordUsage(records: UsageRecord[]): Promise<void> {
+    return this.op('recordUsage', async () => {
+      const batch = parseInput(usageBatchSchema, records, 'usage');
+      if (batch.length === 0) return;
+      const docs: UsageDoc[] = batch.map(({ id, at, ...rest }) => ({ _id: id, at: new Date(at), ...rest }));
+      try {
+        await this.c.usage.insertMany(docs, { ordered: false });
+      } catch (err) {
+        // Unordered: every new record was inserted; the duplicates are retries of records already stored.
+        if (!isDuplicateKey(err)) throw err;
+      }
+    });
+  }
+
+  queryUsage(query: UsageQuery): Promise<UsageReport> {
+    return this.op('queryUsage', async () => {
+      const q = parseInput(usageQuerySchema, query, 'query');
+      const from = new Date(q.from);
+      const match: Filter<UsageDoc> = { tenantId: q.tenantId, at: { $gte: from, $lt: new Date(q.to) } };
+      if (q.deploymentId !== undefined) match.deploymentId = q.deploymentId;
+      if (q.keyId !== undefined) match.keyId = q.keyId;
+      const rows = await this.c.usage
+        .aggregate<UsageTotals & { _id: number }>([
+          { $match: match },
+          {
+            $group: {
+              _id: { $floor: { $divide: [{ $subtract: ['$at', from] }, q.bucketMs] } },
+              requests: { $sum: 1 },
+              inputTokens: { $sum: '$inputTokens' },
+              outputTokens: { $sum: '$outputTokens' },
+              errors: { $sum: { $cond: [{ $gte: ['$status', 400] }, 1, 0] } },
+            },
+          },
+        ])
+        .toArray();
+      const buckets = new Map<number, UsageTotals>();
+      for (const r of rows) {
+        buckets.set(Number(r._id), {
+          requests: Number(r.requests), inputTokens: Number(r.inputTokens),
+          outputTokens: Number(r.outputTokens), errors: Number(r.errors),
+        });
+      }
+      return buildUsageReport(q, buckets);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** Throws why an invite cannot be used now, in the same order as the file store checks. */
+function rejectUnusable(inv: Invite, now: string): void {
+  if (inv.revokedAt !== null) throw new InviteRejectedError('revoked');
+  if (inv.expiresAt <= now) throw new InviteRejectedError('expired');
+  if (inv.uses >= inv.maxUses) throw new InviteRejectedError('exhausted');
+}
