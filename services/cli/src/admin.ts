@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { openStore, storeEnvSchema, StoreConflictError, StoreNotFoundError, type Store } from '@tokios/shared/store';
+import { openStore, storeEnvSchema, StoreConflictError, StoreNotFoundError, StoreValidationError, type Store } from '@tokios/shared/store';
 import { parseEnv } from '@tokios/shared/config';
 
 export const ADMIN_USAGE = `tokios admin <resource> <action> [options]   (add --json for machine-readable output)
@@ -110,7 +110,7 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
       err.write(`${e.message}\n\n${ADMIN_USAGE}\n`);
       return 2;
     }
-    if (e instanceof StoreConflictError || e instanceof StoreNotFoundError || e instanceof z.ZodError) {
+    if (e instanceof StoreConflictError || e instanceof StoreNotFoundError || e instanceof StoreValidationError || e instanceof z.ZodError) {
       err.write(`error: ${e instanceof z.ZodError ? e.issues.map((i) => i.message).join('; ') : e.message}\n`);
       return 1;
     }

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@tokios/shared/log';
 import { connectNats, type NatsConnection } from '@tokios/shared/nats';
-import { openStore, type Store } from '@tokios/shared/store';
+import { openStore, storeEnvSchema, type Store } from '@tokios/shared/store';
+import { parseEnv } from '@tokios/shared/config';
 import { FabricClient, buildIngressApp, ingressOptionsFromEnv, type IngressOptions } from '@tokios/ingress';
 import { Terminator, terminatorOptionsFromEnv, type TerminatorOptions } from '@tokios/terminator';
 import { ensureNats } from './local-nats.js';
@@ -22,7 +23,7 @@ export interface TerminatorHandle extends Running {
 
 async function common(service: string, natsUrl: string, env: NodeJS.ProcessEnv, log?: Logger): Promise<{ log: Logger; nc: NatsConnection; store: Store }> {
   const logger = log ?? createLogger(service, env.LOG_LEVEL);
-  const store = await openStore({ TOKIOS_DATA_DIR: env.TOKIOS_DATA_DIR ?? '.tokios' });
+  const store = await openStore(parseEnv(storeEnvSchema, env, 'store environment'));
   const nc = await connectNats({ url: natsUrl, name: service, log: logger });
   return { log: logger, nc, store };
 }
@@ -83,7 +84,7 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
   const nats = await ensureNats(env.NATS_URL ?? 'nats://127.0.0.1:4222', logger);
   const io = ingressOptionsFromEnv({ ...env, NATS_URL: nats.url, TOKIOS_INGRESS_PORT: env.TOKIOS_PORT ?? env.PORT ?? env.TOKIOS_INGRESS_PORT });
   const to = terminatorOptionsFromEnv({ ...env, NATS_URL: nats.url });
-  const store = await openStore({ TOKIOS_DATA_DIR: env.TOKIOS_DATA_DIR ?? '.tokios' });
+  const store = await openStore(parseEnv(storeEnvSchema, env, 'store environment'));
   const nc = await connectNats({ url: nats.url, name: 'tokios-dev', log: logger });
   const fabric = new FabricClient(nc, io, logger);
   fabric.start();

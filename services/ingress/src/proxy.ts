@@ -24,7 +24,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   const raw = request.body as Buffer;
   const body = parseJsonBody(raw);
   const { model, stream } = routingFields(body);
-  const deployment = await deps.store.findDeploymentByName(caller.tenantId, model);
+  const deployment = await deps.store.findAccessibleDeployment(caller.tenantId, model);
   if (!deployment) throw new TokiosError('model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`, { param: 'model' });
 
   const headers: Record<string, string> = {};
