@@ -5,7 +5,9 @@
  *   tokios.in.<ingressId>.<rid>          frames back to the ingress that holds the caller
  *   tokios.term.<terminatorId>.<rid>     body parts and cancels to the terminator that took a request
  *   tokios.presence.terminator           terminators announce themselves (tunnel URL) for connector spreading
- *   tokios.ctl.<event>                   control-plane events (revocations, ...)
+ *   tokios.ctl.<event>                   control-plane events (revocations, limits; see shared/src/control)
+ *   tokios.status.query                  scatter-gather: every terminator answers with its live tunnels
+ *   tokios.quota.delta                   ingress replicas share per-key request/token counts
  */
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -28,6 +30,8 @@ export const subjects = {
   terminator: (terminatorId: string, rid: string) => `tokios.term.${token(terminatorId)}.${token(rid)}`,
   presence: 'tokios.presence.terminator',
   control: (event: string) => `tokios.ctl.${token(event)}`,
+  statusQuery: 'tokios.status.query',
+  quotaDelta: 'tokios.quota.delta',
 } as const;
 
 /** Wildcard that matches everything under a prefix built above. */
