@@ -6,6 +6,8 @@ import type { FabricClient } from './fabric.js';
 import type { IngressOptions } from './config.js';
 import { registerErrorHandlers } from './errors.js';
 import { openaiChatRoutes } from './routes/openai-chat.js';
+import { openaiResponsesRoutes } from './routes/openai-responses.js';
+import { anthropicMessagesRoutes } from './routes/anthropic-messages.js';
 
 export interface IngressDeps {
   fabric: FabricClient;
@@ -30,8 +32,13 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   registerErrorHandlers(app);
 
   app.get('/healthz', async () => ({ ok: true, ingressId: deps.fabric.id, inFlight: deps.fabric.inFlight }));
+  const proxy = { fabric: deps.fabric, store: deps.store };
+  // SDK base URLs: OpenAI's include /v1 (or not, OPENAI_BASE_URL style); Anthropic's SDK appends /v1 itself,
+  // so a base URL that already ends in /v1 yields /v1/v1/messages.
   for (const prefix of ['/v1', '']) {
-    await app.register(openaiChatRoutes, { prefix, fabric: deps.fabric, store: deps.store });
+    await app.register(openaiChatRoutes, { prefix, ...proxy });
+    await app.register(openaiResponsesRoutes, { prefix, ...proxy });
   }
+  for (const prefix of ['/v1', '', '/v1/v1']) await app.register(anthropicMessagesRoutes, { prefix, ...proxy });
   return app;
 }
