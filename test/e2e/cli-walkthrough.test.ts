@@ -1,0 +1,86 @@
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import OpenAI from 'openai';
+import { freePort } from 'tokios';
+import { CLI, OpenAIUpstream, spawnCli, startConnectorProc, type Proc } from '../support/index.js';
+
+const run = promisify(execFile);
+
+/** The README's walk-through, through the real `tokios` command. */
+t.test('tokios dev + tokios admin + tokios connector, as in the README', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tokios-walk-'));
+  const port = await freePort();
+  const deadNats = `nats://127.0.0.1:${await freePort()}`;
+  const env = { PATH: process.env.PATH, TOKIOS_DATA_DIR: dataDir, NATS_URL: deadNats, LOG_LEVEL: 'info' };
+  const admin = async (...args: string[]) => JSON.parse((await run(process.execPath, [CLI, 'admin', ...args, '--json'], { env })).stdout) as Record<string, string>;
+
+  const tenant = await admin('tenant', 'create', '--name', 'acme');
+  const key = await admin('key', 'create', '--tenant', tenant.id!);
+  const dep = await admin('deployment', 'create', '--tenant', tenant.id!, '--name', 'llama3');
+  const token = await admin('token', 'create', '--deployment', dep.id!);
+  t.match(key.secret, /^sk-tokios-[A-Za-z0-9]{40}$/);
+  t.match(token.secret, /^tt-tokios-[A-Za-z0-9]{40}$/);
+
+  const dup = await run(process.execPath, [CLI, 'admin', 'deployment', 'create', '--tenant', tenant.id!, '--name', 'llama3'], { env }).then(
+    () => undefined,
+    (e: { code: number; stderr: string }) => e,
+  );
+  t.equal(dup?.code, 1, 'duplicate deployment name is refused');
+  t.match(dup?.stderr, /already exists/);
+
+  const dev: Proc = spawnCli('dev', ['dev'], { ...env, TOKIOS_PORT: String(port), TOKIOS_INGRESS_HOST: '127.0.0.1' });
+  const upstream = await OpenAIUpstream.start('llama3.1:8b');
+  let connector: Proc | undefined;
+  t.teardown(async () => {
+    await connector?.kill();
+    await dev.kill();
+    await upstream.close();
+  });
+  await dev.waitFor(/Tokios dev stack on http:\/\/127\.0\.0\.1:\d+/);
+  t.match(dev.output, /no NATS answered; starting/, 'started its own nats-server when none answered');
+
+  connector = await startConnectorProc({ tunnel_token: token.secret!, upstream: upstream.url, gateway: `http://127.0.0.1:${port}`, model: 'llama3.1:8b' });
+  t.match(connector.output, /Tunnel established/);
+
+  const client = new OpenAI({ apiKey: key.secret!, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+  const res = await client.chat.completions.create({ model: 'llama3', messages: [{ role: 'user', content: 'Hello!' }] });
+  t.equal(res.choices[0]?.message.content, 'Hello, world!');
+  t.equal(upstream.requests.at(-1)?.body.model, 'llama3.1:8b');
+
+  await admin('key', 'revoke', key.id!);
+  let status = 0;
+  // the dev process notices the store change by polling its file (200 ms); bounded wait
+  for (const deadline = Date.now() + 3_000; Date.now() < deadline && status !== 401; ) {
+    status = await client.chat.completions.create({ model: 'llama3', messages: [{ role: 'user', content: 'x' }] }).then(() => 200, (e: { status: number }) => e.status);
+  }
+  t.equal(status, 401, 'revoked key refused');
+
+  dev.signal('SIGTERM');
+  const exit = await dev.exited;
+  t.equal(exit.code, 0, 'dev stack exits cleanly on SIGTERM');
+});
+
+t.test('bad usage and bad config fail with clear messages', async (t) => {
+  const env = { PATH: process.env.PATH, TOKIOS_DATA_DIR: await mkdtemp(join(tmpdir(), 'tokios-bad-')) };
+  const fail = (args: string[], extra: Record<string, string> = {}) =>
+    run(process.execPath, [CLI, ...args], { env: { ...env, ...extra } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+  let r = await fail(['frobnicate']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /unknown command "frobnicate"/);
+  r = await fail(['admin', 'key', 'create']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /missing --tenant/);
+  r = await fail(['connector', '--config', '/nonexistent/tokios.json']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /cannot read \/nonexistent\/tokios\.json/);
+  r = await fail(['ingress'], { TOKIOS_INGRESS_PORT: 'eighty' });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /TOKIOS_INGRESS_PORT/);
+});
