@@ -3,8 +3,8 @@ import { isRecord, parseJson } from '../util.js';
 
 /** Longest upstream-provided text shown to a caller. */
 export const MAX_UPSTREAM_MESSAGE = 300;
-/** Only this much of an error body is ever looked at. */
-const MAX_BODY_SCAN = 64 * 1024;
+/** Only this much of an error body is ever parsed (JSON bodies cut here count as no message). */
+const MAX_BODY_SCAN = 1024 * 1024;
 
 /**
  * Finds the human message in an upstream error value: OpenAI / llama.cpp `{error:{message}}`, Ollama
