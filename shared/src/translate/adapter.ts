@@ -8,6 +8,8 @@ export interface CallerContext {
   model: string;
   /** Stable id for this request (used to derive message/response ids when the upstream gives none). */
   requestId: string;
+  /** OpenAI Chat only: the caller sent `stream_options.include_usage: true` (a last chunk with `choices: []`). */
+  includeUsage?: boolean;
 }
 
 /** Turns normalized events into the caller's stream bytes (SSE). Pure; no I/O. */
@@ -40,6 +42,14 @@ export interface UpstreamHttpRequest {
   headers: Record<string, string>;
 }
 
+/** Injected sources of ids and time, so decoders stay deterministic under test. */
+export interface DecoderOptions {
+  /** New id with the given prefix (e.g. `call`, `chatcmpl`). Default: prefix + '_' + 24 random hex digits. */
+  newId?: (prefix: string) => string;
+  /** Current time in ms since the epoch. Default Date.now. */
+  now?: () => number;
+}
+
 /** Turns upstream response bytes into normalized events. Handles split/merged input. */
 export interface UpstreamDecoder {
   push(chunk: Uint8Array | string): ChatEvent[];
@@ -51,7 +61,7 @@ export interface UpstreamDecoder {
 export interface UpstreamAdapter {
   readonly kind: UpstreamKind;
   buildRequest(req: ChatRequest, options: { model: string }): UpstreamHttpRequest;
-  createDecoder(): UpstreamDecoder;
+  createDecoder(options?: DecoderOptions): UpstreamDecoder;
   /** Maps a non-2xx upstream answer to a registry error code and a message safe to show. */
   parseError(status: number, bodyText: string): { code: ErrorCode; message: string };
 }

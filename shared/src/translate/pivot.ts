@@ -59,6 +59,8 @@ export interface ChatRequest {
   seed?: number;
   /** Anthropic top_k; only sent to upstreams that take it. */
   top_k?: number;
+  /** OpenAI Chat callers only: whether the caller asked for a final usage chunk. Never sent upstream as is. */
+  stream_options?: { include_usage?: boolean };
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';

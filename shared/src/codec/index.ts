@@ -1,0 +1,3 @@
+export { CodecError, CodecErrorCode } from './errors.js';
+export { SseDecoder, decodeSse, formatSse, type SseEvent, type SseDecoderOptions } from './sse.js';
+export { NdjsonDecoder, decodeNdjson, type NdjsonDecoderOptions } from './ndjson.js';

@@ -1,0 +1,93 @@
+import { CodecError, CodecErrorCode } from './errors.js';
+
+export interface NdjsonDecoderOptions {
+  /** Max characters of one line. Default 4 MiB. */
+  maxLineLength?: number;
+}
+
+const DEFAULT_MAX_LINE = 4 * 1024 * 1024;
+
+/**
+ * Incremental NDJSON decoder: one JSON value per `\n`-terminated line (a trailing `\r` is tolerated), blank lines
+ * skipped, UTF-8 split across chunks reassembled. Values are delivered through `sink`; a bad or oversized line
+ * throws a CodecError after every earlier value has been delivered. JSON.parse never escapes unguarded.
+ */
+export class NdjsonDecoder {
+  private readonly max: number;
+  private readonly utf8 = new TextDecoder('utf-8');
+  private pending = '';
+
+  constructor(options: NdjsonDecoderOptions = {}) {
+    this.max = options.maxLineLength ?? DEFAULT_MAX_LINE;
+  }
+
+  push(chunk: Uint8Array | string, sink: (value: unknown) => void): void {
+    const text = typeof chunk === 'string' ? chunk : this.utf8.decode(chunk, { stream: true });
+    if (text.length > 0) this.feed(text, sink);
+  }
+
+  /** The input ended: a last line without a newline is still decoded. */
+  end(sink: (value: unknown) => void): void {
+    const rest = this.utf8.decode();
+    if (rest.length > 0) this.feed(rest, sink);
+    if (this.pending.length > 0) {
+      const line = this.pending;
+      this.pending = '';
+      this.line(line, sink);
+    }
+  }
+
+  private feed(text: string, sink: (value: unknown) => void): void {
+    let start = 0;
+    let nl = text.indexOf('\n');
+    while (nl !== -1) {
+      const part = text.slice(start, nl);
+      const line = this.pending.length > 0 ? this.pending + part : part;
+      this.pending = '';
+      this.line(line, sink);
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    if (start < text.length) {
+      this.pending = this.pending.length > 0 ? this.pending + text.slice(start) : text.slice(start);
+      if (this.pending.length > this.max) {
+        throw new CodecError(CodecErrorCode.LineTooLong, `NDJSON line exceeds ${this.max} characters`);
+      }
+    }
+  }
+
+  private line(line: string, sink: (value: unknown) => void): void {
+    if (line.length > this.max) {
+      throw new CodecError(CodecErrorCode.LineTooLong, `NDJSON line exceeds ${this.max} characters`);
+    }
+    if (isBlank(line)) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (cause) {
+      throw new CodecError(CodecErrorCode.InvalidJson, 'NDJSON line is not valid JSON', { cause });
+    }
+    sink(value);
+  }
+}
+
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    // space, \t, \r
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+/** Decodes a whole NDJSON text at once (tests, small bodies). */
+export function decodeNdjson(input: Uint8Array | string, options?: NdjsonDecoderOptions): unknown[] {
+  const out: unknown[] = [];
+  const decoder = new NdjsonDecoder(options);
+  const sink = (v: unknown): void => {
+    out.push(v);
+  };
+  decoder.push(input, sink);
+  decoder.end(sink);
+  return out;
+}

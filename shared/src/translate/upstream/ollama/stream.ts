@@ -1,0 +1,136 @@
+import { CodecError, NdjsonDecoder } from '../../../codec/index.js';
+import type { DecoderOptions, UpstreamDecoder } from '../../adapter.js';
+import type { ChatEvent, FinishReason } from '../../pivot.js';
+import { count, isRecord, randomId, str, type JsonRecord } from '../../util.js';
+import { safeText } from '../http-error.js';
+
+/** Ollama done_reason -> pivot. `load` / `unload` and unknown reasons end normally: `stop`. */
+const DONE_REASONS = {
+  stop: 'stop',
+  length: 'length',
+} as const satisfies Record<string, FinishReason>;
+
+function finishOf(value: string | undefined): FinishReason {
+  return value !== undefined && Object.hasOwn(DONE_REASONS, value) ? DONE_REASONS[value as keyof typeof DONE_REASONS] : 'stop';
+}
+
+const MSG_MALFORMED = 'The model server sent a malformed stream line.';
+const MSG_TOO_LARGE = 'The model server sent an oversized stream line.';
+const MSG_CUT = 'The model server closed the stream before it finished.';
+const MSG_EMPTY = 'The model server closed the stream without answering.';
+
+/**
+ * Ollama /api/chat NDJSON -> ChatEvent.
+ *  - `message.thinking` -> reasoning, `message.content` -> text, in that order within a line.
+ *  - tool calls arrive whole with `arguments` as an object: one tool_call (id from Ollama or `call_<random>`)
+ *    and one tool_args holding the JSON text, indexes counting 0,1,2… across lines.
+ *  - `done: true` -> finish (`tool_calls` whenever a tool call was seen, even in an earlier line and even when
+ *    done_reason says `stop`; `length` stays `length`), then usage from prompt_eval_count / eval_count.
+ *  - `{"error":"…"}` (also after a 200), malformed lines and a body that ends before `done` -> one error event.
+ */
+export class OllamaStreamDecoder implements UpstreamDecoder {
+  private readonly ndjson = new NdjsonDecoder();
+  private readonly newId: (prefix: string) => string;
+  private readonly now: () => number;
+  private state: 'open' | 'done' | 'failed' = 'open';
+  private started = false;
+  private tools = 0;
+  private out: ChatEvent[] = [];
+  private readonly onValue = (value: unknown): void => this.line(value);
+
+  constructor(options: DecoderOptions = {}) {
+    this.newId = options.newId ?? randomId;
+    this.now = options.now ?? Date.now;
+  }
+
+  push(chunk: Uint8Array | string): ChatEvent[] {
+    const out: ChatEvent[] = (this.out = []);
+    if (this.state !== 'open') return out;
+    try {
+      this.ndjson.push(chunk, this.onValue);
+    } catch (err) {
+      this.codecFailure(err);
+    }
+    return out;
+  }
+
+  end(): ChatEvent[] {
+    const out: ChatEvent[] = (this.out = []);
+    if (this.state !== 'open') return out;
+    try {
+      this.ndjson.end(this.onValue);
+    } catch (err) {
+      this.codecFailure(err);
+    }
+    if (this.state === 'open') this.fail(this.started ? MSG_CUT : MSG_EMPTY);
+    return out;
+  }
+
+  private codecFailure(err: unknown): void {
+    if (!(err instanceof CodecError)) throw err;
+    this.fail(err.code === 'line_too_long' ? MSG_TOO_LARGE : MSG_MALFORMED);
+  }
+
+  private fail(message: string): void {
+    this.out.push({ type: 'error', code: 'upstream_error', message });
+    this.state = 'failed';
+  }
+
+  private line(value: unknown): void {
+    if (this.state !== 'open') return;
+    if (!isRecord(value)) {
+      this.fail(MSG_MALFORMED);
+      return;
+    }
+    const error = value['error'];
+    if (error !== undefined && error !== null) {
+      const message = typeof error === 'string' ? error : isRecord(error) && typeof error['message'] === 'string' ? error['message'] : '';
+      this.fail(message.length > 0 ? `The model server failed: ${safeText(message)}` : 'The model server failed mid-stream.');
+      return;
+    }
+    if (!this.started) {
+      this.started = true;
+      const created = typeof value['created_at'] === 'string' ? Date.parse(value['created_at']) : NaN;
+      this.out.push({
+        type: 'start',
+        id: this.newId('chatcmpl'),
+        model: str(value['model']) ?? '',
+        created: Math.floor((Number.isFinite(created) ? created : this.now()) / 1000),
+      });
+    }
+    const message = value['message'];
+    if (isRecord(message)) this.message(message);
+    if (value['done'] === true) this.done(value);
+  }
+
+  private message(message: JsonRecord): void {
+    const thinking = str(message['thinking']);
+    if (thinking !== undefined) this.out.push({ type: 'reasoning', text: thinking });
+    const content = str(message['content']);
+    if (content !== undefined) this.out.push({ type: 'text', text: content });
+    const calls = message['tool_calls'];
+    if (!Array.isArray(calls)) return;
+    for (const call of calls) {
+      const fn = isRecord(call) && isRecord(call['function']) ? call['function'] : undefined;
+      const name = fn === undefined ? undefined : str(fn['name']);
+      if (fn === undefined || name === undefined) {
+        this.fail('The model server sent a tool call without a name.');
+        return;
+      }
+      const args = fn['arguments'];
+      const json = typeof args === 'string' ? (args.trim().length > 0 ? args : '{}') : JSON.stringify(args ?? {});
+      const index = this.tools++;
+      this.out.push({ type: 'tool_call', index, id: str((call as JsonRecord)['id']) ?? this.newId('call'), name });
+      this.out.push({ type: 'tool_args', index, delta: json });
+    }
+  }
+
+  private done(last: JsonRecord): void {
+    let reason = finishOf(str(last['done_reason']));
+    if (reason === 'stop' && this.tools > 0) reason = 'tool_calls';
+    this.out.push({ type: 'finish', reason });
+    // Ollama omits prompt_eval_count when the whole prompt came from its cache: 0 then, not missing.
+    this.out.push({ type: 'usage', input_tokens: count(last['prompt_eval_count']) ?? 0, output_tokens: count(last['eval_count']) ?? 0 });
+    this.state = 'done';
+  }
+}

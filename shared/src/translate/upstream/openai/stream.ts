@@ -1,0 +1,238 @@
+import { CodecError, SseDecoder, type SseEvent } from '../../../codec/index.js';
+import type { DecoderOptions, UpstreamDecoder } from '../../adapter.js';
+import type { ChatEvent, FinishReason } from '../../pivot.js';
+import { count, isRecord, parseJson, randomId, str, type JsonRecord } from '../../util.js';
+import { errorMessageOf, safeText } from '../http-error.js';
+
+/** OpenAI-compatible finish_reason -> pivot. Anything else (e.g. llama.cpp / vLLM `abort`, `eos`) is `stop`. */
+const FINISH_REASONS = {
+  stop: 'stop',
+  length: 'length',
+  tool_calls: 'tool_calls',
+  function_call: 'tool_calls',
+  content_filter: 'content_filter',
+} as const satisfies Record<string, FinishReason>;
+
+function finishOf(value: string): FinishReason {
+  return Object.hasOwn(FINISH_REASONS, value) ? FINISH_REASONS[value as keyof typeof FINISH_REASONS] : 'stop';
+}
+
+interface ToolState {
+  /** Pivot index, or -1 until the name is known and tool_call was emitted. */
+  index: number;
+  id: string | undefined;
+  name: string | undefined;
+  /** Arguments received before the name (only when a server sends them first). */
+  pending: string;
+  sentArgs: boolean;
+}
+
+const MSG_MALFORMED = 'The model server sent a malformed stream chunk.';
+const MSG_TOO_LARGE = 'The model server sent an oversized stream event.';
+const MSG_CUT = 'The model server closed the stream before it finished.';
+const MSG_EMPTY = 'The model server closed the stream without answering.';
+const MSG_NAMELESS = 'The model server sent a tool call without a name.';
+
+/**
+ * SSE chat.completion.chunk stream -> ChatEvent. Resolves the quirks of vLLM, llama.cpp, LM Studio and SGLang:
+ *  - `tool_calls: []` is treated as absent; tool calls are keyed on `index` (on `id`, then "the last one", only
+ *    when a server omits `index`); the name may come once or repeated; arguments may stream or come whole, also
+ *    only at the end; a tool call that never got arguments gets `{}` at the end.
+ *  - usage may ride on every chunk: the last one wins, never summed.
+ *  - a chunk with content and finish_reason: content first. `finish` and `usage` are held until `[DONE]` (or
+ *    the end of the body), then emitted in that order, so the usage chunk that follows the finish chunk counts.
+ *  - finish `stop` after tool calls becomes `tool_calls` (`length` stays: the call may be truncated).
+ *  - `reasoning_content` / `reasoning` deltas -> reasoning events.
+ *  - `{"error":…}` or vLLM `{"object":"error",…}` in the stream, malformed JSON, oversized events and a body
+ *    that ends before finishing -> one error event, after which the decoder emits nothing.
+ */
+export class OpenAIStreamDecoder implements UpstreamDecoder {
+  private readonly sse = new SseDecoder();
+  private readonly newId: (prefix: string) => string;
+  private readonly now: () => number;
+  private state: 'open' | 'done' | 'failed' = 'open';
+  private started = false;
+  private out: ChatEvent[] = [];
+  private finish: FinishReason | undefined;
+  private usage: { input_tokens: number; output_tokens: number } | undefined;
+  /** Keyed by upstream index (or a synthetic key when the server omits it). */
+  private readonly tools = new Map<number, ToolState>();
+  private readonly emitted: ToolState[] = [];
+  private lastTool: ToolState | undefined;
+  private readonly onEvent = (event: SseEvent): void => this.event(event);
+
+  constructor(options: DecoderOptions = {}) {
+    this.newId = options.newId ?? randomId;
+    this.now = options.now ?? Date.now;
+  }
+
+  push(chunk: Uint8Array | string): ChatEvent[] {
+    const out: ChatEvent[] = (this.out = []);
+    if (this.state !== 'open') return out;
+    try {
+      this.sse.push(chunk, this.onEvent);
+    } catch (err) {
+      this.codecFailure(err);
+    }
+    return out;
+  }
+
+  end(): ChatEvent[] {
+    const out: ChatEvent[] = (this.out = []);
+    if (this.state !== 'open') return out;
+    try {
+      this.sse.end(this.onEvent);
+    } catch (err) {
+      this.codecFailure(err);
+    }
+    if (this.state !== 'open') return out;
+    if (this.finish !== undefined) this.complete();
+    else this.fail(this.started ? MSG_CUT : MSG_EMPTY);
+    return out;
+  }
+
+  private codecFailure(err: unknown): void {
+    if (!(err instanceof CodecError)) throw err;
+    this.fail(err.code === 'event_too_large' ? MSG_TOO_LARGE : MSG_MALFORMED);
+  }
+
+  private fail(message: string): void {
+    this.out.push({ type: 'error', code: 'upstream_error', message });
+    this.state = 'failed';
+  }
+
+  private event(event: SseEvent): void {
+    if (this.state !== 'open') return;
+    const data = event.data;
+    if (data === '[DONE]') {
+      this.complete();
+      return;
+    }
+    const parsed = parseJson(data);
+    if (!parsed.ok || !isRecord(parsed.value)) {
+      this.fail(MSG_MALFORMED);
+      return;
+    }
+    const chunk = parsed.value;
+    if ((chunk['error'] !== undefined && chunk['error'] !== null) || chunk['object'] === 'error') {
+      const message = errorMessageOf(chunk);
+      this.fail(message === undefined ? 'The model server failed mid-stream.' : `The model server failed: ${safeText(message)}`);
+      return;
+    }
+    this.chunk(chunk);
+  }
+
+  private chunk(chunk: JsonRecord): void {
+    if (!this.started) {
+      this.started = true;
+      const created = count(chunk['created']);
+      this.out.push({
+        type: 'start',
+        id: str(chunk['id']) ?? this.newId('chatcmpl'),
+        model: str(chunk['model']) ?? '',
+        created: created ?? Math.floor(this.now() / 1000),
+      });
+    }
+    const choices = chunk['choices'];
+    if (Array.isArray(choices)) {
+      for (const choice of choices) {
+        // Tokios never asks for n > 1: only choice 0 counts.
+        if (isRecord(choice) && (choice['index'] === undefined || choice['index'] === 0)) {
+          this.choice(choice);
+          break;
+        }
+      }
+    }
+    const usage = chunk['usage'];
+    if (isRecord(usage)) {
+      const input = count(usage['prompt_tokens']);
+      const output = count(usage['completion_tokens']);
+      if (input !== undefined || output !== undefined) this.usage = { input_tokens: input ?? 0, output_tokens: output ?? 0 };
+    }
+  }
+
+  private choice(choice: JsonRecord): void {
+    const delta = choice['delta'];
+    if (isRecord(delta)) {
+      const reasoning = str(delta['reasoning_content']) ?? str(delta['reasoning']);
+      if (reasoning !== undefined) this.out.push({ type: 'reasoning', text: reasoning });
+      const text = str(delta['content']);
+      if (text !== undefined) this.out.push({ type: 'text', text });
+      const calls = delta['tool_calls'];
+      if (Array.isArray(calls)) {
+        for (let i = 0; i < calls.length; i++) {
+          const call: unknown = calls[i];
+          if (isRecord(call)) this.toolCall(call);
+          if (this.state !== 'open') return;
+        }
+      }
+    }
+    const reason = str(choice['finish_reason']);
+    if (reason !== undefined && this.finish === undefined) this.finish = finishOf(reason);
+  }
+
+  private toolCall(call: JsonRecord): void {
+    const fn = isRecord(call['function']) ? call['function'] : undefined;
+    const id = str(call['id']);
+    const name = fn === undefined ? undefined : str(fn['name']);
+    const rawArgs = fn === undefined ? undefined : fn['arguments'];
+    // Some servers send arguments as an object instead of JSON text.
+    const args = typeof rawArgs === 'string' ? rawArgs : isRecord(rawArgs) ? JSON.stringify(rawArgs) : '';
+
+    let state: ToolState | undefined;
+    const key = typeof call['index'] === 'number' ? call['index'] : undefined;
+    if (key !== undefined) {
+      state = this.tools.get(key);
+    } else if (id !== undefined) {
+      for (const s of this.tools.values()) if (s.id === id) state = s;
+    } else {
+      state = this.lastTool;
+    }
+    if (state === undefined) {
+      state = { index: -1, id, name, pending: '', sentArgs: false };
+      this.tools.set(key ?? -1 - this.tools.size, state);
+    }
+    this.lastTool = state;
+
+    if (state.index === -1) {
+      state.id ??= id;
+      state.name ??= name;
+      state.pending += args;
+      if (state.name === undefined) return;
+      state.index = this.emitted.length;
+      this.emitted.push(state);
+      state.id ??= this.newId('call');
+      this.out.push({ type: 'tool_call', index: state.index, id: state.id, name: state.name });
+      if (state.pending.length > 0) {
+        this.out.push({ type: 'tool_args', index: state.index, delta: state.pending });
+        state.sentArgs = true;
+        state.pending = '';
+      }
+      return;
+    }
+    if (args.length > 0) {
+      this.out.push({ type: 'tool_args', index: state.index, delta: args });
+      state.sentArgs = true;
+    }
+  }
+
+  /** `[DONE]`, or the body ended after a finish_reason. */
+  private complete(): void {
+    for (const s of this.tools.values()) {
+      if (s.index === -1) {
+        this.fail(MSG_NAMELESS);
+        return;
+      }
+    }
+    for (const s of this.emitted) if (!s.sentArgs) this.out.push({ type: 'tool_args', index: s.index, delta: '{}' });
+    if (!this.started) {
+      this.fail(MSG_EMPTY);
+      return;
+    }
+    let reason = this.finish ?? 'stop';
+    if (reason === 'stop' && this.emitted.length > 0) reason = 'tool_calls';
+    this.out.push({ type: 'finish', reason });
+    if (this.usage !== undefined) this.out.push({ type: 'usage', ...this.usage });
+    this.state = 'done';
+  }
+}
