@@ -152,7 +152,8 @@ function image(block: Obj, path: string): ContentPart {
 }
 
 function unsupportedBlock(block: Obj, path: string): never {
-  const kind = typeof block.type === 'string' ? block.type : 'unknown';
   if (typeof block.type !== 'string') invalid(`${path}.type`, 'must be a string');
-  return unsupported(`${path}.type`, `content blocks of type '${kind.slice(0, 64)}' are not supported here`);
+  // Block type names are API identifiers; anything else is not echoed back.
+  const kind = /^[a-z0-9_]{1,64}$/.test(block.type) ? `'${block.type}' ` : '';
+  return unsupported(`${path}.type`, `content blocks of type ${kind}are not supported here`);
 }
