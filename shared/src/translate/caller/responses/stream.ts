@@ -62,6 +62,18 @@ export function createResponsesEncoder(ctx: CallerContext): StreamEncoder {
     }
   }
 
+  /** As announced by output_item.added: content parts are added by their own events. */
+  function addedItem(item: Open): object {
+    switch (item.kind) {
+      case 'message':
+        return messageItem(item.id, 'in_progress', []);
+      case 'reasoning':
+        return reasoningItem(item.id, 'in_progress', []);
+      case 'function_call':
+        return functionCallItem(item.id, 'in_progress', item);
+    }
+  }
+
   function close(status: ItemStatus): string {
     const item = open;
     if (item === null) return '';
@@ -93,7 +105,7 @@ export function createResponsesEncoder(ctx: CallerContext): StreamEncoder {
     let out = close('completed');
     const next = make(output.length);
     open = next;
-    out += emit('response.output_item.added', { output_index: next.index, item: finalItem(next, 'in_progress') });
+    out += emit('response.output_item.added', { output_index: next.index, item: addedItem(next) });
     if (next.kind !== 'function_call') {
       const part = next.kind === 'message' ? outputText('') : reasoningText('');
       out += emit('response.content_part.added', { item_id: next.id, output_index: next.index, content_index: 0, part });
