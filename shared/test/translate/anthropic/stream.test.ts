@@ -256,3 +256,51 @@ t.test('text after a tool call opens a new text block', async (t) => {
     text(1, 'after'),
   ]);
 });
+
+t.test('text, reasoning, text: each switch closes the open block; no signature_delta is invented', async (t) => {
+  const out = frames(
+    run([START, { type: 'text', text: 'a' }, { type: 'reasoning', text: 'r' }, { type: 'text', text: 'b' }, { type: 'finish', reason: 'stop' }]),
+  );
+  t.strictSame(out.slice(2, -2), [
+    blockStart(0, { type: 'text', text: '' }),
+    text(0, 'a'),
+    blockStop(0),
+    blockStart(1, { type: 'thinking', thinking: '', signature: '' }),
+    blockDelta(1, { type: 'thinking_delta', thinking: 'r' }),
+    blockStop(1),
+    blockStart(2, { type: 'text', text: '' }),
+    text(2, 'b'),
+    blockStop(2),
+  ]);
+});
+
+t.test('blocks are strictly sequential: every start is stopped before the next start, indexes count up', async (t) => {
+  const out = frames(
+    run([
+      START,
+      { type: 'reasoning', text: 'r' },
+      { type: 'text', text: 'a' },
+      { type: 'tool_call', index: 0, id: 'a', name: 'f' },
+      { type: 'tool_args', index: 0, delta: '{}' },
+      { type: 'tool_call', index: 1, id: 'b', name: 'g' },
+      { type: 'text', text: 'z' },
+      { type: 'finish', reason: 'tool_calls' },
+    ]),
+  );
+  let open: number | null = null;
+  let next = 0;
+  for (const f of out) {
+    const index = f.data.index as number | undefined;
+    if (f.event === 'content_block_start') {
+      t.equal(open, null, 'no block open at start');
+      t.equal(index, next++, 'index increments');
+      open = index ?? null;
+    } else if (f.event === 'content_block_delta') t.equal(index, open, 'delta to the open block');
+    else if (f.event === 'content_block_stop') {
+      t.equal(index, open, 'stop closes the open block');
+      open = null;
+    }
+  }
+  t.equal(open, null);
+  t.equal(next, 5);
+});

@@ -93,7 +93,7 @@ export function reasoningEvents(index: number, deltas: string[], status = 'compl
 export function callEvents(index: number, callId: string, name: string, deltas: string[], status = 'completed'): Ev[] {
   const id = `fc_req1_${index}`;
   const at = { item_id: id, output_index: index };
-  const full = deltas.join('');
+  const full = deltas.length > 0 ? deltas.join('') : '{}';
   return [
     { type: 'response.output_item.added', output_index: index, item: call(id, 'in_progress', callId, name, '') },
     ...deltas.map((delta) => ({ type: 'response.function_call_arguments.delta', ...at, delta })),

@@ -102,12 +102,12 @@ t.test('two parallel tools: output_index increments', async (t) => {
   ]);
 });
 
-t.test('tool without argument deltas still gets arguments.done and output_item.done', async (t) => {
+t.test('tool without argument deltas still gets arguments.done and output_item.done, with arguments {}', async (t) => {
   const out = run([START, { type: 'tool_call', index: 0, id: 'call_a', name: 'list_files' }, { type: 'tool_args', index: 0, delta: '' }, { type: 'finish', reason: 'tool_calls' }]);
   t.strictSame(events(t, out), [
     ...head(),
     ...callEvents(0, 'call_a', 'list_files', []),
-    { type: 'response.completed', response: response('completed', [call('fc_req1_0', 'completed', 'call_a', 'list_files', '')], { usage: usage(0, 0) }) },
+    { type: 'response.completed', response: response('completed', [call('fc_req1_0', 'completed', 'call_a', 'list_files', '{}')], { usage: usage(0, 0) }) },
   ]);
 });
 

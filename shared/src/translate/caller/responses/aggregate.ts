@@ -5,6 +5,7 @@ import { TERMINAL } from './maps.js';
 import {
   callId,
   envelope,
+  finalArgs,
   functionCallItem,
   itemId,
   messageItem,
@@ -80,7 +81,7 @@ export function createResponsesAggregator(ctx: CallerContext): Aggregator {
       const output = items.map((item, i) => {
         const status: ItemStatus = i === last && terminal.status === 'incomplete' ? 'incomplete' : 'completed';
         const id = itemId(ctx, item.kind, i);
-        if (item.kind === 'function_call') return functionCallItem(id, status, item);
+        if (item.kind === 'function_call') return functionCallItem(id, status, { ...item, args: finalArgs(item.args) });
         return item.kind === 'message' ? messageItem(id, status, [outputText(item.text)]) : reasoningItem(id, status, [reasoningText(item.text)]);
       });
       return envelope(ctx, {

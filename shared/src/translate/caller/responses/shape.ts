@@ -44,6 +44,11 @@ export function functionCallItem(id: string, status: ItemStatus, call: { callId:
   return { id, type: 'function_call', status, arguments: call.args, call_id: call.callId, name: call.name };
 }
 
+/** The final argument text: a call that streamed no arguments takes none, which clients must be able to parse. */
+export function finalArgs(args: string): string {
+  return args.length > 0 ? args : '{}';
+}
+
 export function usageOf(usage: Usage) {
   return {
     input_tokens: usage.input_tokens,

@@ -5,6 +5,7 @@ import {
   callId,
   envelope,
   failedError,
+  finalArgs,
   functionCallItem,
   itemId,
   messageItem,
@@ -58,7 +59,7 @@ export function createResponsesEncoder(ctx: CallerContext): StreamEncoder {
       case 'reasoning':
         return reasoningItem(item.id, status, [reasoningText(item.text)]);
       case 'function_call':
-        return functionCallItem(item.id, status, item);
+        return functionCallItem(item.id, status, { ...item, args: finalArgs(item.args) });
     }
   }
 
@@ -94,7 +95,7 @@ export function createResponsesEncoder(ctx: CallerContext): StreamEncoder {
           emit('response.content_part.done', { ...at, content_index: 0, part: reasoningText(item.text) });
         break;
       case 'function_call':
-        out = emit('response.function_call_arguments.done', { ...at, name: item.name, arguments: item.args });
+        out = emit('response.function_call_arguments.done', { ...at, name: item.name, arguments: finalArgs(item.args) });
         break;
     }
     return out + emit('response.output_item.done', { output_index: item.index, item: final });
