@@ -26,11 +26,15 @@ type Open =
  *
  * `response.created`, `response.in_progress`, then one output item at a time: `output_item.added`, for text and
  * reasoning a `content_part.added`, deltas, the `.done` events with the full text or arguments (always, even when no
- * delta came), `content_part.done`, `output_item.done`; then `response.completed`, or `response.incomplete` when the
+ * delta came; a call that streamed no arguments gets `{}`), `content_part.done`, `output_item.done`; then
+ * `response.completed`, or `response.incomplete` when the
  * token limit or a content filter cut the answer. Every event carries `sequence_number` from 0.
  *
  * Tool arguments must arrive for the most recent tool call (the upstream decoders deliver them in order); arguments
  * for an earlier, finished item end the stream as failed instead of being lost.
+ *
+ * A failure (`fail()` or an upstream error event) sends `error` (what the SDK stream helpers reject on), then
+ * `response.failed` with the output so far, the open item marked incomplete.
  */
 export function createResponsesEncoder(ctx: CallerContext): StreamEncoder {
   let seq = 0;
