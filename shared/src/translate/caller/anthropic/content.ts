@@ -1,0 +1,159 @@
+import type { ChatMessage, ContentPart, ToolCall } from '../../pivot.js';
+import { IMAGE_MEDIA_TYPES, TOOL_ERROR_PREFIX } from './maps.js';
+import { invalid, isObject, oneOf, requireArray, requireObject, requireString, unsupported, type Obj } from './guard.js';
+
+/**
+ * Anthropic `messages` (and `system`) -> pivot messages.
+ *
+ * - user `tool_result` blocks become one `tool` message each, placed BEFORE the rest of that user turn,
+ *   which follows as a user message (only if anything is left);
+ * - assistant `text` + `tool_use` + `thinking` blocks become one assistant message;
+ * - `role: "system"` inside `messages` becomes a system message in place;
+ * - `cache_control` and `citations` are accepted and not forwarded (cache hints have no effect on the answer).
+ */
+export function convertMessages(raw: unknown): ChatMessage[] {
+  const list = requireArray(raw, 'messages');
+  if (list.length === 0) invalid('messages', 'must contain at least one message');
+  const out: ChatMessage[] = [];
+  list.forEach((item, i) => {
+    const path = `messages[${i}]`;
+    const msg = requireObject(item, path);
+    switch (msg.role) {
+      case 'user':
+        convertUser(msg.content, `${path}.content`, out);
+        break;
+      case 'assistant':
+        out.push(convertAssistant(msg.content, `${path}.content`));
+        break;
+      case 'system':
+        out.push({ role: 'system', content: systemText(msg.content, `${path}.content`) });
+        break;
+      default:
+        invalid(`${path}.role`, 'must be one of user, assistant, system');
+    }
+  });
+  return out;
+}
+
+/** `system`: a string or text blocks, joined with newlines. */
+export function systemText(raw: unknown, path: string): string {
+  if (typeof raw === 'string') return raw;
+  const blocks = requireArray(raw, path);
+  return blocks.map((b, j) => textOf(requireObject(b, `${path}[${j}]`), `${path}[${j}]`)).join('\n');
+}
+
+function textOf(block: Obj, path: string): string {
+  if (block.type !== 'text') invalid(`${path}.type`, 'only text blocks are allowed here');
+  return requireString(block.text, `${path}.text`);
+}
+
+function blocksOf(raw: unknown, path: string): Obj[] {
+  const blocks = requireArray(raw, path);
+  if (blocks.length === 0) invalid(path, 'must not be empty');
+  return blocks.map((b, j) => requireObject(b, `${path}[${j}]`));
+}
+
+function convertUser(raw: unknown, path: string, out: ChatMessage[]): void {
+  if (typeof raw === 'string') {
+    out.push({ role: 'user', content: raw });
+    return;
+  }
+  const parts: ContentPart[] = [];
+  blocksOf(raw, path).forEach((block, j) => {
+    const at = `${path}[${j}]`;
+    switch (block.type) {
+      case 'tool_result':
+        out.push(toolResult(block, at));
+        break;
+      case 'text':
+        parts.push({ type: 'text', text: requireString(block.text, `${at}.text`) });
+        break;
+      case 'image':
+        parts.push(image(block, at));
+        break;
+      default:
+        unsupportedBlock(block, at);
+    }
+  });
+  if (parts.length > 0) out.push({ role: 'user', content: parts });
+}
+
+function convertAssistant(raw: unknown, path: string): ChatMessage {
+  if (typeof raw === 'string') return { role: 'assistant', content: raw };
+  const texts: string[] = [];
+  const thinking: string[] = [];
+  const calls: ToolCall[] = [];
+  blocksOf(raw, path).forEach((block, j) => {
+    const at = `${path}[${j}]`;
+    switch (block.type) {
+      case 'text':
+        texts.push(requireString(block.text, `${at}.text`));
+        break;
+      case 'tool_use':
+        calls.push(toolUse(block, at));
+        break;
+      case 'thinking':
+        // The signature only means something to Anthropic; the text goes back as the turn's reasoning.
+        thinking.push(requireString(block.thinking, `${at}.thinking`));
+        break;
+      default:
+        unsupportedBlock(block, at);
+    }
+  });
+  const content = texts.length > 0 ? texts.join('\n') : calls.length > 0 ? null : '';
+  return {
+    role: 'assistant',
+    content,
+    ...(calls.length > 0 && { tool_calls: calls }),
+    ...(thinking.length > 0 && { reasoning_content: thinking.join('\n') }),
+  };
+}
+
+function toolUse(block: Obj, path: string): ToolCall {
+  const id = requireString(block.id, `${path}.id`);
+  const name = requireString(block.name, `${path}.name`);
+  if (!isObject(block.input)) invalid(`${path}.input`, 'must be an object');
+  return { id, type: 'function', function: { name, arguments: JSON.stringify(block.input) } };
+}
+
+function toolResult(block: Obj, path: string): ChatMessage {
+  const id = requireString(block.tool_use_id, `${path}.tool_use_id`);
+  let text: string;
+  if (block.content === undefined || block.content === null) text = '';
+  else if (typeof block.content === 'string') text = block.content;
+  else {
+    const inner = requireArray(block.content, `${path}.content`);
+    text = inner
+      .map((b, k) => {
+        const at = `${path}.content[${k}]`;
+        const obj = requireObject(b, at);
+        if (obj.type !== 'text') unsupported(`${at}.type`, 'only text is supported inside tool_result');
+        return requireString(obj.text, `${at}.text`);
+      })
+      .join('\n');
+  }
+  if (block.is_error === true) text = TOOL_ERROR_PREFIX + text;
+  return { role: 'tool', tool_call_id: id, content: text };
+}
+
+function image(block: Obj, path: string): ContentPart {
+  const source = requireObject(block.source, `${path}.source`);
+  switch (source.type) {
+    case 'base64': {
+      const mediaType = oneOf(source.media_type, IMAGE_MEDIA_TYPES, `${path}.source.media_type`);
+      const data = requireString(source.data, `${path}.source.data`);
+      return { type: 'image_url', image_url: { url: `data:${mediaType};base64,${data}` } };
+    }
+    case 'url':
+      return { type: 'image_url', image_url: { url: requireString(source.url, `${path}.source.url`) } };
+    default:
+      return unsupported(`${path}.source.type`, 'only base64 and url image sources are supported');
+  }
+}
+
+function unsupportedBlock(block: Obj, path: string): never {
+  if (typeof block.type !== 'string') invalid(`${path}.type`, 'must be a string');
+  // Block type names are API identifiers; anything else is not echoed back.
+  const kind = /^[a-z0-9_]{1,64}$/.test(block.type) ? `'${block.type}' ` : '';
+  return unsupported(`${path}.type`, `content blocks of type ${kind}are not supported here`);
+}

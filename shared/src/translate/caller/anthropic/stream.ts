@@ -1,0 +1,127 @@
+import type { CallerContext, StreamEncoder } from '../../adapter.js';
+import type { ChatEvent, FinishReason } from '../../pivot.js';
+import { ERRORS, isErrorCode } from '../../../errors/registry.js';
+import { messageId, stopReason, toolUseId, type Usage } from './shape.js';
+import { sse } from './sse.js';
+
+type OpenBlock = { kind: 'text' } | { kind: 'thinking' } | { kind: 'tool'; toolIndex: number };
+
+/**
+ * Pivot events -> Messages API SSE.
+ *
+ * `message_start` exactly once (at the first event), then `ping`; content blocks strictly sequential with increasing
+ * `index`, each started and stopped before the next (reasoning in its own `thinking` block, a tool call in its own
+ * `tool_use` block starting with `input: {}`); at the end the open block is stopped, then `message_delta` carries the
+ * stop reason and the final cumulative usage (input and output tokens: the input count is unknown when
+ * `message_start` is sent), then `message_stop`.
+ *
+ * Tool arguments must arrive for the most recent tool call (the upstream decoders deliver them in order). Arguments for
+ * an earlier call cannot be placed in a stopped block, so they end the stream with an error instead of being lost.
+ */
+export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
+  let started = false;
+  let done = false;
+  let open: OpenBlock | null = null;
+  let index = -1;
+  let sawTool = false;
+  let finish: FinishReason | null = null;
+  let usage: Usage = { input_tokens: 0, output_tokens: 0 };
+
+  function start(): string {
+    started = true;
+    const message = {
+      id: messageId(ctx),
+      type: 'message',
+      role: 'assistant',
+      model: ctx.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: 0, output_tokens: 0 },
+    };
+    return sse({ type: 'message_start', message }) + sse({ type: 'ping' });
+  }
+
+  function close(): string {
+    if (open === null) return '';
+    open = null;
+    return sse({ type: 'content_block_stop', index });
+  }
+
+  function begin(block: OpenBlock, contentBlock: object): string {
+    const out = close();
+    open = block;
+    index += 1;
+    return out + sse({ type: 'content_block_start', index, content_block: contentBlock });
+  }
+
+  function delta(payload: object): string {
+    return sse({ type: 'content_block_delta', index, delta: payload });
+  }
+
+  function error(code: string, message: string): string {
+    done = true;
+    const type = isErrorCode(code) ? ERRORS[code].anthropic : ERRORS.upstream_error.anthropic;
+    return sse({ type: 'error', error: { type, message } });
+  }
+
+  function handle(event: ChatEvent): string {
+    switch (event.type) {
+      case 'start':
+        return '';
+      case 'text': {
+        if (event.text.length === 0) return '';
+        const head = open?.kind === 'text' ? '' : begin({ kind: 'text' }, { type: 'text', text: '' });
+        return head + delta({ type: 'text_delta', text: event.text });
+      }
+      case 'reasoning': {
+        if (event.text.length === 0) return '';
+        const head = open?.kind === 'thinking' ? '' : begin({ kind: 'thinking' }, { type: 'thinking', thinking: '', signature: '' });
+        return head + delta({ type: 'thinking_delta', thinking: event.text });
+      }
+      case 'tool_call':
+        sawTool = true;
+        return begin(
+          { kind: 'tool', toolIndex: event.index },
+          { type: 'tool_use', id: toolUseId(ctx, event.id, event.index), name: event.name, input: {} },
+        );
+      case 'tool_args':
+        if (event.delta.length === 0) return '';
+        if (open?.kind !== 'tool' || open.toolIndex !== event.index) {
+          return error('protocol_error', 'Tool call arguments arrived out of order.');
+        }
+        return delta({ type: 'input_json_delta', partial_json: event.delta });
+      case 'finish':
+        finish = event.reason;
+        return '';
+      case 'usage':
+        usage = { input_tokens: event.input_tokens, output_tokens: event.output_tokens };
+        return '';
+      case 'error':
+        return error(event.code, event.message);
+    }
+  }
+
+  return {
+    push(event) {
+      if (done) return '';
+      const head = started ? '' : start();
+      return head + handle(event);
+    },
+    end() {
+      if (done) return '';
+      done = true;
+      const head = started ? '' : start();
+      return (
+        head +
+        close() +
+        sse({ type: 'message_delta', delta: { stop_reason: stopReason(finish, sawTool), stop_sequence: null }, usage }) +
+        sse({ type: 'message_stop' })
+      );
+    },
+    fail(err) {
+      if (done) return '';
+      return error(err.code, err.message);
+    },
+  };
+}
