@@ -24,7 +24,10 @@ interface ToolState {
   name: string | undefined;
   /** Arguments received before the name (only when a server sends them first). */
   pending: string;
+  /** Arguments were seen (sent, or held until this call's turn). */
   sentArgs: boolean;
+  /** Events of this call waiting for an earlier call to get its arguments. */
+  held: ChatEvent[];
 }
 
 const MSG_MALFORMED = 'The model server sent a malformed stream chunk.';
@@ -32,6 +35,7 @@ const MSG_TOO_LARGE = 'The model server sent an oversized stream event.';
 const MSG_CUT = 'The model server closed the stream before it finished.';
 const MSG_EMPTY = 'The model server closed the stream without answering.';
 const MSG_NAMELESS = 'The model server sent a tool call without a name.';
+const MSG_ORDER = 'The model server sent tool call arguments out of order.';
 
 /**
  * SSE chat.completion.chunk stream -> ChatEvent. Resolves the quirks of vLLM, llama.cpp, LM Studio and SGLang:
@@ -58,6 +62,8 @@ export class OpenAIStreamDecoder implements UpstreamDecoder {
   /** Keyed by upstream index (or a synthetic key when the server omits it). */
   private readonly tools = new Map<number, ToolState>();
   private readonly emitted: ToolState[] = [];
+  /** Pivot index of the tool call whose events go out now; later calls wait (see emitTool). */
+  private cursor = 0;
   private lastTool: ToolState | undefined;
   private readonly onEvent = (event: SseEvent): void => this.event(event);
 
@@ -189,7 +195,7 @@ export class OpenAIStreamDecoder implements UpstreamDecoder {
       state = this.lastTool;
     }
     if (state === undefined) {
-      state = { index: -1, id, name, pending: '', sentArgs: false };
+      state = { index: -1, id, name, pending: '', sentArgs: false, held: [] };
       this.tools.set(key ?? -1 - this.tools.size, state);
     }
     this.lastTool = state;
@@ -202,17 +208,48 @@ export class OpenAIStreamDecoder implements UpstreamDecoder {
       state.index = this.emitted.length;
       this.emitted.push(state);
       state.id ??= this.newId('call');
-      this.out.push({ type: 'tool_call', index: state.index, id: state.id, name: state.name });
+      this.emitTool(state, { type: 'tool_call', index: state.index, id: state.id, name: state.name });
       if (state.pending.length > 0) {
-        this.out.push({ type: 'tool_args', index: state.index, delta: state.pending });
-        state.sentArgs = true;
+        const pending = state.pending;
         state.pending = '';
+        this.emitTool(state, { type: 'tool_args', index: state.index, delta: pending });
       }
       return;
     }
-    if (args.length > 0) {
-      this.out.push({ type: 'tool_args', index: state.index, delta: args });
-      state.sentArgs = true;
+    if (args.length > 0) this.emitTool(state, { type: 'tool_args', index: state.index, delta: args });
+  }
+
+  /**
+   * Keeps tool calls strictly sequential in the pivot (caller encoders close one block before the next): events
+   * of a later call wait until the upstream moves on to that call's arguments (or the stream ends). Servers that
+   * announce every call first and send the arguments afterwards (LM Studio) are thereby put in order.
+   */
+  private emitTool(state: ToolState, ev: ChatEvent): void {
+    if (ev.type === 'tool_args') state.sentArgs = true;
+    if (state.index < this.cursor) {
+      this.fail(MSG_ORDER);
+      return;
+    }
+    if (state.index === this.cursor) {
+      this.out.push(ev);
+      return;
+    }
+    state.held.push(ev);
+    if (ev.type === 'tool_args') this.advanceTo(state.index);
+  }
+
+  /** Closes the calls before `target` (a call that got no arguments gets `{}`) and releases what waited. */
+  private advanceTo(target: number): void {
+    while (this.cursor < target) {
+      const open = this.emitted[this.cursor];
+      if (open === undefined) return;
+      if (!open.sentArgs) {
+        this.out.push({ type: 'tool_args', index: open.index, delta: '{}' });
+        open.sentArgs = true;
+      }
+      this.cursor++;
+      const next = this.emitted[this.cursor];
+      if (next !== undefined) for (const ev of next.held.splice(0)) this.out.push(ev);
     }
   }
 
@@ -224,7 +261,7 @@ export class OpenAIStreamDecoder implements UpstreamDecoder {
         return;
       }
     }
-    for (const s of this.emitted) if (!s.sentArgs) this.out.push({ type: 'tool_args', index: s.index, delta: '{}' });
+    this.advanceTo(this.emitted.length);
     if (!this.started) {
       this.fail(MSG_EMPTY);
       return;
