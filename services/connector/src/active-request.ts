@@ -81,9 +81,10 @@ export class ActiveRequest {
       return;
     }
     this.response = res;
-    const status = res.statusCode ?? 502;
-    const translator = plan.translate(status, String(res.headers['content-type'] ?? 'application/octet-stream'));
-    this.send(encodeFrame(FrameKind.Head, this.sid, { status: translator.status, contentType: translator.contentType }));
+    const translator = plan.translate(res.statusCode ?? 502, String(res.headers['content-type'] ?? 'application/octet-stream'));
+    const head = (): void => this.send(encodeFrame(FrameKind.Head, this.sid, { status: translator.status(), contentType: translator.contentType }));
+    // Whole answers whose status depends on the body (errors, aggregated translations) send Head at the end.
+    if (translator.headFirst) head();
     res.on('data', (chunk: Buffer) => {
       if (this.finished) return;
       this.sendData(translator.push(chunk));
@@ -91,13 +92,21 @@ export class ActiveRequest {
     });
     res.on('end', () => {
       if (this.finished) return;
-      this.sendData(translator.end());
+      const tail = translator.end();
+      if (!translator.headFirst) head();
+      this.sendData(tail);
       this.complete(translator.usage());
     });
-    res.on('error', (err) => {
+    const broken = (why: string): void => {
       if (this.finished) return;
-      this.sendData(translator.fail({ code: 'upstream_error', message: `model server stream failed: ${err.message}` }));
+      const message = `model server stream failed: ${why}`;
+      if (!translator.headFirst) return this.fail(new TokiosError('upstream_error', message));
+      this.sendData(translator.fail({ code: 'upstream_error', message }));
       this.complete(translator.usage());
+    };
+    res.on('error', (err) => broken(err.message));
+    res.on('close', () => {
+      if (!res.complete) broken('connection closed mid-answer');
     });
   }
 

@@ -6,6 +6,7 @@ import type { ConnectorConfig } from './config.js';
 import { TunnelClient } from './tunnel-client.js';
 import { ActiveRequest } from './active-request.js';
 import { planRequest } from './plan.js';
+import { chooseUpstreamModel } from '@tokios/shared/translate';
 import { probeUpstream, checkHealth } from './probe.js';
 
 export interface ConnectorHooks {
@@ -46,7 +47,10 @@ export class Connector {
     this.upstreamKind = probe.kind;
     this.models = probe.models;
     this.healthy = probe.reachable;
-    this.log.info({ upstream: this.config.upstreamBase, kind: probe.kind, detected: probe.detected, models: probe.models.slice(0, 20), reachable: probe.reachable }, 'upstream probed');
+    this.log.info(
+      { upstream: this.config.upstreamBase, kind: probe.kind, detected: probe.detected, models: probe.models.slice(0, 20), reachable: probe.reachable, reason: probe.reason },
+      probe.detected ? `upstream speaks ${probe.kind === 'ollama' ? 'Ollama' : 'the OpenAI API'}` : `upstream kind ${probe.kind} (${this.config.upstream_kind === 'auto' ? 'assumed: detection failed' : 'configured'})`,
+    );
     for (let i = 0; i < this.config.tunnels; i++) {
       const t = new TunnelClient(i, this.config.gatewayUrl, this.config.tunnel_token, {
         hello: () => this.hello(),
@@ -123,7 +127,7 @@ export class Connector {
             upstreamBase: this.config.upstreamBase,
             log: this.log,
             plan: (m, body) =>
-              planRequest({ upstreamKind: this.upstreamKind, upstreamModel: (name) => this.config.model ?? name }, m, body),
+              planRequest({ upstreamKind: this.upstreamKind, upstreamModel: (name) => chooseUpstreamModel(this.config.model, name, this.models) }, m, body),
             upstreamDown: () => this.setHealth(false),
             done: () => this.requestDone(key),
           },

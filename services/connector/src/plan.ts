@@ -1,9 +1,12 @@
-import type { RequestMeta, Usage, UpstreamKind } from '@tokios/shared/protocol';
-import { TokiosError } from '@tokios/shared/errors';
+import type { CallerProtocol, RequestMeta, Usage, UpstreamKind } from '@tokios/shared/protocol';
+import { ERRORS, TokiosError, renderError } from '@tokios/shared/errors';
+import { CALLERS, UPSTREAMS, planTranslation, type ResponseTranslator as Translation } from '@tokios/shared/translate';
 
-/** Turns upstream bytes into caller bytes for one response. */
+/** Turns the model server's answer into the caller's bytes for one response. */
 export interface ResponseTranslator {
-  status: number;
+  /** Send Head before the body (streams, passthrough) or only after end() (answers whose status depends on the body). */
+  headFirst: boolean;
+  status(): number;
   contentType: string;
   push(chunk: Buffer): Buffer | string;
   end(): Buffer | string;
@@ -18,36 +21,92 @@ export interface UpstreamPlan {
   translate(status: number, contentType: string): ResponseTranslator;
 }
 
-/** Bytes go back as the upstream sent them (caller and upstream speak the same protocol). */
-export function passthroughTranslator(status: number, contentType: string): ResponseTranslator {
-  return {
-    status,
-    contentType,
-    push: (c) => c,
-    end: () => '',
-    fail: (e) => (contentType.includes('event-stream') ? `data: ${JSON.stringify({ error: { message: e.message, type: 'server_error', code: e.code } })}\n\n` : ''),
-    usage: () => undefined,
-  };
-}
-
 export interface PlanContext {
   upstreamKind: UpstreamKind;
   upstreamModel: (deploymentName: string) => string;
 }
 
+const MAX_ERROR_BODY = 1024 * 1024;
+
+/** Caller and upstream speak the same protocol: bytes go back as the upstream sent them. */
+function passthrough(stream: boolean) {
+  return (status: number, contentType: string): ResponseTranslator => ({
+    headFirst: true,
+    status: () => status,
+    contentType,
+    push: (c) => c,
+    end: () => '',
+    fail: (e) => (stream && status < 400 ? `data: ${JSON.stringify({ error: { message: e.message, type: 'server_error', param: null, code: e.code } })}\n\n` : ''),
+    usage: () => undefined,
+  });
+}
+
+/** 2xx from the model server: translated chunk by chunk (streams) or aggregated (whole answers). */
+function translated(protocol: CallerProtocol, stream: boolean, contentType: string, t: Translation): ResponseTranslator {
+  return {
+    headFirst: stream,
+    status: () => {
+      const err = t.error();
+      return err ? ERRORS[err.code].status : 200;
+    },
+    contentType,
+    push: (c) => t.push(c),
+    end: () => t.end(),
+    fail: (e) => t.fail(e),
+    usage: () => t.usage(),
+  };
+}
+
+/** Non-2xx from the model server before any answer: read it whole, answer in the caller's error shape. */
+function upstreamError(protocol: CallerProtocol, kind: UpstreamKind, status: number): ResponseTranslator {
+  const parts: Buffer[] = [];
+  let size = 0;
+  let mapped: TokiosError | undefined;
+  return {
+    headFirst: false,
+    status: () => mapped?.status ?? 502,
+    contentType: 'application/json',
+    push: (c) => {
+      if (size < MAX_ERROR_BODY) parts.push(c);
+      size += c.length;
+      return '';
+    },
+    end: () => {
+      const { code, message } = UPSTREAMS[kind].parseError(status, Buffer.concat(parts).toString('utf8'));
+      mapped = new TokiosError(code, message);
+      return JSON.stringify(renderError(protocol, mapped));
+    },
+    fail: () => '',
+    usage: () => undefined,
+  };
+}
+
+/** Maps one tunnelled request onto the model server's API. Throws TokiosError for bodies that cannot be honoured. */
 export function planRequest(ctx: PlanContext, meta: RequestMeta, raw: Buffer): UpstreamPlan {
-  let body: Record<string, unknown>;
+  let body: unknown;
   try {
-    const parsed: unknown = JSON.parse(raw.toString('utf8'));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    body = parsed as Record<string, unknown>;
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     throw new TokiosError('invalid_json');
   }
-  if (meta.protocol === 'openai.chat' && ctx.upstreamKind === 'openai') {
-    const model = ctx.upstreamModel(meta.model);
-    const out = body.model === model ? raw : JSON.stringify({ ...body, model });
-    return { path: '/v1/chat/completions', body: out, headers: {}, translate: passthroughTranslator };
-  }
-  throw new TokiosError('unsupported_parameter', `${meta.protocol} is not available for a ${ctx.upstreamKind} upstream yet`);
+  const plan = planTranslation({
+    protocol: meta.protocol,
+    body,
+    upstreamKind: ctx.upstreamKind,
+    upstreamModel: ctx.upstreamModel(meta.model),
+    requestId: meta.rid.replace(/[^A-Za-z0-9]/g, ''),
+    deploymentName: meta.model,
+    callers: CALLERS,
+  });
+  const { path, body: out, headers } = plan.upstream;
+  if (plan.passthrough) return { path, body: out, headers, translate: passthrough(plan.stream) };
+  return {
+    path,
+    body: out,
+    headers,
+    translate: (status) =>
+      status >= 200 && status < 300
+        ? translated(meta.protocol, plan.stream, plan.contentType, plan.translator)
+        : upstreamError(meta.protocol, ctx.upstreamKind, status),
+  };
 }

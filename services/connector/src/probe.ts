@@ -1,53 +1,46 @@
 import type { Logger } from '@tokios/shared/log';
 import type { UpstreamKind } from '@tokios/shared/protocol';
+import { detectUpstreamKind, listOllamaModels, listOpenAIModels, type ProbeResult as HttpProbe } from '@tokios/shared/translate';
 import { upstreamGet } from './upstream-http.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
 
 export interface ProbeResult {
   kind: UpstreamKind;
-  /** true when the kind came from probing, false when configured (or guessed). */
+  /** true when the kind came from probing, false when configured (or assumed). */
   detected: boolean;
   reachable: boolean;
   models: string[];
+  /** Why detection failed, when it did. */
+  reason?: string;
 }
 
-function modelsFrom(text: string, kind: UpstreamKind): string[] {
+async function get(base: string, path: string, log: Logger): Promise<HttpProbe> {
   try {
-    const j = JSON.parse(text) as { data?: { id?: unknown }[]; models?: { name?: unknown }[] };
-    const list = kind === 'ollama' ? (j.models ?? []).map((m) => m.name) : (j.data ?? []).map((m) => m.id);
-    return list.filter((x): x is string => typeof x === 'string').slice(0, 256);
-  } catch {
-    return [];
+    const r = await upstreamGet(base, path, PROBE_TIMEOUT_MS);
+    return { status: r.status, body: r.text };
+  } catch (err) {
+    log.debug({ path, err: (err as Error).message }, 'probe got no answer');
+    return { status: 0, body: '' };
   }
 }
 
-/** Finds out what the model server speaks (unless configured) and which models it serves. */
+/** Finds out, once at startup, what the model server speaks (unless configured) and which models it serves. */
 export async function probeUpstream(base: string, configured: UpstreamKind | 'auto', log: Logger): Promise<ProbeResult> {
-  const tryGet = async (path: string) => {
-    try {
-      return await upstreamGet(base, path, PROBE_TIMEOUT_MS);
-    } catch (err) {
-      log.debug({ path, err: (err as Error).message }, 'probe failed');
-      return undefined;
-    }
-  };
   if (configured !== 'auto') {
-    const r = await tryGet(configured === 'ollama' ? '/api/tags' : '/v1/models');
-    return { kind: configured, detected: false, reachable: r !== undefined, models: r && r.status < 300 ? modelsFrom(r.text, configured) : [] };
+    const r = await get(base, configured === 'ollama' ? '/api/tags' : '/v1/models', log);
+    const models = r.status >= 200 && r.status < 300 ? ((configured === 'ollama' ? listOllamaModels(r.body) : listOpenAIModels(r.body)) ?? []) : [];
+    return { kind: configured, detected: false, reachable: r.status !== 0, models };
   }
-  const version = await tryGet('/api/version');
-  if (version && version.status === 200 && /"version"/.test(version.text)) {
-    const tags = await tryGet('/api/tags');
-    return { kind: 'ollama', detected: true, reachable: true, models: tags ? modelsFrom(tags.text, 'ollama') : [] };
-  }
-  const models = await tryGet('/v1/models');
-  return {
-    kind: 'openai',
-    detected: models !== undefined && models.status < 300,
-    reachable: models !== undefined || version !== undefined,
-    models: models && models.status < 300 ? modelsFrom(models.text, 'openai') : [],
-  };
+  const [ollamaVersion, ollamaTags, openaiModels] = await Promise.all([
+    get(base, '/api/version', log),
+    get(base, '/api/tags', log),
+    get(base, '/v1/models', log),
+  ]);
+  const d = detectUpstreamKind({ ollamaVersion, ollamaTags, openaiModels });
+  const reachable = [ollamaVersion, ollamaTags, openaiModels].some((p) => p.status !== 0);
+  if (d.kind === null) return { kind: 'openai', detected: false, reachable, models: [], reason: d.reason };
+  return { kind: d.kind, detected: true, reachable, models: d.models };
 }
 
 /** Healthy = the model server answers HTTP at all (a 4xx/5xx on a listing still means it is up). */

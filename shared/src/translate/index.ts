@@ -23,3 +23,6 @@ export {
 } from './detect.js';
 export { UPSTREAMS, openaiUpstream, ollamaUpstream, mapUpstreamHttpError } from './upstream/index.js';
 export { openaiChatCaller } from './caller/openai-chat/index.js';
+export { anthropicCaller } from './caller/anthropic/index.js';
+export { responsesCaller } from './caller/responses/index.js';
+export { CALLERS } from './callers.js';
