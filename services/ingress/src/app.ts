@@ -8,6 +8,7 @@ import { registerErrorHandlers } from './errors.js';
 import { openaiChatRoutes } from './routes/openai-chat.js';
 import { openaiResponsesRoutes } from './routes/openai-responses.js';
 import { anthropicMessagesRoutes } from './routes/anthropic-messages.js';
+import { modelsRoutes } from './routes/models.js';
 
 export interface IngressDeps {
   fabric: FabricClient;
@@ -38,6 +39,7 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   for (const prefix of ['/v1', '']) {
     await app.register(openaiChatRoutes, { prefix, ...proxy });
     await app.register(openaiResponsesRoutes, { prefix, ...proxy });
+    await app.register(modelsRoutes, { prefix, store: deps.store, nc: deps.fabric.nc });
   }
   for (const prefix of ['/v1', '', '/v1/v1']) await app.register(anthropicMessagesRoutes, { prefix, ...proxy });
   return app;

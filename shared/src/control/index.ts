@@ -1,2 +1,3 @@
 export * from './events.js';
 export * from './status.js';
+export * from './gather.js';
