@@ -1,7 +1,7 @@
 import t from 'tap';
 import { anthropicCaller } from '../../../src/translate/caller/anthropic/index.js';
 import type { ChatEvent } from '../../../src/translate/pivot.js';
-import { frames } from './sse-frames.js';
+import { frames } from '../sse-frames.js';
 
 const ctx = { model: 'my-llama', requestId: 'req1' };
 const START: ChatEvent = { type: 'start', id: 'chatcmpl-9', model: 'llama3.1:8b', created: 1700000000 };

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { responsesCaller } from '../../../src/translate/caller/responses/index.js';
 import type { ChatEvent } from '../../../src/translate/pivot.js';
-import { frames } from './sse-frames.js';
+import { frames } from '../sse-frames.js';
 import { CREATED, callEvents, ctx, head, message, messageEvents, reasoning, reasoningEvents, response, text, rtext, call, usage, type Ev } from './golden.js';
 
 const START: ChatEvent = { type: 'start', id: 'chatcmpl-9', model: 'qwen3:8b', created: CREATED };

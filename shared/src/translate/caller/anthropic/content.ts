@@ -1,6 +1,6 @@
 import type { ChatMessage, ContentPart, ToolCall } from '../../pivot.js';
 import { IMAGE_MEDIA_TYPES, TOOL_ERROR_PREFIX } from './maps.js';
-import { invalid, isObject, oneOf, requireArray, requireObject, requireString, unsupported, type Obj } from './guard.js';
+import { invalid, isObject, oneOf, requireArray, requireObject, requireString, unsupported, type Obj } from '../guard.js';
 
 /**
  * Anthropic `messages` (and `system`) -> pivot messages.

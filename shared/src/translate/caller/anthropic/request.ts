@@ -13,7 +13,7 @@ import {
   requireArray,
   requireObject,
   requireString,
-} from './guard.js';
+} from '../guard.js';
 
 /**
  * Anthropic Messages request -> pivot ChatRequest.

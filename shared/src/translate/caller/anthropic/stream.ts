@@ -2,7 +2,7 @@ import type { CallerContext, StreamEncoder } from '../../adapter.js';
 import type { ChatEvent, FinishReason } from '../../pivot.js';
 import { ERRORS, isErrorCode } from '../../../errors/registry.js';
 import { messageId, stopReason, toolUseId, type Usage } from './shape.js';
-import { sse } from './sse.js';
+import { typedSse as sse } from '../typed-sse.js';
 
 type OpenBlock = { kind: 'text' } | { kind: 'thinking' } | { kind: 'tool'; toolIndex: number };
 

@@ -1,6 +1,6 @@
 import type { ChatTool, ChatToolChoice } from '../../pivot.js';
 import { TOOL_CHOICE, TOOL_KEYS } from './maps.js';
-import { checkKeys, invalid, optBoolean, requireArray, requireObject, requireString, unsupported } from './guard.js';
+import { checkKeys, invalid, optBoolean, requireArray, requireObject, requireString, unsupported } from '../guard.js';
 
 /** `tools` -> function tools. Only custom tools (no server tools); `strict: true` cannot be guaranteed, so it is a 400. */
 export function convertTools(raw: unknown): ChatTool[] {

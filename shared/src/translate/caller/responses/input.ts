@@ -1,6 +1,6 @@
 import type { ChatMessage, ContentPart, ImagePart, ToolCall } from '../../pivot.js';
 import { IMAGE_DETAILS, ROLES } from './maps.js';
-import { invalid, oneOf, requireArray, requireObject, requireString, unsupported, type Obj } from './guard.js';
+import { invalid, oneOf, requireArray, requireObject, requireString, unsupported, type Obj } from '../guard.js';
 
 type Assistant = Extract<ChatMessage, { role: 'assistant' }>;
 

@@ -15,7 +15,7 @@ import {
   requireString,
   unsupported,
   type Obj,
-} from './guard.js';
+} from '../guard.js';
 
 /**
  * OpenAI Responses request -> pivot ChatRequest.

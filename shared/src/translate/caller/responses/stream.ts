@@ -15,7 +15,7 @@ import {
   type ItemStatus,
   type Usage,
 } from './shape.js';
-import { sse } from './sse.js';
+import { typedSse as sse } from '../typed-sse.js';
 
 type Open =
   | { kind: 'message' | 'reasoning'; index: number; id: string; text: string }

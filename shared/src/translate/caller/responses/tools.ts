@@ -1,6 +1,6 @@
 import type { ChatTool, ChatToolChoice } from '../../pivot.js';
 import { TOOL_CHOICES, TOOL_KEYS } from './maps.js';
-import { checkKeys, invalid, isObject, optBoolean, requireArray, requireObject, requireString, unsupported } from './guard.js';
+import { checkKeys, invalid, isObject, optBoolean, requireArray, requireObject, requireString, unsupported } from '../guard.js';
 
 /**
  * Flat function tools -> pivot tools. Built-in tools (web_search, file_search, computer_use, mcp, ...) run on

@@ -1,4 +1,4 @@
-import { TokiosError } from '../../../errors/registry.js';
+import { TokiosError } from '../../errors/registry.js';
 
 /** Small validation helpers for request parsing. Messages name the parameter, never echo prompt text. */
 
