@@ -6,12 +6,19 @@ import type { FabricClient } from './fabric.js';
 import type { IngressOptions } from './config.js';
 import { registerErrorHandlers } from './errors.js';
 import { openaiChatRoutes } from './routes/openai-chat.js';
+import { IngressControlPlane, defaultControlPlaneOptions } from './control-plane.js';
 
 export interface IngressDeps {
   fabric: FabricClient;
   store: Store;
   log: Logger;
   options: IngressOptions;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tokiosControl: IngressControlPlane;
+  }
 }
 
 /** The public API: one plugin per API surface, each mounted under /v1 and at the root. */
@@ -29,9 +36,15 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.options.maxBodyBytes }, (_req, body, done) => done(null, body));
   registerErrorHandlers(app);
 
+  const control = new IngressControlPlane({ nc: deps.fabric.nc, store: deps.store, log: deps.log, replicaId: deps.fabric.id, options: deps.options.controlPlane ?? defaultControlPlaneOptions() });
+  control.start();
+  // Runs before the caller closes NATS and the store: the last quota counts and usage records get out.
+  app.addHook('onClose', async () => control.close());
+  app.decorate('tokiosControl', control);
+
   app.get('/healthz', async () => ({ ok: true, ingressId: deps.fabric.id, inFlight: deps.fabric.inFlight }));
   for (const prefix of ['/v1', '']) {
-    await app.register(openaiChatRoutes, { prefix, fabric: deps.fabric, store: deps.store });
+    await app.register(openaiChatRoutes, { prefix, fabric: deps.fabric, control });
   }
   return app;
 }
