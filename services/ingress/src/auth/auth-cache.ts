@@ -46,8 +46,13 @@ export class AuthCache {
     private readonly log: Logger,
     now: () => number = Date.now,
   ) {
-    const warn = (what: string) => (err: unknown) =>
-      log.warn({ err: err instanceof Error ? err.message : String(err) }, `${what} refresh failed; serving the cached copy`);
+    let lastWarn = -Infinity;
+    const warn = (what: string) => (err: unknown) => {
+      const t = now();
+      if (t - lastWarn < 5_000) return;
+      lastWarn = t;
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, `${what} lookup failed; serving the cached copy`);
+    };
     this.keys = new LookupCache(options, warn('api key'), now);
     this.deployments = new LookupCache(options, warn('deployment'), now);
     this.revoked = new Lru(options.maxEntries);

@@ -38,7 +38,8 @@ export class LookupCache<V> {
 
   constructor(
     private readonly opts: LookupCacheOptions,
-    private readonly onRefreshError: (err: unknown) => void = () => undefined,
+    /** Called when the store failed and a stale entry was served instead. */
+    private readonly onStale: (err: unknown) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {
     this.lru = new Lru(opts.maxEntries);
@@ -54,7 +55,7 @@ export class LookupCache<V> {
       const age = this.now() - e.fetchedAt;
       if (age < (e.value === null ? this.opts.negativeTtlMs : this.opts.ttlMs)) return e.value;
       if (e.value !== null && age < this.opts.maxStaleMs) {
-        this.fetch(key, load).catch(this.onRefreshError);
+        this.fetch(key, load).catch(() => undefined);
         return e.value;
       }
     }
@@ -89,7 +90,10 @@ export class LookupCache<V> {
       },
       (err: unknown) => {
         const e = this.lru.peek(key);
-        if (e && this.now() - e.fetchedAt < this.opts.maxStaleMs) return e.value;
+        if (e && this.now() - e.fetchedAt < this.opts.maxStaleMs) {
+          this.onStale(err);
+          return e.value;
+        }
         throw new LookupUnavailableError(err instanceof Error ? err.message : String(err), { cause: err });
       },
     );
