@@ -133,8 +133,15 @@ t.test('a revoked key is rejected', async (t) => {
   t.ok(ok.id, 'works before revocation');
   await store.revokeApiKey(record.id);
   await store.close();
-  // The stack's store polls the file every 200 ms; refresh it now rather than wait.
-  await (stack.dev.store as import("@tokios/shared/store").FileStore).refresh();
+  // The ingress caches keys; revocation reaches it as a control event (published by the control service / tokios admin).
+  const { connect } = await import('nats');
+  const { controlSubject, encodeControlEvent } = await import('@tokios/shared/control');
+  const { hashSecret } = await import('@tokios/shared/store');
+  const nc = await connect({ servers: stack.nats.url });
+  nc.publish(controlSubject('key_revoked'), encodeControlEvent('key_revoked', { keyId: record.id, hash: hashSecret(secret) }));
+  await nc.flush();
+  await nc.close();
+  await new Promise((r) => setTimeout(r, 100));
   const status = await c.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'x' }] }).then(
     () => 200,
     (err: { status?: number }) => err.status ?? -1,

@@ -5,6 +5,7 @@ import { TokiosError } from '@tokios/shared/errors';
 import type { TunnelClient } from './tunnel-client.js';
 import { isConnectError, upstreamRequest } from './upstream-http.js';
 import type { UpstreamPlan } from './plan.js';
+import { meterPassthrough } from './usage-meter.js';
 
 /** Largest Data frame we send; keeps each frame well under NATS max_payload once relayed. */
 export const MAX_DATA_FRAME = 256 * 1024;
@@ -57,7 +58,7 @@ export class ActiveRequest {
     this.deadlineTimer = setTimeout(() => this.fail(new TokiosError('timeout')), remaining);
     let plan: UpstreamPlan;
     try {
-      plan = this.ctx.plan(this.meta, Buffer.concat(this.body));
+      plan = meterPassthrough(this.meta, this.ctx.plan(this.meta, Buffer.concat(this.body)));
     } catch (err) {
       return this.fail(err instanceof TokiosError ? err : new TokiosError('invalid_request', (err as Error).message));
     }

@@ -15,6 +15,8 @@ export interface ResponseTranslator {
 }
 
 export interface UpstreamPlan {
+  /** Caller and upstream speak the same protocol (OpenAI Chat); the answer's bytes are relayed as they are. */
+  passthrough: boolean;
   path: string;
   body: string | Buffer;
   headers: Record<string, string>;
@@ -29,16 +31,17 @@ export interface PlanContext {
 const MAX_ERROR_BODY = 1024 * 1024;
 
 /** Caller and upstream speak the same protocol: bytes go back as the upstream sent them. */
-function passthrough(stream: boolean) {
-  return (status: number, contentType: string): ResponseTranslator => ({
+export function passthroughTranslator(status: number, contentType: string): ResponseTranslator {
+  const sse = status < 400 && contentType.includes('event-stream');
+  return {
     headFirst: true,
     status: () => status,
     contentType,
     push: (c) => c,
     end: () => '',
-    fail: (e) => (stream && status < 400 ? `data: ${JSON.stringify({ error: { message: e.message, type: 'server_error', param: null, code: e.code } })}\n\n` : ''),
+    fail: (e) => (sse ? `data: ${JSON.stringify({ error: { message: e.message, type: 'server_error', param: null, code: e.code } })}\n\n` : ''),
     usage: () => undefined,
-  });
+  };
 }
 
 /** 2xx from the model server: translated chunk by chunk (streams) or aggregated (whole answers). */
@@ -99,8 +102,9 @@ export function planRequest(ctx: PlanContext, meta: RequestMeta, raw: Buffer): U
     callers: CALLERS,
   });
   const { path, body: out, headers } = plan.upstream;
-  if (plan.passthrough) return { path, body: out, headers, translate: passthrough(plan.stream) };
+  if (plan.passthrough) return { passthrough: true, path, body: out, headers, translate: passthroughTranslator };
   return {
+    passthrough: false,
     path,
     body: out,
     headers,

@@ -9,12 +9,19 @@ import { openaiChatRoutes } from './routes/openai-chat.js';
 import { openaiResponsesRoutes } from './routes/openai-responses.js';
 import { anthropicMessagesRoutes } from './routes/anthropic-messages.js';
 import { modelsRoutes } from './routes/models.js';
+import { IngressControlPlane, defaultControlPlaneOptions } from './control-plane.js';
 
 export interface IngressDeps {
   fabric: FabricClient;
   store: Store;
   log: Logger;
   options: IngressOptions;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tokiosControl: IngressControlPlane;
+  }
 }
 
 /** The public API: one plugin per API surface, each mounted under /v1 and at the root. */
@@ -32,14 +39,20 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.options.maxBodyBytes }, (_req, body, done) => done(null, body));
   registerErrorHandlers(app);
 
+  const control = new IngressControlPlane({ nc: deps.fabric.nc, store: deps.store, log: deps.log, replicaId: deps.fabric.id, options: deps.options.controlPlane ?? defaultControlPlaneOptions() });
+  control.start();
+  // Runs before the caller closes NATS and the store: the last quota counts and usage records get out.
+  app.addHook('onClose', async () => control.close());
+  app.decorate('tokiosControl', control);
+
   app.get('/healthz', async () => ({ ok: true, ingressId: deps.fabric.id, inFlight: deps.fabric.inFlight }));
-  const proxy = { fabric: deps.fabric, store: deps.store };
+  const proxy = { fabric: deps.fabric, control };
   // SDK base URLs: OpenAI's include /v1 (or not, OPENAI_BASE_URL style); Anthropic's SDK appends /v1 itself,
   // so a base URL that already ends in /v1 yields /v1/v1/messages.
   for (const prefix of ['/v1', '']) {
     await app.register(openaiChatRoutes, { prefix, ...proxy });
     await app.register(openaiResponsesRoutes, { prefix, ...proxy });
-    await app.register(modelsRoutes, { prefix, store: deps.store, nc: deps.fabric.nc });
+    await app.register(modelsRoutes, { prefix, store: deps.store, nc: deps.fabric.nc, control });
   }
   for (const prefix of ['/v1', '', '/v1/v1']) await app.register(anthropicMessagesRoutes, { prefix, ...proxy });
   return app;

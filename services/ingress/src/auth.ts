@@ -1,10 +1,13 @@
 import type { FastifyRequest } from 'fastify';
-import type { Store } from '@tokios/shared/store';
+import type { KeyLimits } from '@tokios/shared/store';
 import { TokiosError } from '@tokios/shared/errors';
+import type { AuthCache, CachedDeployment, CachedKey } from './auth/auth-cache.js';
+import { LookupUnavailableError } from './auth/lookup-cache.js';
 
 export interface Caller {
   tenantId: string;
   keyId: string;
+  limits: KeyLimits | null;
 }
 
 /** The presented API key: `Authorization: Bearer …` or Anthropic's `x-api-key`. */
@@ -15,12 +18,29 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return typeof x === 'string' && x.trim() ? x.trim() : undefined;
 }
 
-export async function authenticate(request: FastifyRequest, store: Store): Promise<Caller> {
+function storeDown(err: unknown): never {
+  if (err instanceof LookupUnavailableError) throw new TokiosError('store_unavailable', undefined, { headers: { 'retry-after': '1' }, cause: err });
+  throw err;
+}
+
+function toCaller(key: CachedKey | null): Caller {
+  if (!key) throw new TokiosError('invalid_api_key', 'Invalid API key.');
+  if (key.revoked) throw new TokiosError('invalid_api_key', 'This API key has been revoked.');
+  return { tenantId: key.tenantId, keyId: key.id, limits: key.limits };
+}
+
+/** Checks the presented key against the auth cache: no store round trip when it is cached. */
+export async function authenticate(request: FastifyRequest, cache: AuthCache): Promise<Caller> {
   const secret = presentedKey(request);
   if (!secret) throw new TokiosError('missing_api_key');
   if (secret.length > 256) throw new TokiosError('invalid_api_key');
-  const key = await store.findApiKeyBySecret(secret);
-  if (!key) throw new TokiosError('invalid_api_key', 'Invalid API key.');
-  if (key.revokedAt) throw new TokiosError('invalid_api_key', 'This API key has been revoked.');
-  return { tenantId: key.tenantId, keyId: key.id };
+  const hit = cache.key(secret);
+  return toCaller(hit instanceof Promise ? await hit.catch(storeDown) : hit);
+}
+
+export async function resolveDeployment(cache: AuthCache, caller: Caller, model: string): Promise<CachedDeployment> {
+  const hit = cache.deployment(caller.tenantId, model);
+  const d = hit instanceof Promise ? await hit.catch(storeDown) : hit;
+  if (!d) throw new TokiosError('model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`, { param: 'model' });
+  return d;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { envInt, envUrl, parseEnv } from '@tokios/shared/config';
 import { storeEnvSchema } from '@tokios/shared/store';
+import type { ControlPlaneOptions } from './control-plane.js';
 
 /** Ingress settings, from the environment (documented in README "Configuration"). */
 export const ingressEnvSchema = storeEnvSchema.extend({
@@ -12,6 +13,15 @@ export const ingressEnvSchema = storeEnvSchema.extend({
   TOKIOS_STALL_TIMEOUT_MS: envInt(2_000, 100, 600_000),
   TOKIOS_QUEUE_TIMEOUT_MS: envInt(30_000, 0, 600_000),
   TOKIOS_REQUEST_TIMEOUT_MS: envInt(600_000, 1_000, 24 * 3_600_000),
+  // Control plane (docs/ingress-control.md)
+  TOKIOS_AUTH_CACHE_TTL_MS: envInt(30_000, 0, 3_600_000),
+  TOKIOS_AUTH_CACHE_NEGATIVE_TTL_MS: envInt(2_000, 0, 600_000),
+  TOKIOS_AUTH_CACHE_MAX_STALE_MS: envInt(300_000, 0, 24 * 3_600_000),
+  TOKIOS_AUTH_CACHE_MAX_ENTRIES: envInt(50_000, 1, 10_000_000),
+  TOKIOS_USAGE_FLUSH_MS: envInt(1_000, 10, 600_000),
+  TOKIOS_USAGE_BATCH: envInt(500, 1, 10_000),
+  TOKIOS_USAGE_MAX_BUFFERED: envInt(100_000, 100, 10_000_000),
+  TOKIOS_QUOTA_SYNC_MS: envInt(50, 10, 5_000),
 });
 export type IngressEnv = z.infer<typeof ingressEnvSchema>;
 
@@ -25,6 +35,8 @@ export interface IngressOptions {
   queueTimeoutMs: number;
   /** Hard cap on a whole request. */
   requestTimeoutMs: number;
+  /** Auth cache, usage accounting and quotas; defaults when absent. */
+  controlPlane?: ControlPlaneOptions;
 }
 
 export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): IngressOptions & { host: string; port: number; natsUrl: string; env: IngressEnv } {
@@ -39,6 +51,16 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
     stallTimeoutMs: e.TOKIOS_STALL_TIMEOUT_MS,
     queueTimeoutMs: e.TOKIOS_QUEUE_TIMEOUT_MS,
     requestTimeoutMs: e.TOKIOS_REQUEST_TIMEOUT_MS,
+    controlPlane: {
+      authCache: {
+        ttlMs: e.TOKIOS_AUTH_CACHE_TTL_MS,
+        negativeTtlMs: e.TOKIOS_AUTH_CACHE_NEGATIVE_TTL_MS,
+        maxStaleMs: Math.max(e.TOKIOS_AUTH_CACHE_MAX_STALE_MS, e.TOKIOS_AUTH_CACHE_TTL_MS),
+        maxEntries: e.TOKIOS_AUTH_CACHE_MAX_ENTRIES,
+      },
+      usage: { flushMs: e.TOKIOS_USAGE_FLUSH_MS, batchSize: e.TOKIOS_USAGE_BATCH, maxBuffered: e.TOKIOS_USAGE_MAX_BUFFERED },
+      quota: { syncMs: e.TOKIOS_QUOTA_SYNC_MS, maxKeys: 100_000 },
+    },
   };
 }
 

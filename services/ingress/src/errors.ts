@@ -1,11 +1,14 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TokiosError, renderError } from '@tokios/shared/errors';
 import { protocolOf } from './protocol-of.js';
+import { RateLimitError } from './quota/rate-limit-error.js';
 
 /** Sends a TokiosError in the caller's protocol shape. */
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: TokiosError): FastifyReply {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-  return reply.code(err.status).header('content-type', 'application/json').send(renderError(protocolOf(request), err));
+  const protocol = protocolOf(request);
+  const body = err instanceof RateLimitError ? err.body(protocol) : renderError(protocol, err);
+  return reply.code(err.status).header('content-type', 'application/json').send(body);
 }
 
 /** Maps framework errors (body too large, bad content type, ...) to registry codes. */

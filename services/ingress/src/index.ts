@@ -1,3 +1,4 @@
 export { buildIngressApp, type IngressDeps } from './app.js';
 export { FabricClient, Call } from './fabric.js';
 export { ingressEnvSchema, ingressOptionsFromEnv, defaultIngressOptions, type IngressOptions, type IngressEnv } from './config.js';
+export { IngressControlPlane, defaultControlPlaneOptions, type ControlPlaneOptions } from './control-plane.js';

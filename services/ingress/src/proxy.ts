@@ -1,31 +1,60 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Store } from '@tokios/shared/store';
-import type { CallerProtocol, HeadMeta } from '@tokios/shared/protocol';
-import { TokiosError, renderStreamError } from '@tokios/shared/errors';
-import type { FabricClient } from './fabric.js';
-import { authenticate } from './auth.js';
+import type { CallerProtocol, HeadMeta, Usage } from '@tokios/shared/protocol';
+import { renderStreamError } from '@tokios/shared/errors';
+import type { Call, FabricClient } from './fabric.js';
+import type { IngressControlPlane } from './control-plane.js';
+import { authenticate, resolveDeployment } from './auth.js';
 import { parseJsonBody, routingFields } from './body.js';
 import { sendError } from './errors.js';
+import { RateLimitError } from './quota/rate-limit-error.js';
 
 export interface ProxyDeps {
   fabric: FabricClient;
-  store: Store;
+  control: IngressControlPlane;
 }
 
 /** Caller headers the model side may need. */
 const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'];
+/** Status recorded for a caller that hung up before an answer (nginx's convention). */
+const CLIENT_CLOSED = 499;
 
 /**
- * Authenticates, finds the deployment, sends the request down the fabric and relays the answer:
- * buffered for non-streamed calls, written through as it arrives for streamed ones.
+ * Authenticates, finds the deployment, checks the key's quota, sends the request down the fabric and relays
+ * the answer: buffered for non-streamed calls, written through as it arrives for streamed ones. Every request
+ * that got as far as a deployment leaves one usage record (in memory; written to the store off the hot path).
  */
 export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const caller = await authenticate(request, deps.store);
+  const started = Date.now();
+  const { control } = deps;
+  const caller = await authenticate(request, control.auth);
   const raw = request.body as Buffer;
   const body = parseJsonBody(raw);
   const { model, stream } = routingFields(body);
-  const deployment = await deps.store.findAccessibleDeployment(caller.tenantId, model);
-  if (!deployment) throw new TokiosError('model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`, { param: 'model' });
+  const deployment = await resolveDeployment(control.auth, caller, model);
+
+  const record = (status: number, usage: Usage | undefined, ttftMs: number | null, connectorId: string | undefined): void => {
+    control.usage.record({
+      id: request.id,
+      at: new Date().toISOString(),
+      tenantId: caller.tenantId,
+      keyId: caller.keyId,
+      deploymentId: deployment.id,
+      connectorId: connectorId ?? 'none',
+      protocol,
+      stream,
+      status,
+      inputTokens: usage?.input_tokens ?? 0,
+      outputTokens: usage?.output_tokens ?? 0,
+      ttftMs,
+      durationMs: Date.now() - started,
+    });
+  };
+
+  const exceeded = control.quota.check(caller.keyId, caller.limits);
+  if (exceeded) {
+    record(429, undefined, null, undefined);
+    throw new RateLimitError(exceeded, protocol, model, caller.keyId);
+  }
 
   const headers: Record<string, string> = {};
   for (const h of FORWARDED_HEADERS) {
@@ -33,15 +62,31 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     if (typeof v === 'string') headers[h] = v.slice(0, 1024);
   }
 
-  const started = Date.now();
   let head: HeadMeta | undefined;
   let streaming = false;
+  let firstDataAt = 0;
+  let settled = false;
+  let call: Call | undefined;
   const parts: Buffer[] = [];
   const res = reply.raw;
   let settle!: () => void;
   const finished = new Promise<void>((r) => (settle = r));
 
-  const call = deps.fabric.call(
+  /** Exactly once per request: usage record, tokens against the quota, log line. */
+  const done = (outcome: string, status: number, usage?: Usage): void => {
+    if (settled) return;
+    settled = true;
+    const tokens = usage ? usage.input_tokens + usage.output_tokens : 0;
+    if (tokens > 0) control.quota.addTokens(caller.keyId, caller.limits, tokens);
+    record(status, usage, stream && firstDataAt ? firstDataAt - started : null, call?.connectorId);
+    request.log.info(
+      { rid: request.id, deploymentId: deployment.id, keyId: caller.keyId, protocol, stream, status, outcome, ms: Date.now() - started, terminatorId: call?.terminatorId, connectorId: call?.connectorId },
+      'request done',
+    );
+    settle();
+  };
+
+  call = deps.fabric.call(
     {
       deploymentId: deployment.id,
       requestId: request.id,
@@ -64,10 +109,11 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
         }
       },
       onData(payload) {
+        if (firstDataAt === 0) firstDataAt = Date.now();
         if (streaming) res.write(payload);
         else parts.push(Buffer.from(payload));
       },
-      onEnd() {
+      onEnd(end) {
         if (streaming) res.end();
         else {
           reply
@@ -76,8 +122,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
             .header('x-request-id', request.id)
             .send(Buffer.concat(parts));
         }
-        log('ok');
-        settle();
+        done('ok', head?.status ?? 502, end.usage);
       },
       onError(err) {
         if (streaming) {
@@ -85,24 +130,21 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
         } else if (!reply.sent) {
           sendError(request, reply, err);
         }
-        log(err.code);
-        settle();
+        done(err.code, err.status);
       },
     },
   );
 
-  const log = (outcome: string): void => {
-    request.log.info(
-      { rid: request.id, deploymentId: deployment.id, keyId: caller.keyId, protocol, stream, status: head?.status, outcome, ms: Date.now() - started, terminatorId: call.terminatorId, connectorId: call.connectorId },
-      'request done',
-    );
-  };
-
   // A caller that goes away must stop the generation, not just our relay.
   res.on('close', () => {
-    if (!res.writableFinished) call.cancel('client disconnected');
+    if (!res.writableFinished) {
+      call?.cancel('client disconnected');
+      done('client_closed', CLIENT_CLOSED);
+    }
     settle();
   });
 
   await finished;
 }
+
+

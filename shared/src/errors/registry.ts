@@ -31,6 +31,7 @@ export const ERRORS = {
   no_tunnel: { status: 503, openai: 'server_error', anthropic: 'overloaded_error', message: 'No connector is online for this deployment.' },
   capacity: { status: 503, openai: 'server_error', anthropic: 'overloaded_error', message: 'Every connector for this deployment is at capacity.' },
   fabric_unavailable: { status: 503, openai: 'server_error', anthropic: 'overloaded_error', message: 'The gateway fabric (NATS) is unavailable.' },
+  store_unavailable: { status: 503, openai: 'server_error', anthropic: 'overloaded_error', message: 'The gateway cannot check this API key right now (its database is unavailable); retry shortly.' },
   timeout: { status: 504, openai: 'server_error', anthropic: 'api_error', message: 'The model did not answer in time.' },
 } as const satisfies Record<string, ErrorSpec>;
 

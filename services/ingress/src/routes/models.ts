@@ -3,10 +3,12 @@ import type { NatsConnection } from 'nats';
 import type { Store } from '@tokios/shared/store';
 import { gatherStatus, onlineDeployments } from '@tokios/shared/control';
 import { authenticate } from '../auth.js';
+import type { IngressControlPlane } from '../control-plane.js';
 
 export interface ModelsDeps {
   store: Store;
   nc: NatsConnection;
+  control: IngressControlPlane;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface ModelsDeps {
  */
 export const modelsRoutes: FastifyPluginAsync<ModelsDeps> = async (app, deps) => {
   app.get('/models', { config: { protocol: 'openai.chat' } }, async (request, reply) => {
-    const caller = await authenticate(request, deps.store);
+    const caller = await authenticate(request, deps.control.auth);
     const own = await deps.store.listDeployments(caller.tenantId);
     const shared = (await deps.store.listSharedWithTenant(caller.tenantId)).map((s) => s.deployment);
     const all = [...own, ...shared];

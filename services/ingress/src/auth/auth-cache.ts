@@ -1,0 +1,112 @@
+import type { Logger } from '@tokios/shared/log';
+import { hashSecret, type KeyLimits, type Store } from '@tokios/shared/store';
+import { LookupCache, type LookupCacheOptions } from './lookup-cache.js';
+import { Lru } from './lru.js';
+
+/** What the ingress keeps of an API key: never the secret, only its hash as the cache key. */
+export interface CachedKey {
+  id: string;
+  tenantId: string;
+  limits: KeyLimits | null;
+  revoked: boolean;
+}
+
+export interface CachedDeployment {
+  id: string;
+  tenantId: string;
+  name: string;
+}
+
+export type AuthCacheOptions = LookupCacheOptions;
+
+export const defaultAuthCacheOptions = (): AuthCacheOptions => ({
+  ttlMs: 30_000,
+  negativeTtlMs: 2_000,
+  maxStaleMs: 5 * 60_000,
+  maxEntries: 50_000,
+});
+
+/** A control event may race the store replica that serves our next read; invalidate once more after this. */
+const SECOND_INVALIDATION_MS = 1_000;
+
+/**
+ * API keys by secret hash and deployments by (tenant, name), in front of the store (see LookupCache).
+ * Control events make changes visible at once: a revoked key's hash is remembered as revoked (revocation is
+ * final, so no store read can resurrect it), a changed key or deployment is dropped and re-read.
+ */
+export class AuthCache {
+  private readonly keys: LookupCache<CachedKey>;
+  private readonly deployments: LookupCache<CachedDeployment>;
+  private readonly revoked: Lru<string, string>;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly store: Store,
+    readonly options: AuthCacheOptions,
+    private readonly log: Logger,
+    now: () => number = Date.now,
+  ) {
+    let lastWarn = -Infinity;
+    const warn = (what: string) => (err: unknown) => {
+      const t = now();
+      if (t - lastWarn < 5_000) return;
+      lastWarn = t;
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, `${what} lookup failed; serving the cached copy`);
+    };
+    this.keys = new LookupCache(options, warn('api key'), now);
+    this.deployments = new LookupCache(options, warn('deployment'), now);
+    this.revoked = new Lru(options.maxEntries);
+  }
+
+  /** The key a presented secret belongs to, null when unknown. Synchronous when cached. */
+  key(secret: string): CachedKey | null | Promise<CachedKey | null> {
+    const hash = hashSecret(secret);
+    const revokedId = this.revoked.peek(hash);
+    if (revokedId !== undefined) return { id: revokedId, tenantId: '', limits: null, revoked: true };
+    return this.keys.get(hash, async () => {
+      const k = await this.store.findApiKeyBySecret(secret);
+      return k ? { id: k.id, tenantId: k.tenantId, limits: k.limits, revoked: k.revokedAt !== null } : null;
+    });
+  }
+
+  /** The deployment a tenant means by `name` (own, shared, or owner-qualified), null when none. */
+  deployment(tenantId: string, name: string): CachedDeployment | null | Promise<CachedDeployment | null> {
+    return this.deployments.get(`${tenantId}\n${name}`, async () => {
+      const d = await this.store.findAccessibleDeployment(tenantId, name);
+      return d ? { id: d.id, tenantId: d.tenantId, name: d.name } : null;
+    });
+  }
+
+  keyRevoked(keyId: string, hash: string): void {
+    this.revoked.set(hash, keyId);
+    this.keys.invalidate(hash);
+    this.log.info({ keyId }, 'api key revoked; rejected from now on');
+  }
+
+  keyChanged(keyId: string, hash: string): void {
+    this.keys.invalidate(hash);
+    this.later(() => this.keys.invalidate(hash));
+    this.log.info({ keyId }, 'api key changed; cache entry dropped');
+  }
+
+  /** Shares make one deployment reachable under several (tenant, name) pairs: drop them all (changes are rare). */
+  deploymentChanged(deploymentId: string): void {
+    this.deployments.clear();
+    this.later(() => this.deployments.clear());
+    this.log.info({ deploymentId }, 'deployment changed; name cache cleared');
+  }
+
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private later(fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, SECOND_INVALIDATION_MS);
+    t.unref();
+    this.timers.add(t);
+  }
+}

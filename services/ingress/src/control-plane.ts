@@ -1,0 +1,49 @@
+import type { NatsConnection } from 'nats';
+import type { Logger } from '@tokios/shared/log';
+import type { Store } from '@tokios/shared/store';
+import { AuthCache, defaultAuthCacheOptions, type AuthCacheOptions } from './auth/auth-cache.js';
+import { ControlEventListener } from './auth/control-events.js';
+import { UsageRecorder, defaultUsageRecorderOptions, type UsageRecorderOptions } from './usage/recorder.js';
+import { QuotaLimiter, defaultQuotaOptions, type QuotaOptions } from './quota/limiter.js';
+
+export interface ControlPlaneOptions {
+  authCache: AuthCacheOptions;
+  usage: UsageRecorderOptions;
+  quota: QuotaOptions;
+}
+
+export const defaultControlPlaneOptions = (): ControlPlaneOptions => ({
+  authCache: defaultAuthCacheOptions(),
+  usage: defaultUsageRecorderOptions(),
+  quota: defaultQuotaOptions(),
+});
+
+/** The ingress side of the control plane: auth cache (+ its events), usage accounting, per-key quotas. */
+export class IngressControlPlane {
+  readonly auth: AuthCache;
+  readonly usage: UsageRecorder;
+  readonly quota: QuotaLimiter;
+  private readonly events: ControlEventListener;
+
+  constructor(deps: { nc: NatsConnection; store: Store; log: Logger; replicaId: string; options: ControlPlaneOptions }) {
+    const { nc, store, log, replicaId, options } = deps;
+    this.auth = new AuthCache(store, options.authCache, log);
+    this.events = new ControlEventListener(nc, this.auth, log);
+    this.usage = new UsageRecorder(store, options.usage, log);
+    this.quota = new QuotaLimiter(nc, replicaId, options.quota, log);
+  }
+
+  start(): void {
+    this.events.start();
+    this.usage.start();
+    this.quota.start();
+  }
+
+  /** Publishes the last quota counts and writes the buffered usage (before NATS and the store close). */
+  async close(): Promise<void> {
+    this.events.close();
+    this.quota.close();
+    this.auth.close();
+    await this.usage.close();
+  }
+}

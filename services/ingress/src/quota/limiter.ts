@@ -1,0 +1,216 @@
+import type { NatsConnection, Subscription } from 'nats';
+import type { Logger } from '@tokios/shared/log';
+import type { KeyLimits } from '@tokios/shared/store';
+import { subjects } from '@tokios/shared/subjects';
+import { Lru } from '../auth/lru.js';
+import { MinuteWindow } from './window.js';
+import { MAX_DELTA_ENTRIES, decodeDelta, encodeDelta, type DeltaEntry } from './messages.js';
+
+export interface QuotaOptions {
+  /** How often this replica publishes what it counted. */
+  syncMs: number;
+  /** Keys tracked at once (least recently used forgotten first). */
+  maxKeys: number;
+}
+
+export const defaultQuotaOptions = (): QuotaOptions => ({ syncMs: 50, maxKeys: 100_000 });
+
+export interface QuotaExceeded {
+  kind: 'requests' | 'tokens';
+  limit: number;
+  used: number;
+  /** Whole seconds until the window drops below the limit. */
+  retryAfterSec: number;
+}
+
+interface KeyState {
+  id: string;
+  req: MinuteWindow;
+  tok: MinuteWindow;
+  /** Counted here, not yet published; all in second `pendSec`. */
+  pendSec: number;
+  pendReq: number;
+  pendTok: number;
+}
+
+const HEARTBEAT_MS = 1_000;
+const PEER_TTL_MS = 3_500;
+
+/**
+ * Per-key requests/min and tokens/min over a sliding minute (60 one-second buckets), shared by every ingress
+ * replica over core NATS (`tokios.quota.delta`).
+ *
+ * Each replica counts locally at once and sums what the others report. Increments are published every
+ * `syncMs`, and immediately when a key nears its limit: with n live replicas, a replica publishes as soon as
+ * its unpublished count p satisfies p·n ≥ limit − (what everyone had published), so the counts nobody else
+ * has seen stay within one n-th of the headroom. Far from the limit that is one message per tick; near it,
+ * each admission is broadcast at once, which keeps the overshoot to roughly the requests in flight on the
+ * wire (sub-millisecond on one NATS cluster).
+ *
+ * Tokens are known only when a request ends: they are counted then, and a request is admitted while the
+ * window is below the limit (requests running at that moment can overshoot by their own tokens).
+ * A request refused with 429 counts nothing. check() is O(1) amortised; there are no per-request timers.
+ */
+export class QuotaLimiter {
+  private readonly keys: Lru<string, KeyState>;
+  private readonly dirty = new Set<KeyState>();
+  private outbox: DeltaEntry[] = [];
+  private readonly peers = new Map<string, number>();
+  private livePeers = 0;
+  private lastPublish = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private sub: Subscription | undefined;
+  readonly stats = { published: 0, received: 0, malformed: 0 };
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly replicaId: string,
+    readonly options: QuotaOptions,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.keys = new Lru(options.maxKeys);
+  }
+
+  start(): void {
+    this.sub = this.nc.subscribe(subjects.quotaDelta, { callback: (err, msg) => (err ? undefined : this.onDelta(msg.data)) });
+    this.timer = setInterval(() => this.tick(), this.options.syncMs);
+    this.timer.unref();
+    this.publish([], true);
+  }
+
+  /** Replicas (this one included) that published within the last few seconds. */
+  get replicas(): number {
+    return this.livePeers + 1;
+  }
+
+  /** Admits one request (and counts it) or says which limit it would exceed. */
+  check(keyId: string, limits: KeyLimits | null): QuotaExceeded | undefined {
+    if (!limits) return undefined;
+    const rpm = limits.requestsPerMinute;
+    const tpm = limits.tokensPerMinute;
+    if (rpm === undefined && tpm === undefined) return undefined;
+    const nowSec = Math.floor(this.now() / 1000);
+    const st = this.state(keyId);
+    st.req.advance(nowSec);
+    st.tok.advance(nowSec);
+    if (rpm !== undefined && st.req.sum >= rpm) return { kind: 'requests', limit: rpm, used: st.req.sum, retryAfterSec: st.req.secondsUntilBelow(rpm) };
+    if (tpm !== undefined && st.tok.sum >= tpm) return { kind: 'tokens', limit: tpm, used: st.tok.sum, retryAfterSec: st.tok.secondsUntilBelow(tpm) };
+    this.count(st, nowSec, 1, 0);
+    if (rpm !== undefined) this.maybePublishNow(st.pendReq, st.req.sum, rpm);
+    return undefined;
+  }
+
+  /** Counts the tokens of a finished request against the key's tokens/min. */
+  addTokens(keyId: string, limits: KeyLimits | null, tokens: number): void {
+    const tpm = limits?.tokensPerMinute;
+    if (tpm === undefined || !(tokens > 0)) return;
+    const nowSec = Math.floor(this.now() / 1000);
+    const st = this.state(keyId);
+    this.count(st, nowSec, 0, Math.round(tokens));
+    this.maybePublishNow(st.pendTok, st.tok.sum, tpm);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.flushPending();
+    this.publish(this.outbox);
+    this.outbox = [];
+    this.sub?.unsubscribe();
+  }
+
+  private state(keyId: string): KeyState {
+    let st = this.keys.get(keyId);
+    if (!st) {
+      st = { id: keyId, req: new MinuteWindow(), tok: new MinuteWindow(), pendSec: 0, pendReq: 0, pendTok: 0 };
+      this.keys.set(keyId, st);
+    }
+    return st;
+  }
+
+  private count(st: KeyState, nowSec: number, req: number, tok: number): void {
+    if (st.pendSec !== nowSec && (st.pendReq > 0 || st.pendTok > 0)) this.moveToOutbox(st);
+    st.pendSec = nowSec;
+    st.pendReq += req;
+    st.pendTok += tok;
+    st.req.add(nowSec, req, nowSec);
+    st.tok.add(nowSec, tok, nowSec);
+    this.dirty.add(st);
+  }
+
+  /** p·n ≥ limit − published, with p = unpublished here and published = sum − p (see the class comment). */
+  private maybePublishNow(pending: number, sum: number, limit: number): void {
+    if (this.livePeers === 0 || pending === 0) return;
+    if (pending * this.replicas >= limit - (sum - pending)) {
+      this.flushPending();
+      this.publish(this.outbox);
+      this.outbox = [];
+    }
+  }
+
+  private moveToOutbox(st: KeyState): void {
+    if (st.pendReq > 0 || st.pendTok > 0) this.outbox.push([st.id, st.pendSec, st.pendReq, st.pendTok]);
+    st.pendReq = 0;
+    st.pendTok = 0;
+  }
+
+  private flushPending(): void {
+    for (const st of this.dirty) this.moveToOutbox(st);
+    this.dirty.clear();
+  }
+
+  private tick(): void {
+    const now = this.now();
+    let live = 0;
+    for (const [id, seen] of this.peers) {
+      if (now - seen > PEER_TTL_MS) this.peers.delete(id);
+      else live++;
+    }
+    this.livePeers = live;
+    this.flushPending();
+    if (this.outbox.length > 0 || now - this.lastPublish >= HEARTBEAT_MS) {
+      this.publish(this.outbox);
+      this.outbox = [];
+    }
+  }
+
+  private publish(entries: DeltaEntry[], hello = false): void {
+    this.lastPublish = this.now();
+    let i = 0;
+    do {
+      const d = entries.slice(i, i + MAX_DELTA_ENTRIES);
+      i += MAX_DELTA_ENTRIES;
+      try {
+        this.nc.publish(subjects.quotaDelta, encodeDelta(hello ? { from: this.replicaId, d, hello } : { from: this.replicaId, d }));
+        this.stats.published++;
+      } catch (err) {
+        this.log.debug({ err: (err as Error).message }, 'quota delta publish failed');
+      }
+    } while (i < entries.length);
+  }
+
+  private onDelta(data: Uint8Array): void {
+    const delta = decodeDelta(data);
+    if (!delta) {
+      this.stats.malformed++;
+      if (this.stats.malformed % 100 === 1) this.log.warn({ bytes: data.length, malformed: this.stats.malformed }, 'malformed quota delta ignored');
+      return;
+    }
+    if (delta.from === this.replicaId) return;
+    this.stats.received++;
+    const now = this.now();
+    const known = this.peers.has(delta.from);
+    this.peers.set(delta.from, now);
+    if (!known) {
+      this.livePeers++;
+      this.log.info({ peer: delta.from, replicas: this.replicas }, 'ingress replica joined quota sharing');
+      if (delta.hello) this.publish([]);
+    }
+    const nowSec = Math.floor(now / 1000);
+    for (const [keyId, sec, req, tok] of delta.d) {
+      const st = this.state(keyId);
+      st.req.add(sec, req, nowSec);
+      st.tok.add(sec, tok, nowSec);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { idSchema } from '@tokios/shared/protocol';
+
+/**
+ * `tokios.quota.delta`: what one ingress replica counted since its last message, per key and second:
+ * `{ from, d: [[keyId, epochSecond, requests, tokens], …] }`. An empty `d` is a heartbeat (replica alive).
+ */
+export const MAX_DELTA_ENTRIES = 2_000;
+/** Bytes of one message; ~60 per entry leaves room. */
+export const MAX_DELTA_BYTES = 256 * 1024;
+
+export const deltaEntrySchema = z.tuple([
+  idSchema,
+  z.number().int().min(0).max(1e11),
+  z.number().int().min(0).max(1e9),
+  z.number().int().min(0).max(1e12),
+]);
+export const quotaDeltaSchema = z.object({
+  from: idSchema,
+  d: z.array(deltaEntrySchema).max(MAX_DELTA_ENTRIES),
+  /** Set by a replica that just started: peers answer with a heartbeat so it learns them at once. */
+  hello: z.boolean().optional(),
+});
+
+export type DeltaEntry = z.infer<typeof deltaEntrySchema>;
+export type QuotaDelta = z.infer<typeof quotaDeltaSchema>;
+
+export function encodeDelta(delta: QuotaDelta): string {
+  return JSON.stringify(delta);
+}
+
+/** undefined when oversized, not JSON, or not a delta. */
+export function decodeDelta(data: Uint8Array): QuotaDelta | undefined {
+  if (data.length > MAX_DELTA_BYTES) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const r = quotaDeltaSchema.safeParse(json);
+  return r.success ? r.data : undefined;
+}
