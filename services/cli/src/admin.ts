@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { openStore, storeEnvSchema, StoreConflictError, StoreNotFoundError, StoreValidationError, type Store } from '@tokios/shared/store';
 import { parseEnv } from '@tokios/shared/config';
+import { publishControlEvents, type PendingEvent } from './control-events.js';
 
 export const ADMIN_USAGE = `tokios admin <resource> <action> [options]   (add --json for machine-readable output)
 
@@ -27,7 +28,7 @@ const need = (v: string | undefined, flag: string): string => {
   return v;
 };
 
-type Out = { json: unknown; text: string };
+type Out = { json: unknown; text: string; events?: PendingEvent[] };
 
 async function dispatch(store: Store, resource: string, action: string, positional: string[], o: Record<string, string | undefined>): Promise<Out> {
   const key = `${resource} ${action}`;
@@ -51,11 +52,15 @@ async function dispatch(store: Store, resource: string, action: string, position
     case 'key revoke': {
       const k = await store.revokeApiKey(need(positional[0], 'KEY_ID'));
       if (!k) throw new StoreNotFoundError(`no key ${positional[0]}`);
-      return { json: k, text: `key ${k.id} revoked` };
+      return { json: k, text: `key ${k.id} revoked`, events: [{ name: 'key_revoked', event: { keyId: k.id, hash: k.hash } }] };
     }
     case 'deployment create': {
       const d = await store.createDeployment({ tenantId: need(o.tenant, 'tenant'), name: need(o.name, 'name') });
-      return { json: d, text: `deployment ${d.id} created; clients use "model": "${d.name}"` };
+      return {
+        json: d,
+        text: `deployment ${d.id} created; clients use "model": "${d.name}"`,
+        events: [{ name: 'deployment_changed', event: { deploymentId: d.id, tenantId: d.tenantId } }],
+      };
     }
     case 'deployment list': {
       const list = await store.listDeployments(need(o.tenant, 'tenant'));
@@ -72,7 +77,7 @@ async function dispatch(store: Store, resource: string, action: string, position
     case 'token revoke': {
       const t = await store.revokeTunnelToken(need(positional[0], 'TOKEN_ID'));
       if (!t) throw new StoreNotFoundError(`no token ${positional[0]}`);
-      return { json: t, text: `token ${t.id} revoked` };
+      return { json: t, text: `token ${t.id} revoked`, events: [{ name: 'token_revoked', event: { tokenId: t.id, deploymentId: t.deploymentId } }] };
     }
     default:
       throw new UsageError(`unknown command: admin ${key}`);
@@ -100,10 +105,17 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
     (parsed.values.help ? out : err).write(`${ADMIN_USAGE}\n`);
     return parsed.values.help ? 0 : 2;
   }
-  const store = await openStore(parseEnv(storeEnvSchema, env));
+  const storeEnv = parseEnv(storeEnvSchema, env);
+  const store = await openStore(storeEnv);
   try {
     const result = await dispatch(store, resource, action, positional, parsed.values as Record<string, string | undefined>);
     out.write(parsed.values.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+    if (result.events) {
+      const where = await publishControlEvents(result.events, env.NATS_URL, storeEnv.TOKIOS_DATA_DIR);
+      if (!where && result.events.some((e) => e.name !== 'deployment_changed')) {
+        err.write('note: no NATS answered, so running gateways apply this within their cache lifetime (30 s) instead of at once\n');
+      }
+    }
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -6,6 +6,7 @@ import { parseEnv } from '@tokios/shared/config';
 import { FabricClient, buildIngressApp, ingressOptionsFromEnv, type IngressOptions } from '@tokios/ingress';
 import { Terminator, terminatorOptionsFromEnv, type TerminatorOptions } from '@tokios/terminator';
 import { ensureNats } from './local-nats.js';
+import { removeDevFile, writeDevFile } from './control-events.js';
 
 export interface Running {
   /** Port the HTTP server listens on. */
@@ -84,7 +85,8 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
   const nats = await ensureNats(env.NATS_URL ?? 'nats://127.0.0.1:4222', logger);
   const io = ingressOptionsFromEnv({ ...env, NATS_URL: nats.url, TOKIOS_INGRESS_PORT: env.TOKIOS_PORT ?? env.PORT ?? env.TOKIOS_INGRESS_PORT });
   const to = terminatorOptionsFromEnv({ ...env, NATS_URL: nats.url });
-  const store = await openStore(parseEnv(storeEnvSchema, env, 'store environment'));
+  const storeEnv = parseEnv(storeEnvSchema, env, 'store environment');
+  const store = await openStore(storeEnv);
   const nc = await connectNats({ url: nats.url, name: 'tokios-dev', log: logger });
   const fabric = new FabricClient(nc, io, logger);
   fabric.start();
@@ -99,6 +101,7 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
   const publicUrl = to.publicUrl ?? `ws://127.0.0.1:${port}/v1/tunnel`;
   terminator = new Terminator({ ...to, publicUrl } satisfies TerminatorOptions, nc, store, logger);
   terminator.start();
+  await writeDevFile(storeEnv.TOKIOS_DATA_DIR, { natsUrl: nats.url, port, pid: process.pid });
   logger.info({ port, nats: nats.url, dataDir: env.TOKIOS_DATA_DIR ?? '.tokios', tunnel: publicUrl }, 'tokios dev stack running');
   return {
     port,
@@ -107,6 +110,7 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
     natsUrl: nats.url,
     store,
     async close() {
+      await removeDevFile(storeEnv.TOKIOS_DATA_DIR);
       await terminator?.close();
       await fabric.close();
       await app.close();
