@@ -1,1 +1,326 @@
-export {};
+/**
+ * npm run bench — direct-to-upstream vs through Tokios, side by side, in one run.
+ *
+ * Stack (separate processes, like production): nats-server, tokios ingress, tokios terminator, tokios connector,
+ * and a scripted OpenAI-compatible upstream. This process is the load generator (autocannon / undici).
+ * Everything listens on 127.0.0.1 only; every child is killed on exit, error or timeout.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from 'tokios';
+import { FileStore } from '@tokios/shared/store';
+import { spawnChild, stopAll, killAllNow, type Child } from './lib/children.js';
+import { CpuMeter, rssBytes, type CpuWindow } from './lib/procstat.js';
+import { fixedLoad, streamLoad, type FixedResult, type StreamResult, type Target } from './lib/load.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url)); // bench/dist
+const ROOT = resolve(HERE, '../..');
+const CLI = join(ROOT, 'services/cli/dist/src/main.js');
+const LIB = join(HERE, 'lib');
+const RESULTS = join(ROOT, 'bench/results/latest.json');
+const NATS_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 1);
+const CONCURRENCY = [1, 16, 64];
+const STREAMS = 64;
+const STREAM_CHUNKS = 1024;
+const IDLE_TUNNELS = Number(process.env.BENCH_IDLE_TUNNELS ?? 1000);
+const HARD_LIMIT_MS = 5 * 60_000;
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+
+const TARGETS = {
+  addedP50Ms: 0.5,
+  rpsRatio: 0.12,
+  chunksRatio: 0.25,
+  rssPerTunnelKB: 15,
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
+
+async function waitHttp(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+async function seed(): Promise<{ dataDir: string; apiKey: string; token: string; idleToken: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tokios-bench-'));
+  const store = await FileStore.open(dataDir, { pollMs: 0 });
+  const tenant = await store.createTenant({ name: 'bench' });
+  const key = await store.createApiKey({ tenantId: tenant.id, name: 'bench' });
+  const dep = await store.createDeployment({ tenantId: tenant.id, name: 'bench-model' });
+  const tok = await store.createTunnelToken({ deploymentId: dep.id });
+  // Idle tunnels go to their own deployment so they never take benchmark traffic.
+  const idle = await store.createDeployment({ tenantId: tenant.id, name: 'idle-model' });
+  const idleTok = await store.createTunnelToken({ deploymentId: idle.id });
+  await store.close();
+  return { dataDir, apiKey: key.secret, token: tok.secret, idleToken: idleTok.secret };
+}
+
+interface Stack {
+  nats: Child;
+  upstream: Child;
+  ingress: Child;
+  terminator: Child;
+  connector: Child;
+  upstreamUrl: string;
+  ingressUrl: string;
+  tunnelUrl: string;
+  apiKey: string;
+  idleToken: string;
+}
+
+async function startStack(): Promise<Stack> {
+  const s = await seed();
+  const natsPort = await freePort();
+  const nats = spawnChild('nats-server', NATS_BIN, ['-a', '127.0.0.1', '-p', String(natsPort)]);
+  await nats.waitFor(/Server is ready/);
+  const natsUrl = `nats://127.0.0.1:${natsPort}`;
+
+  const upstream = spawnChild('upstream', process.execPath, [join(LIB, 'upstream.js'), '0', String(STREAM_CHUNKS)]);
+  const upPort = Number((await upstream.waitFor(/upstream listening (\d+)/))[1]);
+  const upstreamUrl = `http://127.0.0.1:${upPort}`;
+
+  const common = { PATH: process.env.PATH, LOG_LEVEL, NATS_URL: natsUrl, TOKIOS_DATA_DIR: s.dataDir };
+  const tPort = await freePort();
+  const tunnelUrl = `ws://127.0.0.1:${tPort}/v1/tunnel`;
+  const terminator = spawnChild('terminator', process.execPath, [CLI, 'terminator'], {
+    env: { ...common, TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(tPort), TOKIOS_PUBLIC_TUNNEL_URL: tunnelUrl },
+  });
+  const iPort = await freePort();
+  const ingress = spawnChild('ingress', process.execPath, [CLI, 'ingress'], {
+    env: { ...common, TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(iPort) },
+  });
+  await Promise.all([waitHttp(`http://127.0.0.1:${tPort}/healthz`), waitHttp(`http://127.0.0.1:${iPort}/healthz`)]);
+
+  const cfgDir = await mkdtemp(join(tmpdir(), 'tokios-bench-conn-'));
+  const cfg = join(cfgDir, 'tokios.json');
+  await writeFile(cfg, JSON.stringify({ tunnel_token: s.token, upstream: upstreamUrl, gateway: tunnelUrl, upstream_kind: 'openai', max_concurrency: 1024 }));
+  const connector = spawnChild('connector', process.execPath, [CLI, 'connector', '--config', cfg], { env: common });
+  await connector.waitFor(/Tunnel established/);
+
+  const stack: Stack = { nats, upstream, ingress, terminator, connector, upstreamUrl, ingressUrl: `http://127.0.0.1:${iPort}`, tunnelUrl, apiKey: s.apiKey, idleToken: s.idleToken };
+  // Interest in the request subject spreads asynchronously: wait for one good answer through the chain.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const r = await fetch(`${stack.ingressUrl}/v1/chat/completions`, { method: 'POST', headers: tokiosTarget(stack).headers, body: BODY });
+    const text = await r.text();
+    if (r.ok) break;
+    if (Date.now() > deadline) throw new Error(`no answer through Tokios: ${r.status} ${text}`);
+    await sleep(100);
+  }
+  return stack;
+}
+
+const BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16 });
+const STREAM_BODY = JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Count.' }], max_tokens: STREAM_CHUNKS });
+
+const directTarget = (s: Stack): Target => ({ url: `${s.upstreamUrl}/v1/chat/completions`, headers: {} });
+const tokiosTarget = (s: Stack): Target => ({ url: `${s.ingressUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' } });
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Measured<T> {
+  result: T;
+  cpu: CpuWindow;
+}
+
+async function measure<T>(meter: CpuMeter, warm: () => Promise<unknown>, run: () => Promise<T>): Promise<Measured<T>> {
+  await warm();
+  meter.begin();
+  const result = await run();
+  return { result, cpu: meter.end() };
+}
+
+const PROCS = ['ingress', 'terminator', 'connector', 'nats', 'upstream', 'loadgen'] as const;
+
+function perUnit(cpu: CpuWindow, units: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const p of PROCS) {
+    const v = cpu.perProcess[p] ?? NaN;
+    out[p] = v / units;
+    if (Number.isFinite(v)) total += v;
+  }
+  out.total = total / units;
+  out.foreign = cpu.foreign / units;
+  return out;
+}
+
+async function idleTunnels(stack: Stack): Promise<{ tunnels: number; rssBefore: number; rssAfter: number; perTunnelBytes: number; clientRss: number }> {
+  const pid = stack.terminator.pid;
+  await sleep(500);
+  const rssBefore = rssBytes(pid);
+  const client = spawnChild('idle-tunnels', process.execPath, [join(LIB, 'idle-tunnels.js'), stack.tunnelUrl, stack.idleToken, String(IDLE_TUNNELS)]);
+  const m = await client.waitFor(/ready (\d+) failed (\d+)/, 60_000);
+  const tunnels = Number(m[1]);
+  await sleep(1_500);
+  const rssAfter = rssBytes(pid);
+  const clientRss = rssBytes(client.pid);
+  await client.stop('SIGTERM');
+  await sleep(500);
+  return { tunnels, rssBefore, rssAfter, perTunnelBytes: (rssAfter - rssBefore) / Math.max(1, tunnels), clientRss };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
+const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : '-');
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+const pct = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(1)} %` : '-');
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r, ri) => {
+    const line = r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    return ri === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+  }).join('\n');
+}
+
+async function main(): Promise<void> {
+  const hard = setTimeout(() => {
+    log(`hard time limit of ${HARD_LIMIT_MS / 1000} s reached; killing everything`);
+    killAllNow();
+    process.exit(3);
+  }, HARD_LIMIT_MS);
+  hard.unref();
+  const t0 = Date.now();
+
+  log('starting nats-server, upstream, terminator, ingress, connector');
+  const stack = await startStack();
+  const pids = (): Record<string, number> => ({
+    ingress: stack.ingress.pid, terminator: stack.terminator.pid, connector: stack.connector.pid,
+    nats: stack.nats.pid, upstream: stack.upstream.pid, loadgen: process.pid,
+  });
+  const meter = new CpuMeter(pids);
+  const direct = directTarget(stack);
+  const tokios = tokiosTarget(stack);
+
+  log(`idle tunnels: opening ${IDLE_TUNNELS} to the terminator`);
+  const idle = await idleTunnels(stack);
+
+  const fixed: { c: number; direct: Measured<FixedResult>; tokios: Measured<FixedResult> }[] = [];
+  for (const c of CONCURRENCY) {
+    log(`non-streamed, concurrency ${c}: direct`);
+    const d = await measure(meter, () => fixedLoad(direct, BODY, c, WARMUP_SECONDS), () => fixedLoad(direct, BODY, c, SECONDS));
+    log(`non-streamed, concurrency ${c}: through Tokios`);
+    const t = await measure(meter, () => fixedLoad(tokios, BODY, c, WARMUP_SECONDS), () => fixedLoad(tokios, BODY, c, SECONDS));
+    fixed.push({ c, direct: d, tokios: t });
+  }
+
+  log(`streamed, ${STREAMS} streams of ${STREAM_CHUNKS} chunks: direct`);
+  const sd = await measure(meter, () => streamLoad(direct, STREAM_BODY, STREAMS, WARMUP_SECONDS), () => streamLoad(direct, STREAM_BODY, STREAMS, SECONDS));
+  log(`streamed, ${STREAMS} streams of ${STREAM_CHUNKS} chunks: through Tokios`);
+  const st = await measure(meter, () => streamLoad(tokios, STREAM_BODY, STREAMS, WARMUP_SECONDS), () => streamLoad(tokios, STREAM_BODY, STREAMS, SECONDS));
+
+  // ----- report -----
+  const rows: string[][] = [['metric', 'direct', 'tokios', 'tokios vs direct']];
+  for (const f of fixed) {
+    const d = f.direct.result;
+    const t = f.tokios.result;
+    rows.push([`c=${f.c} p50 latency (ms)`, f3(d.p50), f3(t.p50), `+${f3(t.p50 - d.p50)} ms`]);
+    rows.push([`c=${f.c} p99 latency (ms)`, f3(d.p99), f3(t.p99), `+${f3(t.p99 - d.p99)} ms`]);
+    rows.push([`c=${f.c} requests/s`, int(d.rps), int(t.rps), pct(t.rps / d.rps)]);
+    if (d.errors + d.non2xx + t.errors + t.non2xx > 0) rows.push([`c=${f.c} errors / non-2xx`, `${d.errors} / ${d.non2xx}`, `${t.errors} / ${t.non2xx}`, '']);
+  }
+  rows.push([`stream TTFC p50 (ms)`, f2(sd.result.ttfcP50), f2(st.result.ttfcP50), `+${f2(st.result.ttfcP50 - sd.result.ttfcP50)} ms`]);
+  rows.push([`stream TTFC p99 (ms)`, f2(sd.result.ttfcP99), f2(st.result.ttfcP99), `+${f2(st.result.ttfcP99 - sd.result.ttfcP99)} ms`]);
+  rows.push([`stream chunks/s (${STREAMS}x${STREAM_CHUNKS})`, int(sd.result.chunksPerSec), int(st.result.chunksPerSec), pct(st.result.chunksPerSec / sd.result.chunksPerSec)]);
+  rows.push([`streams completed / errors`, `${sd.result.streams} / ${sd.result.errors}`, `${st.result.streams} / ${st.result.errors}`, '']);
+  rows.push([`idle tunnels: terminator RSS`, '', `${f1(idle.rssBefore / 1048576)} -> ${f1(idle.rssAfter / 1048576)} MB`, `${idle.tunnels} tunnels`]);
+  rows.push([`RSS per idle tunnel (KB)`, '', f1(idle.perTunnelBytes / 1024), '']);
+
+  const cpuRows: string[][] = [['CPU µs per unit', ...PROCS, 'total', 'other load']];
+  const addCpu = (label: string, cpu: CpuWindow, units: number): void => {
+    const u = perUnit(cpu, units);
+    cpuRows.push([label, ...PROCS.map((p) => f1(u[p]!)), f1(u.total!), f1(u.foreign!)]);
+  };
+  for (const f of fixed) {
+    addCpu(`c=${f.c} direct, per request`, f.direct.cpu, f.direct.result.requests);
+    addCpu(`c=${f.c} tokios, per request`, f.tokios.cpu, f.tokios.result.requests);
+  }
+  addCpu('stream direct, per chunk', sd.cpu, sd.result.chunks);
+  addCpu('stream tokios, per chunk', st.cpu, st.result.chunks);
+
+  const c1 = fixed.find((f) => f.c === 1)!;
+  const checks = [
+    { name: 'added p50 at c=1', value: c1.tokios.result.p50 - c1.direct.result.p50, unit: 'ms', target: `<= ${TARGETS.addedP50Ms}`, pass: c1.tokios.result.p50 - c1.direct.result.p50 <= TARGETS.addedP50Ms },
+    ...fixed.filter((f) => f.c >= 16).map((f) => {
+      const r = f.tokios.result.rps / f.direct.result.rps;
+      return { name: `RPS ratio at c=${f.c}`, value: r, unit: 'ratio', target: `>= ${TARGETS.rpsRatio}`, pass: r >= TARGETS.rpsRatio };
+    }),
+    (() => {
+      const r = st.result.chunksPerSec / sd.result.chunksPerSec;
+      return { name: 'chunks/s ratio', value: r, unit: 'ratio', target: `>= ${TARGETS.chunksRatio}`, pass: r >= TARGETS.chunksRatio };
+    })(),
+    { name: 'RSS per idle tunnel', value: idle.perTunnelBytes / 1024, unit: 'KB', target: `<= ${TARGETS.rssPerTunnelKB}`, pass: idle.perTunnelBytes / 1024 <= TARGETS.rssPerTunnelKB },
+  ];
+  const checkRows: string[][] = [['target', 'measured', 'goal', '']];
+  for (const c of checks) checkRows.push([c.name, c.unit === 'ratio' ? pct(c.value) : `${f3(c.value)} ${c.unit}`, c.unit === 'ratio' ? `>= ${pct(Number(c.target.slice(3)))}` : `${c.target} ${c.unit}`, c.pass ? 'PASS' : 'MISS']);
+
+  const out = [
+    '',
+    `Tokios benchmark — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${SECONDS} s per phase after ${WARMUP_SECONDS} s warm-up`,
+    '',
+    table(rows),
+    '',
+    table(cpuRows),
+    '("other load" = CPU used by processes outside the bench during the phase, per unit: a noisy machine shows here)',
+    '',
+    table(checkRows),
+    '',
+  ].join('\n');
+  process.stdout.write(out);
+
+  const json = {
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
+    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, streams: STREAMS, streamChunks: STREAM_CHUNKS, idleTunnels: IDLE_TUNNELS },
+    nonStreamed: fixed.map((f) => ({
+      concurrency: f.c,
+      direct: f.direct.result,
+      tokios: f.tokios.result,
+      addedP50Ms: f.tokios.result.p50 - f.direct.result.p50,
+      rpsRatio: f.tokios.result.rps / f.direct.result.rps,
+      cpuMicrosPerRequest: { direct: perUnit(f.direct.cpu, f.direct.result.requests), tokios: perUnit(f.tokios.cpu, f.tokios.result.requests) },
+    })),
+    streamed: {
+      direct: sd.result,
+      tokios: st.result,
+      chunksRatio: st.result.chunksPerSec / sd.result.chunksPerSec,
+      cpuMicrosPerChunk: { direct: perUnit(sd.cpu, sd.result.chunks), tokios: perUnit(st.cpu, st.result.chunks) },
+    },
+    idleTunnels: idle,
+    targets: checks,
+    elapsedSeconds: (Date.now() - t0) / 1000,
+  };
+  await mkdir(dirname(RESULTS), { recursive: true });
+  await writeFile(RESULTS, `${JSON.stringify(json, null, 2)}\n`);
+  log(`results written to ${RESULTS} (${json.elapsedSeconds.toFixed(0)} s)`);
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  log(`failed: ${(err as Error).stack ?? String(err)}`);
+  code = 1;
+} finally {
+  await stopAll().catch(() => killAllNow());
+}
+process.exit(code);
