@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from 'tokios';
 import { FileStore } from '@tokios/shared/store';
 import { spawnChild, stopAll, killAllNow, type Child } from './lib/children.js';
-import { CpuMeter, rssBytes, type CpuWindow } from './lib/procstat.js';
-import { fixedLoad, streamLoad, type FixedResult, type StreamResult, type Target } from './lib/load.js';
+import { CpuMeter, addWindows, rssBytes, type CpuWindow } from './lib/procstat.js';
+import { fixedLoad, mergeFixed, mergeStreams, streamLoad, type FixedResult, type StreamResult, type Target } from './lib/load.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // bench/dist
 const ROOT = resolve(HERE, '../..');
@@ -24,6 +24,11 @@ const RESULTS = join(ROOT, 'bench/results/latest.json');
 const NATS_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/**
+ * Each phase runs direct and Tokios in alternating slices (SECONDS / SLICES each, summed), so both sides see the
+ * same background load when the machine is shared.
+ */
+const SLICES = Number(process.env.BENCH_SLICES ?? 5);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 1);
 const CONCURRENCY = [1, 16, 64];
 const STREAMS = 64;
@@ -31,6 +36,12 @@ const STREAM_CHUNKS = 1024;
 const IDLE_TUNNELS = Number(process.env.BENCH_IDLE_TUNNELS ?? 1000);
 const HARD_LIMIT_MS = 5 * 60_000;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+/** Phases to run (default all): idle, c1, c16, c64, stream. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,c1,c16,c64,stream').split(',').map((s) => s.trim()));
+/** Comma list of services to run under `node --cpu-prof` (profiles land in bench/results/prof/). */
+const PROFILE = new Set((process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
+const PROF_DIR = join(ROOT, 'bench/results/prof');
+const nodeArgs = (name: string): string[] => (PROFILE.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
 
 const TARGETS = {
   addedP50Ms: 0.5,
@@ -39,6 +50,7 @@ const TARGETS = {
   rssPerTunnelKB: 15,
 };
 
+let loadAvgAtStart = '';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
 
@@ -91,18 +103,18 @@ async function startStack(): Promise<Stack> {
   await nats.waitFor(/Server is ready/);
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
 
-  const upstream = spawnChild('upstream', process.execPath, [join(LIB, 'upstream.js'), '0', String(STREAM_CHUNKS)]);
+  const upstream = spawnChild('upstream', process.execPath, [...nodeArgs('upstream'), join(LIB, 'upstream.js'), '0', String(STREAM_CHUNKS)]);
   const upPort = Number((await upstream.waitFor(/upstream listening (\d+)/))[1]);
   const upstreamUrl = `http://127.0.0.1:${upPort}`;
 
   const common = { PATH: process.env.PATH, LOG_LEVEL, NATS_URL: natsUrl, TOKIOS_DATA_DIR: s.dataDir };
   const tPort = await freePort();
   const tunnelUrl = `ws://127.0.0.1:${tPort}/v1/tunnel`;
-  const terminator = spawnChild('terminator', process.execPath, [CLI, 'terminator'], {
+  const terminator = spawnChild('terminator', process.execPath, [...nodeArgs('terminator'), CLI, 'terminator'], {
     env: { ...common, TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(tPort), TOKIOS_PUBLIC_TUNNEL_URL: tunnelUrl },
   });
   const iPort = await freePort();
-  const ingress = spawnChild('ingress', process.execPath, [CLI, 'ingress'], {
+  const ingress = spawnChild('ingress', process.execPath, [...nodeArgs('ingress'), CLI, 'ingress'], {
     env: { ...common, TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(iPort) },
   });
   await Promise.all([waitHttp(`http://127.0.0.1:${tPort}/healthz`), waitHttp(`http://127.0.0.1:${iPort}/healthz`)]);
@@ -110,7 +122,7 @@ async function startStack(): Promise<Stack> {
   const cfgDir = await mkdtemp(join(tmpdir(), 'tokios-bench-conn-'));
   const cfg = join(cfgDir, 'tokios.json');
   await writeFile(cfg, JSON.stringify({ tunnel_token: s.token, upstream: upstreamUrl, gateway: tunnelUrl, upstream_kind: 'openai', max_concurrency: 1024 }));
-  const connector = spawnChild('connector', process.execPath, [CLI, 'connector', '--config', cfg], { env: common });
+  const connector = spawnChild('connector', process.execPath, [...nodeArgs('connector'), CLI, 'connector', '--config', cfg], { env: common });
   await connector.waitFor(/Tunnel established/);
 
   const stack: Stack = { nats, upstream, ingress, terminator, connector, upstreamUrl, ingressUrl: `http://127.0.0.1:${iPort}`, tunnelUrl, apiKey: s.apiKey, idleToken: s.idleToken };
@@ -139,11 +151,25 @@ interface Measured<T> {
   cpu: CpuWindow;
 }
 
-async function measure<T>(meter: CpuMeter, warm: () => Promise<unknown>, run: () => Promise<T>): Promise<Measured<T>> {
-  await warm();
-  meter.begin();
-  const result = await run();
-  return { result, cpu: meter.end() };
+/** Warms both sides up, then measures them in alternating slices. */
+async function sideBySide<T>(
+  meter: CpuMeter, load: (t: Target, seconds: number) => Promise<T>, merge: (parts: T[]) => T, direct: Target, tokios: Target,
+): Promise<{ direct: Measured<T>; tokios: Measured<T> }> {
+  await load(direct, WARMUP_SECONDS);
+  await load(tokios, WARMUP_SECONDS);
+  const parts = { direct: [] as T[], tokios: [] as T[] };
+  const cpu = { direct: [] as CpuWindow[], tokios: [] as CpuWindow[] };
+  for (let i = 0; i < SLICES; i++) {
+    for (const side of i % 2 === 0 ? (['direct', 'tokios'] as const) : (['tokios', 'direct'] as const)) {
+      meter.begin();
+      parts[side].push(await load(side === 'direct' ? direct : tokios, SECONDS / SLICES));
+      cpu[side].push(meter.end());
+    }
+  }
+  return {
+    direct: { result: merge(parts.direct), cpu: addWindows(cpu.direct) },
+    tokios: { result: merge(parts.tokios), cpu: addWindows(cpu.tokios) },
+  };
 }
 
 const PROCS = ['ingress', 'terminator', 'connector', 'nats', 'upstream', 'loadgen'] as const;
@@ -200,6 +226,7 @@ async function main(): Promise<void> {
   }, HARD_LIMIT_MS);
   hard.unref();
   const t0 = Date.now();
+  loadAvgAtStart = loadavg().map((x) => x.toFixed(1)).join(' ');
 
   log('starting nats-server, upstream, terminator, ingress, connector');
   const stack = await startStack();
@@ -211,22 +238,29 @@ async function main(): Promise<void> {
   const direct = directTarget(stack);
   const tokios = tokiosTarget(stack);
 
-  log(`idle tunnels: opening ${IDLE_TUNNELS} to the terminator`);
-  const idle = await idleTunnels(stack);
+  if (PHASES.has('idle')) log(`idle tunnels: opening ${IDLE_TUNNELS} to the terminator`);
+  const idle = PHASES.has('idle') ? await idleTunnels(stack) : { tunnels: 0, rssBefore: NaN, rssAfter: NaN, perTunnelBytes: NaN, clientRss: NaN };
 
   const fixed: { c: number; direct: Measured<FixedResult>; tokios: Measured<FixedResult> }[] = [];
   for (const c of CONCURRENCY) {
-    log(`non-streamed, concurrency ${c}: direct`);
-    const d = await measure(meter, () => fixedLoad(direct, BODY, c, WARMUP_SECONDS), () => fixedLoad(direct, BODY, c, SECONDS));
-    log(`non-streamed, concurrency ${c}: through Tokios`);
-    const t = await measure(meter, () => fixedLoad(tokios, BODY, c, WARMUP_SECONDS), () => fixedLoad(tokios, BODY, c, SECONDS));
-    fixed.push({ c, direct: d, tokios: t });
+    if (!PHASES.has(`c${c}`)) continue;
+    log(`non-streamed, concurrency ${c}: direct and through Tokios`);
+    const r = await sideBySide(meter, (t, secs) => fixedLoad(t, BODY, c, secs), mergeFixed, direct, tokios);
+    fixed.push({ c, ...r });
   }
 
-  log(`streamed, ${STREAMS} streams of ${STREAM_CHUNKS} chunks: direct`);
-  const sd = await measure(meter, () => streamLoad(direct, STREAM_BODY, STREAMS, WARMUP_SECONDS), () => streamLoad(direct, STREAM_BODY, STREAMS, SECONDS));
-  log(`streamed, ${STREAMS} streams of ${STREAM_CHUNKS} chunks: through Tokios`);
-  const st = await measure(meter, () => streamLoad(tokios, STREAM_BODY, STREAMS, WARMUP_SECONDS), () => streamLoad(tokios, STREAM_BODY, STREAMS, SECONDS));
+  const skipped: Measured<StreamResult> = {
+    result: { streams: 0, chunks: 0, chunksPerSec: NaN, ttfcP50: NaN, ttfcP99: NaN, errors: 0, seconds: 0 },
+    cpu: { perProcess: {}, sys: {}, wakeups: {}, foreign: NaN, wallMs: 0 },
+  };
+  let sd = skipped;
+  let st = skipped;
+  if (PHASES.has('stream')) {
+    log(`streamed, ${STREAMS} streams of ${STREAM_CHUNKS} chunks: direct and through Tokios`);
+    const r = await sideBySide(meter, (t, secs) => streamLoad(t, STREAM_BODY, STREAMS, secs), mergeStreams, direct, tokios);
+    sd = r.direct;
+    st = r.tokios;
+  }
 
   // ----- report -----
   const rows: string[][] = [['metric', 'direct', 'tokios', 'tokios vs direct']];
@@ -257,9 +291,23 @@ async function main(): Promise<void> {
   addCpu('stream direct, per chunk', sd.cpu, sd.result.chunks);
   addCpu('stream tokios, per chunk', st.cpu, st.result.chunks);
 
-  const c1 = fixed.find((f) => f.c === 1)!;
+  const c1 = fixed.find((f) => f.c === 1);
+  const added = c1 ? c1.tokios.result.p50 - c1.direct.result.p50 : NaN;
+  const wakeRows: string[][] = [['wake-ups per unit / kernel share of CPU', ...PROCS, 'total']];
+  const addWake = (label: string, cpu: CpuWindow, units: number): void => {
+    let total = 0;
+    const cells = PROCS.map((p) => {
+      const v = (cpu.wakeups[p] ?? NaN) / units;
+      if (Number.isFinite(v)) total += v;
+      return `${f2(v)} / ${((100 * (cpu.sys[p] ?? NaN)) / (cpu.perProcess[p] ?? NaN)).toFixed(0)}%`;
+    });
+    wakeRows.push([label, ...cells, f2(total)]);
+  };
+  for (const f of fixed) addWake(`c=${f.c} tokios, per request`, f.tokios.cpu, f.tokios.result.requests);
+  addWake('stream tokios, per chunk', st.cpu, st.result.chunks);
+
   const checks = [
-    { name: 'added p50 at c=1', value: c1.tokios.result.p50 - c1.direct.result.p50, unit: 'ms', target: `<= ${TARGETS.addedP50Ms}`, pass: c1.tokios.result.p50 - c1.direct.result.p50 <= TARGETS.addedP50Ms },
+    { name: 'added p50 at c=1', value: added, unit: 'ms', target: `<= ${TARGETS.addedP50Ms}`, pass: added <= TARGETS.addedP50Ms },
     ...fixed.filter((f) => f.c >= 16).map((f) => {
       const r = f.tokios.result.rps / f.direct.result.rps;
       return { name: `RPS ratio at c=${f.c}`, value: r, unit: 'ratio', target: `>= ${TARGETS.rpsRatio}`, pass: r >= TARGETS.rpsRatio };
@@ -275,12 +323,15 @@ async function main(): Promise<void> {
 
   const out = [
     '',
-    `Tokios benchmark — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${SECONDS} s per phase after ${WARMUP_SECONDS} s warm-up`,
+    `Tokios benchmark — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}; per phase and side: ${WARMUP_SECONDS} s warm-up, then ${SECONDS} s measured in ${SLICES} slices alternating direct/Tokios; load average at start ${loadAvgAtStart}`,
     '',
     table(rows),
     '',
     table(cpuRows),
     '("other load" = CPU used by processes outside the bench during the phase, per unit: a noisy machine shows here)',
+    '',
+    table(wakeRows),
+    '(wake-ups = voluntary context switches: how often a process slept waiting for work; kernel share = stime / (utime + stime))',
     '',
     table(checkRows),
     '',
@@ -289,21 +340,23 @@ async function main(): Promise<void> {
 
   const json = {
     at: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
-    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, streams: STREAMS, streamChunks: STREAM_CHUNKS, idleTunnels: IDLE_TUNNELS },
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgAtStart: loadAvgAtStart, loadavgAtEnd: loadavg() },
+    settings: { seconds: SECONDS, slices: SLICES, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, streams: STREAMS, streamChunks: STREAM_CHUNKS, idleTunnels: IDLE_TUNNELS },
     nonStreamed: fixed.map((f) => ({
       concurrency: f.c,
-      direct: f.direct.result,
-      tokios: f.tokios.result,
+      direct: { ...f.direct.result, latencies: undefined },
+      tokios: { ...f.tokios.result, latencies: undefined },
       addedP50Ms: f.tokios.result.p50 - f.direct.result.p50,
       rpsRatio: f.tokios.result.rps / f.direct.result.rps,
       cpuMicrosPerRequest: { direct: perUnit(f.direct.cpu, f.direct.result.requests), tokios: perUnit(f.tokios.cpu, f.tokios.result.requests) },
+      wakeupsPerRequest: Object.fromEntries(PROCS.map((p) => [p, (f.tokios.cpu.wakeups[p] ?? NaN) / f.tokios.result.requests])),
     })),
     streamed: {
-      direct: sd.result,
-      tokios: st.result,
+      direct: { ...sd.result, ttfc: undefined },
+      tokios: { ...st.result, ttfc: undefined },
       chunksRatio: st.result.chunksPerSec / sd.result.chunksPerSec,
       cpuMicrosPerChunk: { direct: perUnit(sd.cpu, sd.result.chunks), tokios: perUnit(st.cpu, st.result.chunks) },
+      wakeupsPerChunk: Object.fromEntries(PROCS.map((p) => [p, (st.cpu.wakeups[p] ?? NaN) / st.result.chunks])),
     },
     idleTunnels: idle,
     targets: checks,
@@ -321,6 +374,6 @@ try {
   log(`failed: ${(err as Error).stack ?? String(err)}`);
   code = 1;
 } finally {
-  await stopAll().catch(() => killAllNow());
+  await stopAll(PROFILE.size > 0 ? 8_000 : 1_500).catch(() => killAllNow());
 }
 process.exit(code);

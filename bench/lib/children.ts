@@ -75,8 +75,8 @@ export function spawnChild(name: string, cmd: string, args: string[], opts: Spaw
 }
 
 /** Stops every child (politely, then SIGKILL). */
-export async function stopAll(): Promise<void> {
-  await Promise.all([...children].map((c) => c.stop('SIGTERM', 1_500)));
+export async function stopAll(graceMs = 1_500): Promise<void> {
+  await Promise.all([...children].map((c) => c.stop('SIGTERM', graceMs)));
 }
 
 /** Last resort on a synchronous exit path: SIGKILL whatever is left. */

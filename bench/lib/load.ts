@@ -7,6 +7,9 @@ export interface Target {
 }
 
 export interface FixedResult {
+  /** Raw latencies (ms) of the 2xx answers, for merging slices; left out of the JSON. */
+  latencies?: number[];
+  seconds: number;
   requests: number;
   rps: number;
   p50: number;
@@ -36,7 +39,7 @@ export function fixedLoad(target: Target, body: string, connections: number, sec
         if (err) return reject(err);
         const elapsed = (performance.now() - started) / 1000;
         const sorted = Float64Array.from(lat).sort();
-        resolve({ requests: ok, rps: ok / elapsed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors: r.errors + r.timeouts, non2xx: r.non2xx });
+        resolve({ latencies: lat, seconds: elapsed, requests: ok, rps: ok / elapsed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors: r.errors + r.timeouts, non2xx: r.non2xx });
       },
     );
     inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
@@ -49,6 +52,8 @@ export function fixedLoad(target: Target, body: string, connections: number, sec
 }
 
 export interface StreamResult {
+  /** Raw times to first chunk (ms), for merging slices; left out of the JSON. */
+  ttfc?: number[];
   streams: number;
   /** SSE events received (data: lines), all streams. */
   chunks: number;
@@ -117,5 +122,27 @@ export async function streamLoad(target: Target, body: string, parallel: number,
   const secs = (performance.now() - started) / 1000;
   await agent.close();
   const sorted = Float64Array.from(ttfc).sort();
-  return { streams, chunks, chunksPerSec: chunks / secs, ttfcP50: percentile(sorted, 50), ttfcP99: percentile(sorted, 99), errors, seconds: secs };
+  return { ttfc, streams, chunks, chunksPerSec: chunks / secs, ttfcP50: percentile(sorted, 50), ttfcP99: percentile(sorted, 99), errors, seconds: secs };
+}
+
+/** One result from several measured slices of the same load. */
+export function mergeFixed(parts: FixedResult[]): FixedResult {
+  const lat = parts.flatMap((p) => p.latencies ?? []);
+  const sorted = Float64Array.from(lat).sort();
+  const seconds = parts.reduce((n, p) => n + p.seconds, 0);
+  const requests = parts.reduce((n, p) => n + p.requests, 0);
+  return {
+    seconds, requests, rps: requests / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99),
+    errors: parts.reduce((n, p) => n + p.errors, 0), non2xx: parts.reduce((n, p) => n + p.non2xx, 0),
+  };
+}
+
+export function mergeStreams(parts: StreamResult[]): StreamResult {
+  const sorted = Float64Array.from(parts.flatMap((p) => p.ttfc ?? [])).sort();
+  const seconds = parts.reduce((n, p) => n + p.seconds, 0);
+  const chunks = parts.reduce((n, p) => n + p.chunks, 0);
+  return {
+    streams: parts.reduce((n, p) => n + p.streams, 0), chunks, chunksPerSec: chunks / seconds,
+    ttfcP50: percentile(sorted, 50), ttfcP99: percentile(sorted, 99), errors: parts.reduce((n, p) => n + p.errors, 0), seconds,
+  };
 }
