@@ -36,6 +36,11 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   const started = Date.now();
   let head: HeadMeta | undefined;
   let streaming = false;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    res.uncork();
+  };
   const parts: Buffer[] = [];
   const res = reply.raw;
   let settle!: () => void;
@@ -64,8 +69,15 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
         }
       },
       onData(payload) {
-        if (streaming) res.write(payload);
-        else parts.push(Buffer.from(payload));
+        if (streaming) {
+          // Frames of this stream that arrive in one NATS read go out in one socket write (uncorked in the same turn).
+          if (!corked) {
+            corked = true;
+            res.cork();
+            setImmediate(uncork);
+          }
+          res.write(payload);
+        } else parts.push(Buffer.from(payload));
       },
       onEnd() {
         if (streaming) res.end();
