@@ -36,6 +36,11 @@ export interface PlanContext {
 }
 
 export function planRequest(ctx: PlanContext, meta: RequestMeta, raw: Buffer): UpstreamPlan {
+  if (meta.protocol === 'openai.chat' && ctx.upstreamKind === 'openai' && ctx.upstreamModel(meta.model) === meta.model) {
+    // The ingress parsed this body and took meta.model from its `model` field: with no rename, the bytes go
+    // through untouched and need no second parse here.
+    return { path: '/v1/chat/completions', body: raw, headers: {}, translate: passthroughTranslator };
+  }
   let body: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(raw.toString('utf8'));
