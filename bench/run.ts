@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from 'tokios';
 import { FileStore } from '@tokios/shared/store';
 import { spawnChild, stopAll, killAllNow, type Child } from './lib/children.js';
+import { collectGarbage } from './lib/inspector-gc.js';
 import { CpuMeter, addWindows, rssBytes, type CpuWindow } from './lib/procstat.js';
 import { fixedLoad, mergeFixed, mergeStreams, streamLoad, type FixedResult, type StreamResult, type Target } from './lib/load.js';
 
@@ -94,6 +95,7 @@ interface Stack {
   tunnelUrl: string;
   apiKey: string;
   idleToken: string;
+  terminatorInspector: string;
 }
 
 async function startStack(): Promise<Stack> {
@@ -110,7 +112,8 @@ async function startStack(): Promise<Stack> {
   const common = { PATH: process.env.PATH, LOG_LEVEL, NATS_URL: natsUrl, TOKIOS_DATA_DIR: s.dataDir };
   const tPort = await freePort();
   const tunnelUrl = `ws://127.0.0.1:${tPort}/v1/tunnel`;
-  const terminator = spawnChild('terminator', process.execPath, [...nodeArgs('terminator'), CLI, 'terminator'], {
+  // The terminator's inspector (127.0.0.1, random port) lets the idle-tunnel phase force a GC before reading RSS.
+  const terminator = spawnChild('terminator', process.execPath, [...nodeArgs('terminator'), '--inspect=127.0.0.1:0', CLI, 'terminator'], {
     env: { ...common, TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(tPort), TOKIOS_PUBLIC_TUNNEL_URL: tunnelUrl },
   });
   const iPort = await freePort();
@@ -118,6 +121,7 @@ async function startStack(): Promise<Stack> {
     env: { ...common, TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(iPort) },
   });
   await Promise.all([waitHttp(`http://127.0.0.1:${tPort}/healthz`), waitHttp(`http://127.0.0.1:${iPort}/healthz`)]);
+  const terminatorInspector = (await terminator.waitFor(/Debugger listening on (ws:\/\/\S+)/))[1]!;
 
   const cfgDir = await mkdtemp(join(tmpdir(), 'tokios-bench-conn-'));
   const cfg = join(cfgDir, 'tokios.json');
@@ -125,7 +129,7 @@ async function startStack(): Promise<Stack> {
   const connector = spawnChild('connector', process.execPath, [...nodeArgs('connector'), CLI, 'connector', '--config', cfg], { env: common });
   await connector.waitFor(/Tunnel established/);
 
-  const stack: Stack = { nats, upstream, ingress, terminator, connector, upstreamUrl, ingressUrl: `http://127.0.0.1:${iPort}`, tunnelUrl, apiKey: s.apiKey, idleToken: s.idleToken };
+  const stack: Stack = { nats, upstream, ingress, terminator, connector, upstreamUrl, ingressUrl: `http://127.0.0.1:${iPort}`, tunnelUrl, apiKey: s.apiKey, idleToken: s.idleToken, terminatorInspector };
   // Interest in the request subject spreads asynchronously: wait for one good answer through the chain.
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -187,19 +191,30 @@ function perUnit(cpu: CpuWindow, units: number): Record<string, number> {
   return out;
 }
 
-async function idleTunnels(stack: Stack): Promise<{ tunnels: number; rssBefore: number; rssAfter: number; perTunnelBytes: number; clientRss: number }> {
+async function idleTunnels(stack: Stack): Promise<{ tunnels: number; rssBefore: number; rssAfter: number; rssAfterNoGc: number; perTunnelBytes: number; clientRss: number }> {
   const pid = stack.terminator.pid;
-  await sleep(500);
-  const rssBefore = rssBytes(pid);
+  // RSS after a forced full GC, median of three readings: garbage left by the handshakes must not count.
+  const settledRss = async (): Promise<number> => {
+    await collectGarbage(stack.terminatorInspector);
+    await sleep(300);
+    const r: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      r.push(rssBytes(pid));
+      await sleep(100);
+    }
+    return r.sort((a, b) => a - b)[1]!;
+  };
+  const rssBefore = await settledRss();
   const client = spawnChild('idle-tunnels', process.execPath, [join(LIB, 'idle-tunnels.js'), stack.tunnelUrl, stack.idleToken, String(IDLE_TUNNELS)]);
   const m = await client.waitFor(/ready (\d+) failed (\d+)/, 60_000);
   const tunnels = Number(m[1]);
-  await sleep(1_500);
-  const rssAfter = rssBytes(pid);
+  await sleep(500);
+  const rssAfterNoGc = rssBytes(pid);
+  const rssAfter = await settledRss();
   const clientRss = rssBytes(client.pid);
   await client.stop('SIGTERM');
   await sleep(500);
-  return { tunnels, rssBefore, rssAfter, perTunnelBytes: (rssAfter - rssBefore) / Math.max(1, tunnels), clientRss };
+  return { tunnels, rssBefore, rssAfter, rssAfterNoGc, perTunnelBytes: (rssAfter - rssBefore) / Math.max(1, tunnels), clientRss };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -239,7 +254,7 @@ async function main(): Promise<void> {
   const tokios = tokiosTarget(stack);
 
   if (PHASES.has('idle')) log(`idle tunnels: opening ${IDLE_TUNNELS} to the terminator`);
-  const idle = PHASES.has('idle') ? await idleTunnels(stack) : { tunnels: 0, rssBefore: NaN, rssAfter: NaN, perTunnelBytes: NaN, clientRss: NaN };
+  const idle = PHASES.has('idle') ? await idleTunnels(stack) : { tunnels: 0, rssBefore: NaN, rssAfter: NaN, rssAfterNoGc: NaN, perTunnelBytes: NaN, clientRss: NaN };
 
   const fixed: { c: number; direct: Measured<FixedResult>; tokios: Measured<FixedResult> }[] = [];
   for (const c of CONCURRENCY) {
@@ -276,8 +291,8 @@ async function main(): Promise<void> {
   rows.push([`stream TTFC p99 (ms)`, f2(sd.result.ttfcP99), f2(st.result.ttfcP99), `+${f2(st.result.ttfcP99 - sd.result.ttfcP99)} ms`]);
   rows.push([`stream chunks/s (${STREAMS}x${STREAM_CHUNKS})`, int(sd.result.chunksPerSec), int(st.result.chunksPerSec), pct(st.result.chunksPerSec / sd.result.chunksPerSec)]);
   rows.push([`streams completed / errors`, `${sd.result.streams} / ${sd.result.errors}`, `${st.result.streams} / ${st.result.errors}`, '']);
-  rows.push([`idle tunnels: terminator RSS`, '', `${f1(idle.rssBefore / 1048576)} -> ${f1(idle.rssAfter / 1048576)} MB`, `${idle.tunnels} tunnels`]);
-  rows.push([`RSS per idle tunnel (KB)`, '', f1(idle.perTunnelBytes / 1024), '']);
+  rows.push([`idle tunnels: terminator RSS (after GC)`, '', `${f1(idle.rssBefore / 1048576)} -> ${f1(idle.rssAfter / 1048576)} MB`, `${idle.tunnels} tunnels`]);
+  rows.push([`RSS per idle tunnel (KB)`, '', f1(idle.perTunnelBytes / 1024), `${f1((idle.rssAfterNoGc - idle.rssBefore) / 1024 / Math.max(1, idle.tunnels))} before that GC`]);
 
   const cpuRows: string[][] = [['CPU µs per unit', ...PROCS, 'total', 'other load']];
   const addCpu = (label: string, cpu: CpuWindow, units: number): void => {
