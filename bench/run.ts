@@ -1,1 +1,394 @@
-export {};
+/**
+ * npm run bench — direct-to-upstream vs through Tokios, side by side, in one run.
+ *
+ * Stack (separate processes, like production): nats-server, tokios ingress, tokios terminator, tokios connector,
+ * and a scripted OpenAI-compatible upstream. This process is the load generator (autocannon / undici).
+ * Everything listens on 127.0.0.1 only; every child is killed on exit, error or timeout.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from 'tokios';
+import { FileStore } from '@tokios/shared/store';
+import { spawnChild, stopAll, killAllNow, type Child } from './lib/children.js';
+import { collectGarbage } from './lib/inspector-gc.js';
+import { CpuMeter, addWindows, rssBytes, type CpuWindow } from './lib/procstat.js';
+import { fixedLoad, mergeFixed, mergeStreams, streamLoad, type FixedResult, type StreamResult, type Target } from './lib/load.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url)); // bench/dist
+const ROOT = resolve(HERE, '../..');
+const CLI = join(ROOT, 'services/cli/dist/src/main.js');
+const LIB = join(HERE, 'lib');
+const RESULTS = join(ROOT, 'bench/results/latest.json');
+const NATS_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/**
+ * Each phase runs direct and Tokios in alternating slices (SECONDS / SLICES each, summed), so both sides see the
+ * same background load when the machine is shared.
+ */
+const SLICES = Number(process.env.BENCH_SLICES ?? 5);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 1);
+const CONCURRENCY = [1, 16, 64];
+const STREAMS = 64;
+const STREAM_CHUNKS = 1024;
+const IDLE_TUNNELS = Number(process.env.BENCH_IDLE_TUNNELS ?? 1000);
+const HARD_LIMIT_MS = 5 * 60_000;
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+/** Phases to run (default all): idle, c1, c16, c64, stream. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,c1,c16,c64,stream').split(',').map((s) => s.trim()));
+/** Comma list of services to run under `node --cpu-prof` (profiles land in bench/results/prof/). */
+const PROFILE = new Set((process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
+const PROF_DIR = join(ROOT, 'bench/results/prof');
+const nodeArgs = (name: string): string[] => (PROFILE.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+
+const TARGETS = {
+  addedP50Ms: 0.5,
+  rpsRatio: 0.12,
+  chunksRatio: 0.25,
+  rssPerTunnelKB: 15,
+};
+
+let loadAvgAtStart = '';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
+
+async function waitHttp(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+async function seed(): Promise<{ dataDir: string; apiKey: string; token: string; idleToken: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tokios-bench-'));
+  const store = await FileStore.open(dataDir, { pollMs: 0 });
+  const tenant = await store.createTenant({ name: 'bench' });
+  const key = await store.createApiKey({ tenantId: tenant.id, name: 'bench' });
+  const dep = await store.createDeployment({ tenantId: tenant.id, name: 'bench-model' });
+  const tok = await store.createTunnelToken({ deploymentId: dep.id });
+  // Idle tunnels go to their own deployment so they never take benchmark traffic.
+  const idle = await store.createDeployment({ tenantId: tenant.id, name: 'idle-model' });
+  const idleTok = await store.createTunnelToken({ deploymentId: idle.id });
+  await store.close();
+  return { dataDir, apiKey: key.secret, token: tok.secret, idleToken: idleTok.secret };
+}
+
+interface Stack {
+  nats: Child;
+  upstream: Child;
+  ingress: Child;
+  terminator: Child;
+  connector: Child;
+  upstreamUrl: string;
+  ingressUrl: string;
+  tunnelUrl: string;
+  apiKey: string;
+  idleToken: string;
+  terminatorInspector: string;
+}
+
+async function startStack(): Promise<Stack> {
+  const s = await seed();
+  const natsPort = await freePort();
+  const nats = spawnChild('nats-server', NATS_BIN, ['-a', '127.0.0.1', '-p', String(natsPort)]);
+  await nats.waitFor(/Server is ready/);
+  const natsUrl = `nats://127.0.0.1:${natsPort}`;
+
+  const upstream = spawnChild('upstream', process.execPath, [...nodeArgs('upstream'), join(LIB, 'upstream.js'), '0', String(STREAM_CHUNKS)]);
+  const upPort = Number((await upstream.waitFor(/upstream listening (\d+)/))[1]);
+  const upstreamUrl = `http://127.0.0.1:${upPort}`;
+
+  const common = { PATH: process.env.PATH, LOG_LEVEL, NATS_URL: natsUrl, TOKIOS_DATA_DIR: s.dataDir };
+  const tPort = await freePort();
+  const tunnelUrl = `ws://127.0.0.1:${tPort}/v1/tunnel`;
+  // The terminator's inspector (127.0.0.1, random port) lets the idle-tunnel phase force a GC before reading RSS.
+  const terminator = spawnChild('terminator', process.execPath, [...nodeArgs('terminator'), '--inspect=127.0.0.1:0', CLI, 'terminator'], {
+    env: { ...common, TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(tPort), TOKIOS_PUBLIC_TUNNEL_URL: tunnelUrl },
+  });
+  const iPort = await freePort();
+  const ingress = spawnChild('ingress', process.execPath, [...nodeArgs('ingress'), CLI, 'ingress'], {
+    env: { ...common, TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(iPort) },
+  });
+  await Promise.all([waitHttp(`http://127.0.0.1:${tPort}/healthz`), waitHttp(`http://127.0.0.1:${iPort}/healthz`)]);
+  const terminatorInspector = (await terminator.waitFor(/Debugger listening on (ws:\/\/\S+)/))[1]!;
+
+  const cfgDir = await mkdtemp(join(tmpdir(), 'tokios-bench-conn-'));
+  const cfg = join(cfgDir, 'tokios.json');
+  await writeFile(cfg, JSON.stringify({ tunnel_token: s.token, upstream: upstreamUrl, gateway: tunnelUrl, upstream_kind: 'openai', max_concurrency: 1024 }));
+  const connector = spawnChild('connector', process.execPath, [...nodeArgs('connector'), CLI, 'connector', '--config', cfg], { env: common });
+  await connector.waitFor(/Tunnel established/);
+
+  const stack: Stack = { nats, upstream, ingress, terminator, connector, upstreamUrl, ingressUrl: `http://127.0.0.1:${iPort}`, tunnelUrl, apiKey: s.apiKey, idleToken: s.idleToken, terminatorInspector };
+  // Interest in the request subject spreads asynchronously: wait for one good answer through the chain.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const r = await fetch(`${stack.ingressUrl}/v1/chat/completions`, { method: 'POST', headers: tokiosTarget(stack).headers, body: BODY });
+    const text = await r.text();
+    if (r.ok) break;
+    if (Date.now() > deadline) throw new Error(`no answer through Tokios: ${r.status} ${text}`);
+    await sleep(100);
+  }
+  return stack;
+}
+
+const BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16 });
+const STREAM_BODY = JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Count.' }], max_tokens: STREAM_CHUNKS });
+
+const directTarget = (s: Stack): Target => ({ url: `${s.upstreamUrl}/v1/chat/completions`, headers: {} });
+const tokiosTarget = (s: Stack): Target => ({ url: `${s.ingressUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' } });
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Measured<T> {
+  result: T;
+  cpu: CpuWindow;
+}
+
+/** Warms both sides up, then measures them in alternating slices. */
+async function sideBySide<T>(
+  meter: CpuMeter, load: (t: Target, seconds: number) => Promise<T>, merge: (parts: T[]) => T, direct: Target, tokios: Target,
+): Promise<{ direct: Measured<T>; tokios: Measured<T> }> {
+  await load(direct, WARMUP_SECONDS);
+  await load(tokios, WARMUP_SECONDS);
+  const parts = { direct: [] as T[], tokios: [] as T[] };
+  const cpu = { direct: [] as CpuWindow[], tokios: [] as CpuWindow[] };
+  for (let i = 0; i < SLICES; i++) {
+    for (const side of i % 2 === 0 ? (['direct', 'tokios'] as const) : (['tokios', 'direct'] as const)) {
+      meter.begin();
+      parts[side].push(await load(side === 'direct' ? direct : tokios, SECONDS / SLICES));
+      cpu[side].push(meter.end());
+    }
+  }
+  return {
+    direct: { result: merge(parts.direct), cpu: addWindows(cpu.direct) },
+    tokios: { result: merge(parts.tokios), cpu: addWindows(cpu.tokios) },
+  };
+}
+
+const PROCS = ['ingress', 'terminator', 'connector', 'nats', 'upstream', 'loadgen'] as const;
+
+function perUnit(cpu: CpuWindow, units: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const p of PROCS) {
+    const v = cpu.perProcess[p] ?? NaN;
+    out[p] = v / units;
+    if (Number.isFinite(v)) total += v;
+  }
+  out.total = total / units;
+  out.foreign = cpu.foreign / units;
+  return out;
+}
+
+async function idleTunnels(stack: Stack): Promise<{ tunnels: number; rssBefore: number; rssAfter: number; rssAfterNoGc: number; perTunnelBytes: number; clientRss: number }> {
+  const pid = stack.terminator.pid;
+  // RSS after a forced full GC, median of three readings: garbage left by the handshakes must not count.
+  const settledRss = async (): Promise<number> => {
+    await collectGarbage(stack.terminatorInspector);
+    await sleep(300);
+    const r: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      r.push(rssBytes(pid));
+      await sleep(100);
+    }
+    return r.sort((a, b) => a - b)[1]!;
+  };
+  const rssBefore = await settledRss();
+  const client = spawnChild('idle-tunnels', process.execPath, [join(LIB, 'idle-tunnels.js'), stack.tunnelUrl, stack.idleToken, String(IDLE_TUNNELS)]);
+  const m = await client.waitFor(/ready (\d+) failed (\d+)/, 60_000);
+  const tunnels = Number(m[1]);
+  await sleep(500);
+  const rssAfterNoGc = rssBytes(pid);
+  const rssAfter = await settledRss();
+  const clientRss = rssBytes(client.pid);
+  await client.stop('SIGTERM');
+  await sleep(500);
+  return { tunnels, rssBefore, rssAfter, rssAfterNoGc, perTunnelBytes: (rssAfter - rssBefore) / Math.max(1, tunnels), clientRss };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
+const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : '-');
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+const pct = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(1)} %` : '-');
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r, ri) => {
+    const line = r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    return ri === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+  }).join('\n');
+}
+
+async function main(): Promise<void> {
+  const hard = setTimeout(() => {
+    log(`hard time limit of ${HARD_LIMIT_MS / 1000} s reached; killing everything`);
+    killAllNow();
+    process.exit(3);
+  }, HARD_LIMIT_MS);
+  hard.unref();
+  const t0 = Date.now();
+  loadAvgAtStart = loadavg().map((x) => x.toFixed(1)).join(' ');
+
+  log('starting nats-server, upstream, terminator, ingress, connector');
+  const stack = await startStack();
+  const pids = (): Record<string, number> => ({
+    ingress: stack.ingress.pid, terminator: stack.terminator.pid, connector: stack.connector.pid,
+    nats: stack.nats.pid, upstream: stack.upstream.pid, loadgen: process.pid,
+  });
+  const meter = new CpuMeter(pids);
+  const direct = directTarget(stack);
+  const tokios = tokiosTarget(stack);
+
+  if (PHASES.has('idle')) log(`idle tunnels: opening ${IDLE_TUNNELS} to the terminator`);
+  const idle = PHASES.has('idle') ? await idleTunnels(stack) : { tunnels: 0, rssBefore: NaN, rssAfter: NaN, rssAfterNoGc: NaN, perTunnelBytes: NaN, clientRss: NaN };
+
+  const fixed: { c: number; direct: Measured<FixedResult>; tokios: Measured<FixedResult> }[] = [];
+  for (const c of CONCURRENCY) {
+    if (!PHASES.has(`c${c}`)) continue;
+    log(`non-streamed, concurrency ${c}: direct and through Tokios`);
+    const r = await sideBySide(meter, (t, secs) => fixedLoad(t, BODY, c, secs), mergeFixed, direct, tokios);
+    fixed.push({ c, ...r });
+  }
+
+  const skipped: Measured<StreamResult> = {
+    result: { streams: 0, chunks: 0, chunksPerSec: NaN, ttfcP50: NaN, ttfcP99: NaN, errors: 0, seconds: 0 },
+    cpu: { perProcess: {}, sys: {}, wakeups: {}, foreign: NaN, wallMs: 0 },
+  };
+  let sd = skipped;
+  let st = skipped;
+  if (PHASES.has('stream')) {
+    log(`streamed, ${STREAMS} streams of ${STREAM_CHUNKS} chunks: direct and through Tokios`);
+    const r = await sideBySide(meter, (t, secs) => streamLoad(t, STREAM_BODY, STREAMS, secs), mergeStreams, direct, tokios);
+    sd = r.direct;
+    st = r.tokios;
+  }
+
+  // ----- report -----
+  const rows: string[][] = [['metric', 'direct', 'tokios', 'tokios vs direct']];
+  for (const f of fixed) {
+    const d = f.direct.result;
+    const t = f.tokios.result;
+    rows.push([`c=${f.c} p50 latency (ms)`, f3(d.p50), f3(t.p50), `+${f3(t.p50 - d.p50)} ms`]);
+    rows.push([`c=${f.c} p99 latency (ms)`, f3(d.p99), f3(t.p99), `+${f3(t.p99 - d.p99)} ms`]);
+    rows.push([`c=${f.c} requests/s`, int(d.rps), int(t.rps), pct(t.rps / d.rps)]);
+    if (d.errors + d.non2xx + t.errors + t.non2xx > 0) rows.push([`c=${f.c} errors / non-2xx`, `${d.errors} / ${d.non2xx}`, `${t.errors} / ${t.non2xx}`, '']);
+  }
+  rows.push([`stream TTFC p50 (ms)`, f2(sd.result.ttfcP50), f2(st.result.ttfcP50), `+${f2(st.result.ttfcP50 - sd.result.ttfcP50)} ms`]);
+  rows.push([`stream TTFC p99 (ms)`, f2(sd.result.ttfcP99), f2(st.result.ttfcP99), `+${f2(st.result.ttfcP99 - sd.result.ttfcP99)} ms`]);
+  rows.push([`stream chunks/s (${STREAMS}x${STREAM_CHUNKS})`, int(sd.result.chunksPerSec), int(st.result.chunksPerSec), pct(st.result.chunksPerSec / sd.result.chunksPerSec)]);
+  rows.push([`streams completed / errors`, `${sd.result.streams} / ${sd.result.errors}`, `${st.result.streams} / ${st.result.errors}`, '']);
+  rows.push([`idle tunnels: terminator RSS (after GC)`, '', `${f1(idle.rssBefore / 1048576)} -> ${f1(idle.rssAfter / 1048576)} MB`, `${idle.tunnels} tunnels`]);
+  rows.push([`RSS per idle tunnel (KB)`, '', f1(idle.perTunnelBytes / 1024), `${f1((idle.rssAfterNoGc - idle.rssBefore) / 1024 / Math.max(1, idle.tunnels))} before that GC`]);
+
+  const cpuRows: string[][] = [['CPU µs per unit', ...PROCS, 'total', 'other load']];
+  const addCpu = (label: string, cpu: CpuWindow, units: number): void => {
+    const u = perUnit(cpu, units);
+    cpuRows.push([label, ...PROCS.map((p) => f1(u[p]!)), f1(u.total!), f1(u.foreign!)]);
+  };
+  for (const f of fixed) {
+    addCpu(`c=${f.c} direct, per request`, f.direct.cpu, f.direct.result.requests);
+    addCpu(`c=${f.c} tokios, per request`, f.tokios.cpu, f.tokios.result.requests);
+  }
+  addCpu('stream direct, per chunk', sd.cpu, sd.result.chunks);
+  addCpu('stream tokios, per chunk', st.cpu, st.result.chunks);
+
+  const c1 = fixed.find((f) => f.c === 1);
+  const added = c1 ? c1.tokios.result.p50 - c1.direct.result.p50 : NaN;
+  const wakeRows: string[][] = [['wake-ups per unit / kernel share of CPU', ...PROCS, 'total']];
+  const addWake = (label: string, cpu: CpuWindow, units: number): void => {
+    let total = 0;
+    const cells = PROCS.map((p) => {
+      const v = (cpu.wakeups[p] ?? NaN) / units;
+      if (Number.isFinite(v)) total += v;
+      return `${f2(v)} / ${((100 * (cpu.sys[p] ?? NaN)) / (cpu.perProcess[p] ?? NaN)).toFixed(0)}%`;
+    });
+    wakeRows.push([label, ...cells, f2(total)]);
+  };
+  for (const f of fixed) addWake(`c=${f.c} tokios, per request`, f.tokios.cpu, f.tokios.result.requests);
+  addWake('stream tokios, per chunk', st.cpu, st.result.chunks);
+
+  const checks = [
+    { name: 'added p50 at c=1', value: added, unit: 'ms', target: `<= ${TARGETS.addedP50Ms}`, pass: added <= TARGETS.addedP50Ms },
+    ...fixed.filter((f) => f.c >= 16).map((f) => {
+      const r = f.tokios.result.rps / f.direct.result.rps;
+      return { name: `RPS ratio at c=${f.c}`, value: r, unit: 'ratio', target: `>= ${TARGETS.rpsRatio}`, pass: r >= TARGETS.rpsRatio };
+    }),
+    (() => {
+      const r = st.result.chunksPerSec / sd.result.chunksPerSec;
+      return { name: 'chunks/s ratio', value: r, unit: 'ratio', target: `>= ${TARGETS.chunksRatio}`, pass: r >= TARGETS.chunksRatio };
+    })(),
+    { name: 'RSS per idle tunnel', value: idle.perTunnelBytes / 1024, unit: 'KB', target: `<= ${TARGETS.rssPerTunnelKB}`, pass: idle.perTunnelBytes / 1024 <= TARGETS.rssPerTunnelKB },
+  ];
+  const checkRows: string[][] = [['target', 'measured', 'goal', '']];
+  for (const c of checks) checkRows.push([c.name, c.unit === 'ratio' ? pct(c.value) : `${f3(c.value)} ${c.unit}`, c.unit === 'ratio' ? `>= ${pct(Number(c.target.slice(3)))}` : `${c.target} ${c.unit}`, c.pass ? 'PASS' : 'MISS']);
+
+  const out = [
+    '',
+    `Tokios benchmark — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}; per phase and side: ${WARMUP_SECONDS} s warm-up, then ${SECONDS} s measured in ${SLICES} slices alternating direct/Tokios; load average at start ${loadAvgAtStart}`,
+    '',
+    table(rows),
+    '',
+    table(cpuRows),
+    '("other load" = CPU used by processes outside the bench during the phase, per unit: a noisy machine shows here)',
+    '',
+    table(wakeRows),
+    '(wake-ups = voluntary context switches: how often a process slept waiting for work; kernel share = stime / (utime + stime))',
+    '',
+    table(checkRows),
+    '',
+  ].join('\n');
+  process.stdout.write(out);
+
+  const json = {
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgAtStart: loadAvgAtStart, loadavgAtEnd: loadavg() },
+    settings: { seconds: SECONDS, slices: SLICES, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, streams: STREAMS, streamChunks: STREAM_CHUNKS, idleTunnels: IDLE_TUNNELS },
+    nonStreamed: fixed.map((f) => ({
+      concurrency: f.c,
+      direct: { ...f.direct.result, latencies: undefined },
+      tokios: { ...f.tokios.result, latencies: undefined },
+      addedP50Ms: f.tokios.result.p50 - f.direct.result.p50,
+      rpsRatio: f.tokios.result.rps / f.direct.result.rps,
+      cpuMicrosPerRequest: { direct: perUnit(f.direct.cpu, f.direct.result.requests), tokios: perUnit(f.tokios.cpu, f.tokios.result.requests) },
+      wakeupsPerRequest: Object.fromEntries(PROCS.map((p) => [p, (f.tokios.cpu.wakeups[p] ?? NaN) / f.tokios.result.requests])),
+    })),
+    streamed: {
+      direct: { ...sd.result, ttfc: undefined },
+      tokios: { ...st.result, ttfc: undefined },
+      chunksRatio: st.result.chunksPerSec / sd.result.chunksPerSec,
+      cpuMicrosPerChunk: { direct: perUnit(sd.cpu, sd.result.chunks), tokios: perUnit(st.cpu, st.result.chunks) },
+      wakeupsPerChunk: Object.fromEntries(PROCS.map((p) => [p, (st.cpu.wakeups[p] ?? NaN) / st.result.chunks])),
+    },
+    idleTunnels: idle,
+    targets: checks,
+    elapsedSeconds: (Date.now() - t0) / 1000,
+  };
+  await mkdir(dirname(RESULTS), { recursive: true });
+  await writeFile(RESULTS, `${JSON.stringify(json, null, 2)}\n`);
+  log(`results written to ${RESULTS} (${json.elapsedSeconds.toFixed(0)} s)`);
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  log(`failed: ${(err as Error).stack ?? String(err)}`);
+  code = 1;
+} finally {
+  await stopAll(PROFILE.size > 0 ? 8_000 : 1_500).catch(() => killAllNow());
+}
+process.exit(code);

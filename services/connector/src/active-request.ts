@@ -1,6 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Logger } from '@tokios/shared/log';
-import { FrameKind, chunkBytes, encodeFrame, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
+import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import type { TunnelClient } from './tunnel-client.js';
 import { isConnectError, upstreamRequest } from './upstream-http.js';
@@ -28,6 +28,10 @@ export class ActiveRequest {
   private upstream: ClientRequest | undefined;
   private response: IncomingMessage | undefined;
   private frames = 0;
+  /** Answer bytes waiting for the end of this event-loop turn, to leave as one Data frame. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushQueued = false;
   private finished = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
 
@@ -122,16 +126,43 @@ export class ActiveRequest {
     setTimeout(check, 5);
   }
 
+  /**
+   * Queues answer bytes. The HTTP parser hands over one 'data' event per chunk of the model's chunked response,
+   * so one socket read of a fast model yields dozens of tiny SSE events: they are gathered until the end of the
+   * current turn (a microtask, so a lone chunk is not delayed) and leave as one Data frame.
+   */
   private sendData(out: Buffer | string): void {
     if (out.length === 0) return;
     const buf = typeof out === 'string' ? Buffer.from(out, 'utf8') : out;
-    for (const part of chunkBytes(buf, MAX_DATA_FRAME)) {
+    this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    if (this.pendingBytes >= MAX_DATA_FRAME) this.flushData();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flushData());
+    }
+  }
+
+  private flushData(): void {
+    this.flushQueued = false;
+    if (this.pending.length === 0 || this.finished) return;
+    const parts = this.pending;
+    const total = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (total <= MAX_DATA_FRAME) {
+      this.frames++;
+      this.send(encodeDataFrame(this.sid, parts, total));
+      return;
+    }
+    for (const part of chunkBytes(Buffer.concat(parts, total), MAX_DATA_FRAME)) {
       this.frames++;
       this.send(encodeFrame(FrameKind.Data, this.sid, undefined, part));
     }
   }
 
   private complete(usage: Usage | undefined): void {
+    this.flushData();
     this.send(encodeFrame(FrameKind.End, this.sid, usage ? { frames: this.frames, usage } : { frames: this.frames }));
     this.finish(false);
   }
@@ -155,6 +186,8 @@ export class ActiveRequest {
   private finish(abortUpstream = true): void {
     if (this.finished) return;
     this.finished = true;
+    this.pending = [];
+    this.pendingBytes = 0;
     clearTimeout(this.deadlineTimer);
     if (abortUpstream) {
       this.response?.destroy();

@@ -86,6 +86,11 @@ function upstreamError(protocol: CallerProtocol, kind: UpstreamKind, status: num
 
 /** Maps one tunnelled request onto the model server's API. Throws TokiosError for bodies that cannot be honoured. */
 export function planRequest(ctx: PlanContext, meta: RequestMeta, raw: Buffer): UpstreamPlan {
+  if (meta.protocol === 'openai.chat' && ctx.upstreamKind === 'openai' && ctx.upstreamModel(meta.model) === meta.model) {
+    // The ingress parsed this body and took meta.model from its `model` field: with no rename, the bytes go
+    // through untouched and need no second parse here.
+    return { passthrough: true, path: '/v1/chat/completions', body: raw, headers: {}, translate: passthroughTranslator };
+  }
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));

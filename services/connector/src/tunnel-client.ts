@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
 import { FrameKind, ProtocolError, decodeFrame, encodeFrame, parseMeta, type RawFrame, type WelcomeMeta } from '@tokios/shared/protocol';
@@ -24,6 +25,7 @@ export class TunnelClient {
   private stableTimer: NodeJS.Timeout | undefined;
   private lastSeen = 0;
   private stopped = false;
+  private corked = false;
   /** URL to dial next; a peer URL after a switch, the gateway again after any failure. */
   private target: string;
   welcome: WelcomeMeta | undefined;
@@ -143,8 +145,26 @@ export class TunnelClient {
   sendFrame(frame: Buffer): boolean {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    this.corkForThisTurn(ws);
     ws.send(frame, { binary: true, compress: false });
     return true;
+  }
+
+  /**
+   * Frames sent during one event-loop turn (Head, Data and End of a short answer; Data of many streams) leave in
+   * one socket write instead of one write each: the socket is corked at the first frame and uncorked in the
+   * same turn's check phase (setImmediate), so a lone frame is not held back.
+   */
+  private corkForThisTurn(ws: WebSocket): void {
+    if (this.corked) return;
+    const socket = (ws as unknown as { _socket?: Socket })._socket;
+    if (!socket || socket.destroyed) return;
+    this.corked = true;
+    socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   stop(): Promise<void> {

@@ -26,11 +26,15 @@ declare module 'fastify' {
 
 /** The public API: one plugin per API surface, each mounted under /v1 and at the root. */
 export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstance> {
+  // Request ids: a random prefix per process and a counter, instead of 8 random bytes from the CSPRNG per request
+  // (randomBytes is a synchronous OpenSSL call, plus a getpid syscall for fork safety, on every request).
+  const idPrefix = `req_${randomBytes(6).toString('hex')}`;
+  let idCounter = 0;
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     disableRequestLogging: true,
     bodyLimit: deps.options.maxBodyBytes,
-    genReqId: () => `req_${randomBytes(8).toString('hex')}`,
+    genReqId: () => `${idPrefix}${(++idCounter).toString(36).padStart(6, '0')}`,
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
   });

@@ -67,6 +67,11 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   let firstDataAt = 0;
   let settled = false;
   let call: Call | undefined;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    res.uncork();
+  };
   const parts: Buffer[] = [];
   const res = reply.raw;
   let settle!: () => void;
@@ -110,8 +115,15 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
       },
       onData(payload) {
         if (firstDataAt === 0) firstDataAt = Date.now();
-        if (streaming) res.write(payload);
-        else parts.push(Buffer.from(payload));
+        if (streaming) {
+          // Frames of this stream that arrive in one NATS read go out in one socket write (uncorked in the same turn).
+          if (!corked) {
+            corked = true;
+            res.cork();
+            setImmediate(uncork);
+          }
+          res.write(payload);
+        } else parts.push(Buffer.from(payload));
       },
       onEnd(end) {
         if (streaming) res.end();

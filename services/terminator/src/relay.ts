@@ -10,8 +10,48 @@ export interface RelayContext {
   nc: NatsConnection;
   registry: TunnelRegistry;
   log: Logger;
+  /** Holds Acks back briefly so a quick answer carries its Ack in the same NATS write (see AckBatcher). */
+  acks: AckBatcher;
   /** Called once when the stream is over, whatever the reason. */
   onDone(stream: RelayStream): void;
+}
+
+/**
+ * How long an Ack may wait for the connector's first answer frame. Far below any sane ingress ack timeout
+ * (default 1 s, minimum 50 ms), so failure detection is unchanged.
+ */
+export const ACK_DEFER_MS = 10;
+
+/**
+ * Deferred Acks. The ingress only needs the Ack to know the request was taken (and where to send body parts);
+ * a fast answer (a short completion, a Reject, an Error) usually comes back within a few ms, and publishing the
+ * Ack right before it lets both leave in one socket write and reach the ingress in one wake-up instead of two.
+ * Requests whose body is still to come get their Ack at once. One shared timer flushes the Acks still waiting.
+ */
+export class AckBatcher {
+  private readonly waiting = new Set<RelayStream>();
+  private timer: NodeJS.Timeout | undefined;
+
+  add(s: RelayStream): void {
+    this.waiting.add(s);
+    this.timer ??= setTimeout(() => this.flush(), ACK_DEFER_MS);
+  }
+
+  delete(s: RelayStream): void {
+    this.waiting.delete(s);
+  }
+
+  flush(): void {
+    this.timer = undefined;
+    const now = [...this.waiting];
+    this.waiting.clear();
+    for (const s of now) s.flushAck();
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.flush();
+  }
 }
 
 /**
@@ -26,6 +66,8 @@ export class RelayStream {
   private readonly bodyParts: Buffer[] = [];
   private bodyReceived: number;
   private acked = false;
+  /** Ack not yet published (deferred until the first answer frame or the AckBatcher's timer). */
+  private ackFrame: Buffer | undefined;
   private headSent = false;
   private seq = 0;
   private done = false;
@@ -72,7 +114,10 @@ export class RelayStream {
     for (const part of rest) t.send(encodeFrame(FrameKind.Body, this.sid, undefined, part));
     if (!this.acked) {
       this.acked = true;
-      this.publish(encodeFrame(FrameKind.Ack, 0, { terminatorId: this.ctx.terminatorId, connectorId: t.connectorId }));
+      this.ackFrame = encodeFrame(FrameKind.Ack, 0, { terminatorId: this.ctx.terminatorId, connectorId: t.connectorId });
+      // The ingress waits for the Ack before it sends the rest of a large body: no deferral then.
+      if (this.bodyReceived < this.meta.bodyLength) this.flushAck();
+      else this.ctx.acks.add(this);
     }
   }
 
@@ -141,7 +186,21 @@ export class RelayStream {
     if (now - this.lastSent >= 0) this.publish(encodeFrame(FrameKind.Heartbeat, 0));
   }
 
+  /** Publishes the deferred Ack, if any. */
+  flushAck(): void {
+    const ack = this.ackFrame;
+    if (!ack) return;
+    this.ackFrame = undefined;
+    this.ctx.acks.delete(this);
+    this.send(ack);
+  }
+
   private publish(frame: Uint8Array): void {
+    if (this.ackFrame) this.flushAck();
+    this.send(frame);
+  }
+
+  private send(frame: Uint8Array): void {
     this.lastSent = Date.now();
     try {
       this.ctx.nc.publish(this.reply, frame, { reply: this.control });
@@ -160,6 +219,8 @@ export class RelayStream {
   private finish(): void {
     if (this.done) return;
     this.done = true;
+    this.ackFrame = undefined;
+    this.ctx.acks.delete(this);
     this.detach();
     this.ctx.onDone(this);
   }

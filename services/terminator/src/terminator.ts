@@ -12,7 +12,7 @@ import {
 import type { TerminatorOptions } from './config.js';
 import { TunnelRegistry } from './registry.js';
 import { CloseCode, Tunnel } from './tunnel.js';
-import { RelayStream } from './relay.js';
+import { AckBatcher, RelayStream } from './relay.js';
 import { Presence } from './presence.js';
 
 export const TUNNEL_PATHS = ['/v1/tunnel', '/tunnel'];
@@ -28,6 +28,7 @@ export class Terminator {
   private readonly registry: TunnelRegistry;
   private readonly subs = new Map<string, Subscription>();
   private readonly streams = new Map<string, RelayStream>();
+  private readonly acks = new AckBatcher();
   private controlSub: Subscription | undefined;
   private presence: Presence | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -258,7 +259,7 @@ export class Terminator {
     if (this.streams.has(meta.rid)) return; // duplicate delivery
     const control = subjects.terminator(this.id, meta.rid);
     const stream = new RelayStream(
-      { terminatorId: this.id, nc: this.nc, registry: this.registry, log: this.log, onDone: (s) => this.streams.delete(s.rid) },
+      { terminatorId: this.id, nc: this.nc, registry: this.registry, log: this.log, acks: this.acks, onDone: (s) => this.streams.delete(s.rid) },
       meta, deploymentId, reply, control, Buffer.from(payload),
     );
     this.streams.set(meta.rid, stream);
@@ -325,6 +326,7 @@ export class Terminator {
     this.subs.clear();
     this.controlSub?.unsubscribe();
     for (const s of [...this.streams.values()]) s.fail('tunnel_lost', 'terminator shutting down');
+    this.acks.close();
     for (const t of this.registry.tunnels()) {
       t.sendControl(FrameKind.GoAway, 0, { reason: 'terminator shutting down' });
       t.close(CloseCode.GoingAway, 'terminator shutting down');

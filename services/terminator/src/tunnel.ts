@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
 import { FrameKind, encodeFrame, type HelloMeta } from '@tokios/shared/protocol';
@@ -20,6 +21,7 @@ export class Tunnel {
   lastSeen = Date.now();
   closed = false;
   private nextSid = 1;
+  private corked = false;
 
   constructor(
     readonly id: string,
@@ -59,8 +61,22 @@ export class Tunnel {
       this.terminate(CloseCode.SlowConsumer, 'slow consumer');
       return false;
     }
+    this.corkForThisTurn();
     this.ws.send(frame, { binary: true, compress: false });
     return true;
+  }
+
+  /** Frames sent in one event-loop turn (requests relayed from one NATS read) share one socket write. */
+  private corkForThisTurn(): void {
+    if (this.corked) return;
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (!socket || socket.destroyed) return;
+    this.corked = true;
+    socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   sendControl(kind: FrameKind, sid: number, meta?: unknown): boolean {

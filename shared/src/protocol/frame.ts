@@ -34,6 +34,20 @@ export function encodeFrame(kind: FrameKind, id: number, meta?: unknown, payload
   return out;
 }
 
+/** A Data frame whose payload is the concatenation of `parts`: one allocation, one copy per part. */
+export function encodeDataFrame(id: number, parts: readonly Uint8Array[], total = parts.reduce((n, p) => n + p.byteLength, 0)): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + total);
+  out[0] = FrameKind.Data;
+  out.writeUInt32BE(id >>> 0, 1);
+  out.writeUInt32BE(0, 5);
+  let off = HEADER_BYTES;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}
+
 /** Rewrites the id of an encoded frame in place (terminator relays a tunnel DATA frame to NATS with a sequence number). */
 export function setFrameId(frame: Uint8Array, id: number): void {
   if (frame.byteLength < HEADER_BYTES) throw new ProtocolError('frame shorter than its header');
