@@ -182,8 +182,9 @@ export class RelayStream {
     this.onError(code, message);
   }
 
-  heartbeat(now: number): void {
-    if (now - this.lastSent >= 0) this.publish(encodeFrame(FrameKind.Heartbeat, 0));
+  /** Tells the ingress the stream is alive when nothing else was sent for `idleMs`. */
+  heartbeat(now: number, idleMs: number): void {
+    if (now - this.lastSent >= idleMs) this.publish(encodeFrame(FrameKind.Heartbeat, 0));
   }
 
   /** Publishes the deferred Ack, if any. */

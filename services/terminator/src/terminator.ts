@@ -288,7 +288,7 @@ export class Terminator {
 
   private sweepStreams(): void {
     const now = Date.now();
-    for (const s of this.streams.values()) if (now - s.lastSent >= this.opts.heartbeatMs) s.heartbeat(now);
+    for (const s of this.streams.values()) s.heartbeat(now, this.opts.heartbeatMs);
   }
 
   private pingTunnels(): void {
