@@ -18,6 +18,7 @@ export class Tunnel {
   healthy: boolean;
   draining: boolean;
   lastSeen = Date.now();
+  readonly connectedAt = new Date().toISOString();
   closed = false;
   private nextSid = 1;
 
