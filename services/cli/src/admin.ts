@@ -231,8 +231,12 @@ async function openBackend(env: NodeJS.ProcessEnv, cmd: string): Promise<AdminBa
   return localBackend(store, nc);
 }
 
+export interface TextSink {
+  write(text: string): unknown;
+}
+
 /** Runs `tokios admin …`; returns the process exit code. */
-export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.env, out = process.stdout, err = process.stderr): Promise<number> {
+export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.env, out: TextSink = process.stdout, err: TextSink = process.stderr): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
