@@ -13,7 +13,7 @@ const procs: Proc[] = [];
 const upstreams: OpenAIUpstream[] = [];
 
 t.before(async () => {
-  stack = await startDevStack(['live-a', 'rereg'], { TOKIOS_ADMIN_TOKEN: ADMIN, TOKIOS_TUNNEL_PING_MS: '500' });
+  stack = await startDevStack(['live-a', 'rereg'], { TOKIOS_ADMIN_TOKEN: ADMIN });
   const base = `http://127.0.0.1:${stack.dev.port}`;
   A = new AdminClient(base, { bearer: ADMIN, headers: { 'x-tokios-tenant': stack.seeded.tenantId } });
   depA = stack.seeded.deployments['live-a']!.id;

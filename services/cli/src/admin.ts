@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { openStore, storeEnvSchema, type KeyLimits, type UsageReport, type UsageTotals } from '@tokios/shared/store';
-import { envUrl, parseEnv } from '@tokios/shared/config';
+import { parseEnv } from '@tokios/shared/config';
 import { ControlError, DEFAULT_INVITE_HOURS, durationSchema, usageQuery } from '@tokios/control';
 import { localBackend, tryNats, type AdminBackend, type Rec } from './admin-backend.js';
 import { AdminApiError, apiBackend } from './admin-api-client.js';
@@ -213,7 +213,7 @@ function inviteFrom(o: Opts): { expiresAt: string; maxUses: number } {
 }
 
 const adminEnvSchema = z.object({
-  TOKIOS_ADMIN_URL: envUrl('http://127.0.0.1:8080', ['http:', 'https:']).optional(),
+  TOKIOS_ADMIN_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   TOKIOS_ADMIN_TOKEN: z.string().optional(),
   TOKIOS_CONSOLE_SECRET: z.string().optional(),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
@@ -221,7 +221,7 @@ const adminEnvSchema = z.object({
 
 async function openBackend(env: NodeJS.ProcessEnv, cmd: string): Promise<AdminBackend> {
   const e = parseEnv(adminEnvSchema, env, 'admin environment');
-  if (e.TOKIOS_ADMIN_URL && env.TOKIOS_ADMIN_URL) {
+  if (e.TOKIOS_ADMIN_URL) {
     const token = e.TOKIOS_ADMIN_TOKEN ?? e.TOKIOS_CONSOLE_SECRET;
     if (!token) throw new UsageError('TOKIOS_ADMIN_URL is set: also set TOKIOS_ADMIN_TOKEN (operator) or TOKIOS_CONSOLE_SECRET (tenant)');
     return apiBackend({ url: e.TOKIOS_ADMIN_URL, token, operator: e.TOKIOS_ADMIN_TOKEN !== undefined });
