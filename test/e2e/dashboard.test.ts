@@ -1,6 +1,7 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import OpenAI from 'openai';
 import { chromium, type Browser } from 'playwright-core';
 import { AdminClient, OpenAIUpstream, ROOT, startConnectorProc, startDevStack, until, type DevStack, type Proc } from '../support/index.js';
@@ -108,7 +109,9 @@ if (!existsSync(CHROMIUM)) {
     await page.locator('#shown-once-secret', { hasText: 'ti-tokios-' }).waitFor();
     await page.locator('#shown-once-close').click();
     await page.locator('#usage-chart svg rect.bar').first().waitFor();
-    await page.screenshot({ path: join(ROOT, 'docs/dashboard.png'), fullPage: true });
+    // UPDATE_SCREENSHOT=1 refreshes the README's docs/dashboard.png; otherwise a temp file, so runs leave the tree clean.
+    const shot = process.env.UPDATE_SCREENSHOT === '1' ? join(ROOT, 'docs/dashboard.png') : join(tmpdir(), `tokios-dashboard-${process.pid}.png`);
+    await page.screenshot({ path: shot, fullPage: true });
 
     // revoke the key from the page; calls with it fail
     await keyRow.locator('button[data-action="revoke-key"]').click();
