@@ -1,3 +1,3 @@
-export { runDev, runIngress, runTerminator, type DevHandle, type IngressHandle, type TerminatorHandle, type Running } from './runners.js';
+export { runDev, runIngress, runTerminator, runControl, type DevHandle, type IngressHandle, type TerminatorHandle, type Running } from './runners.js';
 export { runAdmin } from './admin.js';
 export { ensureNats, freePort } from './local-nats.js';

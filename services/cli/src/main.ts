@@ -2,15 +2,16 @@
 import { ConfigError } from '@tokios/shared/config';
 import { ADMIN_USAGE, runAdmin } from './admin.js';
 import { runConnectorCommand } from './connector-cmd.js';
-import { runDev, runIngress, runTerminator, type Running } from './runners.js';
+import { runControl, runDev, runIngress, runTerminator, type Running } from './runners.js';
 
 const USAGE = `tokios <command>
 
   dev          the whole stack on one machine (NATS_URL or a local nats-server; data in TOKIOS_DATA_DIR)
   ingress      the public API tier (configured by environment)
   terminator   the tunnel tier (configured by environment)
+  control      the control plane: admin API (/admin/v1) and dashboard (/dashboard); needs TOKIOS_ADMIN_TOKEN
   connector    run next to your model server: tokios connector [--config tokios.json]
-  admin        tenants, API keys, deployments, tunnel tokens
+  admin        tenants, API keys, deployments, tunnel tokens, console secrets, sharing, usage
 
 ${ADMIN_USAGE.split('\n')[0]}
 See README.md for every environment variable.`;
@@ -37,7 +38,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(async () => {
           const h = await runDev();
           process.stdout.write(
-            `Tokios dev stack on http://127.0.0.1:${h.port}\n  API:    http://127.0.0.1:${h.port}/v1  (OpenAI / Anthropic compatible)\n  Tunnel: ws://127.0.0.1:${h.port}/v1/tunnel\n  NATS:   ${h.natsUrl}\n`,
+            `Tokios dev stack on http://127.0.0.1:${h.port}\n  API:       http://127.0.0.1:${h.port}/v1  (OpenAI / Anthropic compatible)\n  Tunnel:    ws://127.0.0.1:${h.port}/v1/tunnel\n  Admin API: http://127.0.0.1:${h.port}/admin/v1\n  Dashboard: http://127.0.0.1:${h.port}/dashboard\n  NATS:      ${h.natsUrl}\n` +
+              (h.adminTokenFile ? `  Operator token (TOKIOS_ADMIN_TOKEN) generated in ${h.adminTokenFile}\n` : '  Operator token: TOKIOS_ADMIN_TOKEN\n'),
           );
           return h;
         });
@@ -45,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(() => runIngress());
       case 'terminator':
         return await serve(() => runTerminator());
+      case 'control':
+        return await serve(() => runControl());
       case 'connector':
         return await runConnectorCommand(rest);
       case 'admin':

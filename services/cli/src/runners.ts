@@ -5,8 +5,10 @@ import { openStore, storeEnvSchema, type Store } from '@tokios/shared/store';
 import { parseEnv } from '@tokios/shared/config';
 import { FabricClient, buildIngressApp, ingressOptionsFromEnv, type IngressOptions } from '@tokios/ingress';
 import { Terminator, terminatorOptionsFromEnv, type TerminatorOptions } from '@tokios/terminator';
+import { buildControlApp, controlEnvFromProcess, controlPlugin, controlTuningSchema } from '@tokios/control';
 import { ensureNats } from './local-nats.js';
-import { removeDevFile, writeDevFile } from './control-events.js';
+import { removeDevFile, writeDevFile } from './dev-file.js';
+import { devAdminToken } from './admin-token.js';
 
 export interface Running {
   /** Port the HTTP server listens on. */
@@ -70,10 +72,33 @@ export async function runTerminator(env: NodeJS.ProcessEnv = process.env, log?: 
   };
 }
 
+/** The control plane alone: admin API and dashboard (`tokios control`). */
+export async function runControl(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<Running> {
+  const e = controlEnvFromProcess(env);
+  const { log: logger, nc, store } = await common('control', e.NATS_URL, env, log);
+  const app = await buildControlApp({
+    store, nc, log: logger, adminToken: e.TOKIOS_ADMIN_TOKEN, statusWaitMs: e.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: e.TOKIOS_SESSION_TTL_S,
+  });
+  await app.listen({ port: e.TOKIOS_CONTROL_PORT, host: e.TOKIOS_CONTROL_HOST });
+  const port = (app.server.address() as AddressInfo).port;
+  logger.info({ port }, 'control listening');
+  return {
+    port,
+    async close() {
+      await app.close();
+      await nc.drain().catch(() => undefined);
+      await store.close();
+    },
+  };
+}
+
 export interface DevHandle extends IngressHandle {
   terminator: Terminator;
   natsUrl: string;
   store: Store;
+  /** The operator token of the admin API, and the file it was generated into (when not from the environment). */
+  adminToken: string;
+  adminTokenFile: string | undefined;
 }
 
 /**
@@ -91,6 +116,12 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
   const fabric = new FabricClient(nc, io, logger);
   fabric.start();
   const app = await buildIngressApp({ fabric, store, log: logger, options: io });
+  const dataDir = storeEnv.TOKIOS_DATA_DIR;
+  const admin = await devAdminToken(env, dataDir);
+  const tuning = parseEnv(controlTuningSchema, env, 'control environment');
+  await app.register(controlPlugin, {
+    store, nc, log: logger, adminToken: admin.token, statusWaitMs: tuning.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: tuning.TOKIOS_SESSION_TTL_S,
+  });
   let terminator: Terminator | undefined;
   app.server.on('upgrade', (req, socket, head) => {
     if (terminator) terminator.handleUpgrade(req, socket, head);
@@ -101,16 +132,18 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
   const publicUrl = to.publicUrl ?? `ws://127.0.0.1:${port}/v1/tunnel`;
   terminator = new Terminator({ ...to, publicUrl } satisfies TerminatorOptions, nc, store, logger);
   terminator.start();
-  await writeDevFile(storeEnv.TOKIOS_DATA_DIR, { natsUrl: nats.url, port, pid: process.pid });
-  logger.info({ port, nats: nats.url, dataDir: env.TOKIOS_DATA_DIR ?? '.tokios', tunnel: publicUrl }, 'tokios dev stack running');
+  await writeDevFile(dataDir, { natsUrl: nats.url, port, pid: process.pid });
+  logger.info({ port, nats: nats.url, dataDir, tunnel: publicUrl }, 'tokios dev stack running');
   return {
     port,
     fabric,
     terminator,
     natsUrl: nats.url,
     store,
+    adminToken: admin.token,
+    adminTokenFile: admin.file,
     async close() {
-      await removeDevFile(storeEnv.TOKIOS_DATA_DIR);
+      await removeDevFile(dataDir);
       await terminator?.close();
       await fabric.close();
       await app.close();

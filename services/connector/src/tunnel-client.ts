@@ -5,6 +5,8 @@ import { FrameKind, ProtocolError, decodeFrame, encodeFrame, parseMeta, type Raw
 import { Backoff } from './backoff.js';
 
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/** Close code the terminator sends when the tunnel token was revoked. */
+export const TOKEN_REVOKED_CLOSE = 4004;
 
 export interface TunnelEvents {
   hello(): unknown;
@@ -136,6 +138,11 @@ export class TunnelClient {
     clearTimeout(this.stableTimer);
     if (wasUp) this.events.down(this);
     if (this.stopped) return;
+    if (code === TOKEN_REVOKED_CLOSE) {
+      // The gateway revoked the token: reconnecting would only be refused (HTTP 401).
+      this.events.fatal(this, 'the tunnel token was revoked (close code 4004); create a new token and restart the connector');
+      return;
+    }
     const switching = this.target !== this.gatewayUrl;
     const delay = switching ? 0 : this.backoff.next();
     this.log.info({ tunnel: this.index, code, reason, retryInMs: delay }, 'tunnel closed');

@@ -1,1 +1,11 @@
-export {};
+export { controlPlugin, buildControlApp, type ControlDeps } from './app.js';
+export { API_PREFIX } from './api.js';
+export { DASHBOARD_PREFIX } from './dashboard.js';
+export { controlEnvSchema, controlEnvFromProcess, controlTuningSchema, adminTokenSchema, type ControlEnv } from './config.js';
+export { ControlOps } from './ops.js';
+export { ControlEventPublisher } from './events.js';
+export { StatusService, mergeDeployment, type DeploymentStatus, type ConnectorStatus } from './status.js';
+export { ControlError, CONTROL_ERRORS, type ControlErrorCode } from './errors.js';
+export { operatorScope, type Scope } from './scope.js';
+export { DASHBOARD_HEADER, TENANT_HEADER } from './auth.js';
+export { durationSchema, usageQuery, DEFAULT_INVITE_HOURS } from './schemas.js';

@@ -14,15 +14,21 @@ import { TunnelRegistry } from './registry.js';
 import { CloseCode, Tunnel } from './tunnel.js';
 import { AckBatcher, RelayStream } from './relay.js';
 import { Presence } from './presence.js';
+import { subscribeControlPlane, type ControlTarget } from './control-plane.js';
+import type { StatusQuery, TerminatorStatus } from '@tokios/shared/control';
 
 export const TUNNEL_PATHS = ['/v1/tunnel', '/tunnel'];
 const HELLO_TIMEOUT_MS = 10_000;
+/** How long a revoked token id is refused from memory (covers store caches that have not caught up yet). */
+const REVOKED_MEMORY_MS = 10 * 60_000;
+/** Live tunnels' tokens are re-checked against the store this often, in case a revocation event was lost. */
+const TOKEN_SWEEP_MS = 15_000;
 
 /**
  * Holds connectors' WebSockets and serves the requests NATS routes to the deployments they carry.
  * Subscribes `tokios.req.<deployment>` (queue group) only while it has a routable tunnel for it.
  */
-export class Terminator {
+export class Terminator implements ControlTarget {
   readonly id = `trm_${randomBytes(6).toString('hex')}`;
   private readonly wss: WebSocketServer;
   private readonly registry: TunnelRegistry;
@@ -30,6 +36,9 @@ export class Terminator {
   private readonly streams = new Map<string, RelayStream>();
   private readonly acks = new AckBatcher();
   private controlSub: Subscription | undefined;
+  private planeSubs: Subscription[] = [];
+  /** Revoked token id -> until when it is refused without asking the store. */
+  private readonly revokedTokens = new Map<string, number>();
   private presence: Presence | undefined;
   private timers: NodeJS.Timeout[] = [];
   private server: Server | undefined;
@@ -50,6 +59,10 @@ export class Terminator {
     this.controlSub = this.nc.subscribe(wildcard(prefix), { callback: (_e, msg) => this.onControl(msg, prefix) });
     this.presence = new Presence(this.nc, this.id, this.opts.publicUrl, this.log);
     this.presence.start();
+    this.planeSubs = subscribeControlPlane(this.nc, this, this.log);
+    const sweep = setInterval(() => void this.sweepTokens(), TOKEN_SWEEP_MS);
+    sweep.unref();
+    this.timers.push(sweep);
     const hb = setInterval(() => this.sweepStreams(), this.opts.heartbeatMs);
     const ping = setInterval(() => this.pingTunnels(), this.opts.pingIntervalMs);
     hb.unref();
@@ -99,7 +112,7 @@ export class Terminator {
     }
     this.store.findTunnelTokenBySecret(secret).then(
       async (token) => {
-        if (!token || token.revokedAt) {
+        if (!token || token.revokedAt || this.isRevoked(token.id)) {
           rejectUpgrade(socket, 401, 'invalid or revoked tunnel token');
           return;
         }
@@ -137,6 +150,10 @@ export class Terminator {
           if (frame.kind !== FrameKind.Hello) throw new ProtocolError('first frame must be Hello');
           const hello = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Hello });
           clearTimeout(helloTimer);
+          if (this.isRevoked(tokenId)) {
+            ws.close(CloseCode.TokenRevoked, 'tunnel token revoked');
+            return;
+          }
           tunnel = this.register(ws, deploymentId, deploymentName, tokenId, hello);
           return;
         }
@@ -318,8 +335,73 @@ export class Terminator {
     };
   }
 
+  /** Live tunnels in the shape of `tokios.status.query` answers. */
+  status(query: StatusQuery): TerminatorStatus {
+    const only = query.deploymentIds ? new Set(query.deploymentIds) : undefined;
+    return {
+      terminatorId: this.id,
+      url: this.opts.publicUrl ?? null,
+      tunnels: this.registry
+        .tunnels()
+        .filter((t) => !t.closed && (!only || only.has(t.deploymentId)))
+        .map((t) => ({
+          tunnelId: t.id,
+          deploymentId: t.deploymentId,
+          connectorId: t.connectorId,
+          version: t.hello.version,
+          upstreamKind: t.hello.upstreamKind,
+          models: t.hello.models,
+          healthy: t.healthy,
+          draining: t.draining,
+          inFlight: t.streams.size,
+          maxConcurrency: t.hello.maxConcurrency,
+          connectedAt: t.connectedAt,
+        })),
+    };
+  }
+
+  revokeToken(tokenId: string, reason: string): number {
+    const now = Date.now();
+    this.revokedTokens.set(tokenId, now + REVOKED_MEMORY_MS);
+    for (const [id, until] of this.revokedTokens) if (until < now) this.revokedTokens.delete(id);
+    let closed = 0;
+    for (const t of this.registry.tunnels()) {
+      if (t.tokenId !== tokenId || t.closed) continue;
+      closed++;
+      // Stop routing at once; the close handshake may take a moment.
+      this.registry.update(t, () => {
+        t.closed = true;
+      });
+      for (const s of [...t.streams.values()]) s.fail('tunnel_lost', reason);
+      t.close(CloseCode.TokenRevoked, reason);
+      setTimeout(() => t.ws.terminate(), 2_000).unref();
+    }
+    return closed;
+  }
+
+  private isRevoked(tokenId: string): boolean {
+    const until = this.revokedTokens.get(tokenId);
+    return until !== undefined && until > Date.now();
+  }
+
+  /** Closes tunnels whose token (or deployment) is gone from the store: a lost event delays revocation only. */
+  private async sweepTokens(): Promise<void> {
+    for (const deploymentId of this.registry.deployments()) {
+      try {
+        const [dep, tokens] = await Promise.all([this.store.getDeployment(deploymentId), this.store.listTunnelTokens(deploymentId)]);
+        const live = new Set(dep ? tokens.filter((t) => !t.revokedAt).map((t) => t.id) : []);
+        for (const t of this.registry.tunnels(deploymentId)) {
+          if (!live.has(t.tokenId)) this.revokeToken(t.tokenId, 'tunnel token revoked');
+        }
+      } catch (err) {
+        this.log.warn({ deploymentId, err: (err as Error).message }, 'token sweep failed');
+      }
+    }
+  }
+
   async close(): Promise<void> {
     this.closing = true;
+    for (const s of this.planeSubs) s.unsubscribe();
     for (const t of this.timers) clearInterval(t);
     this.presence?.stop();
     for (const sub of this.subs.values()) sub.unsubscribe();

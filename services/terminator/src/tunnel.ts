@@ -19,6 +19,7 @@ export class Tunnel {
   healthy: boolean;
   draining: boolean;
   lastSeen = Date.now();
+  readonly connectedAt = new Date().toISOString();
   closed = false;
   private nextSid = 1;
   private corked = false;

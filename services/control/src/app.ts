@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { NatsConnection } from 'nats';
+import type { Logger } from '@tokios/shared/log';
+import type { Store } from '@tokios/shared/store';
+import { API_PREFIX, adminApi } from './api.js';
+import { createAuthenticator } from './auth.js';
+import { DASHBOARD_PREFIX, dashboard } from './dashboard.js';
+import { ControlEventPublisher } from './events.js';
+import { ControlOps } from './ops.js';
+import { SessionSigner } from './session.js';
+import { StatusService } from './status.js';
+
+export interface ControlDeps {
+  store: Store;
+  /** Without NATS, changes are not broadcast and live status is unknown. */
+  nc: NatsConnection | undefined;
+  adminToken: string;
+  log: Logger;
+  statusWaitMs?: number;
+  sessionTtlSeconds?: number;
+}
+
+/**
+ * The control plane as one encapsulated plugin: the admin API at /admin/v1 and the dashboard at /dashboard.
+ * `tokios control` serves it alone; `tokios dev` mounts it on the dev server's one port.
+ */
+export const controlPlugin: FastifyPluginAsync<ControlDeps> = async (app, deps) => {
+  const ops = new ControlOps(deps.store, new ControlEventPublisher(deps.nc, deps.log));
+  const sessions = SessionSigner.fromAdminToken(deps.adminToken, deps.sessionTtlSeconds ?? 12 * 3600);
+  const ctx = {
+    ops,
+    sessions,
+    status: new StatusService(deps.nc, deps.statusWaitMs ?? 150, deps.log),
+    auth: createAuthenticator(ops, deps.adminToken, sessions),
+  };
+  await app.register(adminApi, { prefix: API_PREFIX, ...ctx });
+  await app.register(dashboard, { prefix: DASHBOARD_PREFIX });
+};
+
+/** A standalone control server (the `tokios control` process). */
+export async function buildControlApp(deps: ControlDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    genReqId: () => `req_${randomBytes(8).toString('hex')}`,
+    return503OnClosing: true,
+  });
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/', async (_request, reply) => reply.redirect(DASHBOARD_PREFIX));
+  await app.register(controlPlugin, deps);
+  return app;
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { CONSOLE_SECRET_PREFIX } from '@tokios/shared/store';
+import { ControlError } from '../errors.js';
+import { loginBody, noQuery } from '../schemas.js';
+import { sessionCookie } from '../session.js';
+import { scopeOf, type RouteContext } from '../context.js';
+import { tenantView } from '../views.js';
+
+const isHttps = (r: FastifyRequest): boolean => r.protocol === 'https' || r.headers['x-forwarded-proto'] === 'https';
+
+/** Dashboard login (console secret → signed HttpOnly cookie), logout, and who am I. */
+export function sessionRoutes(app: FastifyInstance, ctx: RouteContext, tenantAuth: (r: FastifyRequest) => Promise<void>): void {
+  app.post('/session', { schema: { body: loginBody } }, async (request, reply) => {
+    const { secret } = request.body as { secret: string };
+    const tenant = secret.startsWith(CONSOLE_SECRET_PREFIX) ? await ctx.ops.store.findTenantBySecret(secret) : null;
+    if (!tenant) throw new ControlError('unauthorized', 'Invalid console secret.', { field: 'body.secret' });
+    reply.header('set-cookie', sessionCookie(ctx.sessions.sign(tenant), ctx.sessions.ttlSeconds, isHttps(request)));
+    return { tenant: tenantView(tenant) };
+  });
+
+  app.delete('/session', { schema: { querystring: noQuery } }, async (request, reply) => {
+    reply.header('set-cookie', sessionCookie('', 0, isHttps(request)));
+    return reply.code(204).send();
+  });
+
+  app.get('/me', { schema: { querystring: noQuery }, onRequest: tenantAuth }, async (request) => {
+    const scope = scopeOf(request);
+    if (scope.tenantId === null) return { tenant: null, via: scope.via };
+    return { tenant: tenantView(await ctx.ops.getTenant(scope, scope.tenantId)), via: scope.via };
+  });
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { deploymentNameSchema, entityNameSchema, keyLimitsSchema, MAX_INVITE_USES } from '@tokios/shared/store';
+
+/** Request schemas of the admin API (validated by validation.ts before any handler runs). */
+
+export const noQuery = z.strictObject({});
+export const idParams = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id such as key_0123abcd') });
+
+export const loginBody = z.strictObject({ secret: z.string().min(1).max(256) });
+
+export const createTenantBody = z.strictObject({ name: entityNameSchema });
+
+export const createKeyBody = z.strictObject({
+  name: entityNameSchema.default('default'),
+  limits: keyLimitsSchema.optional(),
+});
+
+/** `{}` or `null` clears the limits. */
+export const limitsBody = keyLimitsSchema;
+
+export const createDeploymentBody = z.strictObject({ name: deploymentNameSchema });
+
+const MAX_INVITE_HOURS = 24 * 366;
+export const DEFAULT_INVITE_HOURS = 24 * 7;
+
+export const createInviteBody = z
+  .strictObject({
+    expiresAt: z.iso.datetime({ offset: true }).optional(),
+    expiresInHours: z.number().positive().max(MAX_INVITE_HOURS).optional(),
+    maxUses: z.number().int().min(1).max(MAX_INVITE_USES).default(1),
+  })
+  .refine((b) => b.expiresAt === undefined || b.expiresInHours === undefined, { message: 'give expiresAt or expiresInHours, not both', path: ['expiresInHours'] })
+  .refine((b) => b.expiresAt === undefined || Date.parse(b.expiresAt) > Date.now(), { message: 'must be in the future', path: ['expiresAt'] })
+  .transform((b) => ({
+    maxUses: b.maxUses,
+    expiresAt: b.expiresAt !== undefined
+      ? new Date(b.expiresAt).toISOString()
+      : new Date(Date.now() + (b.expiresInHours ?? DEFAULT_INVITE_HOURS) * 3_600_000).toISOString(),
+  }));
+
+export const redeemBody = z.strictObject({ code: z.string().min(1).max(256) });
+
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** `30s`, `5m`, `1h`, `1d` → ms. */
+export const durationSchema = z
+  .string()
+  .regex(/^\d{1,6}[smhd]$/, 'must look like 30s, 5m, 1h or 1d')
+  .transform((v) => Number(v.slice(0, -1)) * UNIT_MS[v.at(-1) as keyof typeof UNIT_MS])
+  .refine((ms) => ms >= 1_000, 'must be at least 1s');
+
+const instant = z.iso.datetime({ offset: true });
+export const usageQuery = z
+  .strictObject({
+    from: instant.optional(),
+    to: instant.optional(),
+    bucket: durationSchema.optional(),
+    deploymentId: idParams.shape.id.optional(),
+    keyId: idParams.shape.id.optional(),
+  })
+  .transform((q) => {
+    const to = q.to ? new Date(q.to) : new Date();
+    const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
+    return { from: from.toISOString(), to: to.toISOString(), bucketMs: q.bucket ?? 3_600_000, deploymentId: q.deploymentId, keyId: q.keyId };
+  });
