@@ -52,6 +52,7 @@ export function apiBackend(creds: ApiCredentials): AdminBackend {
   const data = async (p: Promise<{ data: Rec[] }>) => (await p).data;
   return {
     broadcasts: true,
+    impliesTenant: !creds.operator,
     createTenant: async (name) => (await call<{ tenant: Rec }>('POST', '/tenants', { name })).tenant,
     listTenants: () => data(call('GET', '/tenants')),
     consoleSecret: async (id) => {

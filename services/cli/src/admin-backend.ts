@@ -21,6 +21,8 @@ export interface UsageArgs {
 export interface AdminBackend {
   /** False when changes are not broadcast (local store, no NATS): running services notice them later. */
   readonly broadcasts: boolean;
+  /** The credentials belong to one tenant (console secret), so commands need no --tenant. */
+  readonly impliesTenant: boolean;
   createTenant(name: string): Promise<Rec>;
   listTenants(): Promise<Rec[]>;
   consoleSecret(tenantId: string): Promise<Created>;
@@ -67,6 +69,7 @@ export function localBackend(store: Store, nc: NatsConnection | undefined): Admi
   const created = <T>(x: { record: T; secret: string }): Created => ({ record: rec(x.record), secret: x.secret });
   return {
     broadcasts: nc !== undefined,
+    impliesTenant: false,
     createTenant: async (name) => rec(await ops.createTenant(name)),
     listTenants: async () => recs(await ops.listTenants()),
     consoleSecret: async (id) => created(await ops.issueConsoleSecret(id)),

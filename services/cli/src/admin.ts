@@ -66,7 +66,12 @@ const NEEDS_NATS = new Set([
 ]);
 
 async function dispatch(b: AdminBackend, cmd: string, pos: string[], o: Opts): Promise<Out> {
-  const tenant = s(o, 'tenant');
+  const given = s(o, 'tenant');
+  // The operator (local store or admin token) must name the tenant; a console secret already does.
+  const tenant = (): string | undefined => {
+    if (!given && !b.impliesTenant) throw new UsageError('missing --tenant');
+    return given;
+  };
   switch (cmd) {
     case 'tenant create': {
       const t = await b.createTenant(need(s(o, 'name'), 'name'));
@@ -85,11 +90,11 @@ async function dispatch(b: AdminBackend, cmd: string, pos: string[], o: Opts): P
     }
     case 'key create': {
       const limits = limitsFrom(o);
-      const { record, secret } = await b.createKey(tenant, s(o, 'name') ?? 'default', limits);
+      const { record, secret } = await b.createKey(tenant(), s(o, 'name') ?? 'default', limits);
       return { json: { ...record, secret }, text: `API key ${record.id} created. Copy it now, it is not shown again:\n\n  ${secret}\n` };
     }
     case 'key list': {
-      const list = await b.listKeys(tenant);
+      const list = await b.listKeys(tenant());
       return { json: list, text: lines(list, (k) => `${k.id}  ${String(k.prefix)}…  ${String(k.name)}${revoked(k)}${limitsText(k.limits as KeyLimits | null)}`, '(no keys)') };
     }
     case 'key revoke': {
@@ -101,11 +106,11 @@ async function dispatch(b: AdminBackend, cmd: string, pos: string[], o: Opts): P
       return { json: k, text: `key ${k.id}: ${limitsText(k.limits as KeyLimits | null).trim() || 'no limits'}` };
     }
     case 'deployment create': {
-      const d = await b.createDeployment(tenant, need(s(o, 'name'), 'name'));
+      const d = await b.createDeployment(tenant(), need(s(o, 'name'), 'name'));
       return { json: d, text: `deployment ${d.id} created; clients use "model": "${String(d.name)}"` };
     }
     case 'deployment list': {
-      const list = await b.listDeployments(tenant);
+      const list = await b.listDeployments(tenant());
       return { json: list, text: lines(list, (d) => `${d.id}  ${String(d.name)}`, '(no deployments)') };
     }
     case 'deployment status': {
@@ -148,7 +153,7 @@ async function dispatch(b: AdminBackend, cmd: string, pos: string[], o: Opts): P
       return { json: i, text: `invite ${i.id} revoked (shares already made stay)` };
     }
     case 'invite redeem': {
-      const r = await b.redeemInvite(tenant, arg(pos[0], 'CODE'));
+      const r = await b.redeemInvite(tenant(), arg(pos[0], 'CODE'));
       return { json: r, text: `deployment "${String(r.deployment.name)}" (${r.deployment.id}) is now shared with tenant ${String(r.share.tenantId)} (share ${r.share.id})` };
     }
     case 'share list': {
@@ -160,7 +165,7 @@ async function dispatch(b: AdminBackend, cmd: string, pos: string[], o: Opts): P
       return { json: x, text: `share ${x.id} revoked` };
     }
     case 'shared list': {
-      const list = await b.listShared(tenant);
+      const list = await b.listShared(tenant());
       return {
         json: list,
         text: list.map((x) => `${x.deployment.id}  ${String(x.deployment.name)}  owner ${String(x.deployment.tenantId)}  share ${x.share.id}`).join('\n') || '(nothing shared with this tenant)',
@@ -169,7 +174,7 @@ async function dispatch(b: AdminBackend, cmd: string, pos: string[], o: Opts): P
     case 'usage ': {
       const q = usageQuery.safeParse({ from: s(o, 'from'), to: s(o, 'to'), bucket: s(o, 'bucket'), deploymentId: s(o, 'deployment'), keyId: s(o, 'key') });
       if (!q.success) throw new UsageError(`bad usage query: ${q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-      const r = (await b.usage(tenant, q.data)) as UsageReport;
+      const r = (await b.usage(tenant(), q.data)) as UsageReport;
       const row = (x: UsageTotals) => `requests ${x.requests}  input ${x.inputTokens}  output ${x.outputTokens}  errors ${x.errors}`;
       return { json: r, text: [...r.buckets.filter((x) => x.requests > 0).map((x) => `${x.start}  ${row(x)}`), `total  ${row(r.totals)}`].join('\n') };
     }
