@@ -3,3 +3,4 @@ export * from './openai-upstream.js';
 export * from './processes.js';
 export * from './seed.js';
 export * from './dev-stack.js';
+export * from './fabric.js';

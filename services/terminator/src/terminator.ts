@@ -62,7 +62,9 @@ export class Terminator {
   listen(port: number, host: string): Promise<number> {
     const server = createServer((req, res) => {
       if (req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, id: this.id }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ok: true, id: this.id, tunnels: this.registry.tunnels().length, streams: this.streams.size }));
         return;
       }
       res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'tunnel endpoint: upgrade to WebSocket' }));
