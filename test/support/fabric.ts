@@ -45,6 +45,12 @@ export const quickScript = (text: string): Script => ({
   usage: { prompt_tokens: 1, completion_tokens: 1 },
 });
 
+/** A terminator's /healthz: live tunnel and stream counts. */
+export async function terminatorHealth(term: { port: number }): Promise<{ id: string; tunnels: number; streams: number }> {
+  const r = await fetch(`http://127.0.0.1:${term.port}/healthz`);
+  return (await r.json()) as { id: string; tunnels: number; streams: number };
+}
+
 export interface IngressInfo {
   proc: Proc;
   url: string;

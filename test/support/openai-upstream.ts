@@ -181,6 +181,7 @@ export class OpenAIUpstream extends EventEmitter {
   }
 }
 
+/** Unref'd, so a long scripted delay never keeps a finished test process alive. */
 function sleep(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms).unref()) : Promise.resolve();
 }

@@ -217,8 +217,10 @@ export class Terminator {
   }
 
   private onTunnelClosed(t: Tunnel): void {
-    t.closed = true;
+    // Remove before marking closed: the registry compares routability before and after the removal, and a tunnel
+    // already marked closed would make the last one's removal look like no change (the subscription would stay).
     this.registry.remove(t);
+    t.closed = true;
     for (const s of [...t.streams.values()]) s.fail('tunnel_lost', 'the connector disconnected mid-request');
     this.log.info({ tunnel: t.id, connectorId: t.connectorId, deploymentId: t.deploymentId }, 'tunnel closed');
   }
