@@ -4,6 +4,7 @@ import { NatsCluster, NatsServer } from './nats-server.js';
 import { OpenAIUpstream, type Script } from './openai-upstream.js';
 import { startConnectorProc, startIngressProc, startTerminatorProc, type Proc } from './processes.js';
 import { seed, type Seeded } from './seed.js';
+import { TcpBalancer } from './tcp-balancer.js';
 
 /** Polls `cond` every 20 ms until it holds; fails after `timeoutMs` saying what was awaited. */
 export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -81,14 +82,19 @@ export function logLines(proc: Proc): Record<string, unknown>[] {
   return out;
 }
 
-/** Terminator ids a connector's tunnels are currently attached to, from its 'tunnel up' / 'tunnel closed' logs. */
-export function connectorTerminators(proc: Proc): Set<string> {
+/** Tunnel index -> terminator id for a connector's live tunnels, from its 'tunnel up' / 'tunnel closed' logs. */
+export function connectorTunnels(proc: Proc): Map<number, string> {
   const byTunnel = new Map<number, string>();
   for (const l of logLines(proc)) {
     if (l.msg === 'tunnel up') byTunnel.set(l.tunnel as number, l.terminatorId as string);
     else if (l.msg === 'tunnel closed') byTunnel.delete(l.tunnel as number);
   }
-  return new Set(byTunnel.values());
+  return byTunnel;
+}
+
+/** Terminator ids a connector's tunnels are currently attached to. */
+export function connectorTerminators(proc: Proc): Set<string> {
+  return new Set(connectorTunnels(proc).values());
 }
 
 /**
@@ -98,6 +104,7 @@ export function connectorTerminators(proc: Proc): Set<string> {
 export class TestFabric {
   readonly procs: Proc[] = [];
   readonly upstreams: OpenAIUpstream[] = [];
+  readonly balancers: TcpBalancer[] = [];
 
   private constructor(
     readonly nats: NatsServer | NatsCluster,
@@ -135,6 +142,13 @@ export class TestFabric {
     return { proc, port: p, url, id: m[1]! };
   }
 
+  /** A TCP load balancer over the terminators' ports (the connectors' gateway in production). */
+  async balancer(terminators: { port: number }[]): Promise<TcpBalancer> {
+    const b = await TcpBalancer.start(terminators.map((x) => x.port));
+    this.balancers.push(b);
+    return b;
+  }
+
   async upstream(model = 'scripted-model'): Promise<OpenAIUpstream> {
     const u = await OpenAIUpstream.start(model);
     this.upstreams.push(u);
@@ -160,6 +174,7 @@ export class TestFabric {
   async close(): Promise<void> {
     await Promise.all(this.procs.map((p) => p.kill('SIGKILL')));
     await Promise.all(this.upstreams.map((u) => u.close().catch(() => undefined)));
+    await Promise.all(this.balancers.map((b) => b.close()));
     await this.nats.stop();
     await rm(this.seeded.dataDir, { recursive: true, force: true });
   }

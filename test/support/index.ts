@@ -4,3 +4,4 @@ export * from './processes.js';
 export * from './seed.js';
 export * from './dev-stack.js';
 export * from './fabric.js';
+export * from './tcp-balancer.js';

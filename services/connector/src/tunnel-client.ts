@@ -8,6 +8,8 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 export interface TunnelEvents {
   hello(): unknown;
   welcome(tunnel: TunnelClient, meta: WelcomeMeta): void;
+  /** A repeated Welcome on a live tunnel: the terminator's peer list changed. */
+  peers(tunnel: TunnelClient, meta: WelcomeMeta): void;
   frame(tunnel: TunnelClient, frame: RawFrame): void;
   /** The socket is gone (streams on it are lost). */
   down(tunnel: TunnelClient): void;
@@ -24,6 +26,8 @@ export class TunnelClient {
   private stableTimer: NodeJS.Timeout | undefined;
   private lastSeen = 0;
   private stopped = false;
+  private nextPingId = 1;
+  private readonly pongWaiters = new Map<number, () => void>();
   /** URL to dial next; a peer URL after a switch, the gateway again after any failure. */
   private target: string;
   welcome: WelcomeMeta | undefined;
@@ -85,7 +89,7 @@ export class TunnelClient {
       }
       if (frame.kind === FrameKind.Welcome) return this.onWelcome(frame);
       if (frame.kind === FrameKind.Ping) return void this.sendFrame(encodeFrame(FrameKind.Pong, frame.id));
-      if (frame.kind === FrameKind.Pong) return;
+      if (frame.kind === FrameKind.Pong) return void this.pongWaiters.get(frame.id)?.();
       if (frame.kind === FrameKind.GoAway) {
         this.log.info({ tunnel: this.index }, 'terminator going away; reconnecting');
         ws.close(1000, 'go away');
@@ -98,10 +102,15 @@ export class TunnelClient {
   }
 
   private onWelcome(frame: RawFrame): void {
+    const again = this.welcome !== undefined;
     try {
       this.welcome = parseMeta(frame as RawFrame & { kind: typeof FrameKind.Welcome });
     } catch (err) {
       if (err instanceof ProtocolError) this.ws?.close(4003, 'bad welcome');
+      return;
+    }
+    if (again) {
+      this.events.peers(this, this.welcome);
       return;
     }
     const ping = this.welcome.pingIntervalMs;
@@ -119,6 +128,26 @@ export class TunnelClient {
     this.events.welcome(this, this.welcome);
   }
 
+  /**
+   * Resolves once the terminator has handled every frame sent before this call: it answers Pings in order, so any
+   * Request it sent before handling (say) a draining Status has arrived by then. Resolves anyway on close or timeout.
+   */
+  barrier(timeoutMs = 2_000): Promise<void> {
+    if (!this.established) return Promise.resolve();
+    const id = this.nextPingId;
+    this.nextPingId = this.nextPingId >= 0x7fffffff ? 1 : this.nextPingId + 1;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.pongWaiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.pongWaiters.set(id, done);
+      if (!this.sendFrame(encodeFrame(FrameKind.Ping, id))) done();
+    });
+  }
+
   /** Reconnects to another terminator (used to spread tunnels over distinct terminators). */
   switchTo(url: string): void {
     this.target = url;
@@ -132,6 +161,7 @@ export class TunnelClient {
     this.welcome = undefined;
     clearInterval(this.pingTimer);
     clearTimeout(this.stableTimer);
+    for (const done of [...this.pongWaiters.values()]) done();
     if (wasUp) this.events.down(this);
     if (this.stopped) return;
     const switching = this.target !== this.gatewayUrl;

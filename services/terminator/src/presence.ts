@@ -23,6 +23,8 @@ export class Presence {
     private readonly id: string,
     private readonly url: string | undefined,
     private readonly log: Logger,
+    /** Called when a terminator not seen before (or expired) announces itself. */
+    private readonly onPeerJoined: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -36,8 +38,14 @@ export class Presence {
         }
         if (!parsed.success || parsed.data.id === this.id) return;
         const { id, url, leaving } = parsed.data;
-        if (leaving || !url) this.peers.delete(id);
-        else this.peers.set(id, { url, seen: Date.now() });
+        if (leaving || !url) {
+          this.peers.delete(id);
+          return;
+        }
+        const known = this.peers.get(id);
+        const fresh = !known || Date.now() - known.seen > EXPIRE_MS;
+        this.peers.set(id, { url, seen: Date.now() });
+        if (fresh) this.onPeerJoined();
       },
     });
     this.announce();

@@ -47,7 +47,7 @@ export class Terminator {
   start(): void {
     const prefix = subjects.terminatorPrefix(this.id);
     this.controlSub = this.nc.subscribe(wildcard(prefix), { callback: (_e, msg) => this.onControl(msg, prefix) });
-    this.presence = new Presence(this.nc, this.id, this.opts.publicUrl, this.log);
+    this.presence = new Presence(this.nc, this.id, this.opts.publicUrl, this.log, () => this.onPeerJoined());
     this.presence.start();
     const hb = setInterval(() => this.sweepStreams(), this.opts.heartbeatMs);
     const ping = setInterval(() => this.pingTunnels(), this.opts.pingIntervalMs);
@@ -153,19 +153,33 @@ export class Terminator {
   private register(ws: WebSocket, deploymentId: string, deploymentName: string, tokenId: string, hello: HelloMeta): Tunnel {
     const id = `tun_${randomBytes(6).toString('hex')}`;
     const t = new Tunnel(id, ws, deploymentId, tokenId, hello, this.opts.maxTunnelBufferBytes, this.log);
-    t.sendControl(FrameKind.Welcome, 0, {
+    t.welcome = {
       terminatorId: this.id,
       deploymentId,
       deploymentName,
       pingIntervalMs: this.opts.pingIntervalMs,
       peers: this.presence?.livePeers() ?? [],
-    });
+    };
+    t.sendControl(FrameKind.Welcome, 0, t.welcome);
     this.registry.add(t);
     this.log.info(
       { tunnel: id, deploymentId, connectorId: hello.connectorId, version: hello.version, upstreamKind: hello.upstreamKind, maxConcurrency: hello.maxConcurrency },
       'tunnel established',
     );
     return t;
+  }
+
+  /**
+   * A terminator joined: tell every connector here (a repeated Welcome carries the new peer list), so one whose
+   * tunnels all landed on this terminator while it was alone can move one of them over.
+   */
+  private onPeerJoined(): void {
+    const peers = this.presence?.livePeers() ?? [];
+    for (const t of this.registry.tunnels()) {
+      if (!t.welcome) continue;
+      t.welcome = { ...t.welcome, peers };
+      t.sendControl(FrameKind.Welcome, 0, t.welcome);
+    }
   }
 
   private onTunnelFrame(t: Tunnel, buf: Buffer): void {

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
-import { FrameKind, encodeFrame, type HelloMeta } from '@tokios/shared/protocol';
+import { FrameKind, encodeFrame, type HelloMeta, type WelcomeMeta } from '@tokios/shared/protocol';
 import type { RelayStream } from './relay.js';
 
 /** Close codes the terminator sends; each says why, so a connector can decide whether to reconnect. */
@@ -19,6 +19,8 @@ export class Tunnel {
   draining: boolean;
   lastSeen = Date.now();
   closed = false;
+  /** The Welcome this tunnel got; sent again with a fresh peer list when a terminator joins. */
+  welcome: WelcomeMeta | undefined;
   private nextSid = 1;
 
   constructor(
