@@ -8,6 +8,8 @@ import { ActiveRequest } from './active-request.js';
 import { planRequest } from './plan.js';
 import { probeUpstream, checkHealth } from './probe.js';
 
+const BAD_PEER_MS = 30_000;
+
 export interface ConnectorHooks {
   /** Printed once, when the first tunnel is up. */
   onEstablished?(info: { terminatorId: string; deployment: string }): void;
@@ -32,6 +34,8 @@ export class Connector {
   private drainWaiters: (() => void)[] = [];
   /** Tunnels being moved to another terminator: drained first, switched once idle. */
   private readonly moving = new Map<TunnelClient, { id: string; url: string; quiet: boolean }>();
+  /** Peer URLs that could not be dialled lately: not tried again for a while (no move/fail/return loop). */
+  private readonly badPeers = new Map<string, number>();
 
   constructor(
     readonly config: ConnectorConfig,
@@ -57,6 +61,7 @@ export class Connector {
         frame: (tc, f) => this.onFrame(tc, f),
         down: (tc) => this.onTunnelDown(tc),
         fatal: (_tc, reason) => this.onFatal(reason),
+        dialFailed: (_tc, url) => this.badPeers.set(url, Date.now() + BAD_PEER_MS),
       }, this.log);
       this.tunnels.push(t);
       t.connect();
@@ -99,7 +104,8 @@ export class Connector {
       if (!tc.established || !w || this.moving.has(tc)) continue;
       if (!this.tunnels.some((o) => o.index < tc.index && o.terminatorId === w.terminatorId)) continue;
       const used = new Set([...this.tunnels.map((o) => o.terminatorId), ...[...this.moving.values()].map((m) => m.id)]);
-      const target = w.peers.find((p) => !used.has(p.id));
+      const now = Date.now();
+      const target = w.peers.find((p) => !used.has(p.id) && !((this.badPeers.get(p.url) ?? 0) > now));
       if (!target) continue;
       this.log.info({ tunnel: tc.index, target: target.url }, 'moving tunnel to another terminator');
       this.moveGracefully(tc, target);

@@ -15,6 +15,8 @@ export interface TunnelEvents {
   down(tunnel: TunnelClient): void;
   /** The gateway refused the token: reconnecting will not help. */
   fatal(tunnel: TunnelClient, reason: string): void;
+  /** A peer URL (from a Welcome) could not be reached; the tunnel went back to the gateway. */
+  dialFailed(tunnel: TunnelClient, url: string): void;
 }
 
 /** One WebSocket to a terminator, reconnecting with backoff until stopped. */
@@ -30,6 +32,8 @@ export class TunnelClient {
   private readonly pongWaiters = new Map<number, () => void>();
   /** URL to dial next; a peer URL after a switch, the gateway again after any failure. */
   private target: string;
+  /** URL of the socket being (or last) dialled. */
+  private dialing = '';
   welcome: WelcomeMeta | undefined;
 
   constructor(
@@ -58,12 +62,22 @@ export class TunnelClient {
     if (this.stopped) return;
     const url = this.target;
     this.target = this.gatewayUrl;
-    const ws = new WebSocket(url, {
-      headers: { authorization: `Bearer ${this.token}` },
-      perMessageDeflate: false,
-      maxPayload: MAX_FRAME_BYTES,
-      handshakeTimeout: 10_000,
-    });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, {
+        headers: { authorization: `Bearer ${this.token}` },
+        perMessageDeflate: false,
+        maxPayload: MAX_FRAME_BYTES,
+        handshakeTimeout: 10_000,
+      });
+    } catch (err) {
+      // A peer URL comes from the network: an unusable one must cost a retry, never the process.
+      this.log.warn({ tunnel: this.index, url: url.slice(0, 200), err: (err as Error).message }, 'cannot dial tunnel URL');
+      if (url !== this.gatewayUrl) this.events.dialFailed(this, url);
+      this.reconnectTimer = setTimeout(() => this.connect(), this.backoff.next());
+      return;
+    }
+    this.dialing = url;
     this.ws = ws;
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
@@ -163,6 +177,7 @@ export class TunnelClient {
     clearTimeout(this.stableTimer);
     for (const done of [...this.pongWaiters.values()]) done();
     if (wasUp) this.events.down(this);
+    else if (this.dialing !== this.gatewayUrl) this.events.dialFailed(this, this.dialing);
     if (this.stopped) return;
     const switching = this.target !== this.gatewayUrl;
     const delay = switching ? 0 : this.backoff.next();

@@ -1,11 +1,25 @@
 import { z } from 'zod';
 import type { NatsConnection, Subscription } from 'nats';
 import { subjects } from '@tokios/shared/subjects';
+import { idSchema } from '@tokios/shared/protocol';
 import type { Logger } from '@tokios/shared/log';
 
+/** A tunnel URL a connector may be sent to (ws, wss, or their http forms): nothing else ever reaches a connector. */
+const tunnelUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => {
+    try {
+      return ['ws:', 'wss:', 'http:', 'https:'].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  });
+
+/** Anything on the presence subject is untrusted input: validated as strictly as the Welcome that relays it. */
 const announceSchema = z.object({
-  id: z.string().max(64),
-  url: z.string().max(2048).nullable(),
+  id: idSchema,
+  url: tunnelUrl.nullable(),
   leaving: z.boolean().optional(),
 });
 
