@@ -53,7 +53,7 @@ async function rssMb(proc: Proc): Promise<number> {
 }
 
 t.test('hostile input', async (t) => {
-  const f = await TestFabric.start(t, { deployments: ['model-a', 'model-stuck'] });
+  const f = await TestFabric.start(t, { deployments: ['model-a', 'model-stuck', 'model-hostile'] });
   const [ingress, term, up] = await Promise.all([
     f.ingress(),
     f.terminator({ TOKIOS_MAX_TUNNEL_BUFFER_BYTES: String(MB) }),
@@ -62,7 +62,8 @@ t.test('hostile input', async (t) => {
   const connector = await f.connector('model-a', up, term.url);
   up.script = () => quickScript('still here');
   const client = f.client(ingress);
-  const token = f.seeded.deployments['model-a']!.token;
+  // Hand-made tunnels use a deployment of their own: a real request must never be placed on one of them.
+  const token = f.seeded.deployments['model-hostile']!.token;
   const ingressId = (await ingress.proc.waitFor(/"ingressId":"(ing_[0-9a-f]+)"/))[1]!;
 
   const stillServing = async (t: { equal: (...a: never[]) => unknown; ok: (...a: never[]) => unknown }, what: string): Promise<void> => {
@@ -233,8 +234,9 @@ t.test('hostile input', async (t) => {
     await connector.waitFor(/moving tunnel/, 5_000);
     await until(() => (connector.output.match(/"msg":"tunnel up"/g) ?? []).length > upsBefore, 10_000, 'the tunnel to come back');
     for (let i = 0; i < 3; i++) await stillServing(t, `a phantom terminator (${i})`);
-    nc.publish('tokios.presence.terminator', Buffer.from(JSON.stringify({ id: 'trm_nowhere2', url: 'ws://127.0.0.1:9/v1/tunnel' })));
-    await stillServing(t, 'the phantom announced again under another id');
+    nc.publish('tokios.presence.terminator', Buffer.from(JSON.stringify({ id: 'trm_nowhere', leaving: true, url: null })));
+    nc.publish('tokios.presence.terminator', Buffer.from(JSON.stringify({ id: 'trm_nowhere', url: 'ws://127.0.0.1:9/v1/tunnel' })));
+    await stillServing(t, 'the phantom announced itself again');
     t.equal((connector.output.match(/moving tunnel/g) ?? []).length, 1, 'the unreachable peer was not tried again');
   });
 

@@ -34,7 +34,10 @@ export class Connector {
   private drainWaiters: (() => void)[] = [];
   /** Tunnels being moved to another terminator: drained first, switched once idle. */
   private readonly moving = new Map<TunnelClient, { id: string; url: string; quiet: boolean }>();
-  /** Peer URLs that could not be dialled lately: not tried again for a while (no move/fail/return loop). */
+  /**
+   * Peers that could not be dialled lately: not tried again for a while (no move/fail/return loop on a peer that is
+   * gone but still listed). Keyed by id: a terminator restarted at the same URL has a new id and is tried at once.
+   */
   private readonly badPeers = new Map<string, number>();
 
   constructor(
@@ -61,7 +64,7 @@ export class Connector {
         frame: (tc, f) => this.onFrame(tc, f),
         down: (tc) => this.onTunnelDown(tc),
         fatal: (_tc, reason) => this.onFatal(reason),
-        dialFailed: (_tc, url) => this.badPeers.set(url, Date.now() + BAD_PEER_MS),
+        dialFailed: (_tc, peerId) => this.badPeers.set(peerId, Date.now() + BAD_PEER_MS),
       }, this.log);
       this.tunnels.push(t);
       t.connect();
@@ -105,7 +108,7 @@ export class Connector {
       if (!this.tunnels.some((o) => o.index < tc.index && o.terminatorId === w.terminatorId)) continue;
       const used = new Set([...this.tunnels.map((o) => o.terminatorId), ...[...this.moving.values()].map((m) => m.id)]);
       const now = Date.now();
-      const target = w.peers.find((p) => !used.has(p.id) && !((this.badPeers.get(p.url) ?? 0) > now));
+      const target = w.peers.find((p) => !used.has(p.id) && !((this.badPeers.get(p.id) ?? 0) > now));
       if (!target) continue;
       this.log.info({ tunnel: tc.index, target: target.url }, 'moving tunnel to another terminator');
       this.moveGracefully(tc, target);
@@ -132,7 +135,7 @@ export class Connector {
     if (!m?.quiet) return;
     for (const req of this.active.values()) if (req.tunnel === tc) return;
     this.moving.delete(tc);
-    tc.switchTo(m.url);
+    tc.switchTo(m.url, m.id);
   }
 
   private onFrame(tc: TunnelClient, frame: RawFrame): void {

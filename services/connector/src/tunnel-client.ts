@@ -15,8 +15,8 @@ export interface TunnelEvents {
   down(tunnel: TunnelClient): void;
   /** The gateway refused the token: reconnecting will not help. */
   fatal(tunnel: TunnelClient, reason: string): void;
-  /** A peer URL (from a Welcome) could not be reached; the tunnel went back to the gateway. */
-  dialFailed(tunnel: TunnelClient, url: string): void;
+  /** A peer (from a Welcome) could not be reached; the tunnel went back to the gateway. */
+  dialFailed(tunnel: TunnelClient, peerId: string): void;
 }
 
 /** One WebSocket to a terminator, reconnecting with backoff until stopped. */
@@ -32,8 +32,10 @@ export class TunnelClient {
   private readonly pongWaiters = new Map<number, () => void>();
   /** URL to dial next; a peer URL after a switch, the gateway again after any failure. */
   private target: string;
-  /** URL of the socket being (or last) dialled. */
-  private dialing = '';
+  /** Peer id of the switch target, until its socket is dialled. */
+  private targetPeer: string | undefined;
+  /** Peer id of the socket being (or last) dialled; undefined for the gateway. */
+  private dialingPeer: string | undefined;
   welcome: WelcomeMeta | undefined;
 
   constructor(
@@ -61,7 +63,9 @@ export class TunnelClient {
   connect(): void {
     if (this.stopped) return;
     const url = this.target;
+    const peer = this.targetPeer;
     this.target = this.gatewayUrl;
+    this.targetPeer = undefined;
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, {
@@ -73,11 +77,11 @@ export class TunnelClient {
     } catch (err) {
       // A peer URL comes from the network: an unusable one must cost a retry, never the process.
       this.log.warn({ tunnel: this.index, url: url.slice(0, 200), err: (err as Error).message }, 'cannot dial tunnel URL');
-      if (url !== this.gatewayUrl) this.events.dialFailed(this, url);
+      if (peer) this.events.dialFailed(this, peer);
       this.reconnectTimer = setTimeout(() => this.connect(), this.backoff.next());
       return;
     }
-    this.dialing = url;
+    this.dialingPeer = peer;
     this.ws = ws;
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
@@ -163,8 +167,9 @@ export class TunnelClient {
   }
 
   /** Reconnects to another terminator (used to spread tunnels over distinct terminators). */
-  switchTo(url: string): void {
+  switchTo(url: string, peerId?: string): void {
     this.target = url;
+    this.targetPeer = peerId;
     this.backoff.reset();
     this.ws?.close(1000, 'moving to another terminator');
   }
@@ -177,7 +182,7 @@ export class TunnelClient {
     clearTimeout(this.stableTimer);
     for (const done of [...this.pongWaiters.values()]) done();
     if (wasUp) this.events.down(this);
-    else if (this.dialing !== this.gatewayUrl) this.events.dialFailed(this, this.dialing);
+    else if (this.dialingPeer) this.events.dialFailed(this, this.dialingPeer);
     if (this.stopped) return;
     const switching = this.target !== this.gatewayUrl;
     const delay = switching ? 0 : this.backoff.next();
