@@ -63,6 +63,41 @@ t.test('connector SIGTERM drains without failing a request', async (t) => {
   t.same(failures, [], 'zero failed requests under steady load');
   t.ok(ok > okBefore, `${ok} requests served in total`);
 
+  await t.test('SIGTERM under a burst of short requests: none fails', async (t) => {
+    // Short requests, so the connector is often idle when the signal lands and exits at once: requests the
+    // terminator sent before it saw the draining status must be rejected and placed elsewhere, not lost.
+    const quick = { ...pieces, chunks: ['q'], delayMs: 0 };
+    const upC = await f.upstream('c');
+    upA.script = () => quick;
+    upB.script = () => quick;
+    upC.script = () => quick;
+    const cC = await f.connector('model-a', upC, term.url);
+    let stopBurst = false;
+    let served = 0;
+    const errors: string[] = [];
+    const burst = Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        for (let i = 0; !stopBurst; i++) {
+          try {
+            await client.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: `b${w}.${i}` }] });
+            served++;
+          } catch (err) {
+            errors.push((err as Error).message);
+          }
+        }
+      }),
+    );
+    await until(() => upC.requests.length >= 20, 10_000, 'the new connector to take a share');
+    cC.signal('SIGTERM');
+    const { value: exit } = await within(cC.exited, 10_000, 'connector C to exit');
+    t.equal(exit.code, 0, 'drained and exited cleanly');
+    const at = served;
+    await until(() => served >= at + 50, 10_000, 'the burst to go on');
+    stopBurst = true;
+    await burst;
+    t.same(errors, [], `zero failed requests (${served} served)`);
+  });
+
   await t.test('a second signal exits at once', async (t) => {
     const upZ = await f.upstream('z');
     upZ.script = () => slowScript(200, 100);
