@@ -1,7 +1,7 @@
 // Issue item 3: any ingress serves any tunnel. Two ingress processes and two terminator processes on one NATS;
 // one connector pinned to each terminator (one tunnel each); every (ingress, terminator) pair carries a request.
 import t from 'tap';
-import { TestFabric, logLines, quickScript, until } from '../support/index.js';
+import { TestFabric, connectorTerminators, logLines, quickScript, until } from '../support/index.js';
 
 t.test('2 ingress x 2 terminators: every combination reaches its connector', async (t) => {
   const f = await TestFabric.start(t, { deployments: ['model-1', 'model-2'] });
@@ -13,8 +13,10 @@ t.test('2 ingress x 2 terminators: every combination reaches its connector', asy
     f.connector('model-1', up1, t1.url, { tunnels: 1 }),
     f.connector('model-2', up2, t2.url, { tunnels: 1 }),
   ]);
-  t.match(c1.output, t1.id, 'connector 1 is attached to terminator 1');
-  t.match(c2.output, t2.id, 'connector 2 is attached to terminator 2');
+  // (the 'tunnel up' log line may trail the "Tunnel established" banner)
+  await until(() => connectorTerminators(c1).has(t1.id), 5_000, 'connector 1 on terminator 1');
+  await until(() => connectorTerminators(c2).has(t2.id), 5_000, 'connector 2 on terminator 2');
+  t.same([...connectorTerminators(c1), ...connectorTerminators(c2)], [t1.id, t2.id], 'each connector is attached to its own terminator only');
 
   const combos = [
     { ingress: i1, model: 'model-1', via: t1, up: up1, text: 'answer from connector 1' },
