@@ -1,7 +1,7 @@
 import t from 'tap';
 import OpenAI from 'openai';
 import {
-  AdminClient, OpenAIUpstream, startConnectorProc, startDevStack, until, type DevStack, type Proc,
+  AdminClient, OpenAIUpstream, startConnectorProc, startDevStack, eventually, type DevStack, type Proc,
 } from '../support/index.js';
 
 const ADMIN = 'ta-test-operator-token-live-0123456789';
@@ -45,7 +45,7 @@ t.test('live status follows connectors coming and going', async (t) => {
   t.same(await status(depA), { known: true, online: false, connectors: [] });
   const up1 = await upstream('model-one');
   const c1 = await connector(stack.seeded.deployments['live-a']!.token, up1);
-  let s = await until('first connector online', async () => {
+  let s = await eventually('first connector online', async () => {
     const x = await status(depA);
     return x.online && x.connectors.length === 1 && x.connectors[0]!.tunnels === 2 ? x : undefined;
   });
@@ -54,16 +54,16 @@ t.test('live status follows connectors coming and going', async (t) => {
 
   const up2 = await upstream('model-two');
   const c2 = await connector(stack.seeded.deployments['live-a']!.token, up2);
-  s = await until('two connectors', async () => ((await status(depA)).connectors.length === 2 ? status(depA) : undefined));
+  s = await eventually('two connectors', async () => ((await status(depA)).connectors.length === 2 ? status(depA) : undefined));
   t.same(s.connectors.map((c) => c.models[0]).sort(), ['model-one', 'model-two']);
 
   const list = (await A.get('/deployments')).body.data as { id: string; status: Status }[];
   t.equal(list.find((d) => d.id === depA)?.status.connectors.length, 2, 'the list carries live status too');
 
   await c1.kill();
-  await until('one connector after a kill', async () => (await status(depA)).connectors.length === 1);
+  await eventually('one connector after a kill', async () => (await status(depA)).connectors.length === 1);
   await c2.kill();
-  s = await until('offline', async () => {
+  s = await eventually('offline', async () => {
     const x = await status(depA);
     return !x.online && x.connectors.length === 0 ? x : undefined;
   });
@@ -76,7 +76,7 @@ t.test('revoking a tunnel token closes its live tunnels and the connector gives 
   const up = await upstream('model-revoke');
   const other = await connector(stack.seeded.deployments['live-a']!.token, await upstream('model-stays'));
   const c = await connector(created.body.secret, up);
-  await until('both online', async () => (await status(depA)).connectors.length === 2);
+  await eventually('both online', async () => (await status(depA)).connectors.length === 2);
   const ok = await client().chat.completions.create({ model: 'live-a', messages: [{ role: 'user', content: 'hi' }] });
   t.ok(ok.id);
 
@@ -86,7 +86,7 @@ t.test('revoking a tunnel token closes its live tunnels and the connector gives 
   t.not(exit, 'timeout', 'the connector exits instead of reconnecting forever');
   t.match(exit, { code: 1 });
   t.match(c.output, /tunnel token was revoked/, 'with a clear message');
-  const s = await until('only the other connector left', async () => {
+  const s = await eventually('only the other connector left', async () => {
     const x = await status(depA);
     return x.connectors.length === 1 ? x : undefined;
   });
@@ -111,7 +111,7 @@ t.test("one tenant's tunnel token never attaches a connector to another tenant's
   t.equal((await B.post(`/deployments/${depA}/tokens`)).status, 404, "B cannot mint a token for A's deployment");
 
   const c = await connector(stack.seeded.deployments['live-a']!.token, await upstream('model-of-a'));
-  await until("A's deployment online", async () => (await status(depA)).online);
+  await eventually("A's deployment online", async () => (await status(depA)).online);
   t.same(await status(depB, B), { known: true, online: false, connectors: [] }, "B's same-named deployment stays offline");
   const r = await client(keyB).chat.completions.create({ model: 'live-a', messages: [{ role: 'user', content: 'x' }] }).then(
     () => 200,
@@ -128,7 +128,7 @@ t.test('re-register a deployment on a new upstream: the old connector drains, cl
   oldUp.script = () => ({ chunks: Array.from({ length: 15 }, (_, i) => `o${i} `), delayMs: 80, firstDelayMs: 0, finishReason: 'stop', usage: { prompt_tokens: 1, completion_tokens: 15 } });
   newUp.script = () => ({ chunks: ['from new'], delayMs: 0, firstDelayMs: 0, finishReason: 'stop', usage: { prompt_tokens: 1, completion_tokens: 2 } });
   const oldConn = await connector(dep.token, oldUp);
-  await until('old online', async () => (await status(dep.id)).online);
+  await eventually('old online', async () => (await status(dep.id)).online);
 
   // a long stream on the old connector
   const stream = await client().chat.completions.create({ model: 'rereg', stream: true, messages: [{ role: 'user', content: 'long' }] });
@@ -144,10 +144,10 @@ t.test('re-register a deployment on a new upstream: the old connector drains, cl
   // a second connector with a new token for the same deployment, on another upstream
   const token = await A.post(`/deployments/${dep.id}/tokens`);
   const newConn = await connector(token.body.secret, newUp);
-  await until('two connectors', async () => (await status(dep.id)).connectors.length === 2);
+  await eventually('two connectors', async () => (await status(dep.id)).connectors.length === 2);
 
   oldConn.signal('SIGTERM');
-  await until('old connector draining or gone', async () => {
+  await eventually('old connector draining or gone', async () => {
     const s = await status(dep.id);
     return s.connectors.every((c) => c.models[0] === 'new-model' || c.draining);
   });
@@ -164,7 +164,7 @@ t.test('re-register a deployment on a new upstream: the old connector drains, cl
   t.equal(text, Array.from({ length: 15 }, (_, i) => `o${i} `).join(''), 'the in-flight stream finished whole on the old connector');
   const { code } = await oldConn.exited;
   t.equal(code, 0, 'the old connector exits cleanly after draining');
-  const s = await until('only the new connector', async () => {
+  const s = await eventually('only the new connector', async () => {
     const x = await status(dep.id);
     return x.connectors.length === 1 ? x : undefined;
   });

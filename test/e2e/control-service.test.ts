@@ -1,7 +1,7 @@
 import t from 'tap';
 import { freePort } from 'tokios';
 import {
-  AdminClient, NatsServer, OpenAIUpstream, seed, spawnCli, startConnectorProc, startTerminatorProc, until, type Proc, type Seeded,
+  AdminClient, NatsServer, OpenAIUpstream, seed, spawnCli, startConnectorProc, startTerminatorProc, eventually, type Proc, type Seeded,
 } from '../support/index.js';
 
 const ADMIN = 'ta-test-operator-token-service-012345678';
@@ -49,7 +49,7 @@ t.test('separate processes: control sees a terminator\'s connectors and its revo
   const conn = await startConnectorProc({ tunnel_token: dep.token, upstream: up.url, gateway: term.url, model: up.model });
   procs.push(conn);
 
-  const s = await until('online through the control service', async () => {
+  const s = await eventually('online through the control service', async () => {
     const r = await A.get(`/deployments/${dep.id}`);
     return r.body.deployment.status.online ? r.body.deployment.status : undefined;
   });
@@ -62,5 +62,5 @@ t.test('separate processes: control sees a terminator\'s connectors and its revo
   t.equal(code, 1);
   t.match(conn.output, /tunnel token was revoked/);
   t.match(term.proc.output, /tunnel token revoked/, 'the terminator process acted on the event');
-  await until('offline', async () => !(await A.get(`/deployments/${dep.id}`)).body.deployment.status.online);
+  await eventually('offline', async () => !(await A.get(`/deployments/${dep.id}`)).body.deployment.status.online);
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import OpenAI from 'openai';
 import { chromium, type Browser } from 'playwright-core';
-import { AdminClient, OpenAIUpstream, ROOT, startConnectorProc, startDevStack, until, type DevStack, type Proc } from '../support/index.js';
+import { AdminClient, OpenAIUpstream, ROOT, startConnectorProc, startDevStack, eventually, type DevStack, type Proc } from '../support/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'ta-test-operator-token-dashboard-0123456789';
@@ -116,7 +116,7 @@ if (!existsSync(CHROMIUM)) {
     // revoke the key from the page; calls with it fail
     await keyRow.locator('button[data-action="revoke-key"]').click();
     await page.locator('tr.revoked[data-key]', { hasText: 'dashboard-key' }).waitFor();
-    const status = await until('calls with the revoked key fail', async () => {
+    const status = await eventually('calls with the revoked key fail', async () => {
       const s = await client.chat.completions.create({ model: 'qwen', messages: [{ role: 'user', content: 'x' }] }).then(
         () => 200,
         (e: { status?: number }) => e.status ?? -1,

@@ -90,7 +90,7 @@ export async function readTree(dir: string): Promise<{ path: string; text: strin
 }
 
 /** Polls `fn` until it returns a truthy value, within a bound; no blind sleeps. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

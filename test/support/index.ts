@@ -5,3 +5,5 @@ export * from './seed.js';
 export * from './dev-stack.js';
 export * from './replicas.js';
 export * from './admin-client.js';
+export * from './fabric.js';
+export * from './tcp-balancer.js';

@@ -42,7 +42,8 @@ export class NatsServer {
   }
 
   async restart(): Promise<void> {
-    if (this.child && this.child.exitCode === null) return;
+    // A process killed by a signal has exitCode null and a signalCode: only a live one counts as running.
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
     this.child = spawn(BIN, ['-a', '127.0.0.1', '-p', String(this.port), ...this.extraArgs], { stdio: 'ignore' });
     await waitPort(this.port, true);
   }

@@ -19,6 +19,8 @@ export interface Script {
 export interface SeenRequest {
   path: string;
   body: Record<string, unknown>;
+  /** The request body exactly as received. */
+  raw: Buffer;
   headers: IncomingMessage['headers'];
   aborted: boolean;
   finished: boolean;
@@ -97,15 +99,16 @@ export class OpenAIUpstream extends EventEmitter {
     }
     const parts: Buffer[] = [];
     for await (const c of req) parts.push(c as Buffer);
+    const raw = Buffer.concat(parts);
     let body: Record<string, unknown>;
     try {
-      body = JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>;
+      body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
     } catch {
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'invalid JSON', type: 'invalid_request_error' } }));
       return;
     }
-    const seen: SeenRequest = { path: req.url, body, headers: req.headers, aborted: false, finished: false };
+    const seen: SeenRequest = { path: req.url, body, raw, headers: req.headers, aborted: false, finished: false };
     this.requests.push(seen);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
@@ -178,6 +181,7 @@ export class OpenAIUpstream extends EventEmitter {
   }
 }
 
+/** Unref'd, so a long scripted delay never keeps a finished test process alive. */
 function sleep(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms).unref()) : Promise.resolve();
 }

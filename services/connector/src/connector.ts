@@ -9,6 +9,8 @@ import { planRequest } from './plan.js';
 import { chooseUpstreamModel } from '@tokios/shared/translate';
 import { probeUpstream, checkHealth } from './probe.js';
 
+const BAD_PEER_MS = 30_000;
+
 export interface ConnectorHooks {
   /** Printed once, when the first tunnel is up. */
   onEstablished?(info: { terminatorId: string; deployment: string }): void;
@@ -31,6 +33,13 @@ export class Connector {
   private announced = false;
   private healthTimer: NodeJS.Timeout | undefined;
   private drainWaiters: (() => void)[] = [];
+  /** Tunnels being moved to another terminator: drained first, switched once idle. */
+  private readonly moving = new Map<TunnelClient, { id: string; url: string; quiet: boolean }>();
+  /**
+   * Peers that could not be dialled lately: not tried again for a while (no move/fail/return loop on a peer that is
+   * gone but still listed). Keyed by id: a terminator restarted at the same URL has a new id and is tried at once.
+   */
+  private readonly badPeers = new Map<string, number>();
 
   constructor(
     readonly config: ConnectorConfig,
@@ -55,9 +64,11 @@ export class Connector {
       const t = new TunnelClient(i, this.config.gatewayUrl, this.config.tunnel_token, {
         hello: () => this.hello(),
         welcome: (tc, w) => this.onWelcome(tc, w),
+        peers: () => this.spread(),
         frame: (tc, f) => this.onFrame(tc, f),
         down: (tc) => this.onTunnelDown(tc),
         fatal: (_tc, reason) => this.onFatal(reason),
+        dialFailed: (_tc, peerId) => this.badPeers.set(peerId, Date.now() + BAD_PEER_MS),
       }, this.log);
       this.tunnels.push(t);
       t.connect();
@@ -89,21 +100,46 @@ export class Connector {
   }
 
   /**
-   * Puts tunnels on distinct terminators when peers exist. Only a tunnel that shares a terminator with a
-   * lower-numbered one moves, and only to a terminator no tunnel uses, so tunnels never chase each other.
+   * Puts tunnels on distinct terminators when peers exist (checked on every Welcome, including the repeated ones a
+   * terminator sends when a peer joins). Only a tunnel that shares a terminator with a lower-numbered one moves, and
+   * only to a terminator no tunnel uses, so tunnels never chase each other.
    */
   private spread(): void {
+    if (this.draining) return;
     for (const tc of this.tunnels) {
       const w = tc.welcome;
-      if (!tc.established || !w) continue;
+      if (!tc.established || !w || this.moving.has(tc)) continue;
       if (!this.tunnels.some((o) => o.index < tc.index && o.terminatorId === w.terminatorId)) continue;
-      const used = new Set(this.tunnels.map((o) => o.terminatorId));
-      const target = w.peers.find((p) => !used.has(p.id));
+      const used = new Set([...this.tunnels.map((o) => o.terminatorId), ...[...this.moving.values()].map((m) => m.id)]);
+      const now = Date.now();
+      const target = w.peers.find((p) => !used.has(p.id) && !((this.badPeers.get(p.id) ?? 0) > now));
       if (!target) continue;
       this.log.info({ tunnel: tc.index, target: target.url }, 'moving tunnel to another terminator');
-      tc.switchTo(target.url);
+      this.moveGracefully(tc, target);
       return;
     }
+  }
+
+  /**
+   * A tunnel moves without losing a request: it reports itself draining (the terminator stops routing to it), waits
+   * until the terminator has seen that (barrier) and its own requests are done, then reconnects to the target.
+   */
+  private moveGracefully(tc: TunnelClient, target: { id: string; url: string }): void {
+    const m = { ...target, quiet: false };
+    this.moving.set(tc, m);
+    tc.sendFrame(this.statusFrame(tc));
+    void tc.barrier().then(() => {
+      m.quiet = true;
+      this.maybeSwitch(tc);
+    });
+  }
+
+  private maybeSwitch(tc: TunnelClient): void {
+    const m = this.moving.get(tc);
+    if (!m?.quiet) return;
+    for (const req of this.active.values()) if (req.tunnel === tc) return;
+    this.moving.delete(tc);
+    tc.switchTo(m.url, m.id);
   }
 
   private onFrame(tc: TunnelClient, frame: RawFrame): void {
@@ -117,7 +153,7 @@ export class Connector {
           tc.sendFrame(encodeFrame(FrameKind.Error, frame.id, { code: 'protocol_error', message: (err as Error).message.slice(0, 200) }));
           return;
         }
-        const reason = this.draining ? 'draining' : !this.healthy ? 'unhealthy' : this.active.size >= this.config.max_concurrency ? 'busy' : undefined;
+        const reason = this.draining || this.moving.has(tc) ? 'draining' : !this.healthy ? 'unhealthy' : this.active.size >= this.config.max_concurrency ? 'busy' : undefined;
         if (reason) {
           tc.sendFrame(encodeFrame(FrameKind.Reject, frame.id, { reason, message: `connector is ${reason}` }));
           return;
@@ -149,11 +185,14 @@ export class Connector {
   }
 
   private requestDone(key: string): void {
+    const tc = this.active.get(key)?.tunnel;
     this.active.delete(key);
+    if (tc) this.maybeSwitch(tc);
     if (this.draining && this.active.size === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
 
   private onTunnelDown(tc: TunnelClient): void {
+    this.moving.delete(tc);
     for (const req of [...this.active.values()]) if (req.tunnel === tc) req.cancel('tunnel lost');
   }
 
@@ -174,9 +213,12 @@ export class Connector {
     this.broadcastStatus();
   }
 
+  private statusFrame(tc: TunnelClient): Buffer {
+    return encodeFrame(FrameKind.Status, 0, { healthy: this.healthy, draining: this.draining || this.moving.has(tc) });
+  }
+
   private broadcastStatus(): void {
-    const frame = encodeFrame(FrameKind.Status, 0, { healthy: this.healthy, draining: this.draining });
-    for (const t of this.tunnels) t.sendFrame(frame);
+    for (const t of this.tunnels) t.sendFrame(this.statusFrame(t));
   }
 
   /**
@@ -189,6 +231,9 @@ export class Connector {
       this.broadcastStatus();
       this.log.info({ inFlight: this.active.size }, 'draining');
     }
+    // A Request the terminator sent before it handled our Status may still be on the wire; once every tunnel has
+    // passed a barrier, none is (and any that came was rejected as draining, so the terminator placed it elsewhere).
+    await Promise.all(this.tunnels.map((t) => t.barrier()));
     if (this.active.size > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.config.drain_timeout_ms);

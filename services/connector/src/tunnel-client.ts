@@ -11,11 +11,15 @@ export const TOKEN_REVOKED_CLOSE = 4004;
 export interface TunnelEvents {
   hello(): unknown;
   welcome(tunnel: TunnelClient, meta: WelcomeMeta): void;
+  /** A repeated Welcome on a live tunnel: the terminator's peer list changed. */
+  peers(tunnel: TunnelClient, meta: WelcomeMeta): void;
   frame(tunnel: TunnelClient, frame: RawFrame): void;
   /** The socket is gone (streams on it are lost). */
   down(tunnel: TunnelClient): void;
   /** The gateway refused the token: reconnecting will not help. */
   fatal(tunnel: TunnelClient, reason: string): void;
+  /** A peer (from a Welcome) could not be reached; the tunnel went back to the gateway. */
+  dialFailed(tunnel: TunnelClient, peerId: string): void;
 }
 
 /** One WebSocket to a terminator, reconnecting with backoff until stopped. */
@@ -28,8 +32,14 @@ export class TunnelClient {
   private lastSeen = 0;
   private stopped = false;
   private corked = false;
+  private nextPingId = 1;
+  private readonly pongWaiters = new Map<number, () => void>();
   /** URL to dial next; a peer URL after a switch, the gateway again after any failure. */
   private target: string;
+  /** Peer id of the switch target, until its socket is dialled. */
+  private targetPeer: string | undefined;
+  /** Peer id of the socket being (or last) dialled; undefined for the gateway. */
+  private dialingPeer: string | undefined;
   welcome: WelcomeMeta | undefined;
 
   constructor(
@@ -57,13 +67,25 @@ export class TunnelClient {
   connect(): void {
     if (this.stopped) return;
     const url = this.target;
+    const peer = this.targetPeer;
     this.target = this.gatewayUrl;
-    const ws = new WebSocket(url, {
-      headers: { authorization: `Bearer ${this.token}` },
-      perMessageDeflate: false,
-      maxPayload: MAX_FRAME_BYTES,
-      handshakeTimeout: 10_000,
-    });
+    this.targetPeer = undefined;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, {
+        headers: { authorization: `Bearer ${this.token}` },
+        perMessageDeflate: false,
+        maxPayload: MAX_FRAME_BYTES,
+        handshakeTimeout: 10_000,
+      });
+    } catch (err) {
+      // A peer URL comes from the network: an unusable one must cost a retry, never the process.
+      this.log.warn({ tunnel: this.index, url: url.slice(0, 200), err: (err as Error).message }, 'cannot dial tunnel URL');
+      if (peer) this.events.dialFailed(this, peer);
+      this.reconnectTimer = setTimeout(() => this.connect(), this.backoff.next());
+      return;
+    }
+    this.dialingPeer = peer;
     this.ws = ws;
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
@@ -89,7 +111,7 @@ export class TunnelClient {
       }
       if (frame.kind === FrameKind.Welcome) return this.onWelcome(frame);
       if (frame.kind === FrameKind.Ping) return void this.sendFrame(encodeFrame(FrameKind.Pong, frame.id));
-      if (frame.kind === FrameKind.Pong) return;
+      if (frame.kind === FrameKind.Pong) return void this.pongWaiters.get(frame.id)?.();
       if (frame.kind === FrameKind.GoAway) {
         this.log.info({ tunnel: this.index }, 'terminator going away; reconnecting');
         ws.close(1000, 'go away');
@@ -102,10 +124,15 @@ export class TunnelClient {
   }
 
   private onWelcome(frame: RawFrame): void {
+    const again = this.welcome !== undefined;
     try {
       this.welcome = parseMeta(frame as RawFrame & { kind: typeof FrameKind.Welcome });
     } catch (err) {
       if (err instanceof ProtocolError) this.ws?.close(4003, 'bad welcome');
+      return;
+    }
+    if (again) {
+      this.events.peers(this, this.welcome);
       return;
     }
     const ping = this.welcome.pingIntervalMs;
@@ -123,9 +150,30 @@ export class TunnelClient {
     this.events.welcome(this, this.welcome);
   }
 
+  /**
+   * Resolves once the terminator has handled every frame sent before this call: it answers Pings in order, so any
+   * Request it sent before handling (say) a draining Status has arrived by then. Resolves anyway on close or timeout.
+   */
+  barrier(timeoutMs = 2_000): Promise<void> {
+    if (!this.established) return Promise.resolve();
+    const id = this.nextPingId;
+    this.nextPingId = this.nextPingId >= 0x7fffffff ? 1 : this.nextPingId + 1;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.pongWaiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.pongWaiters.set(id, done);
+      if (!this.sendFrame(encodeFrame(FrameKind.Ping, id))) done();
+    });
+  }
+
   /** Reconnects to another terminator (used to spread tunnels over distinct terminators). */
-  switchTo(url: string): void {
+  switchTo(url: string, peerId?: string): void {
     this.target = url;
+    this.targetPeer = peerId;
     this.backoff.reset();
     this.ws?.close(1000, 'moving to another terminator');
   }
@@ -136,7 +184,9 @@ export class TunnelClient {
     this.welcome = undefined;
     clearInterval(this.pingTimer);
     clearTimeout(this.stableTimer);
+    for (const done of [...this.pongWaiters.values()]) done();
     if (wasUp) this.events.down(this);
+    else if (this.dialingPeer) this.events.dialFailed(this, this.dialingPeer);
     if (this.stopped) return;
     if (code === TOKEN_REVOKED_CLOSE) {
       // The gateway revoked the token: reconnecting would only be refused (HTTP 401).

@@ -1,11 +1,25 @@
 import { z } from 'zod';
 import type { NatsConnection, Subscription } from 'nats';
 import { subjects } from '@tokios/shared/subjects';
+import { idSchema } from '@tokios/shared/protocol';
 import type { Logger } from '@tokios/shared/log';
 
+/** A tunnel URL a connector may be sent to (ws, wss, or their http forms): nothing else ever reaches a connector. */
+const tunnelUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => {
+    try {
+      return ['ws:', 'wss:', 'http:', 'https:'].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  });
+
+/** Anything on the presence subject is untrusted input: validated as strictly as the Welcome that relays it. */
 const announceSchema = z.object({
-  id: z.string().max(64),
-  url: z.string().max(2048).nullable(),
+  id: idSchema,
+  url: tunnelUrl.nullable(),
   leaving: z.boolean().optional(),
 });
 
@@ -23,6 +37,8 @@ export class Presence {
     private readonly id: string,
     private readonly url: string | undefined,
     private readonly log: Logger,
+    /** Called when a terminator not seen before (or expired) announces itself. */
+    private readonly onPeerJoined: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -36,8 +52,14 @@ export class Presence {
         }
         if (!parsed.success || parsed.data.id === this.id) return;
         const { id, url, leaving } = parsed.data;
-        if (leaving || !url) this.peers.delete(id);
-        else this.peers.set(id, { url, seen: Date.now() });
+        if (leaving || !url) {
+          this.peers.delete(id);
+          return;
+        }
+        const known = this.peers.get(id);
+        const fresh = !known || Date.now() - known.seen > EXPIRE_MS;
+        this.peers.set(id, { url, seen: Date.now() });
+        if (fresh) this.onPeerJoined();
       },
     });
     this.announce();

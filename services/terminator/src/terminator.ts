@@ -57,7 +57,7 @@ export class Terminator implements ControlTarget {
   start(): void {
     const prefix = subjects.terminatorPrefix(this.id);
     this.controlSub = this.nc.subscribe(wildcard(prefix), { callback: (_e, msg) => this.onControl(msg, prefix) });
-    this.presence = new Presence(this.nc, this.id, this.opts.publicUrl, this.log);
+    this.presence = new Presence(this.nc, this.id, this.opts.publicUrl, this.log, () => this.onPeerJoined());
     this.presence.start();
     this.planeSubs = subscribeControlPlane(this.nc, this, this.log);
     const sweep = setInterval(() => void this.sweepTokens(), TOKEN_SWEEP_MS);
@@ -76,7 +76,9 @@ export class Terminator implements ControlTarget {
   listen(port: number, host: string): Promise<number> {
     const server = createServer((req, res) => {
       if (req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, id: this.id }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ok: true, id: this.id, tunnels: this.registry.tunnels().length, streams: this.streams.size }));
         return;
       }
       res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'tunnel endpoint: upgrade to WebSocket' }));
@@ -169,19 +171,33 @@ export class Terminator implements ControlTarget {
   private register(ws: WebSocket, deploymentId: string, deploymentName: string, tokenId: string, hello: HelloMeta): Tunnel {
     const id = `tun_${randomBytes(6).toString('hex')}`;
     const t = new Tunnel(id, ws, deploymentId, tokenId, hello, this.opts.maxTunnelBufferBytes, this.log);
-    t.sendControl(FrameKind.Welcome, 0, {
+    t.welcome = {
       terminatorId: this.id,
       deploymentId,
       deploymentName,
       pingIntervalMs: this.opts.pingIntervalMs,
       peers: this.presence?.livePeers() ?? [],
-    });
+    };
+    t.sendControl(FrameKind.Welcome, 0, t.welcome);
     this.registry.add(t);
     this.log.info(
       { tunnel: id, deploymentId, connectorId: hello.connectorId, version: hello.version, upstreamKind: hello.upstreamKind, maxConcurrency: hello.maxConcurrency },
       'tunnel established',
     );
     return t;
+  }
+
+  /**
+   * A terminator joined: tell every connector here (a repeated Welcome carries the new peer list), so one whose
+   * tunnels all landed on this terminator while it was alone can move one of them over.
+   */
+  private onPeerJoined(): void {
+    const peers = this.presence?.livePeers() ?? [];
+    for (const t of this.registry.tunnels()) {
+      if (!t.welcome) continue;
+      t.welcome = { ...t.welcome, peers };
+      t.sendControl(FrameKind.Welcome, 0, t.welcome);
+    }
   }
 
   private onTunnelFrame(t: Tunnel, buf: Buffer): void {
@@ -233,8 +249,10 @@ export class Terminator implements ControlTarget {
   }
 
   private onTunnelClosed(t: Tunnel): void {
-    t.closed = true;
+    // Remove before marking closed: the registry compares routability before and after the removal, and a tunnel
+    // already marked closed would make the last one's removal look like no change (the subscription would stay).
     this.registry.remove(t);
+    t.closed = true;
     for (const s of [...t.streams.values()]) s.fail('tunnel_lost', 'the connector disconnected mid-request');
     this.log.info({ tunnel: t.id, connectorId: t.connectorId, deploymentId: t.deploymentId }, 'tunnel closed');
   }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
-import { FrameKind, encodeFrame, type HelloMeta } from '@tokios/shared/protocol';
+import { FrameKind, encodeFrame, type HelloMeta, type WelcomeMeta } from '@tokios/shared/protocol';
 import type { RelayStream } from './relay.js';
 
 /** Close codes the terminator sends; each says why, so a connector can decide whether to reconnect. */
@@ -21,6 +21,8 @@ export class Tunnel {
   lastSeen = Date.now();
   readonly connectedAt = new Date().toISOString();
   closed = false;
+  /** The Welcome this tunnel got; sent again with a fresh peer list when a terminator joins. */
+  welcome: WelcomeMeta | undefined;
   private nextSid = 1;
   private corked = false;
 

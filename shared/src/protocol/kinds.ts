@@ -7,8 +7,8 @@
 export const FrameKind = {
   // tunnel session
   Hello: 1, // C->T: who I am, what I serve
-  Welcome: 2, // T->C: tunnel accepted
-  Ping: 3,
+  Welcome: 2, // T->C: tunnel accepted; sent again with an updated peer list when another terminator joins
+  Ping: 3, // either way; answered by a Pong with the same id, in order (a connector uses it as a barrier)
   Pong: 4,
   Status: 5, // C->T: health / draining changed
   GoAway: 6, // T->C: terminator shutting down, reconnect elsewhere
