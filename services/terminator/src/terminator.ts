@@ -2,25 +2,22 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Msg, NatsConnection, Subscription } from 'nats';
+import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import type { Store } from '@tokios/shared/store';
-import { REQUEST_QUEUE, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import {
-  FrameKind, ProtocolError, decodeFrame, encodeFrame, parseMeta, peekKind, type HelloMeta,
-} from '@tokios/shared/protocol';
+import { FrameKind, ProtocolError, decodeFrame, parseMeta, peekKind, type HelloMeta } from '@tokios/shared/protocol';
+import type { StatusQuery, TerminatorStatus } from '@tokios/shared/control';
 import type { TerminatorOptions } from './config.js';
 import { TunnelRegistry } from './registry.js';
 import { CloseCode, Tunnel } from './tunnel.js';
-import { AckBatcher, RelayStream } from './relay.js';
 import { Presence } from './presence.js';
+import { RequestIntake } from './intake.js';
+import { RevokedTokens } from './revoked-tokens.js';
+import { bearerToken, isTunnelPath, rejectUpgrade } from './upgrade.js';
 import { subscribeControlPlane, type ControlTarget } from './control-plane.js';
-import type { StatusQuery, TerminatorStatus } from '@tokios/shared/control';
 
-export const TUNNEL_PATHS = ['/v1/tunnel', '/tunnel'];
+export { TUNNEL_PATHS } from './upgrade.js';
 const HELLO_TIMEOUT_MS = 10_000;
-/** How long a revoked token id is refused from memory (covers store caches that have not caught up yet). */
-const REVOKED_MEMORY_MS = 10 * 60_000;
 /** Live tunnels' tokens are re-checked against the store this often, in case a revocation event was lost. */
 const TOKEN_SWEEP_MS = 15_000;
 
@@ -32,13 +29,9 @@ export class Terminator implements ControlTarget {
   readonly id = `trm_${randomBytes(6).toString('hex')}`;
   private readonly wss: WebSocketServer;
   private readonly registry: TunnelRegistry;
-  private readonly subs = new Map<string, Subscription>();
-  private readonly streams = new Map<string, RelayStream>();
-  private readonly acks = new AckBatcher();
-  private controlSub: Subscription | undefined;
+  private readonly intake: RequestIntake;
   private planeSubs: Subscription[] = [];
-  /** Revoked token id -> until when it is refused without asking the store. */
-  private readonly revokedTokens = new Map<string, number>();
+  private readonly revoked = new RevokedTokens();
   private presence: Presence | undefined;
   private timers: NodeJS.Timeout[] = [];
   private server: Server | undefined;
@@ -51,19 +44,19 @@ export class Terminator implements ControlTarget {
     private readonly log: Logger,
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes, perMessageDeflate: false });
-    this.registry = new TunnelRegistry((dep, routable) => this.onRoutableChange(dep, routable));
+    this.registry = new TunnelRegistry((dep, routable) => this.intake.setRoutable(dep, routable));
+    this.intake = new RequestIntake(this.id, nc, this.registry, log);
   }
 
   start(): void {
-    const prefix = subjects.terminatorPrefix(this.id);
-    this.controlSub = this.nc.subscribe(wildcard(prefix), { callback: (_e, msg) => this.onControl(msg, prefix) });
+    this.intake.start();
     this.presence = new Presence(this.nc, this.id, this.opts.publicUrl, this.log, () => this.onPeerJoined());
     this.presence.start();
     this.planeSubs = subscribeControlPlane(this.nc, this, this.log);
     const sweep = setInterval(() => void this.sweepTokens(), TOKEN_SWEEP_MS);
     sweep.unref();
     this.timers.push(sweep);
-    const hb = setInterval(() => this.sweepStreams(), this.opts.heartbeatMs);
+    const hb = setInterval(() => this.intake.heartbeats(this.opts.heartbeatMs), this.opts.heartbeatMs);
     const ping = setInterval(() => this.pingTunnels(), this.opts.pingIntervalMs);
     hb.unref();
     ping.unref();
@@ -78,7 +71,7 @@ export class Terminator implements ControlTarget {
       if (req.url === '/healthz') {
         res
           .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ ok: true, id: this.id, tunnels: this.registry.tunnels().length, streams: this.streams.size }));
+          .end(JSON.stringify({ ok: true, id: this.id, tunnels: this.registry.tunnels().length, streams: this.intake.size }));
         return;
       }
       res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'tunnel endpoint: upgrade to WebSocket' }));
@@ -95,26 +88,24 @@ export class Terminator implements ControlTarget {
   }
 
   isTunnelPath(url: string | undefined): boolean {
-    const path = (url ?? '').split('?')[0] ?? '';
-    return TUNNEL_PATHS.includes(path);
+    return isTunnelPath(url);
   }
 
   /** Authenticates the tunnel token before completing the WebSocket handshake. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
-    if (!this.isTunnelPath(req.url) || this.closing) {
+    if (!isTunnelPath(req.url) || this.closing) {
       rejectUpgrade(socket, this.closing ? 503 : 404, this.closing ? 'terminator shutting down' : 'not a tunnel path');
       return;
     }
-    const auth = req.headers.authorization ?? '';
-    const secret = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
-    if (!secret || secret.length > 256) {
+    const secret = bearerToken(req);
+    if (!secret) {
       rejectUpgrade(socket, 401, 'missing tunnel token');
       return;
     }
     this.store.findTunnelTokenBySecret(secret).then(
       async (token) => {
-        if (!token || token.revokedAt || this.isRevoked(token.id)) {
+        if (!token || token.revokedAt || this.revoked.has(token.id)) {
           rejectUpgrade(socket, 401, 'invalid or revoked tunnel token');
           return;
         }
@@ -152,7 +143,7 @@ export class Terminator implements ControlTarget {
           if (frame.kind !== FrameKind.Hello) throw new ProtocolError('first frame must be Hello');
           const hello = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Hello });
           clearTimeout(helloTimer);
-          if (this.isRevoked(tokenId)) {
+          if (this.revoked.has(tokenId)) {
             ws.close(CloseCode.TokenRevoked, 'tunnel token revoked');
             return;
           }
@@ -257,75 +248,6 @@ export class Terminator implements ControlTarget {
     this.log.info({ tunnel: t.id, connectorId: t.connectorId, deploymentId: t.deploymentId }, 'tunnel closed');
   }
 
-  private onRoutableChange(deploymentId: string, routable: boolean): void {
-    if (routable && !this.subs.has(deploymentId)) {
-      const sub = this.nc.subscribe(subjects.request(deploymentId), {
-        queue: REQUEST_QUEUE,
-        callback: (_e, msg) => this.onRequest(msg, deploymentId),
-      });
-      this.subs.set(deploymentId, sub);
-      this.log.debug({ deploymentId }, 'serving deployment');
-    } else if (!routable) {
-      this.subs.get(deploymentId)?.unsubscribe();
-      this.subs.delete(deploymentId);
-      this.log.debug({ deploymentId }, 'no longer serving deployment');
-    }
-  }
-
-  private onRequest(msg: Msg, deploymentId: string): void {
-    const reply = msg.reply;
-    if (!reply || !reply.startsWith('tokios.in.')) {
-      this.log.warn({ deploymentId }, 'request without a valid reply subject; dropped');
-      return;
-    }
-    let meta;
-    let payload: Buffer;
-    try {
-      const frame = decodeFrame(msg.data);
-      if (frame.kind !== FrameKind.Request) throw new ProtocolError(`expected Request, got kind ${frame.kind}`);
-      meta = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Request });
-      payload = frame.payload;
-      if (payload.length > meta.bodyLength) throw new ProtocolError('inline body longer than announced');
-    } catch (err) {
-      this.log.warn({ deploymentId, err: (err as Error).message }, 'malformed request message');
-      this.safePublish(reply, encodeFrame(FrameKind.Error, 0, { code: 'protocol_error', message: 'malformed request envelope' }));
-      return;
-    }
-    if (this.streams.has(meta.rid)) return; // duplicate delivery
-    const control = subjects.terminator(this.id, meta.rid);
-    const stream = new RelayStream(
-      { terminatorId: this.id, nc: this.nc, registry: this.registry, log: this.log, acks: this.acks, onDone: (s) => this.streams.delete(s.rid) },
-      meta, deploymentId, reply, control, Buffer.from(payload),
-    );
-    this.streams.set(meta.rid, stream);
-    stream.place();
-  }
-
-  /** Body parts and cancels from the ingress, and no-responders notices when the ingress is gone. */
-  private onControl(msg: Msg, prefix: string): void {
-    const rid = tailToken(msg.subject, prefix);
-    const stream = rid ? this.streams.get(rid) : undefined;
-    if (!stream) return;
-    if (msg.data.length === 0 && msg.headers?.code === 503) {
-      this.log.info({ rid }, 'ingress is gone; cancelling');
-      stream.cancel('ingress gone');
-      return;
-    }
-    try {
-      const frame = decodeFrame(msg.data);
-      if (frame.kind === FrameKind.Body) stream.onBody(Buffer.from(frame.payload));
-      else if (frame.kind === FrameKind.Cancel) stream.cancel('cancelled by caller');
-      else throw new ProtocolError(`unexpected kind ${frame.kind} on control subject`);
-    } catch (err) {
-      this.log.warn({ rid, err: (err as Error).message }, 'malformed control message');
-    }
-  }
-
-  private sweepStreams(): void {
-    const now = Date.now();
-    for (const s of this.streams.values()) s.heartbeat(now, this.opts.heartbeatMs);
-  }
-
   private pingTunnels(): void {
     const now = Date.now();
     for (const t of this.registry.tunnels()) {
@@ -338,19 +260,9 @@ export class Terminator implements ControlTarget {
   private async watchNats(): Promise<void> {
     for await (const s of this.nc.status()) {
       if (s.type === 'disconnect') {
-        for (const stream of [...this.streams.values()]) stream.cancel('nats disconnected');
+        this.intake.cancelAll('nats disconnected');
       }
     }
-  }
-
-  /** Live tunnels, for status pages and tests. */
-  snapshot(): { id: string; tunnels: { id: string; deploymentId: string; connectorId: string; healthy: boolean; draining: boolean; inFlight: number }[] } {
-    return {
-      id: this.id,
-      tunnels: this.registry.tunnels().map((t) => ({
-        id: t.id, deploymentId: t.deploymentId, connectorId: t.connectorId, healthy: t.healthy, draining: t.draining, inFlight: t.streams.size,
-      })),
-    };
   }
 
   /** Live tunnels in the shape of `tokios.status.query` answers. */
@@ -379,9 +291,7 @@ export class Terminator implements ControlTarget {
   }
 
   revokeToken(tokenId: string, reason: string): number {
-    const now = Date.now();
-    this.revokedTokens.set(tokenId, now + REVOKED_MEMORY_MS);
-    for (const [id, until] of this.revokedTokens) if (until < now) this.revokedTokens.delete(id);
+    this.revoked.add(tokenId);
     let closed = 0;
     for (const t of this.registry.tunnels()) {
       if (t.tokenId !== tokenId || t.closed) continue;
@@ -395,11 +305,6 @@ export class Terminator implements ControlTarget {
       setTimeout(() => t.ws.terminate(), 2_000).unref();
     }
     return closed;
-  }
-
-  private isRevoked(tokenId: string): boolean {
-    const until = this.revokedTokens.get(tokenId);
-    return until !== undefined && until > Date.now();
   }
 
   /** Closes tunnels whose token (or deployment) is gone from the store: a lost event delays revocation only. */
@@ -422,11 +327,7 @@ export class Terminator implements ControlTarget {
     for (const s of this.planeSubs) s.unsubscribe();
     for (const t of this.timers) clearInterval(t);
     this.presence?.stop();
-    for (const sub of this.subs.values()) sub.unsubscribe();
-    this.subs.clear();
-    this.controlSub?.unsubscribe();
-    for (const s of [...this.streams.values()]) s.fail('tunnel_lost', 'terminator shutting down');
-    this.acks.close();
+    this.intake.close('terminator shutting down');
     for (const t of this.registry.tunnels()) {
       t.sendControl(FrameKind.GoAway, 0, { reason: 'terminator shutting down' });
       t.close(CloseCode.GoingAway, 'terminator shutting down');
@@ -434,24 +335,8 @@ export class Terminator implements ControlTarget {
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.wss.close();
   }
-
-  private safePublish(subject: string, data: Uint8Array): void {
-    try {
-      this.nc.publish(subject, data);
-    } catch {
-      /* subject or connection unusable */
-    }
-  }
 }
 
 function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
-}
-
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ error: message });
-  const reason = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Service Unavailable';
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }

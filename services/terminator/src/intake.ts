@@ -1,0 +1,127 @@
+import type { Msg, NatsConnection, Subscription } from 'nats';
+import type { Logger } from '@tokios/shared/log';
+import { REQUEST_QUEUE, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
+import { FrameKind, ProtocolError, decodeFrame, encodeFrame, parseMeta } from '@tokios/shared/protocol';
+import type { TunnelRegistry } from './registry.js';
+import { AckBatcher, RelayStream } from './relay.js';
+
+/**
+ * The NATS side of a terminator: subscribes `tokios.req.<deployment>` (queue group) while the registry says the
+ * deployment is routable here, turns each Request into a RelayStream, and routes body parts, cancels and
+ * no-responders notices (`tokios.term.<id>.<rid>`) to their stream.
+ */
+export class RequestIntake {
+  private readonly subs = new Map<string, Subscription>();
+  private readonly streams = new Map<string, RelayStream>();
+  private readonly acks = new AckBatcher();
+  private controlSub: Subscription | undefined;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly terminatorId: string,
+    private readonly nc: NatsConnection,
+    private readonly registry: TunnelRegistry,
+    private readonly log: Logger,
+  ) {
+    this.prefix = subjects.terminatorPrefix(terminatorId);
+  }
+
+  start(): void {
+    this.controlSub = this.nc.subscribe(wildcard(this.prefix), { callback: (_e, msg) => this.onControl(msg) });
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** Called by the registry when a deployment gains its first or loses its last routable tunnel here. */
+  setRoutable(deploymentId: string, routable: boolean): void {
+    if (routable && !this.subs.has(deploymentId)) {
+      const sub = this.nc.subscribe(subjects.request(deploymentId), {
+        queue: REQUEST_QUEUE,
+        callback: (_e, msg) => this.onRequest(msg, deploymentId),
+      });
+      this.subs.set(deploymentId, sub);
+      this.log.debug({ deploymentId }, 'serving deployment');
+    } else if (!routable) {
+      this.subs.get(deploymentId)?.unsubscribe();
+      this.subs.delete(deploymentId);
+      this.log.debug({ deploymentId }, 'no longer serving deployment');
+    }
+  }
+
+  /** Heartbeats for streams that have been silent for `idleMs`. */
+  heartbeats(idleMs: number): void {
+    const now = Date.now();
+    for (const s of this.streams.values()) s.heartbeat(now, idleMs);
+  }
+
+  /** Cancels every stream (their frames could be lost, e.g. during a NATS reconnect). */
+  cancelAll(reason: string): void {
+    for (const s of [...this.streams.values()]) s.cancel(reason);
+  }
+
+  close(reason: string): void {
+    for (const sub of this.subs.values()) sub.unsubscribe();
+    this.subs.clear();
+    this.controlSub?.unsubscribe();
+    for (const s of [...this.streams.values()]) s.fail('tunnel_lost', reason);
+    this.acks.close();
+  }
+
+  private onRequest(msg: Msg, deploymentId: string): void {
+    const reply = msg.reply;
+    if (!reply || !reply.startsWith('tokios.in.')) {
+      this.log.warn({ deploymentId }, 'request without a valid reply subject; dropped');
+      return;
+    }
+    let meta;
+    let payload: Buffer;
+    try {
+      const frame = decodeFrame(msg.data);
+      if (frame.kind !== FrameKind.Request) throw new ProtocolError(`expected Request, got kind ${frame.kind}`);
+      meta = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Request });
+      payload = frame.payload;
+      if (payload.length > meta.bodyLength) throw new ProtocolError('inline body longer than announced');
+    } catch (err) {
+      this.log.warn({ deploymentId, err: (err as Error).message }, 'malformed request message');
+      this.safePublish(reply, encodeFrame(FrameKind.Error, 0, { code: 'protocol_error', message: 'malformed request envelope' }));
+      return;
+    }
+    if (this.streams.has(meta.rid)) return; // duplicate delivery
+    const stream = new RelayStream(
+      { terminatorId: this.terminatorId, nc: this.nc, registry: this.registry, log: this.log, acks: this.acks, onDone: (s) => this.streams.delete(s.rid) },
+      meta, deploymentId, reply, subjects.terminator(this.terminatorId, meta.rid), Buffer.from(payload),
+    );
+    this.streams.set(meta.rid, stream);
+    stream.place();
+  }
+
+  /** Body parts and cancels from the ingress, and no-responders notices when the ingress is gone. */
+  private onControl(msg: Msg): void {
+    const rid = tailToken(msg.subject, this.prefix);
+    const stream = rid ? this.streams.get(rid) : undefined;
+    if (!stream) return;
+    if (msg.data.length === 0 && msg.headers?.code === 503) {
+      this.log.info({ rid }, 'ingress is gone; cancelling');
+      stream.cancel('ingress gone');
+      return;
+    }
+    try {
+      const frame = decodeFrame(msg.data);
+      if (frame.kind === FrameKind.Body) stream.onBody(Buffer.from(frame.payload));
+      else if (frame.kind === FrameKind.Cancel) stream.cancel('cancelled by caller');
+      else throw new ProtocolError(`unexpected kind ${frame.kind} on control subject`);
+    } catch (err) {
+      this.log.warn({ rid, err: (err as Error).message }, 'malformed control message');
+    }
+  }
+
+  private safePublish(subject: string, data: Uint8Array): void {
+    try {
+      this.nc.publish(subject, data);
+    } catch {
+      /* subject or connection unusable */
+    }
+  }
+}
