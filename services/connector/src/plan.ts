@@ -1,6 +1,6 @@
 import type { CallerProtocol, RequestMeta, Usage, UpstreamKind } from '@tokios/shared/protocol';
 import { ERRORS, TokiosError, renderError } from '@tokios/shared/errors';
-import { CALLERS, UPSTREAMS, planTranslation, type ResponseTranslator as Translation } from '@tokios/shared/translate';
+import { CALLERS, PassthroughStreamFilter, UPSTREAMS, planTranslation, type ResponseTranslator as Translation } from '@tokios/shared/translate';
 
 /** Turns the model server's answer into the caller's bytes for one response. */
 export interface ResponseTranslator {
@@ -28,17 +28,25 @@ export interface PlanContext {
 
 const MAX_ERROR_BODY = 1024 * 1024;
 
-/** Caller and upstream speak the same protocol: bytes go back as the upstream sent them. */
+/**
+ * Caller and upstream speak the same protocol: a 2xx answer goes back as the upstream sent it (streams through a
+ * filter that puts in-stream upstream errors into OpenAI's shape); a non-2xx one is mapped like any upstream error,
+ * so the caller gets OpenAI's error shape and never the upstream's own wording about its model names.
+ */
 function passthrough(stream: boolean) {
-  return (status: number, contentType: string): ResponseTranslator => ({
-    headFirst: true,
-    status: () => status,
-    contentType,
-    push: (c) => c,
-    end: () => '',
-    fail: (e) => (stream && status < 400 ? `data: ${JSON.stringify({ error: { message: e.message, type: 'server_error', param: null, code: e.code } })}\n\n` : ''),
-    usage: () => undefined,
-  });
+  return (status: number, contentType: string): ResponseTranslator => {
+    if (status < 200 || status >= 300) return upstreamError('openai.chat', 'openai', status);
+    const filter = stream ? new PassthroughStreamFilter() : undefined;
+    return {
+      headFirst: true,
+      status: () => status,
+      contentType,
+      push: (c) => (filter ? filter.push(c) : c),
+      end: () => (filter ? filter.end() : ''),
+      fail: (e) => (stream ? `data: ${JSON.stringify({ error: { message: e.message, type: 'server_error', param: null, code: e.code } })}\n\n` : ''),
+      usage: () => undefined,
+    };
+  };
 }
 
 /** 2xx from the model server: translated chunk by chunk (streams) or aggregated (whole answers). */

@@ -201,7 +201,7 @@ export class Terminator {
       }
       case FrameKind.Error: {
         const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Error });
-        t.streams.get(frame.id)?.onError(m.code, m.message);
+        t.streams.get(frame.id)?.onError(m.code, m.message, m.param);
         return;
       }
       case FrameKind.Reject: {

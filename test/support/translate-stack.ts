@@ -1,0 +1,98 @@
+import { startDevStack, type DevStack } from './dev-stack.js';
+import { OllamaUpstream } from './ollama-upstream.js';
+import { OpenAIUpstream } from './openai-upstream.js';
+import { startConnectorProc, type Proc } from './processes.js';
+import { makeClients, type Clients } from './sdk-callers.js';
+
+/** Deployment served by a connector in front of the scripted Ollama (translated for every caller). */
+export const OLLAMA_DEP = 'team-llama';
+/** Deployment served by a connector in front of the scripted OpenAI-compatible server. */
+export const OPENAI_DEP = 'team-vllm';
+/** Deployment whose connector asks Ollama for a model it has not pulled. */
+export const MISSING_DEP = 'team-unpulled';
+
+export interface ProbeLog {
+  kind: string;
+  detected: boolean;
+  models: string[];
+  msg: string;
+}
+
+export interface TranslateStack {
+  stack: DevStack;
+  ollama: OllamaUpstream;
+  openai: OpenAIUpstream;
+  connectors: Record<string, Proc>;
+  /** What each connector logged about the upstream it probed. */
+  probes: Record<string, ProbeLog>;
+  /** http://127.0.0.1:port (no /v1). */
+  origin: string;
+  apiKey: string;
+  clients: Clients;
+  close(): Promise<void>;
+}
+
+/** The connector's startup line about the upstream (pino JSON). */
+export function probeLog(output: string): ProbeLog {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const v = JSON.parse(line) as Partial<ProbeLog>;
+      if (typeof v.kind === 'string' && typeof v.detected === 'boolean') return v as ProbeLog;
+    } catch {
+      // not a log line
+    }
+  }
+  throw new Error(`no probe line in the connector output:\n${output.slice(-2000)}`);
+}
+
+/**
+ * One gateway (in-process ingress + terminator, own NATS) with three connector processes, upstream kind left to
+ * auto-detection: Ollama, OpenAI-compatible, and Ollama configured with a model it does not have.
+ */
+export async function startTranslateStack(): Promise<TranslateStack> {
+  const stack = await startDevStack([OLLAMA_DEP, OPENAI_DEP, MISSING_DEP]);
+  const [ollama, openai] = await Promise.all([OllamaUpstream.start(['llama3.2:latest']), OpenAIUpstream.start('Qwen/Qwen2.5-7B-Instruct')]);
+  const token = (name: string) => stack.seeded.deployments[name]!.token;
+  // Generous start-up bound: the test machine may be shared and busy.
+  const start = async (config: Parameters<typeof startConnectorProc>[0]): Promise<Proc> => {
+    const proc = await startConnectorProc(config, {}, false);
+    await proc.waitFor(/Tunnel established/, 60_000);
+    return proc;
+  };
+  const entries = await Promise.all([
+    start({ tunnel_token: token(OLLAMA_DEP), upstream: ollama.url, gateway: stack.gateway, tunnels: 1 }),
+    start({ tunnel_token: token(OPENAI_DEP), upstream: `${openai.url}/v1`, gateway: stack.gateway, tunnels: 1 }),
+    start({ tunnel_token: token(MISSING_DEP), upstream: ollama.url, gateway: stack.gateway, tunnels: 1, model: 'mistral:7b' }),
+  ]);
+  const connectors = { [OLLAMA_DEP]: entries[0], [OPENAI_DEP]: entries[1], [MISSING_DEP]: entries[2] };
+  const probes: Record<string, ProbeLog> = {};
+  for (const [name, proc] of Object.entries(connectors)) probes[name] = probeLog(proc.output);
+  const origin = stack.baseURL.replace(/\/v1$/, '');
+  return {
+    stack,
+    ollama,
+    openai,
+    connectors,
+    probes,
+    origin,
+    apiKey: stack.seeded.apiKey,
+    clients: makeClients(origin, stack.seeded.apiKey),
+    async close() {
+      await Promise.all(Object.values(connectors).map((c) => c.kill()));
+      await Promise.all([ollama.close(), openai.close()]);
+      await stack.close();
+    },
+  };
+}
+
+/** Resolves when `p` settles or rejects after `ms` (a bound, not a synchronisation sleep). */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+    }),
+  ]);
+}
