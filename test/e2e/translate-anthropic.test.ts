@@ -243,3 +243,19 @@ t.test('client disconnect mid-stream aborts the Ollama request within 1 s', asyn
   t.ok(Date.now() - cut < 1000, `aborted after ${Date.now() - cut} ms`);
   t.equal(await ended, 'aborted by us');
 });
+
+t.test('mid-stream upstream failure: the text so far, then an error event the SDK throws as api_error', async (t) => {
+  s.openai.script = () => ({ ...defaultScript(), chunks: ['par', 'tial'], streamError: { afterChunks: 1, body: { object: 'error', message: 'CUDA out of memory', type: 'InternalServerError', param: null, code: 500 } } });
+  const stream = await byKey().messages.create({ model: OPENAI_DEP, max_tokens: 10, messages: [{ role: 'user', content: 'x' }], stream: true });
+  const types: string[] = [];
+  const err = await (async () => {
+    for await (const e of stream) types.push(e.type === 'content_block_delta' && e.delta.type === 'text_delta' ? `text:${e.delta.text}` : e.type);
+  })().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.strictSame(types, ['message_start', 'content_block_start', 'text:par']);
+  t.ok(err instanceof Anthropic.APIError);
+  t.match((err as InstanceType<typeof Anthropic.APIError>).error, { type: 'error', error: { type: 'api_error', message: /CUDA out of memory/ } });
+  s.openai.script = () => defaultScript();
+});

@@ -183,6 +183,9 @@ t.test('errors before the stream: status and OpenAI error shape', async (t) => {
   t.match(e.error, { code: 'unsupported_parameter', message: /tool/ });
   t.equal(e.param, 'tool_choice');
 
+  e = await apiError(c.chat.completions.create({ model: OLLAMA_DEP, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] }));
+  t.match(e, { status: 400, code: 'unsupported_parameter', param: 'messages[0].content[0].image_url.url' }, 'Ollama cannot fetch image links');
+
   e = await apiError(c.chat.completions.create({ model: MISSING_DEP, messages: user }));
   t.equal(e.status, 404, 'Ollama 404 model not found');
   t.match(e.error, { type: 'invalid_request_error', code: 'model_not_found' });

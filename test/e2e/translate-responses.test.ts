@@ -192,3 +192,14 @@ t.test('rejected with 400 naming the parameter; upstream 404 -> 404; OpenAI erro
   t.equal(e.status, 404);
   t.match(e.error, { type: 'invalid_request_error', code: 'model_not_found' });
 });
+
+t.test('mid-stream upstream failure: the text so far, then error and response.failed', async (t) => {
+  s.ollama.script = () => ({ ...defaultOllamaScript(), chunks: ['par', 'tial'], streamError: { afterChunks: 1, message: 'llama runner process has terminated' } });
+  const stream = await openai().responses.create({ model: OLLAMA_DEP, input: 'x', stream: true });
+  const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+  for await (const e of stream) events.push(e);
+  t.strictSame(events.slice(-3).map((e) => e.type), ['response.output_text.delta', 'error', 'response.failed']);
+  t.match(events.at(-3), { delta: 'par' });
+  t.match(events.at(-2), { type: 'error', code: 'upstream_error', message: /llama runner process has terminated/ });
+  t.match(events.at(-1), { response: { status: 'failed', error: { code: 'server_error', message: /llama runner/ } } });
+});
