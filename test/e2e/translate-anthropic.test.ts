@@ -22,7 +22,7 @@ let s: TranslateStack;
 t.before(async () => {
   s = await startTranslateStack();
 });
-t.teardown(() => s.close());
+t.teardown(() => s?.close());
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 /** x-api-key (the SDK's default). */

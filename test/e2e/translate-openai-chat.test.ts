@@ -21,7 +21,7 @@ let s: TranslateStack;
 t.before(async () => {
   s = await startTranslateStack();
 });
-t.teardown(() => s.close());
+t.teardown(() => s?.close());
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const openai = (baseURL?: string) => new OpenAI({ apiKey: s.apiKey, baseURL: baseURL ?? `${s.origin}/v1`, maxRetries: 0 });

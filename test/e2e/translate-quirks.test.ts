@@ -25,7 +25,7 @@ let s: TranslateStack;
 t.before(async () => {
   s = await startTranslateStack();
 });
-t.teardown(() => s.close());
+t.teardown(() => s?.close());
 
 type Expected = Omit<Outcome, 'rawStop' | 'tools'> & { tools: Array<{ name: string; input: unknown }> };
 interface Row {

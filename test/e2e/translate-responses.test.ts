@@ -22,7 +22,7 @@ let s: TranslateStack;
 t.before(async () => {
   s = await startTranslateStack();
 });
-t.teardown(() => s.close());
+t.teardown(() => s?.close());
 
 const openai = (baseURL?: string) => new OpenAI({ apiKey: s.apiKey, baseURL: baseURL ?? `${s.origin}/v1`, maxRetries: 0 });
 
