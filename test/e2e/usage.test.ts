@@ -90,7 +90,7 @@ t.test('usage totals match the requests made through the real chain', async (t) 
   // one failure: counted as a request and an error, no tokens
   upstream.script = () => ({ ...script(0, 0), fail: { status: 500, body: { error: { message: 'boom', type: 'server_error' } } } });
   const failed = await client.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'x' }] }).then(() => 200, (e: { status?: number }) => e.status);
-  t.equal(failed, 500);
+  t.equal(failed, 502, 'a model server 500 is a 502 from the gateway (upstream_error)');
 
   const tot = await waitTotals(keyId, 3 * N + 1);
   t.same(tot, { requests: 3 * N + 1, inputTokens: N * (9 + 7 + 5), outputTokens: N * (4 + 3 + 2), errors: 1 });

@@ -7,3 +7,6 @@ export * from './replicas.js';
 export * from './admin-client.js';
 export * from './fabric.js';
 export * from './tcp-balancer.js';
+export * from './ollama-upstream.js';
+export * from './translate-stack.js';
+export * from './sdk-callers.js';

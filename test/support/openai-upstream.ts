@@ -14,7 +14,24 @@ export interface Script {
   usage: { prompt_tokens: number; completion_tokens: number };
   /** Answer with this HTTP status and body instead of a completion. */
   fail?: { status: number; body: unknown };
+  /** `reasoning_content` deltas before the content (vLLM, llama.cpp, LM Studio, DeepSeek). */
+  reasoning?: string[];
+  /** Tool calls after the content; `arguments` is the JSON text. */
+  toolCalls?: Array<{ id?: string; name: string; arguments: string }>;
+  /**
+   * How tool calls stream: 'streamed' (default: name first, then the arguments in pieces), 'whole' (one chunk per
+   * call), 'at-end' (every call announced with empty arguments, then all arguments at the end, as LM Studio does).
+   */
+  toolArgs?: 'streamed' | 'whole' | 'at-end';
+  /** vLLM: `tool_calls: []` on every content chunk. */
+  emptyToolCalls?: boolean;
+  /** Usage (growing counts) on every chunk, whether or not the caller asked for it; summing it overcounts. */
+  usageEveryChunk?: boolean;
+  /** After this many content chunks, send this body as a `data:` event and end the stream (the 200 is already out). */
+  streamError?: { afterChunks: number; body: unknown };
 }
+
+type ToolCallScript = NonNullable<Script['toolCalls']>[number];
 
 export interface SeenRequest {
   path: string;
@@ -74,6 +91,13 @@ export class OpenAIUpstream extends EventEmitter {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The most recent chat request. */
+  get last(): SeenRequest {
+    const r = this.requests.at(-1);
+    if (!r) throw new Error('the OpenAI upstream saw no request');
+    return r;
   }
 
   /** Next event of a kind, as a promise (tests await these instead of sleeping). */
@@ -139,11 +163,21 @@ export class OpenAIUpstream extends EventEmitter {
     await sleep(s.firstDelayMs + s.delayMs * Math.max(0, s.chunks.length - 1));
     if (res.destroyed) return;
     seen.finished = true;
+    if (s.streamError) {
+      // Whole answers fail with a status (vLLM: 500 with its error object).
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(s.streamError.body));
+      this.emit('finished', seen);
+      return;
+    }
+    const message: Record<string, unknown> = { role: 'assistant', content: s.chunks.length === 0 && s.toolCalls ? null : s.chunks.join('') };
+    if (s.reasoning) message.reasoning_content = s.reasoning.join('');
+    if (s.toolCalls) message.tool_calls = s.toolCalls.map((c, i) => ({ id: c.id ?? `call_${i}`, type: 'function', function: { name: c.name, arguments: c.arguments } }));
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
         id, object: 'chat.completion', created, model,
-        choices: [{ index: 0, message: { role: 'assistant', content: s.chunks.join('') }, logprobs: null, finish_reason: s.finishReason }],
+        choices: [{ index: 0, message, logprobs: null, finish_reason: s.finishReason }],
         usage: { ...s.usage, total_tokens: s.usage.prompt_tokens + s.usage.completion_tokens },
       }),
     );
@@ -152,33 +186,73 @@ export class OpenAIUpstream extends EventEmitter {
 
   private async stream(res: ServerResponse, seen: SeenRequest, s: Script, id: string, created: number, model: string, body: Record<string, unknown>): Promise<void> {
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    const total = (u: { prompt_tokens: number; completion_tokens: number }) => ({ ...u, total_tokens: u.prompt_tokens + u.completion_tokens });
+    let produced = 0;
+    const usageField = (): Record<string, unknown> => {
+      if (s.usageEveryChunk) return { usage: total({ prompt_tokens: s.usage.prompt_tokens, completion_tokens: Math.min(produced, s.usage.completion_tokens) }) };
+      return includeUsage ? { usage: null } : {};
+    };
     const chunk = (delta: Record<string, unknown>, finish: string | null) =>
       `data: ${JSON.stringify({
         id, object: 'chat.completion.chunk', created, model, system_fingerprint: null,
         choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-        ...(includeUsage ? { usage: null } : {}),
+        ...usageField(),
       })}\n\n`;
+    const empty = s.emptyToolCalls ? { tool_calls: [] } : {};
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    res.write(chunk({ role: 'assistant', content: '' }, null));
+    res.write(chunk({ role: 'assistant', content: '', ...empty }, null));
     await sleep(s.firstDelayMs);
+    let first = true;
+    const write = async (text: () => string): Promise<boolean> => {
+      if (!first) await sleep(s.delayMs);
+      first = false;
+      if (res.destroyed) return false;
+      produced++;
+      res.write(text());
+      return true;
+    };
+    for (const r of s.reasoning ?? []) if (!(await write(() => chunk({ reasoning_content: r, ...empty }, null)))) return;
     for (let i = 0; i < s.chunks.length; i++) {
-      if (res.destroyed) return;
-      if (i > 0) await sleep(s.delayMs);
-      if (res.destroyed) return;
-      res.write(chunk({ content: s.chunks[i] }, null));
+      if (s.streamError && i === s.streamError.afterChunks) return this.streamFailure(res, seen, s.streamError.body);
+      if (!(await write(() => chunk({ content: s.chunks[i], ...empty }, null)))) return;
     }
+    if (s.streamError) return this.streamFailure(res, seen, s.streamError.body);
+    for (const piece of toolDeltas(s.toolCalls ?? [], s.toolArgs ?? 'streamed')) if (!(await write(() => chunk({ tool_calls: [piece] }, null)))) return;
+    await sleep(s.delayMs);
     if (res.destroyed) return;
+    produced = s.usage.completion_tokens;
     let tail = chunk({}, s.finishReason);
     if (includeUsage) {
-      tail += `data: ${JSON.stringify({
-        id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [],
-        usage: { ...s.usage, total_tokens: s.usage.prompt_tokens + s.usage.completion_tokens },
-      })}\n\n`;
+      tail += `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [], usage: total(s.usage) })}\n\n`;
     }
     seen.finished = true;
     res.end(`${tail}data: [DONE]\n\n`);
     this.emit('finished', seen);
   }
+
+  private streamFailure(res: ServerResponse, seen: SeenRequest, body: unknown): void {
+    if (res.destroyed) return;
+    seen.finished = true;
+    res.end(`data: ${JSON.stringify(body)}\n\n`);
+    this.emit('finished', seen);
+  }
+}
+
+/** The tool_calls delta entries a server sends for these calls, in order. */
+function toolDeltas(calls: ToolCallScript[], mode: NonNullable<Script['toolArgs']>): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const head = (c: ToolCallScript, i: number, args: string) => ({ index: i, id: c.id ?? `call_${i}`, type: 'function', function: { name: c.name, arguments: args } });
+  calls.forEach((c, i) => {
+    if (mode === 'whole') out.push(head(c, i, c.arguments));
+    else if (mode === 'at-end') out.push(head(c, i, ''));
+    else {
+      out.push(head(c, i, ''));
+      const third = Math.ceil(c.arguments.length / 3);
+      for (let k = 0; k < c.arguments.length; k += third) out.push({ index: i, function: { arguments: c.arguments.slice(k, k + third) } });
+    }
+  });
+  if (mode === 'at-end') calls.forEach((c, i) => out.push({ index: i, function: { arguments: c.arguments } }));
+  return out;
 }
 
 /** Unref'd, so a long scripted delay never keeps a finished test process alive. */

@@ -175,7 +175,7 @@ export class ActiveRequest {
   private fail(err: TokiosError): void {
     if (this.finished) return;
     this.ctx.log.warn({ rid: this.meta.rid, code: err.code, msg: err.message }, 'request failed');
-    this.send(encodeFrame(FrameKind.Error, this.sid, { code: err.code, message: err.message }));
+    this.send(encodeFrame(FrameKind.Error, this.sid, err.param ? { code: err.code, message: err.message, param: err.param } : { code: err.code, message: err.message }));
     this.finish();
   }
 

@@ -1,6 +1,6 @@
 import type { CallerProtocol, RequestMeta, Usage, UpstreamKind } from '@tokios/shared/protocol';
 import { ERRORS, TokiosError, renderError } from '@tokios/shared/errors';
-import { CALLERS, UPSTREAMS, planTranslation, type ResponseTranslator as Translation } from '@tokios/shared/translate';
+import { CALLERS, PassthroughStreamFilter, UPSTREAMS, planTranslation, type ResponseTranslator as Translation } from '@tokios/shared/translate';
 
 /** Turns the model server's answer into the caller's bytes for one response. */
 export interface ResponseTranslator {
@@ -30,15 +30,21 @@ export interface PlanContext {
 
 const MAX_ERROR_BODY = 1024 * 1024;
 
-/** Caller and upstream speak the same protocol: bytes go back as the upstream sent them. */
+/**
+ * Caller and upstream speak the same protocol (OpenAI Chat). A 2xx answer goes back as the upstream sent it (a
+ * stream passes a filter that only rewrites in-stream upstream errors into OpenAI's shape); a non-2xx one is mapped
+ * like any upstream error, so the caller gets OpenAI's error shape and never the upstream's wording about its models.
+ */
 export function passthroughTranslator(status: number, contentType: string): ResponseTranslator {
-  const sse = status < 400 && contentType.includes('event-stream');
+  if (status < 200 || status >= 300) return upstreamError('openai.chat', 'openai', status);
+  const sse = contentType.includes('event-stream');
+  const filter = sse ? new PassthroughStreamFilter() : undefined;
   return {
     headFirst: true,
     status: () => status,
     contentType,
-    push: (c) => c,
-    end: () => '',
+    push: (c) => (filter ? filter.push(c) : c),
+    end: () => (filter ? filter.end() : ''),
     fail: (e) => (sse ? `data: ${JSON.stringify({ error: { message: e.message, type: 'server_error', param: null, code: e.code } })}\n\n` : ''),
     usage: () => undefined,
   };

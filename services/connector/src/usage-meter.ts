@@ -62,12 +62,20 @@ function jsonMeter(inner: ResponseTranslator): ResponseTranslator {
   };
 }
 
+const toBuffer = (b: Buffer | string | Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : typeof b === 'string' ? Buffer.from(b, 'utf8') : Buffer.from(b));
+
+/** Reads (and, when asked, strips) usage from the stream, then hands the bytes on to the passthrough translator. */
 function sseMeter(inner: ResponseTranslator, strip: boolean): ResponseTranslator {
   const filter = new SseUsageFilter(strip);
   return {
     ...inner,
-    push: (chunk) => filter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)),
-    end: () => filter.end(),
+    push: (chunk) => inner.push(toBuffer(filter.push(toBuffer(chunk)))),
+    end: () => {
+      const last = filter.end();
+      const head = last.length > 0 ? toBuffer(inner.push(toBuffer(last))) : Buffer.alloc(0);
+      const tail = toBuffer(inner.end());
+      return head.length === 0 ? tail : tail.length === 0 ? head : Buffer.concat([head, tail]);
+    },
     usage: () => filter.usage,
   };
 }

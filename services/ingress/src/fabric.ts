@@ -128,7 +128,7 @@ export class Call {
         }
         case FrameKind.Error: {
           const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Error });
-          return this.fail(new TokiosError(isErrorCode(m.code) ? m.code : 'upstream_error', m.message));
+          return this.fail(new TokiosError(isErrorCode(m.code) ? m.code : 'upstream_error', m.message, { param: m.param ?? null }));
         }
         default:
           return this.protocolError(`unexpected frame kind ${frame.kind}`);

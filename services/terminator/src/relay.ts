@@ -163,8 +163,8 @@ export class RelayStream {
     this.finish();
   }
 
-  onError(code: string, message: string): void {
-    this.publish(encodeFrame(FrameKind.Error, 0, { code, message }));
+  onError(code: string, message: string, param?: string | null): void {
+    this.publish(encodeFrame(FrameKind.Error, 0, param ? { code, message, param } : { code, message }));
     this.finish();
   }
 

@@ -226,7 +226,7 @@ export class Terminator implements ControlTarget {
       }
       case FrameKind.Error: {
         const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Error });
-        t.streams.get(frame.id)?.onError(m.code, m.message);
+        t.streams.get(frame.id)?.onError(m.code, m.message, m.param);
         return;
       }
       case FrameKind.Reject: {

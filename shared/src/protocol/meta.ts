@@ -75,7 +75,12 @@ export const endMeta = z.object({
   frames: z.number().int().min(0),
   usage: usageSchema.optional(),
 });
-export const errorMeta = z.object({ code: z.string().max(64), message: shortText });
+export const errorMeta = z.object({
+  code: z.string().max(64),
+  message: shortText,
+  /** The request parameter at fault (OpenAI `error.param`), when there is one. */
+  param: z.string().max(256).nullable().optional(),
+});
 
 export type HelloMeta = z.infer<typeof helloMeta>;
 export type WelcomeMeta = z.infer<typeof welcomeMeta>;

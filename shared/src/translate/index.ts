@@ -26,3 +26,4 @@ export { openaiChatCaller } from './caller/openai-chat/index.js';
 export { anthropicCaller } from './caller/anthropic/index.js';
 export { responsesCaller } from './caller/responses/index.js';
 export { CALLERS } from './callers.js';
+export { PassthroughStreamFilter } from './passthrough.js';

@@ -62,3 +62,10 @@ t.test('chunkBytes splits without copying and covers every byte', async (t) => {
   t.same([...chunkBytes(Buffer.alloc(0), 4)], []);
   t.throws(() => [...chunkBytes(buf, 0)], RangeError);
 });
+
+t.test('Error frames may name the request parameter at fault; old frames without it still parse', async (t) => {
+  const withParam = decodeFrame(encodeFrame(FrameKind.Error, 3, { code: 'unsupported_parameter', message: 'n: not supported', param: 'n' }));
+  t.same(parseMeta(withParam as typeof withParam & { kind: typeof FrameKind.Error }), { code: 'unsupported_parameter', message: 'n: not supported', param: 'n' });
+  const without = decodeFrame(encodeFrame(FrameKind.Error, 3, { code: 'internal', message: 'x' }));
+  t.same(parseMeta(without as typeof without & { kind: typeof FrameKind.Error }), { code: 'internal', message: 'x' });
+});

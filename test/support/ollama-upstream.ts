@@ -1,0 +1,227 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { EventEmitter } from 'node:events';
+import type { AddressInfo, Socket } from 'node:net';
+import type { SeenRequest } from './openai-upstream.js';
+
+/** One tool call as Ollama sends it: whole, `arguments` an object. */
+export interface OllamaToolCallScript {
+  name: string;
+  arguments: Record<string, unknown>;
+  /** Newer Ollama versions send `id: "call_…"`; older ones none. */
+  id?: string;
+}
+
+/** What the scripted Ollama answers to one /api/chat request. */
+export interface OllamaScript {
+  /** `message.thinking` pieces (one line each), before the content. */
+  thinking?: string[];
+  /** `message.content` pieces, one line each. */
+  chunks: string[];
+  toolCalls?: OllamaToolCallScript[];
+  /**
+   * Where the tool calls go in a stream: 'with-done' (default) puts them on the `done: true` line; 'separate' sends
+   * them on their own `done: false` line before a `done: true` line with empty content (what newer Ollama does, and
+   * the case gateways mislabel as `stop`).
+   */
+  toolCallLine?: 'with-done' | 'separate';
+  doneReason: 'stop' | 'length' | 'load';
+  usage: { prompt_eval_count?: number; eval_count: number };
+  /** Delay before each line after the first (ms). */
+  delayMs: number;
+  /** Delay before the first line (prefill). */
+  firstDelayMs: number;
+  /** After this many content lines, send `{"error": message}` and end the body (the 200 is already out). */
+  streamError?: { afterChunks: number; message: string };
+  /** Answer with this HTTP status and body instead. */
+  fail?: { status: number; body: unknown };
+}
+
+export const defaultOllamaScript = (): OllamaScript => ({
+  chunks: ['Hello', ',', ' world', '!'],
+  doneReason: 'stop',
+  usage: { prompt_eval_count: 7, eval_count: 4 },
+  delayMs: 0,
+  firstDelayMs: 0,
+});
+
+/**
+ * A stand-in for Ollama's native API (docs/api.md): GET /api/version, GET /api/tags, GET /v1/models (its OpenAI
+ * layer, so detection has to prefer the native API), POST /api/chat streaming NDJSON unless `stream: false`
+ * (streaming is the default), one JSON object otherwise. Unknown models get Ollama's 404. Records every chat
+ * request and whether the caller hung up; emits 'request', 'aborted' and 'finished' with the SeenRequest.
+ */
+export class OllamaUpstream extends EventEmitter {
+  readonly requests: SeenRequest[] = [];
+  script: (body: Record<string, unknown>) => OllamaScript = () => defaultOllamaScript();
+  version = '0.12.6';
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(readonly models: string[] = ['llama3.2:latest']) {
+    super();
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  static async start(models?: string[]): Promise<OllamaUpstream> {
+    const u = new OllamaUpstream(models);
+    await new Promise<void>((resolve) => u.server.listen(0, '127.0.0.1', resolve));
+    u.port = (u.server.address() as AddressInfo).port;
+    return u;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get last(): SeenRequest {
+    const r = this.requests.at(-1);
+    if (!r) throw new Error('the Ollama upstream saw no request');
+    return r;
+  }
+
+  next(event: 'request' | 'aborted' | 'finished'): Promise<SeenRequest> {
+    return new Promise((resolve) => this.once(event, resolve));
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'GET' && req.url === '/api/version') return this.json(res, 200, { version: this.version });
+    if (req.method === 'GET' && req.url === '/api/tags') {
+      return this.json(res, 200, {
+        models: this.models.map((name) => ({
+          name,
+          model: name,
+          modified_at: '2025-01-01T00:00:00.000000000Z',
+          size: 2019393189,
+          digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72',
+          details: { parent_model: '', format: 'gguf', family: 'llama', families: ['llama'], parameter_size: '3.2B', quantization_level: 'Q4_K_M' },
+        })),
+      });
+    }
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      return this.json(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created: 1735689600, owned_by: 'library' })) });
+    }
+    if (req.method !== 'POST' || req.url !== '/api/chat') {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('404 page not found');
+      return;
+    }
+    const parts: Buffer[] = [];
+    for await (const c of req) parts.push(c as Buffer);
+    const raw = Buffer.concat(parts);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return this.json(res, 400, { error: 'invalid character in JSON body' });
+    }
+    const seen: SeenRequest = { path: req.url, body, raw, headers: req.headers, aborted: false, finished: false };
+    this.requests.push(seen);
+    res.on('close', () => {
+      if (!seen.finished) {
+        seen.aborted = true;
+        this.emit('aborted', seen);
+      }
+    });
+    this.emit('request', seen);
+    const model = typeof body.model === 'string' ? body.model : '';
+    const finishWith = (status: number, payload: unknown): void => {
+      seen.finished = true;
+      this.json(res, status, payload);
+      this.emit('finished', seen);
+    };
+    if (!this.models.includes(model) && !this.models.includes(`${model}:latest`)) {
+      return finishWith(404, { error: `model "${model}" not found, try pulling it first` });
+    }
+    const script = this.script(body);
+    if (script.fail) return finishWith(script.fail.status, script.fail.body);
+    // Ollama streams unless told otherwise.
+    if (body.stream === false) await this.complete(res, seen, script, model);
+    else await this.stream(res, seen, script, model);
+  }
+
+  private async complete(res: ServerResponse, seen: SeenRequest, s: OllamaScript, model: string): Promise<void> {
+    await sleep(s.firstDelayMs + s.delayMs * Math.max(0, s.chunks.length - 1));
+    if (res.destroyed) return;
+    seen.finished = true;
+    if (s.streamError) {
+      this.json(res, 500, { error: s.streamError.message });
+      this.emit('finished', seen);
+      return;
+    }
+    const message: Record<string, unknown> = { role: 'assistant', content: s.chunks.join('') };
+    if (s.thinking) message.thinking = s.thinking.join('');
+    if (s.toolCalls) message.tool_calls = s.toolCalls.map(wireCall);
+    this.json(res, 200, { model, created_at: new Date().toISOString(), message, ...doneFields(s) });
+    this.emit('finished', seen);
+  }
+
+  private async stream(res: ServerResponse, seen: SeenRequest, s: OllamaScript, model: string): Promise<void> {
+    const line = (message: Record<string, unknown>, extra: Record<string, unknown> = { done: false }) =>
+      `${JSON.stringify({ model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '', ...message }, ...extra })}\n`;
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    await sleep(s.firstDelayMs);
+    let first = true;
+    const write = async (text: string): Promise<boolean> => {
+      if (!first) await sleep(s.delayMs);
+      first = false;
+      if (res.destroyed) return false;
+      res.write(text);
+      return true;
+    };
+    for (const piece of s.thinking ?? []) if (!(await write(line({ thinking: piece })))) return;
+    for (let i = 0; i < s.chunks.length; i++) {
+      if (s.streamError && i === s.streamError.afterChunks) return this.streamFailure(res, seen, s.streamError.message);
+      if (!(await write(line({ content: s.chunks[i] })))) return;
+    }
+    if (s.streamError) return this.streamFailure(res, seen, s.streamError.message);
+    const calls = s.toolCalls?.map(wireCall);
+    if (calls && s.toolCallLine === 'separate' && !(await write(line({ tool_calls: calls })))) return;
+    const last = line(calls && s.toolCallLine !== 'separate' ? { tool_calls: calls } : {}, doneFields(s));
+    await sleep(s.delayMs);
+    if (res.destroyed) return;
+    seen.finished = true;
+    res.end(last);
+    this.emit('finished', seen);
+  }
+
+  private streamFailure(res: ServerResponse, seen: SeenRequest, message: string): void {
+    if (res.destroyed) return;
+    seen.finished = true;
+    res.end(`${JSON.stringify({ error: message })}\n`);
+    this.emit('finished', seen);
+  }
+}
+
+function wireCall(c: OllamaToolCallScript): Record<string, unknown> {
+  return c.id === undefined ? { function: { name: c.name, arguments: c.arguments } } : { id: c.id, function: { name: c.name, arguments: c.arguments } };
+}
+
+function doneFields(s: OllamaScript): Record<string, unknown> {
+  const out: Record<string, unknown> = { done_reason: s.doneReason, done: true, total_duration: 4883583458, load_duration: 1334875 };
+  if (s.usage.prompt_eval_count !== undefined) {
+    out.prompt_eval_count = s.usage.prompt_eval_count;
+    out.prompt_eval_duration = 342546000;
+  }
+  out.eval_count = s.usage.eval_count;
+  out.eval_duration = 4535599000;
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+}
