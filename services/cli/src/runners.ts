@@ -3,7 +3,7 @@ import { createLogger, type Logger } from '@tokios/shared/log';
 import { connectNats, type NatsConnection } from '@tokios/shared/nats';
 import { openStore, storeEnvSchema, type Store } from '@tokios/shared/store';
 import { parseEnv } from '@tokios/shared/config';
-import { FabricClient, buildIngressApp, ingressOptionsFromEnv, type IngressOptions } from '@tokios/ingress';
+import { FabricClient, buildIngressApp, closeGracefully, ingressOptionsFromEnv, type IngressOptions } from '@tokios/ingress';
 import { Terminator, terminatorOptionsFromEnv, type TerminatorOptions } from '@tokios/terminator';
 import { buildControlApp, controlEnvFromProcess, controlPlugin, controlTuningSchema } from '@tokios/control';
 import { ensureNats } from './local-nats.js';
@@ -45,8 +45,7 @@ export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Log
     port,
     fabric,
     async close() {
-      await fabric.close();
-      await app.close();
+      await closeGracefully(app, fabric, o.shutdownGraceMs);
       await nc.drain().catch(() => undefined);
       await store.close();
     },
@@ -145,8 +144,7 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
     async close() {
       await removeDevFile(dataDir);
       await terminator?.close();
-      await fabric.close();
-      await app.close();
+      await closeGracefully(app, fabric, io.shutdownGraceMs);
       await nc.drain().catch(() => undefined);
       await store.close();
       await nats.stop();

@@ -13,6 +13,7 @@ export const ingressEnvSchema = storeEnvSchema.extend({
   TOKIOS_STALL_TIMEOUT_MS: envInt(2_000, 100, 600_000),
   TOKIOS_QUEUE_TIMEOUT_MS: envInt(30_000, 0, 600_000),
   TOKIOS_REQUEST_TIMEOUT_MS: envInt(600_000, 1_000, 24 * 3_600_000),
+  TOKIOS_SHUTDOWN_GRACE_MS: envInt(10_000, 0, 3_600_000),
   // Control plane (docs/ingress-control.md)
   TOKIOS_AUTH_CACHE_TTL_MS: envInt(30_000, 0, 3_600_000),
   TOKIOS_AUTH_CACHE_NEGATIVE_TTL_MS: envInt(2_000, 0, 600_000),
@@ -35,6 +36,8 @@ export interface IngressOptions {
   queueTimeoutMs: number;
   /** Hard cap on a whole request. */
   requestTimeoutMs: number;
+  /** On shutdown, how long requests in flight may take to finish before connections are cut. */
+  shutdownGraceMs: number;
   /** Auth cache, usage accounting and quotas; defaults when absent. */
   controlPlane?: ControlPlaneOptions;
 }
@@ -51,6 +54,7 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
     stallTimeoutMs: e.TOKIOS_STALL_TIMEOUT_MS,
     queueTimeoutMs: e.TOKIOS_QUEUE_TIMEOUT_MS,
     requestTimeoutMs: e.TOKIOS_REQUEST_TIMEOUT_MS,
+    shutdownGraceMs: e.TOKIOS_SHUTDOWN_GRACE_MS,
     controlPlane: {
       authCache: {
         ttlMs: e.TOKIOS_AUTH_CACHE_TTL_MS,
@@ -66,5 +70,5 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
 
 export const defaultIngressOptions = (): IngressOptions => {
   const o = ingressOptionsFromEnv({});
-  return { maxBodyBytes: o.maxBodyBytes, ackTimeoutMs: o.ackTimeoutMs, stallTimeoutMs: o.stallTimeoutMs, queueTimeoutMs: o.queueTimeoutMs, requestTimeoutMs: o.requestTimeoutMs };
+  return { maxBodyBytes: o.maxBodyBytes, ackTimeoutMs: o.ackTimeoutMs, stallTimeoutMs: o.stallTimeoutMs, queueTimeoutMs: o.queueTimeoutMs, requestTimeoutMs: o.requestTimeoutMs, shutdownGraceMs: o.shutdownGraceMs };
 };

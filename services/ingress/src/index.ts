@@ -2,3 +2,4 @@ export { buildIngressApp, type IngressDeps } from './app.js';
 export { FabricClient, Call } from './fabric.js';
 export { ingressEnvSchema, ingressOptionsFromEnv, defaultIngressOptions, type IngressOptions, type IngressEnv } from './config.js';
 export { IngressControlPlane, defaultControlPlaneOptions, type ControlPlaneOptions } from './control-plane.js';
+export { closeGracefully } from './shutdown.js';
