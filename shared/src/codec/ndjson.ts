@@ -3,6 +3,12 @@ import { CodecError, CodecErrorCode } from './errors.js';
 export interface NdjsonDecoderOptions {
   /** Max characters of one line. Default 4 MiB. */
   maxLineLength?: number;
+  /**
+   * Sees every non-blank line (within the length limit) before JSON.parse. Returning true means the caller
+   * recognised and handled the line itself (a hot, fixed-shape line it can read without a full parse): the line
+   * is then neither parsed nor delivered. It must only return true for lines that are valid JSON.
+   */
+  shortcut?: (line: string) => boolean;
 }
 
 const DEFAULT_MAX_LINE = 4 * 1024 * 1024;
@@ -14,11 +20,13 @@ const DEFAULT_MAX_LINE = 4 * 1024 * 1024;
  */
 export class NdjsonDecoder {
   private readonly max: number;
+  private readonly shortcut: ((line: string) => boolean) | undefined;
   private readonly utf8 = new TextDecoder('utf-8');
   private pending = '';
 
   constructor(options: NdjsonDecoderOptions = {}) {
     this.max = options.maxLineLength ?? DEFAULT_MAX_LINE;
+    this.shortcut = options.shortcut;
   }
 
   push(chunk: Uint8Array | string, sink: (value: unknown) => void): void {
@@ -61,6 +69,7 @@ export class NdjsonDecoder {
       throw new CodecError(CodecErrorCode.LineTooLong, `NDJSON line exceeds ${this.max} characters`);
     }
     if (isBlank(line)) return;
+    if (this.shortcut?.(line) === true) return;
     let value: unknown;
     try {
       value = JSON.parse(line);
