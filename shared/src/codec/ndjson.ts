@@ -22,6 +22,13 @@ export class NdjsonDecoder {
   private readonly max: number;
   private readonly shortcut: ((line: string) => boolean) | undefined;
   private readonly utf8 = new TextDecoder('utf-8');
+  /**
+   * The TextDecoder holds no partial UTF-8 sequence and is past the start of the stream (where it would drop a
+   * BOM): true after it decoded some text from input ending in an ASCII byte. Then a chunk that also ends in an
+   * ASCII byte (any line, since lines end in `\n`) decodes to the same text on its own, with Buffer's faster
+   * UTF-8 decoder (same replacement of invalid bytes by U+FFFD, as the codec tests check).
+   */
+  private utf8Clean = false;
   private pending = '';
 
   constructor(options: NdjsonDecoderOptions = {}) {
@@ -30,8 +37,19 @@ export class NdjsonDecoder {
   }
 
   push(chunk: Uint8Array | string, sink: (value: unknown) => void): void {
-    const text = typeof chunk === 'string' ? chunk : this.utf8.decode(chunk, { stream: true });
+    const text = typeof chunk === 'string' ? chunk : this.decode(chunk);
     if (text.length > 0) this.feed(text, sink);
+  }
+
+  private decode(chunk: Uint8Array): string {
+    if (chunk.length === 0) return '';
+    const ascii = chunk[chunk.length - 1]! < 0x80;
+    if (this.utf8Clean && ascii) {
+      return (Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)).toString('utf8');
+    }
+    const text = this.utf8.decode(chunk, { stream: true });
+    this.utf8Clean = ascii && text.length > 0;
+    return text;
   }
 
   /** The input ended: a last line without a newline is still decoded. */
