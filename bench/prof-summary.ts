@@ -30,8 +30,8 @@ const shortUrl = (u: string): string => {
   if (!u) return '';
   const nm = u.lastIndexOf('node_modules/');
   if (nm >= 0) return u.slice(nm + 13);
-  const w = u.indexOf('/wt-bench/');
-  return w >= 0 ? u.slice(w + 10) : u.replace('node:', '');
+  const w = /\/(services|shared|bench)\//.exec(u);
+  return w ? u.slice(w.index + 1).replace(/^file:\/\//, '') : u.replace('node:', '');
 };
 const fn = new Map<string, number>();
 const pkg = new Map<string, number>();

@@ -1,8 +1,9 @@
 /**
  * npm run bench — direct-to-upstream vs through Tokios, side by side, in one run.
  *
- * Stack (separate processes, like production): nats-server, tokios ingress, tokios terminator, tokios connector,
- * and a scripted OpenAI-compatible upstream. This process is the load generator (autocannon / undici).
+ * Stack (separate processes, like production): nats-server, tokios ingress, tokios terminator, two tokios connectors
+ * (one per deployment: `bench-model` to the upstream's OpenAI API, `bench-ollama` to its Ollama API) and a scripted
+ * upstream that speaks both. This process is the load generator (autocannon / undici).
  * Everything listens on 127.0.0.1 only; every child is killed on exit, error or timeout.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -12,10 +13,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from 'tokios';
 import { FileStore } from '@tokios/shared/store';
+import { detectUpstreamKind } from '@tokios/shared/translate';
 import { spawnChild, stopAll, killAllNow, type Child } from './lib/children.js';
 import { collectGarbage } from './lib/inspector-gc.js';
 import { CpuMeter, addWindows, rssBytes, type CpuWindow } from './lib/procstat.js';
-import { fixedLoad, mergeFixed, mergeStreams, streamLoad, type FixedResult, type StreamResult, type Target } from './lib/load.js';
+import {
+  ANTHROPIC_MARKERS, OPENAI_CHAT_MARKERS, fixedLoad, mergeFixed, mergeProtocolStreams, mergeStreams, protocolStreamLoad, streamLoad,
+  type FixedResult, type ProtocolStreamResult, type ProtocolTarget, type StreamResult, type Target,
+} from './lib/load.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // bench/dist
 const ROOT = resolve(HERE, '../..');
@@ -37,8 +42,8 @@ const STREAM_CHUNKS = 1024;
 const IDLE_TUNNELS = Number(process.env.BENCH_IDLE_TUNNELS ?? 1000);
 const HARD_LIMIT_MS = 5 * 60_000;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
-/** Phases to run (default all): idle, c1, c16, c64, stream. */
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,c1,c16,c64,stream').split(',').map((s) => s.trim()));
+/** Phases to run (default all): idle, c1, c16, c64, stream, translate. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,c1,c16,c64,stream,translate').split(',').map((s) => s.trim()));
 /** Comma list of services to run under `node --cpu-prof` (profiles land in bench/results/prof/). */
 const PROFILE = new Set((process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
 const PROF_DIR = join(ROOT, 'bench/results/prof');
@@ -49,6 +54,8 @@ const TARGETS = {
   rpsRatio: 0.12,
   chunksRatio: 0.25,
   rssPerTunnelKB: 15,
+  /** Anthropic-in / Ollama-out streamed chunks/s vs OpenAI passthrough, both through Tokios. */
+  translateRatio: 0.9,
 };
 
 let loadAvgAtStart = '';
@@ -70,18 +77,21 @@ async function waitHttp(url: string, timeoutMs = 15_000): Promise<void> {
   }
 }
 
-async function seed(): Promise<{ dataDir: string; apiKey: string; token: string; idleToken: string }> {
+async function seed(): Promise<{ dataDir: string; apiKey: string; token: string; ollamaToken: string; idleToken: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tokios-bench-'));
   const store = await FileStore.open(dataDir, { pollMs: 0 });
   const tenant = await store.createTenant({ name: 'bench' });
   const key = await store.createApiKey({ tenantId: tenant.id, name: 'bench' });
   const dep = await store.createDeployment({ tenantId: tenant.id, name: 'bench-model' });
   const tok = await store.createTunnelToken({ deploymentId: dep.id });
+  // The translation phase's deployment: its connector talks to the upstream's Ollama API.
+  const ollamaDep = await store.createDeployment({ tenantId: tenant.id, name: OLLAMA_DEPLOYMENT });
+  const ollamaTok = await store.createTunnelToken({ deploymentId: ollamaDep.id });
   // Idle tunnels go to their own deployment so they never take benchmark traffic.
   const idle = await store.createDeployment({ tenantId: tenant.id, name: 'idle-model' });
   const idleTok = await store.createTunnelToken({ deploymentId: idle.id });
   await store.close();
-  return { dataDir, apiKey: key.secret, token: tok.secret, idleToken: idleTok.secret };
+  return { dataDir, apiKey: key.secret, token: tok.secret, ollamaToken: ollamaTok.secret, idleToken: idleTok.secret };
 }
 
 interface Stack {
@@ -90,6 +100,8 @@ interface Stack {
   ingress: Child;
   terminator: Child;
   connector: Child;
+  /** Serves OLLAMA_DEPLOYMENT from the upstream's Ollama API (translation on every request). */
+  connectorOllama: Child;
   upstreamUrl: string;
   ingressUrl: string;
   tunnelUrl: string;
@@ -123,13 +135,29 @@ async function startStack(): Promise<Stack> {
   await Promise.all([waitHttp(`http://127.0.0.1:${tPort}/healthz`), waitHttp(`http://127.0.0.1:${iPort}/healthz`)]);
   const terminatorInspector = (await terminator.waitFor(/Debugger listening on (ws:\/\/\S+)/))[1]!;
 
-  const cfgDir = await mkdtemp(join(tmpdir(), 'tokios-bench-conn-'));
-  const cfg = join(cfgDir, 'tokios.json');
-  await writeFile(cfg, JSON.stringify({ tunnel_token: s.token, upstream: upstreamUrl, gateway: tunnelUrl, upstream_kind: 'openai', max_concurrency: 1024 }));
-  const connector = spawnChild('connector', process.execPath, [...nodeArgs('connector'), CLI, 'connector', '--config', cfg], { env: common });
-  await connector.waitFor(/Tunnel established/);
+  // The upstream must pass for Ollama by the connector's own rules (GET /api/version, /api/tags).
+  const probe = async (path: string): Promise<{ status: number; body: string }> => {
+    const r = await fetch(upstreamUrl + path);
+    return { status: r.status, body: await r.text() };
+  };
+  const detected = detectUpstreamKind({ ollamaVersion: await probe('/api/version'), ollamaTags: await probe('/api/tags') });
+  if (detected.kind !== 'ollama') throw new Error(`the bench upstream does not pass for Ollama: ${JSON.stringify(detected)}`);
 
-  const stack: Stack = { nats, upstream, ingress, terminator, connector, upstreamUrl, ingressUrl: `http://127.0.0.1:${iPort}`, tunnelUrl, apiKey: s.apiKey, idleToken: s.idleToken, terminatorInspector };
+  const cfgDir = await mkdtemp(join(tmpdir(), 'tokios-bench-conn-'));
+  const startConnector = async (name: string, token: string, kind: 'openai' | 'ollama'): Promise<Child> => {
+    const cfg = join(cfgDir, `${name}.json`);
+    await writeFile(cfg, JSON.stringify({ tunnel_token: token, upstream: upstreamUrl, gateway: tunnelUrl, upstream_kind: kind, max_concurrency: 1024 }));
+    const c = spawnChild(name, process.execPath, [...nodeArgs(name), CLI, 'connector', '--config', cfg], { env: common });
+    await c.waitFor(/Tunnel established/);
+    return c;
+  };
+  // Same shape on both sides of the translation phase: one connector process each, same settings but the kind.
+  const [connector, connectorOllama] = await Promise.all([startConnector('connector', s.token, 'openai'), startConnector('connector-ollama', s.ollamaToken, 'ollama')]);
+
+  const stack: Stack = {
+    nats, upstream, ingress, terminator, connector, connectorOllama, upstreamUrl, ingressUrl: `http://127.0.0.1:${iPort}`, tunnelUrl, apiKey: s.apiKey,
+    idleToken: s.idleToken, terminatorInspector,
+  };
   // Interest in the request subject spreads asynchronously: wait for one good answer through the chain.
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -139,14 +167,34 @@ async function startStack(): Promise<Stack> {
     if (Date.now() > deadline) throw new Error(`no answer through Tokios: ${r.status} ${text}`);
     await sleep(100);
   }
+  for (;;) {
+    const t = anthropicTarget(stack);
+    const r = await fetch(t.url, { method: 'POST', headers: t.headers, body: ANTHROPIC_BODY });
+    const text = await r.text();
+    if (r.ok && text.includes('"type":"message"')) break;
+    if (Date.now() > deadline) throw new Error(`no Anthropic answer through Tokios from the Ollama deployment: ${r.status} ${text}`);
+    await sleep(100);
+  }
   return stack;
 }
 
 const BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16 });
 const STREAM_BODY = JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Count.' }], max_tokens: STREAM_CHUNKS });
 
+const OLLAMA_DEPLOYMENT = 'bench-ollama';
+const ANTHROPIC_BODY = JSON.stringify({ model: OLLAMA_DEPLOYMENT, max_tokens: 16, messages: [{ role: 'user', content: 'Say hello.' }] });
+const ANTHROPIC_STREAM_BODY = JSON.stringify({ model: OLLAMA_DEPLOYMENT, max_tokens: STREAM_CHUNKS, stream: true, messages: [{ role: 'user', content: 'Count.' }] });
+
 const directTarget = (s: Stack): Target => ({ url: `${s.upstreamUrl}/v1/chat/completions`, headers: {} });
 const tokiosTarget = (s: Stack): Target => ({ url: `${s.ingressUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' } });
+const anthropicTarget = (s: Stack): Target => ({
+  url: `${s.ingressUrl}/v1/messages`,
+  headers: { 'x-api-key': s.apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+});
+/** Translation phase, passthrough side: OpenAI Chat in, OpenAI-compatible upstream out, through Tokios. */
+const passthroughStreams = (s: Stack): ProtocolTarget => ({ ...tokiosTarget(s), body: STREAM_BODY, ...OPENAI_CHAT_MARKERS, expectChunks: STREAM_CHUNKS });
+/** Translation phase, translated side: Anthropic Messages in, Ollama /api/chat out, through Tokios. */
+const translatedStreams = (s: Stack): ProtocolTarget => ({ ...anthropicTarget(s), body: ANTHROPIC_STREAM_BODY, ...ANTHROPIC_MARKERS, expectChunks: STREAM_CHUNKS });
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -156,8 +204,8 @@ interface Measured<T> {
 }
 
 /** Warms both sides up, then measures them in alternating slices. */
-async function sideBySide<T>(
-  meter: CpuMeter, load: (t: Target, seconds: number) => Promise<T>, merge: (parts: T[]) => T, direct: Target, tokios: Target,
+async function sideBySide<T, G extends Target = Target>(
+  meter: CpuMeter, load: (t: G, seconds: number) => Promise<T>, merge: (parts: T[]) => T, direct: G, tokios: G,
 ): Promise<{ direct: Measured<T>; tokios: Measured<T> }> {
   await load(direct, WARMUP_SECONDS);
   await load(tokios, WARMUP_SECONDS);
@@ -178,11 +226,19 @@ async function sideBySide<T>(
 
 const PROCS = ['ingress', 'terminator', 'connector', 'nats', 'upstream', 'loadgen'] as const;
 
+/**
+ * A process's figure in a window. `connector` is both connector processes (each deployment's), of which only
+ * one works at a time: the other one idles (a health check every few seconds).
+ */
+function procValue(m: Record<string, number>, p: (typeof PROCS)[number]): number {
+  return p === 'connector' ? (m.connector ?? NaN) + (m['connector-ollama'] ?? NaN) : (m[p] ?? NaN);
+}
+
 function perUnit(cpu: CpuWindow, units: number): Record<string, number> {
   const out: Record<string, number> = {};
   let total = 0;
   for (const p of PROCS) {
-    const v = cpu.perProcess[p] ?? NaN;
+    const v = procValue(cpu.perProcess, p);
     out[p] = v / units;
     if (Number.isFinite(v)) total += v;
   }
@@ -233,6 +289,46 @@ function table(rows: string[][]): string {
   }).join('\n');
 }
 
+/** The translation phase's own table, its target and its JSON. */
+function translationReport(tp: Measured<ProtocolStreamResult>, tt: Measured<ProtocolStreamResult>) {
+  const p = tp.result;
+  const t = tt.result;
+  const ratio = t.chunksPerSec / p.chunksPerSec;
+  const cpuP = perUnit(tp.cpu, p.chunks);
+  const cpuT = perUnit(tt.cpu, t.chunks);
+  const rows: string[][] = [['translation phase (both through Tokios)', 'passthrough', 'translated', 'translated vs passthrough']];
+  rows.push([`content chunks/s (${STREAMS}x${STREAM_CHUNKS})`, int(p.chunksPerSec), int(t.chunksPerSec), pct(ratio)]);
+  rows.push(['TTFC p50 / p99 (ms)', `${f1(p.ttfcP50)} / ${f1(p.ttfcP99)}`, `${f1(t.ttfcP50)} / ${f1(t.ttfcP99)}`, '']);
+  rows.push(['streams complete / incomplete / errors', `${p.streams - p.incomplete} / ${p.incomplete} / ${p.errors}`, `${t.streams - t.incomplete} / ${t.incomplete} / ${t.errors}`, '']);
+  for (const proc of ['connector', 'ingress', 'terminator', 'nats', 'total'] as const) {
+    rows.push([`CPU µs per chunk: ${proc}`, f2(cpuP[proc]!), f2(cpuT[proc]!), `${cpuT[proc]! >= cpuP[proc]! ? '+' : ''}${f2(cpuT[proc]! - cpuP[proc]!)} µs`]);
+  }
+  // With every process CPU-bound on a shared machine, chunks/s follows total CPU per chunk: this ratio is the steadier one.
+  const cpuRatio = cpuP.total! / cpuT.total!;
+  rows.push(['chunks per CPU second (all Tokios processes + upstream + loadgen)', int(1e6 / cpuP.total!), int(1e6 / cpuT.total!), pct(cpuRatio)]);
+  const check = {
+    name: 'translation chunks/s vs passthrough', value: ratio, unit: 'ratio', target: `>= ${TARGETS.translateRatio}`, pass: ratio >= TARGETS.translateRatio,
+  };
+  const text = [
+    `Translation: ${STREAMS} concurrent streams of ${STREAM_CHUNKS} chunks through Tokios; passthrough = OpenAI Chat in, OpenAI-compatible upstream;`,
+    `translated = Anthropic Messages in (content_block_delta events counted), Ollama /api/chat NDJSON out; alternating slices.`,
+    table(rows),
+    `translation >= ${pct(TARGETS.translateRatio)} of passthrough chunks/s: ${pct(ratio)} ${check.pass ? 'PASS' : 'MISS'} (by CPU per chunk: ${pct(cpuRatio)})`,
+  ].join('\n');
+  const json = {
+    passthrough: { ...p, ttfc: undefined },
+    translated: { ...t, ttfc: undefined },
+    chunksRatio: ratio,
+    cpuRatio,
+    cpuMicrosPerChunk: { passthrough: cpuP, translated: cpuT },
+    wakeupsPerChunk: {
+      passthrough: Object.fromEntries(PROCS.map((x) => [x, procValue(tp.cpu.wakeups, x) / p.chunks])),
+      translated: Object.fromEntries(PROCS.map((x) => [x, procValue(tt.cpu.wakeups, x) / t.chunks])),
+    },
+  };
+  return { check, text, json };
+}
+
 async function main(): Promise<void> {
   const hard = setTimeout(() => {
     log(`hard time limit of ${HARD_LIMIT_MS / 1000} s reached; killing everything`);
@@ -246,7 +342,7 @@ async function main(): Promise<void> {
   log('starting nats-server, upstream, terminator, ingress, connector');
   const stack = await startStack();
   const pids = (): Record<string, number> => ({
-    ingress: stack.ingress.pid, terminator: stack.terminator.pid, connector: stack.connector.pid,
+    ingress: stack.ingress.pid, terminator: stack.terminator.pid, connector: stack.connector.pid, 'connector-ollama': stack.connectorOllama.pid,
     nats: stack.nats.pid, upstream: stack.upstream.pid, loadgen: process.pid,
   });
   const meter = new CpuMeter(pids);
@@ -277,6 +373,16 @@ async function main(): Promise<void> {
     st = r.tokios;
   }
 
+  // Translation: the same streams through Tokios, once as OpenAI passthrough, once Anthropic in / Ollama out.
+  let tp: Measured<ProtocolStreamResult> | undefined;
+  let tt: Measured<ProtocolStreamResult> | undefined;
+  if (PHASES.has('translate')) {
+    log(`translation, ${STREAMS} streams of ${STREAM_CHUNKS} chunks through Tokios: OpenAI passthrough and Anthropic in / Ollama out`);
+    const r = await sideBySide(meter, (t, secs) => protocolStreamLoad(t, STREAMS, secs), mergeProtocolStreams, passthroughStreams(stack), translatedStreams(stack));
+    tp = r.direct;
+    tt = r.tokios;
+  }
+
   // ----- report -----
   const rows: string[][] = [['metric', 'direct', 'tokios', 'tokios vs direct']];
   for (const f of fixed) {
@@ -305,6 +411,10 @@ async function main(): Promise<void> {
   }
   addCpu('stream direct, per chunk', sd.cpu, sd.result.chunks);
   addCpu('stream tokios, per chunk', st.cpu, st.result.chunks);
+  if (tp && tt) {
+    addCpu('translate passthrough, per chunk', tp.cpu, tp.result.chunks);
+    addCpu('translate anthropic<-ollama, per chunk', tt.cpu, tt.result.chunks);
+  }
 
   const c1 = fixed.find((f) => f.c === 1);
   const added = c1 ? c1.tokios.result.p50 - c1.direct.result.p50 : NaN;
@@ -312,14 +422,18 @@ async function main(): Promise<void> {
   const addWake = (label: string, cpu: CpuWindow, units: number): void => {
     let total = 0;
     const cells = PROCS.map((p) => {
-      const v = (cpu.wakeups[p] ?? NaN) / units;
+      const v = procValue(cpu.wakeups, p) / units;
       if (Number.isFinite(v)) total += v;
-      return `${f2(v)} / ${((100 * (cpu.sys[p] ?? NaN)) / (cpu.perProcess[p] ?? NaN)).toFixed(0)}%`;
+      return `${f2(v)} / ${((100 * procValue(cpu.sys, p)) / procValue(cpu.perProcess, p)).toFixed(0)}%`;
     });
     wakeRows.push([label, ...cells, f2(total)]);
   };
   for (const f of fixed) addWake(`c=${f.c} tokios, per request`, f.tokios.cpu, f.tokios.result.requests);
   addWake('stream tokios, per chunk', st.cpu, st.result.chunks);
+  if (tp && tt) {
+    addWake('translate passthrough, per chunk', tp.cpu, tp.result.chunks);
+    addWake('translate anthropic<-ollama, per chunk', tt.cpu, tt.result.chunks);
+  }
 
   const checks = [
     { name: 'added p50 at c=1', value: added, unit: 'ms', target: `<= ${TARGETS.addedP50Ms}`, pass: added <= TARGETS.addedP50Ms },
@@ -333,6 +447,8 @@ async function main(): Promise<void> {
     })(),
     { name: 'RSS per idle tunnel', value: idle.perTunnelBytes / 1024, unit: 'KB', target: `<= ${TARGETS.rssPerTunnelKB}`, pass: idle.perTunnelBytes / 1024 <= TARGETS.rssPerTunnelKB },
   ];
+  const translation = tp && tt ? translationReport(tp, tt) : undefined;
+  if (translation) checks.push(translation.check);
   const checkRows: string[][] = [['target', 'measured', 'goal', '']];
   for (const c of checks) checkRows.push([c.name, c.unit === 'ratio' ? pct(c.value) : `${f3(c.value)} ${c.unit}`, c.unit === 'ratio' ? `>= ${pct(Number(c.target.slice(3)))}` : `${c.target} ${c.unit}`, c.pass ? 'PASS' : 'MISS']);
 
@@ -342,6 +458,7 @@ async function main(): Promise<void> {
     '',
     table(rows),
     '',
+    ...(translation ? [translation.text, ''] : []),
     table(cpuRows),
     '("other load" = CPU used by processes outside the bench during the phase, per unit: a noisy machine shows here)',
     '',
@@ -364,15 +481,16 @@ async function main(): Promise<void> {
       addedP50Ms: f.tokios.result.p50 - f.direct.result.p50,
       rpsRatio: f.tokios.result.rps / f.direct.result.rps,
       cpuMicrosPerRequest: { direct: perUnit(f.direct.cpu, f.direct.result.requests), tokios: perUnit(f.tokios.cpu, f.tokios.result.requests) },
-      wakeupsPerRequest: Object.fromEntries(PROCS.map((p) => [p, (f.tokios.cpu.wakeups[p] ?? NaN) / f.tokios.result.requests])),
+      wakeupsPerRequest: Object.fromEntries(PROCS.map((p) => [p, procValue(f.tokios.cpu.wakeups, p) / f.tokios.result.requests])),
     })),
     streamed: {
       direct: { ...sd.result, ttfc: undefined },
       tokios: { ...st.result, ttfc: undefined },
       chunksRatio: st.result.chunksPerSec / sd.result.chunksPerSec,
       cpuMicrosPerChunk: { direct: perUnit(sd.cpu, sd.result.chunks), tokios: perUnit(st.cpu, st.result.chunks) },
-      wakeupsPerChunk: Object.fromEntries(PROCS.map((p) => [p, (st.cpu.wakeups[p] ?? NaN) / st.result.chunks])),
+      wakeupsPerChunk: Object.fromEntries(PROCS.map((p) => [p, procValue(st.cpu.wakeups, p) / st.result.chunks])),
     },
+    translation: translation?.json,
     idleTunnels: idle,
     targets: checks,
     elapsedSeconds: (Date.now() - t0) / 1000,

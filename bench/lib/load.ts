@@ -146,3 +146,112 @@ export function mergeStreams(parts: StreamResult[]): StreamResult {
     ttfcP50: percentile(sorted, 50), ttfcP99: percentile(sorted, 99), errors: parts.reduce((n, p) => n + p.errors, 0), seconds,
   };
 }
+
+/** A streamed request in one caller protocol, with what marks one content chunk and a complete answer. */
+export interface ProtocolTarget extends Target {
+  body: string;
+  /** Bytes that occur once per content chunk (and nowhere else) in the answer. */
+  chunkMarker: Buffer;
+  /** Bytes that occur once, at the end of a complete answer. */
+  doneMarker: Buffer;
+  /** Content chunks a complete answer has. */
+  expectChunks: number;
+}
+
+/** OpenAI Chat SSE: one `"delta":{"content":"…"}` event per content chunk (the role and finish chunks have none), then `[DONE]`. */
+export const OPENAI_CHAT_MARKERS = { chunkMarker: Buffer.from('"delta":{"content":"'), doneMarker: Buffer.from('data: [DONE]\n\n') };
+/** Anthropic Messages SSE: one `content_block_delta` event per content chunk, `message_stop` at the end. */
+export const ANTHROPIC_MARKERS = { chunkMarker: Buffer.from('event: content_block_delta\n'), doneMarker: Buffer.from('event: message_stop\n') };
+
+/** Counts a pattern in a byte stream that arrives in pieces (a match may straddle two pieces). */
+class PatternCounter {
+  count = 0;
+  private tail: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly pattern: Buffer) {}
+
+  push(c: Buffer): void {
+    const p = this.pattern;
+    if (this.tail.length > 0) {
+      // Only matches that start in the tail and end in c: the rest are found in c itself.
+      const seam = Buffer.concat([this.tail, c.subarray(0, p.length - 1)]);
+      let i = seam.indexOf(p);
+      while (i !== -1 && i < this.tail.length) {
+        this.count++;
+        i = seam.indexOf(p, i + 1);
+      }
+    }
+    let i = c.indexOf(p);
+    while (i !== -1) {
+      this.count++;
+      i = c.indexOf(p, i + p.length);
+    }
+    this.tail = Buffer.from(c.length >= p.length - 1 ? c.subarray(c.length - (p.length - 1)) : Buffer.concat([this.tail, c]).subarray(-(p.length - 1)));
+  }
+}
+
+export interface ProtocolStreamResult extends StreamResult {
+  /** Answers that ended without the done marker or with a content chunk count other than expected. */
+  incomplete: number;
+}
+
+/**
+ * Like streamLoad, for one caller protocol: `parallel` concurrent streamed requests, each replaced as soon as it
+ * ends, for `seconds`, then the ones in flight finish. `chunks` counts content chunks only (OpenAI deltas with
+ * content, Anthropic content_block_delta events), and each answer is checked for completeness.
+ */
+export async function protocolStreamLoad(target: ProtocolTarget, parallel: number, seconds: number): Promise<ProtocolStreamResult> {
+  const agent = new Agent({ connections: parallel, pipelining: 1, keepAliveTimeout: 30_000 });
+  const ttfc: number[] = [];
+  let chunks = 0;
+  let streams = 0;
+  let errors = 0;
+  let incomplete = 0;
+  const started = performance.now();
+  const stopAt = started + seconds * 1000;
+  const headers = { 'content-type': 'application/json', ...target.headers };
+
+  const one = async (): Promise<void> => {
+    const t0 = performance.now();
+    const res = await request(target.url, { method: 'POST', headers, body: target.body, dispatcher: agent });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`status ${res.statusCode}`);
+    }
+    const content = new PatternCounter(target.chunkMarker);
+    const done = new PatternCounter(target.doneMarker);
+    let first = true;
+    for await (const c of res.body as AsyncIterable<Buffer>) {
+      if (first) {
+        ttfc.push(performance.now() - t0);
+        first = false;
+      }
+      content.push(c);
+      done.push(c);
+    }
+    chunks += content.count;
+    streams++;
+    if (done.count !== 1 || content.count !== target.expectChunks) incomplete++;
+  };
+
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (performance.now() < stopAt) {
+        try {
+          await one();
+        } catch {
+          errors++;
+          if (errors > 1000) return;
+        }
+      }
+    }),
+  );
+  const secs = (performance.now() - started) / 1000;
+  await agent.close();
+  const sorted = Float64Array.from(ttfc).sort();
+  return { ttfc, streams, chunks, chunksPerSec: chunks / secs, ttfcP50: percentile(sorted, 50), ttfcP99: percentile(sorted, 99), errors, incomplete, seconds: secs };
+}
+
+export function mergeProtocolStreams(parts: ProtocolStreamResult[]): ProtocolStreamResult {
+  return { ...mergeStreams(parts), incomplete: parts.reduce((n, p) => n + p.incomplete, 0) };
+}

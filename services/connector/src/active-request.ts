@@ -30,6 +30,12 @@ export class ActiveRequest {
   private frames = 0;
   /** Answer bytes waiting for the end of this event-loop turn, to leave as one Data frame. */
   private pending: Buffer[] = [];
+  /**
+   * Translated answer text after `pending`, not yet encoded: the translators give one small string per upstream
+   * chunk, and one UTF-8 encoding of their concatenation per frame costs half of one Buffer.from per chunk.
+   */
+  private pendingText = '';
+  /** Bytes in `pending` plus characters in `pendingText` (at most its byte length: flushData splits what is over). */
   private pendingBytes = 0;
   private flushQueued = false;
   private finished = false;
@@ -133,9 +139,12 @@ export class ActiveRequest {
    */
   private sendData(out: Buffer | string): void {
     if (out.length === 0) return;
-    const buf = typeof out === 'string' ? Buffer.from(out, 'utf8') : out;
-    this.pending.push(buf);
-    this.pendingBytes += buf.length;
+    if (typeof out === 'string') this.pendingText += out;
+    else {
+      this.takeText();
+      this.pending.push(out);
+    }
+    this.pendingBytes += out.length;
     if (this.pendingBytes >= MAX_DATA_FRAME) this.flushData();
     else if (!this.flushQueued) {
       this.flushQueued = true;
@@ -143,11 +152,21 @@ export class ActiveRequest {
     }
   }
 
+  /** Encodes the pending text, in order, as the next pending part. */
+  private takeText(): void {
+    if (this.pendingText.length === 0) return;
+    this.pending.push(Buffer.from(this.pendingText, 'utf8'));
+    this.pendingText = '';
+  }
+
   private flushData(): void {
     this.flushQueued = false;
-    if (this.pending.length === 0 || this.finished) return;
+    if (this.finished) return;
+    this.takeText();
+    if (this.pending.length === 0) return;
     const parts = this.pending;
-    const total = this.pendingBytes;
+    let total = 0;
+    for (const p of parts) total += p.length;
     this.pending = [];
     this.pendingBytes = 0;
     if (total <= MAX_DATA_FRAME) {
@@ -187,6 +206,7 @@ export class ActiveRequest {
     if (this.finished) return;
     this.finished = true;
     this.pending = [];
+    this.pendingText = '';
     this.pendingBytes = 0;
     clearTimeout(this.deadlineTimer);
     if (abortUpstream) {

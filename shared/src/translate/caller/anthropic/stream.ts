@@ -26,6 +26,13 @@ export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
   let sawTool = false;
   let finish: FinishReason | null = null;
   let usage: Usage = { input_tokens: 0, output_tokens: 0 };
+  /**
+   * `content_block_delta` events are most of a stream, one per upstream chunk: they are written from this prefix
+   * (set when a block starts) and the JSON string of the piece, byte for byte what
+   * sse({ type: 'content_block_delta', index, delta: { type, [field]: piece } }) gives, without building and
+   * serialising two objects per chunk (JSON text has no raw line break, so it is always one `data:` line).
+   */
+  let deltaHead = '';
 
   function start(): string {
     started = true;
@@ -52,11 +59,13 @@ export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
     const out = close();
     open = block;
     index += 1;
+    deltaHead = `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":{"type":"`;
     return out + sse({ type: 'content_block_start', index, content_block: contentBlock });
   }
 
-  function delta(payload: object): string {
-    return sse({ type: 'content_block_delta', index, delta: payload });
+  /** A content_block_delta of the open block: `{"type":"<type>","<field>":"<piece>"}` as its delta. */
+  function delta(type: 'text_delta' | 'thinking_delta' | 'input_json_delta', field: 'text' | 'thinking' | 'partial_json', piece: string): string {
+    return `${deltaHead}${type}","${field}":${JSON.stringify(piece)}}}\n\n`;
   }
 
   function error(code: string, message: string): string {
@@ -72,12 +81,12 @@ export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
       case 'text': {
         if (event.text.length === 0) return '';
         const head = open?.kind === 'text' ? '' : begin({ kind: 'text' }, { type: 'text', text: '' });
-        return head + delta({ type: 'text_delta', text: event.text });
+        return head + delta('text_delta', 'text', event.text);
       }
       case 'reasoning': {
         if (event.text.length === 0) return '';
         const head = open?.kind === 'thinking' ? '' : begin({ kind: 'thinking' }, { type: 'thinking', thinking: '', signature: '' });
-        return head + delta({ type: 'thinking_delta', thinking: event.text });
+        return head + delta('thinking_delta', 'thinking', event.text);
       }
       case 'tool_call':
         sawTool = true;
@@ -90,7 +99,7 @@ export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
         if (open?.kind !== 'tool' || open.toolIndex !== event.index) {
           return error('protocol_error', 'Tool call arguments arrived out of order.');
         }
-        return delta({ type: 'input_json_delta', partial_json: event.delta });
+        return delta('input_json_delta', 'partial_json', event.delta);
       case 'finish':
         finish = event.reason;
         return '';

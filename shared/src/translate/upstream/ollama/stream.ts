@@ -1,7 +1,7 @@
 import { CodecError, NdjsonDecoder } from '../../../codec/index.js';
 import type { DecoderOptions, UpstreamDecoder } from '../../adapter.js';
 import type { ChatEvent, FinishReason } from '../../pivot.js';
-import { count, isRecord, randomId, str, type JsonRecord } from '../../util.js';
+import { count, isRecord, parseJson, randomId, str, type JsonRecord } from '../../util.js';
 import { safeText } from '../http-error.js';
 
 /** Ollama done_reason -> pivot. `load` / `unload` and unknown reasons end normally: `stop`. */
@@ -13,6 +13,13 @@ const DONE_REASONS = {
 function finishOf(value: string | undefined): FinishReason {
   return value !== undefined && Object.hasOwn(DONE_REASONS, value) ? DONE_REASONS[value as keyof typeof DONE_REASONS] : 'stop';
 }
+
+/**
+ * A content chunk line exactly as Ollama writes it; model and created_at plain JSON strings (no escape, no control
+ * character), the content any JSON string (group 1: its characters, escapes still in). Linear: the alternatives
+ * inside the content never overlap.
+ */
+const CONTENT_LINE = /^\{"model":"[^"\\\x00-\x1f]*","created_at":"[^"\\\x00-\x1f]*","message":\{"role":"assistant","content":"((?:[^"\\\x00-\x1f]|\\.)*)"\},"done":false\}$/;
 
 const MSG_MALFORMED = 'The model server sent a malformed stream line.';
 const MSG_TOO_LARGE = 'The model server sent an oversized stream line.';
@@ -29,7 +36,7 @@ const MSG_EMPTY = 'The model server closed the stream without answering.';
  *  - `{"error":"…"}` (also after a 200), malformed lines and a body that ends before `done` -> one error event.
  */
 export class OllamaStreamDecoder implements UpstreamDecoder {
-  private readonly ndjson = new NdjsonDecoder();
+  private readonly ndjson = new NdjsonDecoder({ shortcut: (line) => this.contentLine(line) });
   private readonly newId: (prefix: string) => string;
   private readonly now: () => number;
   private state: 'open' | 'done' | 'failed' = 'open';
@@ -74,6 +81,30 @@ export class OllamaStreamDecoder implements UpstreamDecoder {
   private fail(message: string): void {
     this.out.push({ type: 'error', code: 'upstream_error', message });
     this.state = 'failed';
+  }
+
+  /**
+   * The hot path: after the first line, nearly every line is a content chunk of this exact shape,
+   *   {"model":"…","created_at":"…","message":{"role":"assistant","content":"…"},"done":false}
+   * whose only effect is a text event. Such a line is matched by one regular expression instead of JSON.parse
+   * (which built two objects and four strings per chunk; ~0.85 vs ~0.13 µs). Anything else (first line, thinking,
+   * tool calls, done, errors, other key order, `\r`, whitespace…) returns false and goes through the full parse,
+   * so the events are always the same.
+   */
+  private contentLine(line: string): boolean {
+    if (this.state !== 'open' || !this.started) return false;
+    const m = CONTENT_LINE.exec(line);
+    if (m === null) return false;
+    let text = m[1]!;
+    if (text.includes('\\')) {
+      // Escapes in the content: JSON.parse reads that one string (and refuses a bad escape, like the full parse).
+      const parsed = parseJson(`"${text}"`);
+      if (!parsed.ok || typeof parsed.value !== 'string') return false;
+      text = parsed.value;
+    }
+    // Same as message(): an empty content is no event.
+    if (text.length > 0) this.out.push({ type: 'text', text });
+    return true;
   }
 
   private line(value: unknown): void {
