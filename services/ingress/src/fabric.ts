@@ -233,7 +233,10 @@ export class FabricClient {
     this.sub = this.nc.subscribe(wildcard(this.inboxPrefix), {
       callback: (_err, msg) => {
         const rid = tailToken(msg.subject, this.inboxPrefix);
-        if (rid) this.pending.get(rid)?.onMessage(msg);
+        if (!rid) return;
+        const call = this.pending.get(rid);
+        if (call) call.onMessage(msg);
+        else this.orphan(rid, msg);
       },
     });
     const every = Math.max(20, Math.min(250, Math.floor(Math.min(this.options.ackTimeoutMs, this.options.stallTimeoutMs) / 4)));
@@ -266,6 +269,22 @@ export class FabricClient {
 
   forget(c: Call): void {
     if (this.pending.get(c.id) === c) this.pending.delete(c.id);
+  }
+
+  /**
+   * An Ack for a request this ingress no longer tracks: the caller left, the call failed or was retried elsewhere
+   * before that terminator answered (its Ack may be held back a few ms). Tell it to stop, or the model would keep
+   * generating for nobody.
+   */
+  private orphan(rid: string, msg: Msg): void {
+    if (peekKind(msg.data) !== FrameKind.Ack) return;
+    try {
+      const frame = decodeFrame(msg.data);
+      const { terminatorId } = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Ack });
+      this.publishControl(subjects.terminator(terminatorId, rid), encodeFrame(FrameKind.Cancel, 0, { reason: 'caller gone' }));
+    } catch {
+      // malformed: nothing to cancel
+    }
   }
 
   publishControl(subject: string, frame: Uint8Array): void {

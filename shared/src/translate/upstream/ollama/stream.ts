@@ -1,7 +1,8 @@
-import { CodecError, NdjsonDecoder } from '../../../codec/index.js';
-import type { DecoderOptions, UpstreamDecoder } from '../../adapter.js';
+import { NdjsonDecoder } from '../../../codec/index.js';
+import type { DecoderOptions } from '../../adapter.js';
 import type { ChatEvent, FinishReason } from '../../pivot.js';
-import { count, isRecord, parseJson, randomId, str, type JsonRecord } from '../../util.js';
+import { count, isRecord, parseJson, str, type JsonRecord } from '../../util.js';
+import { MSG_CUT, MSG_EMPTY, StreamDecoderBase } from '../decoder-base.js';
 import { safeText } from '../http-error.js';
 
 /** Ollama done_reason -> pivot. `load` / `unload` and unknown reasons end normally: `stop`. */
@@ -23,8 +24,6 @@ const CONTENT_LINE = /^\{"model":"[^"\\\x00-\x1f]*","created_at":"[^"\\\x00-\x1f
 
 const MSG_MALFORMED = 'The model server sent a malformed stream line.';
 const MSG_TOO_LARGE = 'The model server sent an oversized stream line.';
-const MSG_CUT = 'The model server closed the stream before it finished.';
-const MSG_EMPTY = 'The model server closed the stream without answering.';
 
 /**
  * Ollama /api/chat NDJSON -> ChatEvent.
@@ -35,52 +34,25 @@ const MSG_EMPTY = 'The model server closed the stream without answering.';
  *    done_reason says `stop`; `length` stays `length`), then usage from prompt_eval_count / eval_count.
  *  - `{"error":"…"}` (also after a 200), malformed lines and a body that ends before `done` -> one error event.
  */
-export class OllamaStreamDecoder implements UpstreamDecoder {
+export class OllamaStreamDecoder extends StreamDecoderBase {
   private readonly ndjson = new NdjsonDecoder({ shortcut: (line) => this.contentLine(line) });
-  private readonly newId: (prefix: string) => string;
-  private readonly now: () => number;
-  private state: 'open' | 'done' | 'failed' = 'open';
-  private started = false;
   private tools = 0;
-  private out: ChatEvent[] = [];
   private readonly onValue = (value: unknown): void => this.line(value);
 
   constructor(options: DecoderOptions = {}) {
-    this.newId = options.newId ?? randomId;
-    this.now = options.now ?? Date.now;
+    super(options, { tooLarge: MSG_TOO_LARGE, malformed: MSG_MALFORMED });
   }
 
-  push(chunk: Uint8Array | string): ChatEvent[] {
-    const out: ChatEvent[] = (this.out = []);
-    if (this.state !== 'open') return out;
-    try {
-      this.ndjson.push(chunk, this.onValue);
-    } catch (err) {
-      this.codecFailure(err);
-    }
-    return out;
+  protected feed(chunk: Uint8Array | string): void {
+    this.ndjson.push(chunk, this.onValue);
   }
 
-  end(): ChatEvent[] {
-    const out: ChatEvent[] = (this.out = []);
-    if (this.state !== 'open') return out;
-    try {
-      this.ndjson.end(this.onValue);
-    } catch (err) {
-      this.codecFailure(err);
-    }
-    if (this.state === 'open') this.fail(this.started ? MSG_CUT : MSG_EMPTY);
-    return out;
+  protected flush(): void {
+    this.ndjson.end(this.onValue);
   }
 
-  private codecFailure(err: unknown): void {
-    if (!(err instanceof CodecError)) throw err;
-    this.fail(err.code === 'line_too_long' ? MSG_TOO_LARGE : MSG_MALFORMED);
-  }
-
-  private fail(message: string): void {
-    this.out.push({ type: 'error', code: 'upstream_error', message });
-    this.state = 'failed';
+  protected ended(): void {
+    this.fail(this.started ? MSG_CUT : MSG_EMPTY);
   }
 
   /**

@@ -1,7 +1,8 @@
-import { CodecError, SseDecoder, type SseEvent } from '../../../codec/index.js';
-import type { DecoderOptions, UpstreamDecoder } from '../../adapter.js';
+import { SseDecoder, type SseEvent } from '../../../codec/index.js';
+import type { DecoderOptions } from '../../adapter.js';
 import type { ChatEvent, FinishReason } from '../../pivot.js';
-import { count, isRecord, parseJson, randomId, str, type JsonRecord } from '../../util.js';
+import { count, isRecord, parseJson, str, type JsonRecord } from '../../util.js';
+import { MSG_CUT, MSG_EMPTY, StreamDecoderBase } from '../decoder-base.js';
 import { errorMessageOf, safeText } from '../http-error.js';
 
 /** OpenAI-compatible finish_reason -> pivot. Anything else (e.g. llama.cpp / vLLM `abort`, `eos`) is `stop`. */
@@ -32,8 +33,6 @@ interface ToolState {
 
 const MSG_MALFORMED = 'The model server sent a malformed stream chunk.';
 const MSG_TOO_LARGE = 'The model server sent an oversized stream event.';
-const MSG_CUT = 'The model server closed the stream before it finished.';
-const MSG_EMPTY = 'The model server closed the stream without answering.';
 const MSG_NAMELESS = 'The model server sent a tool call without a name.';
 const MSG_ORDER = 'The model server sent tool call arguments out of order.';
 
@@ -50,13 +49,8 @@ const MSG_ORDER = 'The model server sent tool call arguments out of order.';
  *  - `{"error":…}` or vLLM `{"object":"error",…}` in the stream, malformed JSON, oversized events and a body
  *    that ends before finishing -> one error event, after which the decoder emits nothing.
  */
-export class OpenAIStreamDecoder implements UpstreamDecoder {
+export class OpenAIStreamDecoder extends StreamDecoderBase {
   private readonly sse = new SseDecoder();
-  private readonly newId: (prefix: string) => string;
-  private readonly now: () => number;
-  private state: 'open' | 'done' | 'failed' = 'open';
-  private started = false;
-  private out: ChatEvent[] = [];
   private finish: FinishReason | undefined;
   private usage: { input_tokens: number; output_tokens: number } | undefined;
   /** Keyed by upstream index (or a synthetic key when the server omits it). */
@@ -68,43 +62,20 @@ export class OpenAIStreamDecoder implements UpstreamDecoder {
   private readonly onEvent = (event: SseEvent): void => this.event(event);
 
   constructor(options: DecoderOptions = {}) {
-    this.newId = options.newId ?? randomId;
-    this.now = options.now ?? Date.now;
+    super(options, { tooLarge: MSG_TOO_LARGE, malformed: MSG_MALFORMED });
   }
 
-  push(chunk: Uint8Array | string): ChatEvent[] {
-    const out: ChatEvent[] = (this.out = []);
-    if (this.state !== 'open') return out;
-    try {
-      this.sse.push(chunk, this.onEvent);
-    } catch (err) {
-      this.codecFailure(err);
-    }
-    return out;
+  protected feed(chunk: Uint8Array | string): void {
+    this.sse.push(chunk, this.onEvent);
   }
 
-  end(): ChatEvent[] {
-    const out: ChatEvent[] = (this.out = []);
-    if (this.state !== 'open') return out;
-    try {
-      this.sse.end(this.onEvent);
-    } catch (err) {
-      this.codecFailure(err);
-    }
-    if (this.state !== 'open') return out;
+  protected flush(): void {
+    this.sse.end(this.onEvent);
+  }
+
+  protected ended(): void {
     if (this.finish !== undefined) this.complete();
     else this.fail(this.started ? MSG_CUT : MSG_EMPTY);
-    return out;
-  }
-
-  private codecFailure(err: unknown): void {
-    if (!(err instanceof CodecError)) throw err;
-    this.fail(err.code === 'event_too_large' ? MSG_TOO_LARGE : MSG_MALFORMED);
-  }
-
-  private fail(message: string): void {
-    this.out.push({ type: 'error', code: 'upstream_error', message });
-    this.state = 'failed';
   }
 
   private event(event: SseEvent): void {
