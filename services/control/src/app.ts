@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { NatsConnection } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import type { Store } from '@tokios/shared/store';
@@ -42,7 +42,7 @@ export const controlPlugin: FastifyPluginAsync<ControlDeps> = async (app, deps) 
 export async function buildControlApp(deps: ControlDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     return503OnClosing: true,
   });

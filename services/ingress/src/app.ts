@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@tokios/shared/log';
 import type { Store } from '@tokios/shared/store';
@@ -32,7 +32,7 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   let idCounter = 0;
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.options.maxBodyBytes,
     genReqId: () => `${idPrefix}${(++idCounter).toString(36).padStart(6, '0')}`,
     return503OnClosing: true,
