@@ -7,6 +7,11 @@ const NULL_USAGE_AFTER = /,\s*"usage"\s*:\s*null(?=\s*[,}])/;
 /** `"usage":null` as the first member. */
 const NULL_USAGE_FIRST = /\{(\s*)"usage"\s*:\s*null\s*,\s*/;
 const EMPTY = Buffer.alloc(0);
+/** The compact form servers send on every chunk once usage was asked for (vLLM, llama.cpp, SGLang). */
+const COMPACT_NULL_USAGE = Buffer.from(',"usage":null');
+const USAGE_KEY = Buffer.from('"usage"');
+const CLOSE_BRACE = 0x7d;
+const COMMA = 0x2c;
 /** An unfinished line longer than this is not an SSE event we can read: it is let through as it is. */
 const MAX_LINE = 1024 * 1024;
 
@@ -43,7 +48,32 @@ export class SseUsageFilter {
       if (complete.includes('"prompt_tokens"')) this.lines(complete.toString('utf8'));
       return chunk;
     }
-    return this.lines(complete.toString('utf8'));
+    return this.stripCompact(complete) ?? this.lines(complete.toString('utf8'));
+  }
+
+  /**
+   * Per-chunk fast path: when every `"usage"` in these lines is a compact `,"usage":null` member, cut those bytes
+   * out without decoding. A `"usage"` key cannot occur inside a JSON string (its quotes would be escaped), so a
+   * byte match is a member. Anything else (usage numbers, other spacing, a pending blank line) → undefined, and
+   * the line parser decides.
+   */
+  private stripCompact(buf: Buffer): Buffer | undefined {
+    if (this.dropBlank) return undefined;
+    let at = buf.indexOf(USAGE_KEY);
+    if (at < 0) return buf;
+    const parts: Buffer[] = [];
+    let from = 0;
+    while (at >= 0) {
+      const start = at - 1;
+      const end = start + COMPACT_NULL_USAGE.length;
+      if (start < 0 || end >= buf.length || buf.compare(COMPACT_NULL_USAGE, 0, COMPACT_NULL_USAGE.length, start, end) !== 0) return undefined;
+      if (buf[end] !== CLOSE_BRACE && buf[end] !== COMMA) return undefined;
+      parts.push(buf.subarray(from, start));
+      from = end;
+      at = buf.indexOf(USAGE_KEY, end);
+    }
+    parts.push(buf.subarray(from));
+    return Buffer.concat(parts);
   }
 
   end(): string {

@@ -73,3 +73,18 @@ t.test('meterPassthrough asks for usage only when the caller did not', async (t)
   const other: UpstreamPlan = { ...plan({}), passthrough: false };
   t.equal(meterPassthrough(meta(true), other), other, 'translated plans are left alone');
 });
+
+t.test('strip: text that mentions usage and spaced members come out the same as unasked-for streams', async (t) => {
+  const spaced = (delta: Record<string, unknown>) =>
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] }).replace(/\}$/, ', "usage": null}')}\n\n`;
+  const quoted = { content: 'the "usage" field and ,"usage":null} as text' };
+  const upstream = withUsageNull(quoted, null) + spaced({ content: 'x' }) + withUsageNull({ content: '"usage"' }, null) + usageChunk + 'data: [DONE]\n\n';
+  const expected = plain(quoted, null) + `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: 'x' }, logprobs: null, finish_reason: null }] })}\n\n` + plain({ content: '"usage"' }, null) + 'data: [DONE]\n\n';
+  for (let cut = 1; cut < upstream.length; cut += 11) {
+    const f = new SseUsageFilter(true);
+    t.equal(run(f, upstream, [cut]), expected, `split at ${cut}`);
+  }
+  const f = new SseUsageFilter(true);
+  t.equal(run(f, upstream, []), expected, 'one read');
+  t.same(f.usage, { input_tokens: 11, output_tokens: 3 });
+});
