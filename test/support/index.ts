@@ -10,3 +10,4 @@ export * from './tcp-balancer.js';
 export * from './ollama-upstream.js';
 export * from './translate-stack.js';
 export * from './sdk-callers.js';
+export * from './scripted-server.js';

@@ -1,7 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { EventEmitter } from 'node:events';
-import type { AddressInfo, Socket } from 'node:net';
-import type { SeenRequest } from './openai-upstream.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ScriptedServer, type SeenRequest } from './scripted-server.js';
 
 /** One tool call as Ollama sends it: whole, `arguments` an object. */
 export interface OllamaToolCallScript {
@@ -50,47 +48,18 @@ export const defaultOllamaScript = (): OllamaScript => ({
  * (streaming is the default), one JSON object otherwise. Unknown models get Ollama's 404. Records every chat
  * request and whether the caller hung up; emits 'request', 'aborted' and 'finished' with the SeenRequest.
  */
-export class OllamaUpstream extends EventEmitter {
-  readonly requests: SeenRequest[] = [];
+export class OllamaUpstream extends ScriptedServer {
   script: (body: Record<string, unknown>) => OllamaScript = () => defaultOllamaScript();
   version = '0.12.6';
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
 
   constructor(readonly models: string[] = ['llama3.2:latest']) {
-    super();
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+    super('Ollama');
   }
 
   static async start(models?: string[]): Promise<OllamaUpstream> {
     const u = new OllamaUpstream(models);
-    await new Promise<void>((resolve) => u.server.listen(0, '127.0.0.1', resolve));
-    u.port = (u.server.address() as AddressInfo).port;
+    await u.listen();
     return u;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  get last(): SeenRequest {
-    const r = this.requests.at(-1);
-    if (!r) throw new Error('the Ollama upstream saw no request');
-    return r;
-  }
-
-  next(event: 'request' | 'aborted' | 'finished'): Promise<SeenRequest> {
-    return new Promise((resolve) => this.once(event, resolve));
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server.close(() => r()));
   }
 
   private json(res: ServerResponse, status: number, body: unknown): void {
@@ -98,7 +67,7 @@ export class OllamaUpstream extends EventEmitter {
     res.end(JSON.stringify(body));
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.url === '/api/version') return this.json(res, 200, { version: this.version });
     if (req.method === 'GET' && req.url === '/api/tags') {
       return this.json(res, 200, {

@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ScriptedServer, type SeenRequest } from './scripted-server.js';
+
+export type { SeenRequest } from './scripted-server.js';
 
 /** What the scripted model answers to one request. */
 export interface Script {
@@ -33,16 +34,6 @@ export interface Script {
 
 type ToolCallScript = NonNullable<Script['toolCalls']>[number];
 
-export interface SeenRequest {
-  path: string;
-  body: Record<string, unknown>;
-  /** The request body exactly as received. */
-  raw: Buffer;
-  headers: IncomingMessage['headers'];
-  aborted: boolean;
-  finished: boolean;
-}
-
 export const defaultScript = (): Script => ({
   chunks: ['Hello', ',', ' world', '!'],
   delayMs: 0,
@@ -56,22 +47,13 @@ export const defaultScript = (): Script => ({
  * chat.completion.chunk wire format, scripted timing, and a record of what it was asked and whether the caller
  * hung up. Emits 'request', 'aborted' and 'finished' with the SeenRequest.
  */
-export class OpenAIUpstream extends EventEmitter {
-  readonly requests: SeenRequest[] = [];
+export class OpenAIUpstream extends ScriptedServer {
   active = 0;
   maxActive = 0;
   script: (body: Record<string, unknown>) => Script = () => defaultScript();
-  private readonly server: Server;
-  private readonly sockets = new Set<import('node:net').Socket>();
-  port = 0;
 
   constructor(readonly model = 'scripted-model') {
-    super();
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+    super('OpenAI');
   }
 
   static async start(model?: string, port = 0): Promise<OpenAIUpstream> {
@@ -80,37 +62,7 @@ export class OpenAIUpstream extends EventEmitter {
     return u;
   }
 
-  listen(port = 0): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.listen(port, '127.0.0.1', () => {
-        this.port = (this.server.address() as AddressInfo).port;
-        resolve();
-      });
-    });
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  /** The most recent chat request. */
-  get last(): SeenRequest {
-    const r = this.requests.at(-1);
-    if (!r) throw new Error('the OpenAI upstream saw no request');
-    return r;
-  }
-
-  /** Next event of a kind, as a promise (tests await these instead of sleeping). */
-  next(event: 'request' | 'aborted' | 'finished'): Promise<SeenRequest> {
-    return new Promise((resolve) => this.once(event, resolve));
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.url === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ object: 'list', data: [{ id: this.model, object: 'model', created: 1700000000, owned_by: 'scripted' }] }));
