@@ -148,3 +148,14 @@ t.test('a revoked key is rejected', async (t) => {
   );
   t.equal(status, 401);
 });
+
+t.test('GET /v1/models lists the deployments with whether a tunnel is live', async (t) => {
+  const ids: Record<string, boolean> = {};
+  for await (const m of client().models.list()) ids[m.id] = (m as unknown as { online: boolean }).online;
+  t.same(ids, { 'model-a': true, 'model-b': true, 'model-offline': false });
+  const bare = await fetch(`${stack.baseURL.replace(/\/v1$/, '')}/models`, { headers: { authorization: `Bearer ${stack.seeded.apiKey}` } });
+  t.equal(bare.status, 200, 'also without /v1');
+  const anon = await fetch(`${stack.baseURL}/models`);
+  t.equal(anon.status, 401);
+  t.match(await anon.json(), { error: { code: 'missing_api_key' } });
+});
