@@ -107,18 +107,7 @@ export async function streamLoad(target: Target, body: string, parallel: number,
     streams++;
   };
 
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (performance.now() < stopAt) {
-        try {
-          await one();
-        } catch {
-          errors++;
-          if (errors > 1000) return;
-        }
-      }
-    }),
-  );
+  errors += await runWorkers(parallel, stopAt, one);
   const secs = (performance.now() - started) / 1000;
   await agent.close();
   const sorted = Float64Array.from(ttfc).sort();
@@ -234,6 +223,20 @@ export async function protocolStreamLoad(target: ProtocolTarget, parallel: numbe
     if (done.count !== 1 || content.count !== target.expectChunks) incomplete++;
   };
 
+  errors += await runWorkers(parallel, stopAt, one);
+  const secs = (performance.now() - started) / 1000;
+  await agent.close();
+  const sorted = Float64Array.from(ttfc).sort();
+  return { ttfc, streams, chunks, chunksPerSec: chunks / secs, ttfcP50: percentile(sorted, 50), ttfcP99: percentile(sorted, 99), errors, incomplete, seconds: secs };
+}
+
+export function mergeProtocolStreams(parts: ProtocolStreamResult[]): ProtocolStreamResult {
+  return { ...mergeStreams(parts), incomplete: parts.reduce((n, p) => n + p.incomplete, 0) };
+}
+
+/** `parallel` workers repeat `one` until `stopAt`; returns how many calls failed (a worker gives up after 1000). */
+async function runWorkers(parallel: number, stopAt: number, one: () => Promise<void>): Promise<number> {
+  let errors = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       while (performance.now() < stopAt) {
@@ -246,12 +249,5 @@ export async function protocolStreamLoad(target: ProtocolTarget, parallel: numbe
       }
     }),
   );
-  const secs = (performance.now() - started) / 1000;
-  await agent.close();
-  const sorted = Float64Array.from(ttfc).sort();
-  return { ttfc, streams, chunks, chunksPerSec: chunks / secs, ttfcP50: percentile(sorted, 50), ttfcP99: percentile(sorted, 99), errors, incomplete, seconds: secs };
-}
-
-export function mergeProtocolStreams(parts: ProtocolStreamResult[]): ProtocolStreamResult {
-  return { ...mergeStreams(parts), incomplete: parts.reduce((n, p) => n + p.incomplete, 0) };
+  return errors;
 }
