@@ -8,6 +8,7 @@ import {
   MISSING_DEP,
   OLLAMA_DEP,
   OPENAI_DEP,
+  PNG,
   WEATHER_TOOL,
   anthropicTool,
   chatTool,
@@ -24,7 +25,6 @@ t.before(async () => {
 });
 t.teardown(() => s?.close());
 
-const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 /** x-api-key (the SDK's default). */
 const byKey = (baseURL?: string) => new Anthropic({ apiKey: s.apiKey, baseURL: baseURL ?? s.origin, maxRetries: 0 });
 /** Authorization: Bearer (authToken). */

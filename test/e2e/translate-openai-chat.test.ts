@@ -8,6 +8,7 @@ import {
   MISSING_DEP,
   OLLAMA_DEP,
   OPENAI_DEP,
+  PNG,
   WEATHER_TOOL,
   chatTool,
   defaultOllamaScript,
@@ -23,7 +24,6 @@ t.before(async () => {
 });
 t.teardown(() => s?.close());
 
-const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const openai = (baseURL?: string) => new OpenAI({ apiKey: s.apiKey, baseURL: baseURL ?? `${s.origin}/v1`, maxRetries: 0 });
 
 t.test('the connectors detected their upstreams and logged what they found', async (t) => {

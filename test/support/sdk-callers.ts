@@ -198,3 +198,6 @@ export function fromMessage(res: Anthropic.Message): Outcome {
     usage: { input: res.usage.input_tokens, output: res.usage.output_tokens },
   };
 }
+
+/** A 1x1 PNG, base64, for image round trips. */
+export const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
