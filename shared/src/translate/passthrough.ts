@@ -4,6 +4,7 @@ import { isRecord, parseJson } from './util.js';
 
 const NL = 0x0a;
 const ERROR_MARK = Buffer.from('"error"');
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The OpenAI Chat passthrough stream (OpenAI Chat caller, OpenAI-compatible upstream): bytes go out as the upstream
@@ -17,19 +18,19 @@ const ERROR_MARK = Buffer.from('"error"');
  * every event anyway); chunks without the `"error"` marker are forwarded as bytes, untouched and unparsed.
  */
 export class PassthroughStreamFilter {
-  private carry: Buffer = Buffer.alloc(0);
+  private carry: Buffer = EMPTY;
 
   push(chunk: Uint8Array): Buffer | string {
     const data = this.carry.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.carry, chunk]);
     const cut = data.lastIndexOf(NL) + 1;
     // Keep a copy: the caller may reuse its chunk buffer.
-    this.carry = cut === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(cut));
+    this.carry = cut === data.length ? EMPTY : Buffer.from(data.subarray(cut));
     return this.lines(data.subarray(0, cut));
   }
 
   end(): Buffer | string {
     const rest = this.carry;
-    this.carry = Buffer.alloc(0);
+    this.carry = EMPTY;
     return this.lines(rest);
   }
 
