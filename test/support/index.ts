@@ -11,3 +11,4 @@ export * from './ollama-upstream.js';
 export * from './translate-stack.js';
 export * from './sdk-callers.js';
 export * from './scripted-server.js';
+export * from './reaper.js';

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
 import { freePort } from 'tokios';
+import { reap } from './reaper.js';
 
 const BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 
@@ -44,7 +45,7 @@ export class NatsServer {
   async restart(): Promise<void> {
     // A process killed by a signal has exitCode null and a signalCode: only a live one counts as running.
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
-    this.child = spawn(BIN, ['-a', '127.0.0.1', '-p', String(this.port), ...this.extraArgs], { stdio: 'ignore' });
+    this.child = reap(spawn(BIN, ['-a', '127.0.0.1', '-p', String(this.port), ...this.extraArgs], { stdio: 'ignore' }));
     await waitPort(this.port, true);
   }
 
