@@ -7,7 +7,11 @@ import { connect as netConnect } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { WebSocket } from 'ws';
 import { connect as natsConnect, type Msg } from 'nats';
-import { FrameKind, decodeFrame, encodeFrame } from '@tokios/shared/protocol';
+import { FrameKind, decodeFrame, encodeFrame, encodeWithMeta } from '@tokios/shared/protocol';
+
+/** A frame with metadata of any shape: encodeFrame types metadata by kind, hostile input must not be. */
+const hostileFrame = (kind: FrameKind, id: number, meta: unknown, payload?: Uint8Array): Buffer =>
+  encodeWithMeta(kind, id, Buffer.from(JSON.stringify(meta)), payload);
 import { TestFabric, quickScript, slowScript, until, within, type Proc } from '../support/index.js';
 
 const MB = 1024 * 1024;
@@ -91,15 +95,15 @@ t.test('hostile input', async (t) => {
     const cases: [string, (ws: WebSocket) => void, boolean][] = [
       ['random bytes before Hello', (ws) => ws.send(Buffer.from('this is not a frame at all, just bytes')), false],
       ['a frame shorter than its header', (ws) => ws.send(Buffer.from([1, 0, 0])), false],
-      ['an unknown frame kind', (ws) => ws.send(encodeFrame(FrameKind.Hello, 0, {}).fill(99, 0, 1)), false],
+      ['an unknown frame kind', (ws) => ws.send(hostileFrame(FrameKind.Hello, 0, {}).fill(99, 0, 1)), false],
       ['metadata length past the end', (ws) => ws.send(Buffer.from([1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 1, 2])), false],
       ['metadata that is not JSON', (ws) => ws.send(Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, 4]), Buffer.from('{{{{')])), false],
-      ['a Hello with bad fields', (ws) => ws.send(encodeFrame(FrameKind.Hello, 0, { connectorId: 'bad id!', maxConcurrency: -1 })), false],
-      ['a Request instead of Hello', (ws) => ws.send(encodeFrame(FrameKind.Request, 1, { rid: 'x' })), false],
+      ['a Hello with bad fields', (ws) => ws.send(hostileFrame(FrameKind.Hello, 0, { connectorId: 'bad id!', maxConcurrency: -1 })), false],
+      ['a Request instead of Hello', (ws) => ws.send(hostileFrame(FrameKind.Request, 1, { rid: 'x' })), false],
       ['a text frame', (ws) => ws.send('hello?'), false],
       ['random bytes after Hello', (ws) => ws.send(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0, 0, 0])), true],
       ['a short Data frame after Hello', (ws) => ws.send(Buffer.from([FrameKind.Data, 0, 0])), true],
-      ['a Status with bad fields after Hello', (ws) => ws.send(encodeFrame(FrameKind.Status, 0, { healthy: 'yes' })), true],
+      ['a Status with bad fields after Hello', (ws) => ws.send(hostileFrame(FrameKind.Status, 0, { healthy: 'yes' })), true],
       ['a text frame after Hello', (ws) => ws.send('{"kind":"Hello"}'), true],
     ];
     for (const [name, send, afterHello] of cases) {
@@ -142,7 +146,7 @@ t.test('hostile input', async (t) => {
       Buffer.from([1]),
       Buffer.from('{"kind":"Request"}'),
       Buffer.from([FrameKind.Request, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]),
-      encodeFrame(FrameKind.Request, 0, { rid: 'no good!' }),
+      hostileFrame(FrameKind.Request, 0, { rid: 'no good!' }),
       encodeFrame(FrameKind.Request, 0, { rid: 'r1', protocol: 'openai.chat', model: 'model-a', stream: false, bodyLength: 2, deadline: Date.now() + 60_000 }, Buffer.from('way longer than two bytes')),
       encodeFrame(FrameKind.Data, 0, undefined, Buffer.from('data on the request subject')),
       encodeFrame(FrameKind.Ping, 0),
@@ -186,7 +190,7 @@ t.test('hostile input', async (t) => {
       Buffer.from([7, 7]),
       Buffer.from('plain text'),
       encodeFrame(FrameKind.Data, 0, undefined, Buffer.from('x')),
-      encodeFrame(FrameKind.Request, 0, { rid: 'zz' }),
+      hostileFrame(FrameKind.Request, 0, { rid: 'zz' }),
       Buffer.from([99, 0, 0, 0, 0, 0, 0, 0, 0]),
     ];
     for (const g of notBodyOrCancel) {

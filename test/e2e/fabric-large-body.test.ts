@@ -1,7 +1,13 @@
 // Issue item 10: a 5 MB request body crosses a NATS with the default 1 MB max_payload and reaches the model byte for
-// byte; bodies around the inline/chunked boundary too; and multi-megabyte answers come back whole.
+// byte; bodies around the inline/chunked boundary too; and multi-megabyte answers come back whole. Then the same over
+// a NATS whose max_payload (8 MB) exceeds what a tunnel frame may be: the terminator splits an inline body into
+// tunnel-sized frames, and the connector sizes its Data frames to the limit the terminator announced in Welcome.
 import t, { type Test } from 'tap';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'nats';
+import { MIN_TUNNEL_FRAME_BYTES } from '@tokios/shared/protocol';
 import { TestFabric, quickScript } from '../support/index.js';
 
 /** Deterministic text of about `bytes` UTF-8 bytes with multi-byte characters, so chunk cuts land inside them. */
@@ -75,4 +81,44 @@ t.test('large bodies through a 1 MB max_payload NATS', async (t) => {
     for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
     t.ok(text === big, 'streamed 3 MB answer intact');
   });
+});
+
+t.test('an inline body larger than a tunnel frame, through an 8 MB max_payload NATS', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tokios-nats-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const conf = join(dir, 'nats.conf');
+  await writeFile(conf, 'max_payload: 8MB\n');
+  const f = await TestFabric.start(t, { natsArgs: ['-c', conf] });
+  const probe = await connect({ servers: f.natsUrl });
+  const maxPayload = probe.info?.max_payload ?? 0;
+  await probe.close();
+  t.equal(maxPayload, 8 * 1024 * 1024, 'NATS runs with an 8 MB max_payload');
+
+  // The terminator accepts frames of 128 KiB only, below the connector's 256 KiB Data frames and 1 MiB limit.
+  const [ingress, term, up] = await Promise.all([f.ingress(), f.terminator({ TOKIOS_MAX_FRAME_BYTES: String(MIN_TUNNEL_FRAME_BYTES) }), f.upstream()]);
+  await f.connector('model-a', up, term.url, { model: 'model-a' });
+  up.script = () => quickScript('got it');
+
+  const sent: Buffer[] = [];
+  const client = f.client(ingress, {
+    fetch: async (url: string | URL | Request, init?: RequestInit) => {
+      if (typeof init?.body === 'string') sent.push(Buffer.from(init.body, 'utf8'));
+      return fetch(url, init);
+    },
+  });
+  const res = await client.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: bulkyText(5 * 1024 * 1024) }] });
+  t.equal(res.choices[0]?.message.content, 'got it', 'answered');
+  const want = sent.at(-1)!;
+  t.ok(want.length > 5 * 1024 * 1024 && want.length < maxPayload - 16 * 1024, `the ${want.length}-byte body travels inline on NATS`);
+  t.ok(up.requests.at(-1)!.raw.equals(want), 'and reaches the model byte-identical');
+
+  const big = bulkyText(1024 * 1024);
+  up.script = () => ({ ...quickScript(big), chunks: [big.slice(0, 1000), big.slice(1000)] });
+  const whole = await client.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'big please' }] });
+  t.ok(whole.choices[0]?.message.content === big, 'a 1 MB answer in Data frames under the announced 128 KiB limit, whole');
+  const stream = await client.chat.completions.create({ model: 'model-a', stream: true, messages: [{ role: 'user', content: 'big please' }] });
+  let text = '';
+  for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+  t.ok(text === big, 'and streamed');
+  t.notMatch(term.proc.output, /terminating tunnel|tunnel closed/, 'the tunnel stayed up throughout');
 });

@@ -7,8 +7,6 @@ import { isConnectError, upstreamRequest } from './upstream-http.js';
 import type { UpstreamPlan } from './plan.js';
 import { meterPassthrough } from './usage-meter.js';
 
-/** Largest Data frame we send; keeps each frame well under NATS max_payload once relayed. */
-export const MAX_DATA_FRAME = 256 * 1024;
 /** Pause reading the model's answer while the tunnel has this much unsent. */
 const TUNNEL_HIGH_WATER = 4 * 1024 * 1024;
 
@@ -145,7 +143,7 @@ export class ActiveRequest {
       this.pending.push(out);
     }
     this.pendingBytes += out.length;
-    if (this.pendingBytes >= MAX_DATA_FRAME) this.flushData();
+    if (this.pendingBytes >= this.tunnel.maxDataPayload) this.flushData();
     else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(() => this.flushData());
@@ -169,12 +167,13 @@ export class ActiveRequest {
     for (const p of parts) total += p.length;
     this.pending = [];
     this.pendingBytes = 0;
-    if (total <= MAX_DATA_FRAME) {
+    const max = this.tunnel.maxDataPayload;
+    if (total <= max) {
       this.frames++;
       this.send(encodeDataFrame(this.sid, parts, total));
       return;
     }
-    for (const part of chunkBytes(Buffer.concat(parts, total), MAX_DATA_FRAME)) {
+    for (const part of chunkBytes(Buffer.concat(parts, total), max)) {
       this.frames++;
       this.send(encodeFrame(FrameKind.Data, this.sid, undefined, part));
     }

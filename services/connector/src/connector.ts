@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@tokios/shared/log';
 import { TOKIOS_VERSION } from '@tokios/shared';
-import { FrameKind, encodeFrame, parseMeta, type HelloMeta, type RawFrame, type UpstreamKind, type WelcomeMeta } from '@tokios/shared/protocol';
+import { FrameKind, encodeFrame, type HelloMeta, type UpstreamKind, type WelcomeMeta } from '@tokios/shared/protocol';
 import type { ConnectorConfig } from './config.js';
-import { TunnelClient } from './tunnel-client.js';
+import { TunnelClient, type StreamFrame } from './tunnel-client.js';
 import { ActiveRequest } from './active-request.js';
 import { planRequest } from './plan.js';
 import { chooseUpstreamModel } from '@tokios/shared/translate';
@@ -66,6 +66,7 @@ export class Connector {
         welcome: (tc, w) => this.onWelcome(tc, w),
         peers: () => this.spread(),
         frame: (tc, f) => this.onFrame(tc, f),
+        unreadableRequest: (tc, sid, message) => tc.sendFrame(encodeFrame(FrameKind.Error, sid, { code: 'protocol_error', message: message.slice(0, 200) })),
         down: (tc) => this.onTunnelDown(tc),
         fatal: (_tc, reason) => this.onFatal(reason),
         dialFailed: (_tc, peerId) => this.badPeers.set(peerId, Date.now() + BAD_PEER_MS),
@@ -142,17 +143,11 @@ export class Connector {
     tc.switchTo(m.url, m.id);
   }
 
-  private onFrame(tc: TunnelClient, frame: RawFrame): void {
+  private onFrame(tc: TunnelClient, frame: StreamFrame): void {
     const key = `${tc.index}:${frame.id}`;
     switch (frame.kind) {
       case FrameKind.Request: {
-        let meta;
-        try {
-          meta = parseMeta(frame as RawFrame & { kind: typeof FrameKind.Request });
-        } catch (err) {
-          tc.sendFrame(encodeFrame(FrameKind.Error, frame.id, { code: 'protocol_error', message: (err as Error).message.slice(0, 200) }));
-          return;
-        }
+        const meta = frame.meta;
         const reason = this.draining || this.moving.has(tc) ? 'draining' : !this.healthy ? 'unhealthy' : this.active.size >= this.config.max_concurrency ? 'busy' : undefined;
         if (reason) {
           tc.sendFrame(encodeFrame(FrameKind.Reject, frame.id, { reason, message: `connector is ${reason}` }));
@@ -179,8 +174,6 @@ export class Connector {
       case FrameKind.Cancel:
         this.active.get(key)?.cancel('cancelled by gateway');
         return;
-      default:
-        this.log.debug({ kind: frame.kind }, 'ignoring unexpected frame');
     }
   }
 

@@ -1,19 +1,26 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
-import { FrameKind, ProtocolError, decodeFrame, encodeFrame, parseMeta, type RawFrame, type WelcomeMeta } from '@tokios/shared/protocol';
+import {
+  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FrameKind, MAX_DATA_PAYLOAD, ProtocolError, TUNNEL_SILENT_PINGS, decodeFrame, encodeFrame, payloadRoom,
+  type Frame, type HelloMeta, type WelcomeMeta,
+} from '@tokios/shared/protocol';
 import { Backoff } from './backoff.js';
 
-export const MAX_FRAME_BYTES = 1024 * 1024;
-/** Close code the terminator sends when the tunnel token was revoked. */
-export const TOKEN_REVOKED_CLOSE = 4004;
+/** Largest frame this connector accepts from a terminator (announced in Hello; the terminator splits bodies to fit). */
+export const CONNECTOR_MAX_FRAME_BYTES = DEFAULT_TUNNEL_FRAME_BYTES;
+
+/** Frames a TunnelClient hands on: the tunnel session's own (Welcome, Ping, Pong, GoAway) it handles itself. */
+export type StreamFrame = Extract<Frame, { kind: typeof FrameKind.Request | typeof FrameKind.Body | typeof FrameKind.Cancel }>;
 
 export interface TunnelEvents {
-  hello(): unknown;
+  hello(): HelloMeta;
   welcome(tunnel: TunnelClient, meta: WelcomeMeta): void;
   /** A repeated Welcome on a live tunnel: the terminator's peer list changed. */
   peers(tunnel: TunnelClient, meta: WelcomeMeta): void;
-  frame(tunnel: TunnelClient, frame: RawFrame): void;
+  frame(tunnel: TunnelClient, frame: StreamFrame): void;
+  /** A Request whose metadata did not validate: answer stream `sid` with an error. */
+  unreadableRequest(tunnel: TunnelClient, sid: number, message: string): void;
   /** The socket is gone (streams on it are lost). */
   down(tunnel: TunnelClient): void;
   /** The gateway refused the token: reconnecting will not help. */
@@ -60,6 +67,11 @@ export class TunnelClient {
     return this.established ? this.welcome?.terminatorId : undefined;
   }
 
+  /** Largest Data payload to send on this tunnel: our gathering size, or less when the terminator accepts less. */
+  get maxDataPayload(): number {
+    return Math.min(MAX_DATA_PAYLOAD, payloadRoom(this.welcome?.maxFrameBytes ?? DEFAULT_TUNNEL_FRAME_BYTES));
+  }
+
   get bufferedAmount(): number {
     return this.ws?.bufferedAmount ?? 0;
   }
@@ -75,7 +87,7 @@ export class TunnelClient {
       ws = new WebSocket(url, {
         headers: { authorization: `Bearer ${this.token}` },
         perMessageDeflate: false,
-        maxPayload: MAX_FRAME_BYTES,
+        maxPayload: CONNECTOR_MAX_FRAME_BYTES,
         handshakeTimeout: 10_000,
       });
     } catch (err) {
@@ -96,48 +108,62 @@ export class TunnelClient {
     });
     ws.on('open', () => {
       this.lastSeen = Date.now();
-      ws.send(encodeFrame(FrameKind.Hello, 0, this.events.hello()), { binary: true });
+      ws.send(encodeFrame(FrameKind.Hello, 0, { ...this.events.hello(), maxFrameBytes: CONNECTOR_MAX_FRAME_BYTES }), { binary: true });
     });
     ws.on('message', (data, isBinary) => {
       this.lastSeen = Date.now();
       if (!isBinary) return;
-      let frame: RawFrame;
+      let frame: Frame;
       try {
         frame = decodeFrame(data as Buffer);
       } catch (err) {
+        const bad = err instanceof ProtocolError ? err.frame : undefined;
+        // A Request this version cannot read (say, a caller protocol added later) fails that request only.
+        if (bad?.kind === FrameKind.Request) return this.events.unreadableRequest(this, bad.id, (err as Error).message);
         this.log.warn({ tunnel: this.index, err: (err as Error).message }, 'bad frame from terminator');
-        ws.close(4003, 'protocol error');
+        ws.close(CloseCode.ProtocolError, 'protocol error');
         return;
       }
-      if (frame.kind === FrameKind.Welcome) return this.onWelcome(frame);
-      if (frame.kind === FrameKind.Ping) return void this.sendFrame(encodeFrame(FrameKind.Pong, frame.id));
-      if (frame.kind === FrameKind.Pong) return void this.pongWaiters.get(frame.id)?.();
-      if (frame.kind === FrameKind.GoAway) {
-        this.log.info({ tunnel: this.index }, 'terminator going away; reconnecting');
-        ws.close(1000, 'go away');
-        return;
-      }
-      this.events.frame(this, frame);
+      this.onFrame(ws, frame);
     });
     ws.on('error', (err) => this.log.debug({ tunnel: this.index, err: err.message }, 'tunnel socket error'));
     ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
   }
 
-  private onWelcome(frame: RawFrame): void {
-    const again = this.welcome !== undefined;
-    try {
-      this.welcome = parseMeta(frame as RawFrame & { kind: typeof FrameKind.Welcome });
-    } catch (err) {
-      if (err instanceof ProtocolError) this.ws?.close(4003, 'bad welcome');
-      return;
+  private onFrame(ws: WebSocket, frame: Frame): void {
+    switch (frame.kind) {
+      case FrameKind.Welcome:
+        return this.onWelcome(frame.meta);
+      case FrameKind.Ping:
+        this.sendFrame(encodeFrame(FrameKind.Pong, frame.id));
+        return;
+      case FrameKind.Pong:
+        this.pongWaiters.get(frame.id)?.();
+        return;
+      case FrameKind.GoAway:
+        this.log.info({ tunnel: this.index }, 'terminator going away; reconnecting');
+        ws.close(CloseCode.Normal, 'go away');
+        return;
+      case FrameKind.Request:
+      case FrameKind.Body:
+      case FrameKind.Cancel:
+        this.events.frame(this, frame);
+        return;
+      default:
+        this.log.debug({ tunnel: this.index, kind: frame.kind }, 'ignoring unexpected frame');
     }
+  }
+
+  private onWelcome(welcome: WelcomeMeta): void {
+    const again = this.welcome !== undefined;
+    this.welcome = welcome;
     if (again) {
       this.events.peers(this, this.welcome);
       return;
     }
     const ping = this.welcome.pingIntervalMs;
     this.pingTimer = setInterval(() => {
-      if (Date.now() - this.lastSeen > ping * 3) {
+      if (Date.now() - this.lastSeen > ping * TUNNEL_SILENT_PINGS) {
         this.log.warn({ tunnel: this.index }, 'terminator stopped answering; reconnecting');
         this.ws?.terminate();
         return;
@@ -175,7 +201,7 @@ export class TunnelClient {
     this.target = url;
     this.targetPeer = peerId;
     this.backoff.reset();
-    this.ws?.close(1000, 'moving to another terminator');
+    this.ws?.close(CloseCode.Normal, 'moving to another terminator');
   }
 
   private onClose(ws: WebSocket, code: number, reason: string): void {
@@ -188,7 +214,7 @@ export class TunnelClient {
     if (wasUp) this.events.down(this);
     else if (this.dialingPeer) this.events.dialFailed(this, this.dialingPeer);
     if (this.stopped) return;
-    if (code === TOKEN_REVOKED_CLOSE) {
+    if (code === CloseCode.TokenRevoked) {
       // The gateway revoked the token: reconnecting would only be refused (HTTP 401).
       this.events.fatal(this, 'the tunnel token was revoked (close code 4004); create a new token and restart the connector');
       return;
@@ -240,7 +266,7 @@ export class TunnelClient {
         clearTimeout(t);
         resolve();
       });
-      ws.close(1000, 'connector stopping');
+      ws.close(CloseCode.Normal, 'connector stopping');
     });
   }
 }

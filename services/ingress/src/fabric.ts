@@ -3,8 +3,8 @@ import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
 import {
-  FrameKind, HEADER_BYTES, chunkBytes, decodeFrame, encodeFrame, parseMeta, peekKind,
-  type EndMeta, type HeadMeta, type RejectMeta, type RequestMeta,
+  DEFAULT_NATS_MAX_PAYLOAD, FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, dataFrameId, dataPayload, decodeFrame, encodeFrame, peekKind,
+  type EndMeta, type Frame, type HeadMeta, type RejectMeta, type RequestMeta,
 } from '@tokios/shared/protocol';
 import { TokiosError, isErrorCode } from '@tokios/shared/errors';
 import type { IngressOptions } from './config.js';
@@ -27,8 +27,6 @@ export interface CallInput {
 /** Answers to "no responders" (no terminator subscribed yet) are retried this long: interest spreads asynchronously. */
 const NO_RESPONDERS_WINDOW_MS = 400;
 const ACK_RETRIES = 1;
-/** Room for the Request metadata inside one NATS message. */
-const ENVELOPE_SLACK = 16 * 1024;
 
 /** One request's life on the fabric: publish, Ack, body parts, frames back, retries before the Ack. */
 export class Call {
@@ -68,7 +66,7 @@ export class Call {
     this.control = undefined;
     this.fabric.track(this);
     const maxPayload = this.fabric.maxPayload();
-    const inline = this.input.body.length <= maxPayload - ENVELOPE_SLACK;
+    const inline = this.input.body.length <= maxPayload - REQUEST_ENVELOPE_BYTES;
     const meta: RequestMeta = {
       ...this.input.meta,
       rid: this.rid,
@@ -90,52 +88,53 @@ export class Call {
     if (msg.data.length === 0 && msg.headers?.code === 503) return this.onNoResponders();
     const buf = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
     this.lastSeen = Date.now();
-    const kind = peekKind(buf);
-    if (kind === FrameKind.Data) {
-      if (buf.length < HEADER_BYTES) return this.protocolError('short Data frame');
-      const seq = buf.readUInt32BE(1);
-      if (seq !== this.seq) return this.protocolError(`frame ${seq} arrived, expected ${this.seq}: a part of the answer was lost`);
-      this.seq++;
-      this.handlers.onData(buf.subarray(HEADER_BYTES));
-      return;
-    }
     try {
-      const frame = decodeFrame(buf);
-      switch (frame.kind) {
-        case FrameKind.Ack: {
-          const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Ack });
-          this.acked = true;
-          this.terminatorId = m.terminatorId;
-          this.connectorId = m.connectorId;
-          this.control = subjects.terminator(m.terminatorId, this.rid);
-          this.sendBodyParts();
-          return;
-        }
-        case FrameKind.Heartbeat:
-          return;
-        case FrameKind.Reject:
-          return this.onReject(parseMeta(frame as typeof frame & { kind: typeof FrameKind.Reject }));
-        case FrameKind.Head:
-          this.headSeen = true;
-          this.handlers.onHead(parseMeta(frame as typeof frame & { kind: typeof FrameKind.Head }));
-          return;
-        case FrameKind.End: {
-          const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.End });
-          if (m.frames !== this.seq) return this.protocolError(`stream ended after ${this.seq} of ${m.frames} frames`);
-          this.finish();
-          this.handlers.onEnd(m);
-          return;
-        }
-        case FrameKind.Error: {
-          const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Error });
-          return this.fail(new TokiosError(isErrorCode(m.code) ? m.code : 'upstream_error', m.message, { param: m.param ?? null }));
-        }
-        default:
-          return this.protocolError(`unexpected frame kind ${frame.kind}`);
-      }
+      if (peekKind(buf) === FrameKind.Data) this.onData(buf);
+      else this.onFrame(decodeFrame(buf));
     } catch (err) {
       this.protocolError((err as Error).message);
     }
+  }
+
+  private onFrame(frame: Frame): void {
+    switch (frame.kind) {
+      case FrameKind.Ack: {
+        const { terminatorId, connectorId } = frame.meta;
+        this.acked = true;
+        this.terminatorId = terminatorId;
+        this.connectorId = connectorId;
+        this.control = subjects.terminator(terminatorId, this.rid);
+        this.sendBodyParts();
+        return;
+      }
+      case FrameKind.Heartbeat:
+        return;
+      case FrameKind.Reject:
+        return this.onReject(frame.meta);
+      case FrameKind.Head:
+        this.headSeen = true;
+        this.handlers.onHead(frame.meta);
+        return;
+      case FrameKind.End:
+        if (frame.meta.frames !== this.seq) return this.protocolError(`stream ended after ${this.seq} of ${frame.meta.frames} frames`);
+        this.finish();
+        this.handlers.onEnd(frame.meta);
+        return;
+      case FrameKind.Error: {
+        const { code, message, param } = frame.meta;
+        return this.fail(new TokiosError(isErrorCode(code) ? code : 'upstream_error', message, { param: param ?? null }));
+      }
+      default:
+        return this.protocolError(`unexpected frame kind ${frame.kind}`);
+    }
+  }
+
+  /** Hot path: a Data frame is checked by its header (the sequence number) and handed on without decoding. */
+  private onData(buf: Buffer): void {
+    const seq = dataFrameId(buf);
+    if (seq !== this.seq) return this.protocolError(`frame ${seq} arrived, expected ${this.seq}: a part of the answer was lost`);
+    this.seq++;
+    this.handlers.onData(dataPayload(buf));
   }
 
   /** Checked by the fabric's sweeper: missing Ack, or silence after it. */
@@ -199,7 +198,7 @@ export class Call {
   }
 
   private sendBodyParts(): void {
-    const max = this.fabric.maxPayload() - ENVELOPE_SLACK;
+    const max = this.fabric.maxPayload() - REQUEST_ENVELOPE_BYTES;
     if (this.input.body.length <= max || !this.control) return;
     for (const part of chunkBytes(this.input.body, max)) {
       this.fabric.publishControl(this.control, encodeFrame(FrameKind.Body, 0, undefined, part));
@@ -259,7 +258,7 @@ export class FabricClient {
   }
 
   maxPayload(): number {
-    return this.nc.info?.max_payload ?? 1024 * 1024;
+    return this.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD;
   }
 
   track(c: Call): void {
@@ -278,13 +277,14 @@ export class FabricClient {
    */
   private orphan(rid: string, msg: Msg): void {
     if (peekKind(msg.data) !== FrameKind.Ack) return;
+    let frame;
     try {
-      const frame = decodeFrame(msg.data);
-      const { terminatorId } = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Ack });
-      this.publishControl(subjects.terminator(terminatorId, rid), encodeFrame(FrameKind.Cancel, 0, { reason: 'caller gone' }));
+      frame = decodeFrame(msg.data);
     } catch {
-      // malformed: nothing to cancel
+      return; // malformed: nothing to cancel
     }
+    if (frame.kind !== FrameKind.Ack) return;
+    this.publishControl(subjects.terminator(frame.meta.terminatorId, rid), encodeFrame(FrameKind.Cancel, 0, { reason: 'caller gone' }));
   }
 
   publishControl(subject: string, frame: Uint8Array): void {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { envInt, envUrl, parseEnv } from '@tokios/shared/config';
 import { storeEnvSchema } from '@tokios/shared/store';
+import { DEFAULT_TUNNEL_FRAME_BYTES, MAX_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES } from '@tokios/shared/protocol';
 
 /** Terminator settings, from the environment (documented in README "Configuration"). */
 export const terminatorEnvSchema = storeEnvSchema.extend({
@@ -11,7 +12,7 @@ export const terminatorEnvSchema = storeEnvSchema.extend({
   TOKIOS_PUBLIC_TUNNEL_URL: z.string().url().optional(),
   TOKIOS_HEARTBEAT_MS: envInt(500, 50, 60_000),
   TOKIOS_TUNNEL_PING_MS: envInt(5_000, 100, 120_000),
-  TOKIOS_MAX_FRAME_BYTES: envInt(1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+  TOKIOS_MAX_FRAME_BYTES: envInt(DEFAULT_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES, MAX_TUNNEL_FRAME_BYTES),
   TOKIOS_MAX_TUNNEL_BUFFER_BYTES: envInt(16 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
 });
 
@@ -23,6 +24,7 @@ export interface TerminatorOptions {
   publicUrl?: string | undefined;
   heartbeatMs: number;
   pingIntervalMs: number;
+  /** Largest frame accepted from a connector (announced to it in Welcome). */
   maxFrameBytes: number;
   maxTunnelBufferBytes: number;
 }

@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import { REQUEST_QUEUE, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import { FrameKind, ProtocolError, decodeFrame, encodeFrame, parseMeta } from '@tokios/shared/protocol';
+import { FrameKind, ProtocolError, decodeFrame, encodeFrame, type RequestMeta } from '@tokios/shared/protocol';
 import type { TunnelRegistry } from './registry.js';
 import { AckBatcher, RelayStream } from './relay.js';
 
@@ -75,12 +75,12 @@ export class RequestIntake {
       this.log.warn({ deploymentId }, 'request without a valid reply subject; dropped');
       return;
     }
-    let meta;
+    let meta: RequestMeta;
     let payload: Buffer;
     try {
       const frame = decodeFrame(msg.data);
       if (frame.kind !== FrameKind.Request) throw new ProtocolError(`expected Request, got kind ${frame.kind}`);
-      meta = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Request });
+      meta = frame.meta;
       payload = frame.payload;
       if (payload.length > meta.bodyLength) throw new ProtocolError('inline body longer than announced');
     } catch (err) {

@@ -1,6 +1,9 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from '@tokios/shared/log';
-import { FrameKind, HEADER_BYTES, chunkBytes, encodeFrame, setFrameId, type RequestMeta, type RejectMeta, type Usage } from '@tokios/shared/protocol';
+import {
+  DEFAULT_NATS_MAX_PAYLOAD, FrameKind, NATS_RELAY_SLACK_BYTES, chunkBytes, dataPayload, encodeBodyFrames, encodeFrame, encodeRequestFrames,
+  payloadRoom, setFrameId, type RequestMeta, type RejectMeta, type Usage,
+} from '@tokios/shared/protocol';
 import type { ErrorCode } from '@tokios/shared/errors';
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel } from './tunnel.js';
@@ -109,9 +112,7 @@ export class RelayStream {
     t.streams.set(this.sid, this);
     this.ctx.registry.addLoad(t.connectorId, 1);
     const { ingressId: _i, tenantId: _t, keyId: _k, ...forward } = this.meta;
-    const [first, ...rest] = this.bodyParts;
-    t.send(encodeFrame(FrameKind.Request, this.sid, forward, first));
-    for (const part of rest) t.send(encodeFrame(FrameKind.Body, this.sid, undefined, part));
+    for (const frame of encodeRequestFrames(this.sid, forward, this.bodyParts, t.maxFrameBytes)) t.send(frame);
     if (!this.acked) {
       this.acked = true;
       this.ackFrame = encodeFrame(FrameKind.Ack, 0, { terminatorId: this.ctx.terminatorId, connectorId: t.connectorId });
@@ -130,7 +131,8 @@ export class RelayStream {
     }
     this.bodyReceived += part.length;
     if (!this.headSent) this.bodyParts.push(part);
-    this.tunnel?.send(encodeFrame(FrameKind.Body, this.sid, undefined, part));
+    const t = this.tunnel;
+    if (t) for (const frame of encodeBodyFrames(this.sid, part, t.maxFrameBytes)) t.send(frame);
   }
 
   onReject(meta: RejectMeta): void {
@@ -147,13 +149,13 @@ export class RelayStream {
 
   /** Relays a connector Data frame; the buffer is reused in place with our sequence number. */
   onData(frame: Buffer): void {
-    const max = this.ctx.nc.info?.max_payload ?? 1024 * 1024;
-    if (frame.length <= max - 256) {
+    const room = (this.ctx.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD) - NATS_RELAY_SLACK_BYTES;
+    if (frame.length <= room) {
       setFrameId(frame, this.seq++);
       this.publish(frame);
       return;
     }
-    for (const part of chunkBytes(frame.subarray(HEADER_BYTES), max - 1024)) {
+    for (const part of chunkBytes(dataPayload(frame), payloadRoom(room))) {
       this.publish(encodeFrame(FrameKind.Data, this.seq++, undefined, part));
     }
   }

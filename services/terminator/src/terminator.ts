@@ -5,11 +5,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import type { Store } from '@tokios/shared/store';
-import { FrameKind, ProtocolError, decodeFrame, parseMeta, peekKind, type HelloMeta } from '@tokios/shared/protocol';
+import { CloseCode, FrameKind, HELLO_TIMEOUT_MS, ProtocolError, TUNNEL_SILENT_PINGS, dataFrameId, decodeFrame, peekKind, type HelloMeta } from '@tokios/shared/protocol';
 import type { StatusQuery, TerminatorStatus } from '@tokios/shared/control';
 import type { TerminatorOptions } from './config.js';
 import { TunnelRegistry } from './registry.js';
-import { CloseCode, Tunnel } from './tunnel.js';
+import { Tunnel } from './tunnel.js';
 import { Presence } from './presence.js';
 import { RequestIntake } from './intake.js';
 import { RevokedTokens } from './revoked-tokens.js';
@@ -17,7 +17,6 @@ import { bearerToken, isTunnelPath, rejectUpgrade } from './upgrade.js';
 import { subscribeControlPlane, type ControlTarget } from './control-plane.js';
 
 export { TUNNEL_PATHS } from './upgrade.js';
-const HELLO_TIMEOUT_MS = 10_000;
 /** Live tunnels' tokens are re-checked against the store this often, in case a revocation event was lost. */
 const TOKEN_SWEEP_MS = 15_000;
 
@@ -141,7 +140,7 @@ export class Terminator implements ControlTarget {
         if (!tunnel) {
           const frame = decodeFrame(buf);
           if (frame.kind !== FrameKind.Hello) throw new ProtocolError('first frame must be Hello');
-          const hello = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Hello });
+          const hello = frame.meta;
           clearTimeout(helloTimer);
           if (this.revoked.has(tokenId)) {
             ws.close(CloseCode.TokenRevoked, 'tunnel token revoked');
@@ -168,6 +167,7 @@ export class Terminator implements ControlTarget {
       deploymentName,
       pingIntervalMs: this.opts.pingIntervalMs,
       peers: this.presence?.livePeers() ?? [],
+      maxFrameBytes: this.opts.maxFrameBytes,
     };
     t.sendControl(FrameKind.Welcome, 0, t.welcome);
     this.registry.add(t);
@@ -195,8 +195,7 @@ export class Terminator implements ControlTarget {
     const kind = peekKind(buf);
     if (kind === FrameKind.Data) {
       // hot path: no metadata to parse
-      if (buf.length < 9) throw new ProtocolError('short Data frame');
-      t.streams.get(buf.readUInt32BE(1))?.onData(buf);
+      t.streams.get(dataFrameId(buf))?.onData(buf);
       return;
     }
     const frame = decodeFrame(buf);
@@ -207,7 +206,7 @@ export class Terminator implements ControlTarget {
       case FrameKind.Pong:
         return;
       case FrameKind.Status: {
-        const s = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Status });
+        const s = frame.meta;
         this.registry.update(t, () => {
           t.healthy = s.healthy;
           t.draining = s.draining;
@@ -216,24 +215,17 @@ export class Terminator implements ControlTarget {
         return;
       }
       case FrameKind.Head:
-        parseMeta(frame as typeof frame & { kind: typeof FrameKind.Head });
         t.streams.get(frame.id)?.onHead(buf);
         return;
-      case FrameKind.End: {
-        const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.End });
-        t.streams.get(frame.id)?.onEnd(m.usage);
+      case FrameKind.End:
+        t.streams.get(frame.id)?.onEnd(frame.meta.usage);
         return;
-      }
-      case FrameKind.Error: {
-        const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Error });
-        t.streams.get(frame.id)?.onError(m.code, m.message, m.param);
+      case FrameKind.Error:
+        t.streams.get(frame.id)?.onError(frame.meta.code, frame.meta.message, frame.meta.param);
         return;
-      }
-      case FrameKind.Reject: {
-        const m = parseMeta(frame as typeof frame & { kind: typeof FrameKind.Reject });
-        t.streams.get(frame.id)?.onReject(m);
+      case FrameKind.Reject:
+        t.streams.get(frame.id)?.onReject(frame.meta);
         return;
-      }
       default:
         throw new ProtocolError(`unexpected frame kind ${frame.kind} from connector`);
     }
@@ -251,7 +243,7 @@ export class Terminator implements ControlTarget {
   private pingTunnels(): void {
     const now = Date.now();
     for (const t of this.registry.tunnels()) {
-      if (now - t.lastSeen > this.opts.pingIntervalMs * 3) t.terminate(CloseCode.PingTimeout, 'ping timeout');
+      if (now - t.lastSeen > this.opts.pingIntervalMs * TUNNEL_SILENT_PINGS) t.terminate(CloseCode.PingTimeout, 'ping timeout');
       else t.sendControl(FrameKind.Ping, 0);
     }
   }

@@ -1,17 +1,8 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
-import { FrameKind, encodeFrame, type HelloMeta, type WelcomeMeta } from '@tokios/shared/protocol';
+import { CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FrameKind, encodeFrame, type HelloMeta, type MetaOf, type WelcomeMeta } from '@tokios/shared/protocol';
 import type { RelayStream } from './relay.js';
-
-/** Close codes the terminator sends; each says why, so a connector can decide whether to reconnect. */
-export const CloseCode = {
-  GoingAway: 1001,
-  ProtocolError: 4003,
-  TokenRevoked: 4004,
-  PingTimeout: 4008,
-  SlowConsumer: 4009,
-} as const;
 
 /** One connector WebSocket, after a valid Hello. */
 export class Tunnel {
@@ -37,6 +28,11 @@ export class Tunnel {
   ) {
     this.healthy = hello.healthy;
     this.draining = hello.draining;
+  }
+
+  /** Largest frame the connector accepts (announced in its Hello): request bodies are split to fit. */
+  get maxFrameBytes(): number {
+    return this.hello.maxFrameBytes ?? DEFAULT_TUNNEL_FRAME_BYTES;
   }
 
   get connectorId(): string {
@@ -82,7 +78,7 @@ export class Tunnel {
     });
   }
 
-  sendControl(kind: FrameKind, sid: number, meta?: unknown): boolean {
+  sendControl<K extends FrameKind>(kind: K, sid: number, meta?: MetaOf<K>): boolean {
     return this.send(encodeFrame(kind, sid, meta));
   }
 

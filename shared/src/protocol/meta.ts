@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { FrameKind } from './kinds.js';
+import { FrameKind, frameKindName } from './kinds.js';
 import { ProtocolError } from './errors.js';
-import type { RawFrame } from './frame.js';
+import { MAX_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES } from './limits.js';
 
 /** Safe identifier: usable as a NATS subject token and in logs. */
 export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]');
@@ -18,6 +18,8 @@ export const REJECT_REASONS = ['busy', 'draining', 'unhealthy', 'unavailable'] a
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 const shortText = z.string().max(1024);
+/** The largest tunnel frame the announcing side accepts; absent (older versions) = DEFAULT_TUNNEL_FRAME_BYTES. */
+const maxFrameBytes = z.number().int().min(MIN_TUNNEL_FRAME_BYTES).max(MAX_TUNNEL_FRAME_BYTES).optional();
 
 export const helloMeta = z.object({
   connectorId: idSchema,
@@ -27,6 +29,8 @@ export const helloMeta = z.object({
   maxConcurrency: z.number().int().min(1).max(100_000),
   healthy: z.boolean(),
   draining: z.boolean(),
+  /** What the connector accepts: the terminator splits request bodies to fit. */
+  maxFrameBytes,
 });
 
 export const welcomeMeta = z.object({
@@ -36,6 +40,8 @@ export const welcomeMeta = z.object({
   pingIntervalMs: z.number().int().positive(),
   /** Tunnel URLs of other live terminators, so a connector can spread its tunnels. */
   peers: z.array(z.object({ id: idSchema, url: z.string().max(2048) })).max(64),
+  /** What the terminator accepts: the connector sizes its Data frames to fit. */
+  maxFrameBytes,
 });
 
 export const statusMeta = z.object({ healthy: z.boolean(), draining: z.boolean() });
@@ -116,15 +122,16 @@ const schemas = {
 } as const satisfies Record<FrameKind, z.ZodType>;
 
 type Schemas = typeof schemas;
+/** The validated metadata of a frame kind (`undefined` for kinds that carry none). */
 export type MetaOf<K extends FrameKind> = z.infer<Schemas[K]>;
 
-/** Validates a decoded frame's metadata against its kind's schema. */
-export function parseMeta<K extends FrameKind>(frame: RawFrame & { kind: K }): MetaOf<K> {
-  const result = (schemas[frame.kind] as z.ZodType).safeParse(frame.meta);
+/** Validates parsed JSON metadata against its kind's schema (decodeFrame does this for every frame it returns). */
+export function validateMeta<K extends FrameKind>(kind: K, meta: unknown, id = 0): MetaOf<K> {
+  const result = (schemas[kind] as z.ZodType).safeParse(meta);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-    throw new ProtocolError(`invalid metadata for frame kind ${frame.kind}${where}: ${issue?.message ?? 'invalid'}`);
+    throw new ProtocolError(`invalid ${frameKindName(kind)} metadata${where}: ${issue?.message ?? 'invalid'}`, { frame: { kind, id } });
   }
   return result.data as MetaOf<K>;
 }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import {
-  FrameKind, HEADER_BYTES, MAX_META_BYTES, ProtocolError, chunkBytes, decodeFrame, encodeFrame, parseMeta, setFrameId,
+  FrameKind, HEADER_BYTES, MAX_META_BYTES, MIN_TUNNEL_FRAME_BYTES, ProtocolError, chunkBytes, dataFrameId, dataPayload, decodeFrame,
+  encodeBodyFrames, encodeDataFrame, encodeFrame, encodeRequestFrames, encodeWithMeta, setFrameId, type Frame, type RequestMeta,
 } from '../../src/protocol/index.js';
 
 t.test('encode/decode round trip keeps kind, id, meta and payload', async (t) => {
@@ -13,7 +14,25 @@ t.test('encode/decode round trip keeps kind, id, meta and payload', async (t) =>
   t.equal(f.id, 0xfffffffe);
   t.same(f.meta, meta);
   t.equal(f.payload.toString(), 'data: hi\n\n');
-  t.same(parseMeta(f as typeof f & { kind: typeof FrameKind.Head }), meta);
+});
+
+t.test('the decoded union narrows metadata by kind', async (t) => {
+  const describe = (f: Frame): string => {
+    switch (f.kind) {
+      case FrameKind.Head:
+        return `head ${f.meta.status}`;
+      case FrameKind.End:
+        return `end after ${f.meta.frames}`;
+      case FrameKind.Reject:
+        return `reject ${f.meta.reason}`;
+      default:
+        return 'other';
+    }
+  };
+  t.equal(describe(decodeFrame(encodeFrame(FrameKind.Head, 1, { status: 201, contentType: 'x' }))), 'head 201');
+  t.equal(describe(decodeFrame(encodeFrame(FrameKind.End, 1, { frames: 3 }))), 'end after 3');
+  t.equal(describe(decodeFrame(encodeFrame(FrameKind.Reject, 1, { reason: 'busy', message: 'full' }))), 'reject busy');
+  t.equal(describe(decodeFrame(encodeFrame(FrameKind.Ping, 1))), 'other');
 });
 
 t.test('a data frame has no metadata and its id can be rewritten in place', async (t) => {
@@ -42,13 +61,45 @@ t.test('hostile input is rejected with ProtocolError, never a crash', async (t) 
   for (const [name, input] of cases) t.throws(() => decodeFrame(input), ProtocolError, name);
 });
 
-t.test('metadata is validated per kind', async (t) => {
-  const bad = decodeFrame(encodeFrame(FrameKind.Head, 1, { status: 9999, contentType: 'x' }));
-  t.throws(() => parseMeta(bad as typeof bad & { kind: typeof FrameKind.Head }), { name: 'ProtocolError', message: /status/ });
-  const hello = decodeFrame(encodeFrame(FrameKind.Hello, 0, { connectorId: 'bad id with spaces', version: '1', upstreamKind: 'openai', models: [], maxConcurrency: 1, healthy: true, draining: false }));
-  t.throws(() => parseMeta(hello as typeof hello & { kind: typeof FrameKind.Hello }), { message: /connectorId/ });
-  const data = decodeFrame(encodeFrame(FrameKind.Data, 1, { unexpected: true }));
-  t.throws(() => parseMeta(data as typeof data & { kind: typeof FrameKind.Data }), ProtocolError, 'Data frames carry no metadata');
+t.test('metadata is validated per kind at decode time', async (t) => {
+  const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+  t.throws(() => decodeFrame(encodeWithMeta(FrameKind.Head, 1, json({ status: 9999, contentType: 'x' }))), { name: 'ProtocolError', message: /Head metadata at status/ });
+  const hello = { connectorId: 'bad id with spaces', version: '1', upstreamKind: 'openai', models: [], maxConcurrency: 1, healthy: true, draining: false };
+  t.throws(() => decodeFrame(encodeWithMeta(FrameKind.Hello, 0, json(hello))), { message: /connectorId/ });
+  t.throws(() => decodeFrame(encodeWithMeta(FrameKind.Hello, 0, json({ ...hello, connectorId: 'c1', maxFrameBytes: 1000 }))), { message: /maxFrameBytes/ }, 'a frame limit below the floor');
+  t.throws(() => decodeFrame(encodeWithMeta(FrameKind.Data, 1, json({ unexpected: true }))), ProtocolError, 'Data frames carry no metadata');
+  t.throws(() => decodeFrame(encodeWithMeta(FrameKind.Request, 1, undefined)), ProtocolError, 'a Request without metadata');
+});
+
+t.test('Data frames are read by their header alone', async (t) => {
+  const frame = encodeDataFrame(5, [Buffer.from('ab'), Buffer.from('cd')]);
+  t.equal(dataFrameId(frame), 5);
+  t.equal(dataPayload(frame).toString(), 'abcd');
+  t.throws(() => dataFrameId(frame.subarray(0, HEADER_BYTES - 1)), ProtocolError, 'short');
+  t.throws(() => dataFrameId(encodeWithMeta(FrameKind.Data, 5, Buffer.from('{}'))), ProtocolError, 'with metadata');
+});
+
+t.test('a Request and its body split into frames that fit the receiver', async (t) => {
+  const meta: RequestMeta = { rid: 'r1', protocol: 'openai.chat', model: 'm', stream: false, bodyLength: 0, deadline: Date.now() + 1000 };
+  const limit = MIN_TUNNEL_FRAME_BYTES;
+  const check = (body: Buffer[], label: string): void => {
+    const total = Buffer.concat(body);
+    const frames = encodeRequestFrames(7, { ...meta, bodyLength: total.length }, body, limit);
+    t.ok(frames.every((f) => f.length <= limit), `${label}: every frame fits`);
+    const decoded = frames.map((f) => decodeFrame(f));
+    t.equal(decoded[0]?.kind, FrameKind.Request, `${label}: Request first`);
+    t.ok(decoded.slice(1).every((f) => f.kind === FrameKind.Body && f.payload.length > 0), `${label}: then non-empty Body frames`);
+    t.ok(decoded.every((f) => f.id === 7), `${label}: one stream id`);
+    t.ok(Buffer.concat(decoded.map((f) => f.payload)).equals(total), `${label}: the body, in order`);
+  };
+  const bytes = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
+  check([], 'no body');
+  check([bytes(10, 1)], 'small');
+  check([bytes(limit, 2)], 'one part just over a frame');
+  check([bytes(5 * limit + 17, 3)], 'one large part');
+  check([Buffer.alloc(0), bytes(3 * limit, 4), bytes(100, 5), bytes(2 * limit, 6)], 'parts of mixed sizes');
+  t.equal(encodeRequestFrames(1, meta, [bytes(10, 1)], limit).length, 1, 'a body that fits stays inline');
+  t.same(encodeBodyFrames(1, Buffer.alloc(0), limit), [], 'an empty part is no frame');
 });
 
 t.test('oversized metadata is refused at encode time', async (t) => {
@@ -65,7 +116,7 @@ t.test('chunkBytes splits without copying and covers every byte', async (t) => {
 
 t.test('Error frames may name the request parameter at fault; old frames without it still parse', async (t) => {
   const withParam = decodeFrame(encodeFrame(FrameKind.Error, 3, { code: 'unsupported_parameter', message: 'n: not supported', param: 'n' }));
-  t.same(parseMeta(withParam as typeof withParam & { kind: typeof FrameKind.Error }), { code: 'unsupported_parameter', message: 'n: not supported', param: 'n' });
+  t.same(withParam.meta, { code: 'unsupported_parameter', message: 'n: not supported', param: 'n' });
   const without = decodeFrame(encodeFrame(FrameKind.Error, 3, { code: 'internal', message: 'x' }));
-  t.same(parseMeta(without as typeof without & { kind: typeof FrameKind.Error }), { code: 'internal', message: 'x' });
+  t.same(without.meta, { code: 'internal', message: 'x' });
 });
