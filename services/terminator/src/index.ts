@@ -1,3 +1,12 @@
 export { Terminator, TUNNEL_PATHS } from './terminator.js';
 export { terminatorEnvSchema, terminatorOptionsFromEnv, type TerminatorOptions, type TerminatorEnv } from './config.js';
 export { CloseCode } from '@tokios/shared/protocol';
+// The parts Terminator composes, for component tests and other compositions.
+export { TunnelRegistry, type Placeable } from './registry.js';
+export { Tunnel, type TunnelStream } from './tunnel.js';
+export { TunnelSession, type SessionContext, type TunnelGrant } from './tunnel-session.js';
+export { TunnelServer } from './tunnel-server.js';
+export { RequestIntake, type IntakeOptions } from './intake.js';
+export { RelayStream, type RelayContext } from './relay.js';
+export { AckBatcher, ACK_DEFER_MS, type DeferredAck } from './ack-batcher.js';
+export { RevokedTokens } from './revoked-tokens.js';

@@ -3,7 +3,16 @@ import type { Logger } from '@tokios/shared/log';
 import { REQUEST_QUEUE, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
 import { FrameKind, ProtocolError, decodeFrame, encodeFrame, type RequestMeta } from '@tokios/shared/protocol';
 import type { TunnelRegistry } from './registry.js';
-import { AckBatcher, RelayStream } from './relay.js';
+import type { Tunnel } from './tunnel.js';
+import { AckBatcher } from './ack-batcher.js';
+import { RelayStream } from './relay.js';
+
+export interface IntakeOptions {
+  /** A stream silent this long gets a Heartbeat towards the ingress. */
+  heartbeatMs: number;
+  /** How long an Ack may wait for the first answer frame (AckBatcher; default ACK_DEFER_MS). */
+  ackDeferMs?: number;
+}
 
 /**
  * The NATS side of a terminator: subscribes `tokios.req.<deployment>` (queue group) while the registry says the
@@ -13,21 +22,26 @@ import { AckBatcher, RelayStream } from './relay.js';
 export class RequestIntake {
   private readonly subs = new Map<string, Subscription>();
   private readonly streams = new Map<string, RelayStream>();
-  private readonly acks = new AckBatcher();
+  private readonly acks: AckBatcher;
   private controlSub: Subscription | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly prefix: string;
 
   constructor(
     private readonly terminatorId: string,
     private readonly nc: NatsConnection,
-    private readonly registry: TunnelRegistry,
+    private readonly registry: TunnelRegistry<Tunnel>,
     private readonly log: Logger,
+    private readonly opts: IntakeOptions,
   ) {
     this.prefix = subjects.terminatorPrefix(terminatorId);
+    this.acks = new AckBatcher(opts.ackDeferMs);
   }
 
   start(): void {
     this.controlSub = this.nc.subscribe(wildcard(this.prefix), { callback: (_e, msg) => this.onControl(msg) });
+    this.heartbeatTimer = setInterval(() => this.heartbeats(this.opts.heartbeatMs), this.opts.heartbeatMs);
+    this.heartbeatTimer.unref();
   }
 
   get size(): number {
@@ -62,6 +76,7 @@ export class RequestIntake {
   }
 
   close(reason: string): void {
+    clearInterval(this.heartbeatTimer);
     for (const sub of this.subs.values()) sub.unsubscribe();
     this.subs.clear();
     this.controlSub?.unsubscribe();

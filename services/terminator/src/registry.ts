@@ -1,18 +1,26 @@
-import type { Tunnel } from './tunnel.js';
+/** What placement needs to know of a tunnel. */
+export interface Placeable {
+  readonly deploymentId: string;
+  readonly connectorId: string;
+  /** The connector's cap on in-flight streams, across all of its tunnels here. */
+  readonly maxConcurrency: number;
+  /** Open, healthy and not draining. */
+  readonly routable: boolean;
+}
 
 /**
- * Tunnels this terminator holds, by deployment. Tells the caller when a deployment becomes routable here
- * (first healthy, non-draining tunnel) or stops being so, so it can (un)subscribe the request subject.
+ * Tunnels this terminator holds, by deployment, and the load on each connector. Tells its owner when a deployment
+ * becomes routable here (first routable tunnel) or stops being so, so it can (un)subscribe the request subject.
  */
-export class TunnelRegistry {
-  private readonly byDeployment = new Map<string, Set<Tunnel>>();
+export class TunnelRegistry<T extends Placeable> {
+  private readonly byDeployment = new Map<string, Set<T>>();
   /** In-flight streams per connector across all of its tunnels here (a connector may hold several). */
   private readonly connectorLoad = new Map<string, number>();
   private rr = 0;
 
   constructor(private readonly onRoutableChange: (deploymentId: string, routable: boolean) => void) {}
 
-  add(t: Tunnel): void {
+  add(t: T): void {
     let set = this.byDeployment.get(t.deploymentId);
     if (!set) this.byDeployment.set(t.deploymentId, (set = new Set()));
     const before = this.isRoutable(t.deploymentId);
@@ -20,7 +28,7 @@ export class TunnelRegistry {
     this.notify(t.deploymentId, before);
   }
 
-  remove(t: Tunnel): void {
+  remove(t: T): void {
     const set = this.byDeployment.get(t.deploymentId);
     if (!set?.has(t)) return;
     const before = this.isRoutable(t.deploymentId);
@@ -29,8 +37,8 @@ export class TunnelRegistry {
     this.notify(t.deploymentId, before);
   }
 
-  /** Call around a change of a tunnel's health/draining flags. */
-  update(t: Tunnel, change: () => void): void {
+  /** Call around a change of a tunnel's routability (health, draining, closing). */
+  update(t: T, change: () => void): void {
     const before = this.isRoutable(t.deploymentId);
     change();
     this.notify(t.deploymentId, before);
@@ -43,7 +51,7 @@ export class TunnelRegistry {
     return false;
   }
 
-  tunnels(deploymentId?: string): Tunnel[] {
+  tunnels(deploymentId?: string): T[] {
     if (deploymentId !== undefined) return [...(this.byDeployment.get(deploymentId) ?? [])];
     return [...this.byDeployment.values()].flatMap((s) => [...s]);
   }
@@ -66,16 +74,16 @@ export class TunnelRegistry {
    * Least-loaded routable tunnel whose connector is under its cap, skipping `exclude`.
    * Ties rotate, so equal connectors share evenly.
    */
-  pick(deploymentId: string, exclude: ReadonlySet<Tunnel>): Tunnel | undefined {
+  pick(deploymentId: string, exclude: ReadonlySet<T>): T | undefined {
     const set = this.byDeployment.get(deploymentId);
     if (!set) return undefined;
-    const candidates: Tunnel[] = [];
+    const candidates: T[] = [];
     let best = Infinity;
     for (const t of set) {
       if (!t.routable || exclude.has(t)) continue;
       const load = this.load(t.connectorId);
-      if (load >= t.hello.maxConcurrency) continue;
-      const ratio = load / t.hello.maxConcurrency;
+      if (load >= t.maxConcurrency) continue;
+      const ratio = load / t.maxConcurrency;
       if (ratio < best) {
         best = ratio;
         candidates.length = 0;

@@ -5,13 +5,14 @@ import {
   payloadRoom, setFrameId, type RequestMeta, type RejectMeta, type Usage,
 } from '@tokios/shared/protocol';
 import type { ErrorCode } from '@tokios/shared/errors';
+import type { AckBatcher, DeferredAck } from './ack-batcher.js';
 import type { TunnelRegistry } from './registry.js';
-import type { Tunnel } from './tunnel.js';
+import type { Tunnel, TunnelStream } from './tunnel.js';
 
 export interface RelayContext {
   terminatorId: string;
   nc: NatsConnection;
-  registry: TunnelRegistry;
+  registry: TunnelRegistry<Tunnel>;
   log: Logger;
   /** Holds Acks back briefly so a quick answer carries its Ack in the same NATS write (see AckBatcher). */
   acks: AckBatcher;
@@ -20,49 +21,11 @@ export interface RelayContext {
 }
 
 /**
- * How long an Ack may wait for the connector's first answer frame. Far below any sane ingress ack timeout
- * (default 1 s, minimum 50 ms), so failure detection is unchanged.
- */
-export const ACK_DEFER_MS = 10;
-
-/**
- * Deferred Acks. The ingress only needs the Ack to know the request was taken (and where to send body parts);
- * a fast answer (a short completion, a Reject, an Error) usually comes back within a few ms, and publishing the
- * Ack right before it lets both leave in one socket write and reach the ingress in one wake-up instead of two.
- * Requests whose body is still to come get their Ack at once. One shared timer flushes the Acks still waiting.
- */
-export class AckBatcher {
-  private readonly waiting = new Set<RelayStream>();
-  private timer: NodeJS.Timeout | undefined;
-
-  add(s: RelayStream): void {
-    this.waiting.add(s);
-    this.timer ??= setTimeout(() => this.flush(), ACK_DEFER_MS);
-  }
-
-  delete(s: RelayStream): void {
-    this.waiting.delete(s);
-  }
-
-  flush(): void {
-    this.timer = undefined;
-    const now = [...this.waiting];
-    this.waiting.clear();
-    for (const s of now) s.flushAck();
-  }
-
-  close(): void {
-    clearTimeout(this.timer);
-    this.flush();
-  }
-}
-
-/**
  * One request between the NATS reply inbox of an ingress and a stream on a connector's tunnel.
  * Retries placement on another local tunnel while the connector rejects (nothing started yet);
  * after the first Head it is bound to that connector for good.
  */
-export class RelayStream {
+export class RelayStream implements TunnelStream, DeferredAck {
   private tunnel: Tunnel | undefined;
   private sid = 0;
   private readonly tried = new Set<Tunnel>();
@@ -98,9 +61,10 @@ export class RelayStream {
   place(rejected?: RejectMeta): void {
     const t = this.ctx.registry.pick(this.deploymentId, this.tried);
     if (!t) {
+      const routable = this.ctx.registry.isRoutable(this.deploymentId);
       const reason: RejectMeta = rejected ?? {
-        reason: this.ctx.registry.isRoutable(this.deploymentId) ? 'busy' : 'unavailable',
-        message: this.ctx.registry.isRoutable(this.deploymentId) ? 'every connector here is at capacity' : 'no routable connector here',
+        reason: routable ? 'busy' : 'unavailable',
+        message: routable ? 'every connector here is at capacity' : 'no routable connector here',
       };
       this.publish(encodeFrame(FrameKind.Reject, 0, reason));
       this.finish();
@@ -108,8 +72,7 @@ export class RelayStream {
     }
     this.tried.add(t);
     this.tunnel = t;
-    this.sid = t.allocSid();
-    t.streams.set(this.sid, this);
+    this.sid = t.open(this);
     this.ctx.registry.addLoad(t.connectorId, 1);
     const { ingressId: _i, tenantId: _t, keyId: _k, ...forward } = this.meta;
     for (const frame of encodeRequestFrames(this.sid, forward, this.bodyParts, t.maxFrameBytes)) t.send(frame);
@@ -170,6 +133,10 @@ export class RelayStream {
     this.finish();
   }
 
+  tunnelLost(reason: string): void {
+    this.fail('tunnel_lost', reason);
+  }
+
   /** The ingress asked to stop (client went away) or cannot be reached any more. */
   cancel(reason: string): void {
     if (this.done) return;
@@ -214,7 +181,7 @@ export class RelayStream {
 
   private detach(): void {
     if (!this.tunnel) return;
-    this.tunnel.streams.delete(this.sid);
+    this.tunnel.release(this.sid);
     this.ctx.registry.addLoad(this.tunnel.connectorId, -1);
     this.tunnel = undefined;
   }

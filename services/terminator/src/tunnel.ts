@@ -1,12 +1,27 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
-import { CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FrameKind, encodeFrame, type HelloMeta, type MetaOf, type WelcomeMeta } from '@tokios/shared/protocol';
-import type { RelayStream } from './relay.js';
+import {
+  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FrameKind, encodeFrame, type HelloMeta, type MetaOf, type RejectMeta, type Usage, type WelcomeMeta,
+} from '@tokios/shared/protocol';
+import type { Placeable } from './registry.js';
 
-/** One connector WebSocket, after a valid Hello. */
-export class Tunnel {
-  readonly streams = new Map<number, RelayStream>();
+/** What a tunnel delivers a stream's frames from the connector to (a RelayStream); the tunnel knows nothing more of it. */
+export interface TunnelStream {
+  /** The encoded Head frame, relayed as is. */
+  onHead(frame: Buffer): void;
+  /** The encoded Data frame (its header checked), relayed in place. */
+  onData(frame: Buffer): void;
+  onEnd(usage: Usage | undefined): void;
+  onError(code: string, message: string, param?: string | null): void;
+  onReject(meta: RejectMeta): void;
+  /** The tunnel is gone (connector disconnected, token revoked) while the stream was on it. */
+  tunnelLost(reason: string): void;
+}
+
+/** One connector WebSocket, after a valid Hello: its streams, routability flags and a bounded send path. */
+export class Tunnel implements Placeable {
+  private readonly streams = new Map<number, TunnelStream>();
   healthy: boolean;
   draining: boolean;
   lastSeen = Date.now();
@@ -30,23 +45,47 @@ export class Tunnel {
     this.draining = hello.draining;
   }
 
+  get connectorId(): string {
+    return this.hello.connectorId;
+  }
+
+  get maxConcurrency(): number {
+    return this.hello.maxConcurrency;
+  }
+
   /** Largest frame the connector accepts (announced in its Hello): request bodies are split to fit. */
   get maxFrameBytes(): number {
     return this.hello.maxFrameBytes ?? DEFAULT_TUNNEL_FRAME_BYTES;
-  }
-
-  get connectorId(): string {
-    return this.hello.connectorId;
   }
 
   get routable(): boolean {
     return !this.closed && this.healthy && !this.draining;
   }
 
-  allocSid(): number {
+  /** Streams on this tunnel now. */
+  get inFlight(): number {
+    return this.streams.size;
+  }
+
+  /** Gives `stream` a stream id on this tunnel; frames the connector sends with that id go to it. */
+  open(stream: TunnelStream): number {
     const sid = this.nextSid;
     this.nextSid = this.nextSid >= 0xfffffff0 ? 1 : this.nextSid + 1;
+    this.streams.set(sid, stream);
     return sid;
+  }
+
+  release(sid: number): void {
+    this.streams.delete(sid);
+  }
+
+  stream(sid: number): TunnelStream | undefined {
+    return this.streams.get(sid);
+  }
+
+  /** Tells every stream on this tunnel that it is gone. */
+  loseStreams(reason: string): void {
+    for (const s of [...this.streams.values()]) s.tunnelLost(reason);
   }
 
   /**
@@ -82,11 +121,11 @@ export class Tunnel {
     return this.send(encodeFrame(kind, sid, meta));
   }
 
-  close(code: number, reason: string): void {
+  close(code: CloseCode, reason: string): void {
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
   }
 
-  terminate(code: number, reason: string): void {
+  terminate(code: CloseCode, reason: string): void {
     this.log.info({ tunnel: this.id, code, reason }, 'terminating tunnel');
     try {
       this.ws.close(code, reason);

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import type { Logger } from '@tokios/shared/log';
+import { CloseCode, FrameKind, HELLO_TIMEOUT_MS, ProtocolError, dataFrameId, decodeFrame, peekKind, type Frame, type HelloMeta } from '@tokios/shared/protocol';
+import type { TunnelRegistry } from './registry.js';
+import type { RevokedTokens } from './revoked-tokens.js';
+import { Tunnel } from './tunnel.js';
+
+/** What the upgrade's authentication established for a socket. */
+export interface TunnelGrant {
+  deploymentId: string;
+  deploymentName: string;
+  tokenId: string;
+}
+
+/** What a session needs of the terminator around it. */
+export interface SessionContext {
+  terminatorId: string;
+  /** Ping interval announced in Welcome. */
+  pingIntervalMs: number;
+  /** Largest frame accepted from the connector, announced in Welcome. */
+  maxFrameBytes: number;
+  maxTunnelBufferBytes: number;
+  registry: TunnelRegistry<Tunnel>;
+  revoked: RevokedTokens;
+  /** Live peer terminators, for the Welcome. */
+  peers(): { id: string; url: string }[];
+  log: Logger;
+}
+
+/**
+ * One connector WebSocket from upgrade to close: a Hello within HELLO_TIMEOUT_MS turns it into a registered Tunnel
+ * (answered with Welcome); after that, the connector's frames go to their streams, Status to the registry, Pings
+ * are answered. Any malformed frame closes the socket with 4003.
+ */
+export class TunnelSession {
+  private tunnel: Tunnel | undefined;
+  private readonly helloTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly grant: TunnelGrant,
+    private readonly ctx: SessionContext,
+  ) {
+    this.helloTimer = setTimeout(() => ws.terminate(), HELLO_TIMEOUT_MS);
+    ws.on('error', (err) => ctx.log.debug({ err: err.message }, 'tunnel socket error'));
+    ws.on('close', () => this.onClose());
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+  }
+
+  private onMessage(buf: Buffer, isBinary: boolean): void {
+    if (!isBinary) {
+      this.ws.close(CloseCode.ProtocolError, 'binary frames only');
+      return;
+    }
+    try {
+      if (!this.tunnel) return this.onHello(buf);
+      this.tunnel.lastSeen = Date.now();
+      // Hot path: a Data frame is routed by its header and relayed in place, never decoded.
+      if (peekKind(buf) === FrameKind.Data) this.tunnel.stream(dataFrameId(buf))?.onData(buf);
+      else this.onFrame(this.tunnel, decodeFrame(buf), buf);
+    } catch (err) {
+      this.ctx.log.warn({ tunnel: this.tunnel?.id, err: (err as Error).message }, 'bad frame from connector; closing tunnel');
+      this.ws.close(CloseCode.ProtocolError, truncate((err as Error).message, 120));
+    }
+  }
+
+  private onHello(buf: Buffer): void {
+    const frame = decodeFrame(buf);
+    if (frame.kind !== FrameKind.Hello) throw new ProtocolError('first frame must be Hello');
+    clearTimeout(this.helloTimer);
+    if (this.ctx.revoked.has(this.grant.tokenId)) {
+      this.ws.close(CloseCode.TokenRevoked, 'tunnel token revoked');
+      return;
+    }
+    this.tunnel = this.register(frame.meta);
+  }
+
+  private register(hello: HelloMeta): Tunnel {
+    const { ctx, grant } = this;
+    const t = new Tunnel(`tun_${randomBytes(6).toString('hex')}`, this.ws, grant.deploymentId, grant.tokenId, hello, ctx.maxTunnelBufferBytes, ctx.log);
+    t.welcome = {
+      terminatorId: ctx.terminatorId,
+      deploymentId: grant.deploymentId,
+      deploymentName: grant.deploymentName,
+      pingIntervalMs: ctx.pingIntervalMs,
+      peers: ctx.peers(),
+      maxFrameBytes: ctx.maxFrameBytes,
+    };
+    t.sendControl(FrameKind.Welcome, 0, t.welcome);
+    ctx.registry.add(t);
+    ctx.log.info(
+      { tunnel: t.id, deploymentId: grant.deploymentId, connectorId: hello.connectorId, version: hello.version, upstreamKind: hello.upstreamKind, maxConcurrency: hello.maxConcurrency },
+      'tunnel established',
+    );
+    return t;
+  }
+
+  /** A decoded frame from the connector; `buf` is its encoding (a Head is relayed as is). */
+  private onFrame(t: Tunnel, frame: Frame, buf: Buffer): void {
+    switch (frame.kind) {
+      case FrameKind.Ping:
+        t.sendControl(FrameKind.Pong, frame.id);
+        return;
+      case FrameKind.Pong:
+        return;
+      case FrameKind.Status: {
+        const { healthy, draining } = frame.meta;
+        this.ctx.registry.update(t, () => {
+          t.healthy = healthy;
+          t.draining = draining;
+        });
+        this.ctx.log.info({ tunnel: t.id, connectorId: t.connectorId, healthy, draining }, 'connector status');
+        return;
+      }
+      case FrameKind.Head:
+        t.stream(frame.id)?.onHead(buf);
+        return;
+      case FrameKind.End:
+        t.stream(frame.id)?.onEnd(frame.meta.usage);
+        return;
+      case FrameKind.Error:
+        t.stream(frame.id)?.onError(frame.meta.code, frame.meta.message, frame.meta.param);
+        return;
+      case FrameKind.Reject:
+        t.stream(frame.id)?.onReject(frame.meta);
+        return;
+      default:
+        throw new ProtocolError(`unexpected frame kind ${frame.kind} from connector`);
+    }
+  }
+
+  private onClose(): void {
+    clearTimeout(this.helloTimer);
+    const t = this.tunnel;
+    if (!t) return;
+    // Remove before marking closed: the registry compares routability before and after the removal, and a tunnel
+    // already marked closed would make the last one's removal look like no change (the subscription would stay).
+    this.ctx.registry.remove(t);
+    t.closed = true;
+    t.loseStreams('the connector disconnected mid-request');
+    this.ctx.log.info({ tunnel: t.id, connectorId: t.connectorId, deploymentId: t.deploymentId }, 'tunnel closed');
+  }
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
