@@ -12,3 +12,5 @@ export * from './translate-stack.js';
 export * from './sdk-callers.js';
 export * from './scripted-server.js';
 export * from './reaper.js';
+export * from './frame-queue.js';
+export * from './scripted-connector.js';

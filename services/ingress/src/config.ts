@@ -36,6 +36,8 @@ export interface IngressOptions {
   queueTimeoutMs: number;
   /** Hard cap on a whole request. */
   requestTimeoutMs: number;
+  /** How long "no responders" answers are retried (default NO_RESPONDERS_WINDOW_MS; not an env knob). */
+  noRespondersWindowMs?: number;
   /** On shutdown, how long requests in flight may take to finish before connections are cut. */
   shutdownGraceMs: number;
   /** Auth cache, usage accounting and quotas; defaults when absent. */

@@ -25,7 +25,7 @@ export interface CallInput {
 }
 
 /** Answers to "no responders" (no terminator subscribed yet) are retried this long: interest spreads asynchronously. */
-const NO_RESPONDERS_WINDOW_MS = 400;
+export const NO_RESPONDERS_WINDOW_MS = 400;
 const ACK_RETRIES = 1;
 
 /** One request's life on the fabric: publish, Ack, body parts, frames back, retries before the Ack. */
@@ -173,7 +173,7 @@ export class Call {
 
   private onNoResponders(): void {
     if (this.acked) return;
-    if (Date.now() - this.started < NO_RESPONDERS_WINDOW_MS) return this.retryLater(20 + Math.random() * 60);
+    if (Date.now() - this.started < (this.fabric.options.noRespondersWindowMs ?? NO_RESPONDERS_WINDOW_MS)) return this.retryLater(20 + Math.random() * 60);
     this.fail(new TokiosError('no_tunnel', `No connector is online for deployment "${this.input.meta.model}".`));
   }
 

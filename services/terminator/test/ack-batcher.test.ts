@@ -1,0 +1,42 @@
+import t from 'tap';
+import { AckBatcher, type DeferredAck } from '../src/ack-batcher.js';
+
+/** A stream-side Ack that records when it was published. */
+class Ack implements DeferredAck {
+  flushed = 0;
+  private resolve: () => void = () => undefined;
+  readonly published = new Promise<void>((r) => (this.resolve = r));
+  flushAck(): void {
+    this.flushed++;
+    this.resolve();
+  }
+}
+
+t.test('Acks wait for the shared timer, then all leave together', async (t) => {
+  const batcher = new AckBatcher(5);
+  const a = new Ack();
+  const b = new Ack();
+  batcher.add(a);
+  batcher.add(b);
+  t.equal(a.flushed + b.flushed, 0, 'nothing is published at once');
+  await Promise.all([a.published, b.published]);
+  t.equal(a.flushed, 1);
+  t.equal(b.flushed, 1);
+  const c = new Ack();
+  batcher.add(c);
+  await c.published;
+  t.equal(c.flushed, 1, 'a later Ack gets a new timer');
+  t.equal(a.flushed, 1, 'earlier ones are not flushed again');
+});
+
+t.test('an Ack that left with an answer frame is taken out; close flushes the rest at once', async (t) => {
+  const batcher = new AckBatcher(60_000);
+  const gone = new Ack();
+  const waiting = new Ack();
+  batcher.add(gone);
+  batcher.add(waiting);
+  batcher.delete(gone);
+  batcher.close();
+  t.equal(waiting.flushed, 1, 'close publishes what still waits');
+  t.equal(gone.flushed, 0, 'a deleted Ack is not published by the batcher');
+});

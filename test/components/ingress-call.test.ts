@@ -1,0 +1,281 @@
+// The ingress Call state machine on a real nats-server: the test plays the terminator (it answers Requests on
+// `tokios.req.<deployment>` with hand-made frames and watches its control subject for Body parts and Cancels).
+import t, { type Test } from 'tap';
+import { connect, type NatsConnection } from 'nats';
+import { silentLogger } from '@tokios/shared/log';
+import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
+import { FrameKind, decodeFrame, encodeFrame, type EndMeta, type HeadMeta, type RequestMeta } from '@tokios/shared/protocol';
+import type { TokiosError } from '@tokios/shared/errors';
+import { FabricClient, defaultIngressOptions, type Call, type IngressOptions } from '@tokios/ingress';
+import { FrameQueue, NatsServer, until } from '../support/index.js';
+
+const MB = 1024 * 1024;
+
+/** The terminator's part, scripted: Requests as they arrive, and what the ingress sends to each request's control subject. */
+class ScriptedTerminator {
+  readonly requests = new FrameQueue('requests');
+  /** When set, answers each Request at once instead of queueing it. */
+  auto: ((req: RequestMeta) => void) | undefined;
+  private readonly control = new Map<string, FrameQueue>();
+
+  constructor(
+    readonly nc: NatsConnection,
+    readonly deploymentId: string,
+    readonly terminatorId: string,
+  ) {}
+
+  async subscribe(): Promise<void> {
+    this.nc.subscribe(subjects.request(this.deploymentId), {
+      callback: (_e, m) => {
+        if (!this.auto) return this.requests.push(m.data);
+        const f = decodeFrame(m.data);
+        if (f.kind === FrameKind.Request) this.auto(f.meta);
+      },
+    });
+    const prefix = subjects.terminatorPrefix(this.terminatorId);
+    this.nc.subscribe(wildcard(prefix), { callback: (_e, m) => this.controlOf(tailToken(m.subject, prefix)!).push(m.data) });
+    await this.nc.flush();
+  }
+
+  controlOf(rid: string): FrameQueue {
+    let q = this.control.get(rid);
+    if (!q) this.control.set(rid, (q = new FrameQueue(`control ${rid}`)));
+    return q;
+  }
+
+  /** The next Request; its rid and ingress say where answers go. */
+  async nextRequest(): Promise<RequestMeta & { payload: Buffer }> {
+    const f = await this.requests.expect(FrameKind.Request);
+    return { ...f.meta, payload: f.payload };
+  }
+
+  /** Sends an answer frame to the ingress inbox of `req`, as a terminator does (reply = its control subject). */
+  answer(req: RequestMeta, frame: Buffer): void {
+    this.nc.publish(subjects.ingressInbox(req.ingressId!, req.rid), frame, { reply: subjects.terminator(this.terminatorId, req.rid) });
+  }
+
+  ack(req: RequestMeta): void {
+    this.answer(req, encodeFrame(FrameKind.Ack, 0, { terminatorId: this.terminatorId, connectorId: 'con_call' }));
+  }
+
+  /** Every message published before now has been delivered to this side. */
+  async settle(ingress: NatsConnection): Promise<void> {
+    await ingress.flush();
+    await this.nc.flush();
+  }
+}
+
+/** What the handlers of one call saw. */
+function recorder() {
+  const seen = { heads: [] as HeadMeta[], data: [] as Buffer[] };
+  let settle: (r: { end: EndMeta } | { error: TokiosError }) => void = () => undefined;
+  const outcome = new Promise<{ end: EndMeta } | { error: TokiosError }>((r) => (settle = r));
+  const handlers = {
+    onHead: (h: HeadMeta) => seen.heads.push(h),
+    onData: (p: Buffer) => seen.data.push(Buffer.from(p)),
+    onEnd: (end: EndMeta) => settle({ end }),
+    onError: (error: TokiosError) => settle({ error }),
+  };
+  const failed = async (): Promise<TokiosError> => {
+    const r = await outcome;
+    if (!('error' in r)) throw new Error(`the call ended, expected an error`);
+    return r.error;
+  };
+  const ended = async (): Promise<EndMeta> => {
+    const r = await outcome;
+    if (!('end' in r)) throw new Error(`the call failed: ${r.error.code} ${r.error.message}`);
+    return r.end;
+  };
+  return { seen, handlers, failed, ended };
+}
+
+interface Setup {
+  fabric: FabricClient;
+  ingressNc: NatsConnection;
+  term: ScriptedTerminator;
+  call(body?: Buffer): { call: Call; rec: ReturnType<typeof recorder> };
+}
+
+let setups = 0;
+
+/** An ingress FabricClient and a scripted terminator for a deployment of their own (setups never see each other's requests). */
+async function setup(t: Test, nats: NatsServer, options: Partial<IngressOptions> = {}, subscribe = true): Promise<Setup> {
+  const n = ++setups;
+  const deploymentId = `dep_call_${n}`;
+  const [ingressNc, termNc] = await Promise.all([connect({ servers: nats.url }), connect({ servers: nats.url })]);
+  const fabric = new FabricClient(ingressNc, { ...defaultIngressOptions(), ...options }, silentLogger());
+  fabric.start();
+  const term = new ScriptedTerminator(termNc, deploymentId, `trm_call_${n}`);
+  if (subscribe) await term.subscribe();
+  t.teardown(async () => {
+    await fabric.close();
+    await Promise.all([ingressNc.close(), termNc.close()]);
+  });
+  let calls = 0;
+  return {
+    fabric, ingressNc, term,
+    call: (body = Buffer.from('{"messages":[]}')) => {
+      const rec = recorder();
+      const call = fabric.call({ deploymentId, requestId: `req_${++calls}`, body, meta: { protocol: 'openai.chat', model: 'model-a', stream: true } }, rec.handlers);
+      return { call, rec };
+    },
+  };
+}
+
+t.test('the Call state machine', async (t) => {
+  const nats = await NatsServer.start();
+  t.teardown(() => nats.stop());
+
+  await t.test('a whole answer: Ack, body parts after it, Head, Data in sequence, End with the count', async (t) => {
+    const s = await setup(t, nats);
+    const body = Buffer.alloc(2 * MB + 12_345, 'b');
+    const { rec } = s.call(body);
+    const req = await s.term.nextRequest();
+    t.equal(req.bodyLength, body.length);
+    t.equal(req.payload.length, 0, 'a body over max_payload does not travel inline');
+    s.term.ack(req);
+    const parts: Buffer[] = [];
+    for (let got = 0; got < body.length; ) {
+      const f = await s.term.controlOf(req.rid).expect(FrameKind.Body);
+      parts.push(f.payload);
+      got += f.payload.length;
+    }
+    t.ok(Buffer.concat(parts).equals(body), `the body followed the Ack in ${parts.length} parts`);
+    s.term.answer(req, encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'text/event-stream' }));
+    s.term.answer(req, encodeFrame(FrameKind.Data, 0, undefined, Buffer.from('hello ')));
+    s.term.answer(req, encodeFrame(FrameKind.Data, 1, undefined, Buffer.from('world')));
+    s.term.answer(req, encodeFrame(FrameKind.End, 0, { frames: 2, usage: { input_tokens: 1, output_tokens: 2 } }));
+    t.same(await rec.ended(), { frames: 2, usage: { input_tokens: 1, output_tokens: 2 } });
+    t.same(rec.seen.heads, [{ status: 200, contentType: 'text/event-stream' }]);
+    t.equal(Buffer.concat(rec.seen.data).toString(), 'hello world');
+    t.equal(s.fabric.inFlight, 0, 'nothing left in flight');
+  });
+
+  await t.test('no Ack: one retry after the ack timeout, then no_tunnel; a late Ack of an earlier attempt is cancelled', async (t) => {
+    const s = await setup(t, nats, { ackTimeoutMs: 60 });
+    const { call, rec } = s.call();
+    const first = await s.term.nextRequest();
+    const second = await s.term.nextRequest();
+    t.equal(first.rid, `${call.id.replace(/-\d+$/, '')}-1`);
+    t.equal(second.rid, call.id, 'the retry is a new attempt id');
+    t.equal((await rec.failed()).code, 'no_tunnel');
+    await s.term.settle(s.ingressNc);
+    t.equal(s.term.requests.queued.length, 0, 'exactly one retry');
+
+    // No timers here: a Reject moves the call to its next attempt, then an Ack for the first one arrives.
+    const untimed = await setup(t, nats, { ackTimeoutMs: 600_000 });
+    const late = untimed.call();
+    const a1 = await untimed.term.nextRequest();
+    untimed.term.answer(a1, encodeFrame(FrameKind.Reject, 0, { reason: 'unavailable', message: 'nothing here' }));
+    const a2 = await untimed.term.nextRequest();
+    untimed.term.ack(a1);
+    t.same((await untimed.term.controlOf(a1.rid).expect(FrameKind.Cancel)).meta, { reason: 'caller gone' }, 'an Ack for an attempt no longer tracked is cancelled');
+    untimed.term.ack(a2);
+    untimed.term.answer(a2, encodeFrame(FrameKind.End, 0, { frames: 0 }));
+    t.same(await late.rec.ended(), { frames: 0 }, 'the current attempt is served');
+  });
+
+  await t.test('no responders: retried within the window (interest spreads), then no_tunnel', async (t) => {
+    const s = await setup(t, nats, {}, false);
+    const { call, rec } = s.call();
+    const err = await rec.failed();
+    t.equal(err.code, 'no_tunnel');
+    t.match(err.message, /No connector is online/);
+    t.ok(Number(call.id.split('-').at(-1)) > 1, `retried (${call.id})`);
+
+    // A window longer than the test: the terminator subscribes after the first retries, however slow the machine is.
+    const wide = await setup(t, nats, { noRespondersWindowMs: 600_000 }, false);
+    const later = wide.call();
+    await until(() => Number(later.call.id.split('-').at(-1)) >= 2, 5_000, 'a retry after no responders');
+    await wide.term.subscribe();
+    const req = await wide.term.nextRequest();
+    wide.term.ack(req);
+    wide.term.answer(req, encodeFrame(FrameKind.End, 0, { frames: 0 }));
+    t.same(await later.rec.ended(), { frames: 0 }, 'a terminator subscribing within the window serves it');
+  });
+
+  await t.test('Reject busy: backoff and retry, capacity after the queue timeout; other reasons: up to 8 attempts', async (t) => {
+    const s = await setup(t, nats, { queueTimeoutMs: 150 });
+    const reject = (req: RequestMeta, reason: 'busy' | 'unavailable'): void => s.term.answer(req, encodeFrame(FrameKind.Reject, 0, { reason, message: reason }));
+
+    const once = s.call();
+    reject(await s.term.nextRequest(), 'busy');
+    const again = await s.term.nextRequest();
+    s.term.ack(again);
+    s.term.answer(again, encodeFrame(FrameKind.End, 0, { frames: 0 }));
+    await once.rec.ended();
+    t.pass('served by the attempt after a busy Reject');
+
+    let attempts = 0;
+    s.term.auto = (req) => {
+      attempts++;
+      reject(req, 'busy');
+    };
+    const err = await s.call().rec.failed();
+    t.equal(err.code, 'capacity');
+    t.ok(attempts > 1, `busy is retried until the queue timeout (${attempts} attempts)`);
+
+    const s2 = await setup(t, nats, { queueTimeoutMs: 60_000 });
+    const gone = s2.call();
+    for (let i = 1; i <= 8; i++) {
+      const req = await s2.term.nextRequest();
+      t.equal(req.rid.split('-').at(-1), String(i));
+      s2.term.answer(req, encodeFrame(FrameKind.Reject, 0, { reason: 'unavailable', message: 'nothing here' }));
+    }
+    const e2 = await gone.rec.failed();
+    t.equal(e2.code, 'no_tunnel');
+    t.match(e2.message, /unavailable/);
+    await s2.term.settle(s2.ingressNc);
+    t.equal(s2.term.requests.queued.length, 0, 'no ninth attempt');
+  });
+
+  await t.test('a gap in the Data sequence and a wrong End count fail the call and cancel the stream', async (t) => {
+    const s = await setup(t, nats);
+    const gap = s.call();
+    const r1 = await s.term.nextRequest();
+    s.term.ack(r1);
+    s.term.answer(r1, encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'text/plain' }));
+    s.term.answer(r1, encodeFrame(FrameKind.Data, 0, undefined, Buffer.from('a')));
+    s.term.answer(r1, encodeFrame(FrameKind.Data, 2, undefined, Buffer.from('c')));
+    const e1 = await gap.rec.failed();
+    t.equal(e1.code, 'protocol_error');
+    t.match(e1.message, /frame 2 arrived, expected 1/);
+    t.same((await s.term.controlOf(r1.rid).expect(FrameKind.Cancel)).meta, { reason: 'protocol_error' });
+
+    const short = s.call();
+    const r2 = await s.term.nextRequest();
+    s.term.ack(r2);
+    s.term.answer(r2, encodeFrame(FrameKind.Data, 0, undefined, Buffer.from('a')));
+    s.term.answer(r2, encodeFrame(FrameKind.End, 0, { frames: 3 }));
+    t.match((await short.rec.failed()).message, /ended after 1 of 3 frames/);
+    await s.term.controlOf(r2.rid).expect(FrameKind.Cancel);
+  });
+
+  await t.test('Error frames keep code and param (unknown codes become upstream_error); cancel and stall publish Cancel', async (t) => {
+    const s = await setup(t, nats);
+    const bad = s.call();
+    const r1 = await s.term.nextRequest();
+    s.term.ack(r1);
+    s.term.answer(r1, encodeFrame(FrameKind.Error, 0, { code: 'unsupported_parameter', message: 'n > 1', param: 'n' }));
+    const e1 = await bad.rec.failed();
+    t.same([e1.code, e1.message, e1.param], ['unsupported_parameter', 'n > 1', 'n']);
+    const odd = s.call();
+    const r2 = await s.term.nextRequest();
+    s.term.answer(r2, encodeFrame(FrameKind.Error, 0, { code: 'made_up', message: 'x' }));
+    t.equal((await odd.rec.failed()).code, 'upstream_error');
+
+    const left = s.call();
+    const r3 = await s.term.nextRequest();
+    s.term.ack(r3);
+    await until(() => left.call.terminatorId === s.term.terminatorId, 5_000, 'the Ack to be seen');
+    left.call.cancel('client left');
+    t.same((await s.term.controlOf(r3.rid).expect(FrameKind.Cancel)).meta, { reason: 'client left' }, 'a caller leaving cancels at the terminator that acked');
+
+    const quick = await setup(t, nats, { stallTimeoutMs: 100 });
+    const silent = quick.call();
+    const r4 = await quick.term.nextRequest();
+    quick.term.ack(r4);
+    t.equal((await silent.rec.failed()).code, 'tunnel_lost', 'silence after the Ack is a lost tunnel');
+    t.same((await quick.term.controlOf(r4.rid).expect(FrameKind.Cancel)).meta, { reason: 'tunnel_lost' });
+  });
+});

@@ -1,0 +1,246 @@
+// RelayStream, RequestIntake and TunnelSession together, as a terminator composes them: a real nats-server, real
+// WebSockets. The test plays the ingress on NATS and scripted connectors on the tunnels.
+import t, { type Test } from 'tap';
+import { WebSocketServer } from 'ws';
+import { connect, type NatsConnection } from 'nats';
+import { silentLogger } from '@tokios/shared/log';
+import { subjects } from '@tokios/shared/subjects';
+import { FrameKind, MIN_TUNNEL_FRAME_BYTES, encodeFrame, type HelloMeta, type RequestMeta } from '@tokios/shared/protocol';
+import { RequestIntake, RevokedTokens, TunnelRegistry, TunnelSession, type SessionContext, type Tunnel } from '@tokios/terminator';
+import { FrameQueue, NatsServer, ScriptedConnector } from '../support/index.js';
+
+const DEP = 'dep_relay';
+const TERMINATOR = 'trm_relay';
+const INGRESS = 'ing_relay';
+const MB = 1024 * 1024;
+
+/** One terminator's intake and tunnel sessions on a fresh nats-server, with the test as ingress and connectors. */
+class Harness {
+  readonly connectors: ScriptedConnector[] = [];
+  private readonly inbox = new Map<string, FrameQueue>();
+
+  private constructor(
+    readonly nats: NatsServer,
+    readonly terminatorNc: NatsConnection,
+    readonly ingressNc: NatsConnection,
+    readonly intake: RequestIntake,
+    readonly wss: WebSocketServer,
+    readonly url: string,
+  ) {
+    ingressNc.subscribe(`tokios.in.${INGRESS}.>`, {
+      callback: (_e, msg) => this.queue(msg.subject.slice(`tokios.in.${INGRESS}.`.length)).push(msg.data),
+    });
+  }
+
+  static async start(t: Test, opts: { ackDeferMs?: number } = {}): Promise<Harness> {
+    const nats = await NatsServer.start();
+    const [terminatorNc, ingressNc] = await Promise.all([connect({ servers: nats.url }), connect({ servers: nats.url })]);
+    const log = silentLogger();
+    const registry: TunnelRegistry<Tunnel> = new TunnelRegistry((dep, routable) => intake.setRoutable(dep, routable));
+    const intake = new RequestIntake(TERMINATOR, terminatorNc, registry, log, { heartbeatMs: 60_000, ...opts });
+    intake.start();
+    const ctx: SessionContext = {
+      terminatorId: TERMINATOR, pingIntervalMs: 60_000, maxFrameBytes: 4 * MB, maxTunnelBufferBytes: 64 * MB,
+      registry, revoked: new RevokedTokens(), peers: () => [], log,
+    };
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 4 * MB });
+    wss.on('connection', (ws) => new TunnelSession(ws, { deploymentId: DEP, deploymentName: 'model-a', tokenId: 'tok_relay' }, ctx));
+    await new Promise<void>((resolve) => wss.once('listening', resolve));
+    const address = wss.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const h = new Harness(nats, terminatorNc, ingressNc, intake, wss, `ws://127.0.0.1:${port}`);
+    t.teardown(() => h.close());
+    return h;
+  }
+
+  /** A scripted connector with a registered tunnel; the deployment's request subject is subscribed once it returns. */
+  async connector(hello: Partial<HelloMeta> = {}): Promise<ScriptedConnector> {
+    const c = await ScriptedConnector.dial(this.url, hello);
+    this.connectors.push(c);
+    await this.terminatorNc.flush();
+    return c;
+  }
+
+  connectorById(id: string): ScriptedConnector {
+    const c = this.connectors.find((x) => x.connectorId === id);
+    if (!c) throw new Error(`no connector ${id}`);
+    return c;
+  }
+
+  private queue(rid: string): FrameQueue {
+    let q = this.inbox.get(rid);
+    if (!q) this.inbox.set(rid, (q = new FrameQueue(`ingress inbox ${rid}`)));
+    return q;
+  }
+
+  /** Publishes a Request as an ingress would; returns the inbox queue of its answer frames. */
+  async request(rid: string, body: Buffer, inline = body, meta: Partial<RequestMeta> = {}, reply = subjects.ingressInbox(INGRESS, rid)): Promise<FrameQueue> {
+    const m: RequestMeta = {
+      rid, protocol: 'openai.chat', model: 'model-a', stream: true, bodyLength: body.length, deadline: Date.now() + 60_000, ingressId: INGRESS, ...meta,
+    };
+    const q = this.queue(rid);
+    this.ingressNc.publish(subjects.request(DEP), encodeFrame(FrameKind.Request, 0, m, inline), { reply });
+    await this.ingressNc.flush();
+    return q;
+  }
+
+  /** Publishes on the request's control subject at the terminator (Body parts, Cancel). */
+  async control(rid: string, frame: Buffer): Promise<void> {
+    this.ingressNc.publish(subjects.terminator(TERMINATOR, rid), frame);
+    await this.ingressNc.flush();
+  }
+
+  async close(): Promise<void> {
+    this.intake.close('test over');
+    await Promise.all(this.connectors.map((c) => c.close()));
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await Promise.all([this.terminatorNc.close(), this.ingressNc.close()]);
+    await this.nats.stop();
+  }
+}
+
+const bytes = (n: number, seed = 1): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + seed) & 0xff));
+
+t.test('placement: least loaded connector first; a Reject re-places on another local tunnel; all rejecting forwards the last Reject', async (t) => {
+  const h = await Harness.start(t);
+  await h.connector({ maxConcurrency: 4 });
+  await h.connector({ maxConcurrency: 4 });
+
+  const r1 = await h.request('r1', Buffer.from('{}'));
+  const first = (await r1.expect(FrameKind.Ack)).meta.connectorId;
+  const req1 = await h.connectorById(first).frames.expect(FrameKind.Request);
+  t.equal(req1.meta.rid, 'r1');
+  t.notOk('ingressId' in req1.meta, 'fields meant for the terminator are not forwarded to the connector');
+  t.equal(req1.payload.toString(), '{}');
+
+  const r2 = await h.request('r2', Buffer.from('{}'));
+  const second = (await r2.expect(FrameKind.Ack)).meta.connectorId;
+  t.not(second, first, 'the connector with a stream in flight is passed over');
+  await h.connectorById(second).frames.expect(FrameKind.Request);
+
+  // Both carry one stream now. The Ack names the connector placed on first; that one rejects.
+  const r3 = await h.request('r3', Buffer.from('body three'));
+  const rejecter = h.connectorById((await r3.expect(FrameKind.Ack)).meta.connectorId);
+  const other = h.connectors.find((c) => c !== rejecter)!;
+  const offered = await rejecter.frames.expect(FrameKind.Request);
+  rejecter.send(encodeFrame(FrameKind.Reject, offered.id, { reason: 'busy', message: 'full here' }));
+  const moved = await other.frames.expect(FrameKind.Request);
+  t.equal(moved.meta.rid, 'r3', 're-placed on the other tunnel');
+  t.equal(moved.payload.toString(), 'body three', 'with its body');
+  other.send(encodeFrame(FrameKind.Head, moved.id, { status: 200, contentType: 'text/plain' }));
+  other.send(encodeFrame(FrameKind.End, moved.id, { frames: 0 }));
+  t.equal((await r3.expect(FrameKind.Head)).meta.status, 200, 'the answer of the second connector reaches the ingress');
+  await r3.expect(FrameKind.End);
+
+  const r4 = await h.request('r4', Buffer.from('{}'));
+  const x = h.connectorById((await r4.expect(FrameKind.Ack)).meta.connectorId);
+  const y = h.connectors.find((c) => c !== x)!;
+  const fx = await x.frames.expect(FrameKind.Request);
+  x.send(encodeFrame(FrameKind.Reject, fx.id, { reason: 'busy', message: 'full' }));
+  const fy = await y.frames.expect(FrameKind.Request);
+  y.send(encodeFrame(FrameKind.Reject, fy.id, { reason: 'draining', message: 'leaving' }));
+  t.same((await r4.expect(FrameKind.Reject)).meta, { reason: 'draining', message: 'leaving' }, 'every local tunnel refused: the last Reject goes to the ingress');
+
+  // r1 and r2 still hold one stream each; with caps of 1 nothing more fits.
+  const full = await Harness.start(t);
+  const only = await full.connector({ maxConcurrency: 1 });
+  const s1 = await full.request('s1', Buffer.from('{}'));
+  await s1.expect(FrameKind.Ack);
+  await only.frames.expect(FrameKind.Request);
+  const s2 = await full.request('s2', Buffer.from('{}'));
+  t.same((await s2.expect(FrameKind.Reject)).meta.reason, 'busy', 'a connector at its cap: Reject busy without asking it');
+});
+
+t.test('body: the inline part and Body parts reach the connector in frames of the size it announced; Ack at once when parts follow', async (t) => {
+  // An Ack deferral far longer than the test: an Ack that arrives proves it was not deferred.
+  const h = await Harness.start(t, { ackDeferMs: 600_000 });
+  const c = await h.connector({ maxFrameBytes: MIN_TUNNEL_FRAME_BYTES });
+  const body = bytes(700 * 1024);
+  const q = await h.request('big', body, body.subarray(0, 300 * 1024));
+  t.equal((await q.expect(FrameKind.Ack)).meta.terminatorId, TERMINATOR, 'Ack before any answer: the ingress needs it to send the rest');
+  await h.control('big', encodeFrame(FrameKind.Body, 0, undefined, body.subarray(300 * 1024, 500 * 1024)));
+  await h.control('big', encodeFrame(FrameKind.Body, 0, undefined, body.subarray(500 * 1024)));
+  const req = await c.frames.expect(FrameKind.Request);
+  const parts = [req.payload];
+  let got = req.payload.length;
+  while (got < body.length) {
+    const f = await c.frames.expect(FrameKind.Body);
+    t.equal(f.id, req.id, 'Body frames carry the stream id');
+    parts.push(f.payload);
+    got += f.payload.length;
+  }
+  t.ok(Buffer.concat(parts).equals(body), `${body.length} bytes arrived in order, in ${parts.length} frames`);
+  t.ok(parts.length >= 6, 'split into more frames than the ingress sent');
+  t.ok(c.frames.largest <= MIN_TUNNEL_FRAME_BYTES, `no frame over the announced ${MIN_TUNNEL_FRAME_BYTES} bytes (largest ${c.frames.largest})`);
+
+  await h.control('big', encodeFrame(FrameKind.Body, 0, undefined, Buffer.from('one byte too many')));
+  t.equal((await q.expect(FrameKind.Error)).meta.code, 'protocol_error', 'a body longer than announced fails the stream');
+  t.equal((await c.frames.expect(FrameKind.Cancel)).id, req.id, 'and the connector is told to stop');
+});
+
+t.test('answer: the Ack leaves with the first frame; Data gets sequence numbers (split above max_payload); End counts them', async (t) => {
+  const h = await Harness.start(t, { ackDeferMs: 600_000 });
+  const c = await h.connector();
+  const q = await h.request('ans', Buffer.from('{}'));
+  const { id: sid } = await c.frames.expect(FrameKind.Request);
+  const big = bytes(MB + MB / 2, 7);
+  const small = ['one', 'two', 'three'].map((s) => Buffer.from(s));
+  c.send(encodeFrame(FrameKind.Head, sid, { status: 200, contentType: 'text/event-stream' }));
+  for (const p of small) c.send(encodeFrame(FrameKind.Data, sid, undefined, p));
+  c.send(encodeFrame(FrameKind.Data, sid, undefined, big));
+  c.send(encodeFrame(FrameKind.End, sid, { frames: 4, usage: { input_tokens: 3, output_tokens: 5 } }));
+
+  t.same((await q.expect(FrameKind.Ack)).meta, { terminatorId: TERMINATOR, connectorId: c.connectorId }, 'the deferred Ack comes first');
+  t.same((await q.expect(FrameKind.Head)).meta, { status: 200, contentType: 'text/event-stream' });
+  const data: Buffer[] = [];
+  for (let seq = 0; ; seq++) {
+    const f = await q.next();
+    if (f.kind === FrameKind.End) {
+      t.same(f.meta, { frames: seq, usage: { input_tokens: 3, output_tokens: 5 } }, 'End counts the Data frames sent on NATS');
+      break;
+    }
+    t.equal(f.kind, FrameKind.Data);
+    t.equal(f.id, seq, `Data frame ${seq} in sequence`);
+    data.push(f.payload);
+  }
+  t.equal(data.length, 5, 'the 1.5 MB frame became two NATS messages');
+  t.ok(Buffer.concat(data).equals(Buffer.concat([...small, big])), 'every byte, in order');
+});
+
+t.test('Error from the connector, Cancel from the ingress, a lost tunnel, a vanished ingress, heartbeats', async (t) => {
+  const h = await Harness.start(t);
+  const c = await h.connector();
+
+  const e = await h.request('e1', Buffer.from('{}'));
+  const fe = await c.frames.expect(FrameKind.Request);
+  c.send(encodeFrame(FrameKind.Error, fe.id, { code: 'unsupported_parameter', message: 'n > 1', param: 'n' }));
+  await e.expect(FrameKind.Ack);
+  t.same((await e.expect(FrameKind.Error)).meta, { code: 'unsupported_parameter', message: 'n > 1', param: 'n' }, 'the connector Error is relayed');
+
+  const k = await h.request('k1', Buffer.from('{}'));
+  const fk = await c.frames.expect(FrameKind.Request);
+  await k.expect(FrameKind.Ack);
+  h.intake.heartbeats(0);
+  await k.expect(FrameKind.Heartbeat);
+  t.pass('a silent stream gets a Heartbeat');
+  await h.control('k1', encodeFrame(FrameKind.Cancel, 0, { reason: 'client gone' }));
+  const cancel = await c.frames.expect(FrameKind.Cancel);
+  t.equal(cancel.id, fk.id, 'the Cancel reaches the connector for that stream');
+  t.equal(h.intake.size, 0, 'and the stream is over');
+
+  const gone = await h.request('g1', Buffer.from('{}'), undefined, {}, subjects.ingressInbox('ing_gone', 'g1'));
+  void gone;
+  const fg = await c.frames.expect(FrameKind.Request);
+  c.send(encodeFrame(FrameKind.Head, fg.id, { status: 200, contentType: 'text/plain' }));
+  const stop = await c.frames.expect(FrameKind.Cancel);
+  t.same([stop.id, stop.meta], [fg.id, { reason: 'ingress gone' }], 'a publish nobody receives (no responders) cancels the upstream work');
+
+  const l = await h.request('l1', Buffer.from('{}'));
+  await c.frames.expect(FrameKind.Request);
+  await l.expect(FrameKind.Ack);
+  await c.close();
+  t.equal((await l.expect(FrameKind.Error)).meta.code, 'tunnel_lost', 'the tunnel closing fails the stream on it');
+  await h.terminatorNc.flush();
+  const probe = encodeFrame(FrameKind.Request, 0, { rid: 'l2', protocol: 'openai.chat', model: 'model-a', stream: false, bodyLength: 0, deadline: Date.now() + 60_000 });
+  await t.rejects(h.ingressNc.request(subjects.request(DEP), probe, { timeout: 5_000 }), { code: '503' }, 'no tunnel left: the deployment is unsubscribed (no responders)');
+});
