@@ -3,7 +3,7 @@ import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
 import {
-  DEFAULT_NATS_MAX_PAYLOAD, FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, dataFrameId, dataPayload, decodeFrame, encodeFrame, peekKind,
+  DEFAULT_NATS_MAX_PAYLOAD, FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, dataFrameId, dataPayload, decodeFrame, encodeFrame, frameKindName, peekKind,
   type EndMeta, type Frame, type HeadMeta, type RejectMeta, type RequestMeta,
 } from '@tokios/shared/protocol';
 import { TokiosError, isErrorCode } from '@tokios/shared/errors';
@@ -125,7 +125,7 @@ export class Call {
         return this.fail(new TokiosError(isErrorCode(code) ? code : 'upstream_error', message, { param: param ?? null }));
       }
       default:
-        return this.protocolError(`unexpected frame kind ${frame.kind}`);
+        return this.protocolError(`unexpected ${frameKindName(frame.kind)} frame`);
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import { REQUEST_QUEUE, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import { FrameKind, ProtocolError, decodeFrame, encodeFrame, type RequestMeta } from '@tokios/shared/protocol';
+import { FrameKind, ProtocolError, decodeFrame, encodeFrame, frameKindName, type RequestMeta } from '@tokios/shared/protocol';
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel } from './tunnel.js';
 import { AckBatcher } from './ack-batcher.js';
@@ -94,7 +94,7 @@ export class RequestIntake {
     let payload: Buffer;
     try {
       const frame = decodeFrame(msg.data);
-      if (frame.kind !== FrameKind.Request) throw new ProtocolError(`expected Request, got kind ${frame.kind}`);
+      if (frame.kind !== FrameKind.Request) throw new ProtocolError(`expected Request, got ${frameKindName(frame.kind)}`);
       meta = frame.meta;
       payload = frame.payload;
       if (payload.length > meta.bodyLength) throw new ProtocolError('inline body longer than announced');
@@ -126,7 +126,7 @@ export class RequestIntake {
       const frame = decodeFrame(msg.data);
       if (frame.kind === FrameKind.Body) stream.onBody(Buffer.from(frame.payload));
       else if (frame.kind === FrameKind.Cancel) stream.cancel('cancelled by caller');
-      else throw new ProtocolError(`unexpected kind ${frame.kind} on control subject`);
+      else throw new ProtocolError(`unexpected ${frameKindName(frame.kind)} on control subject`);
     } catch (err) {
       this.log.warn({ rid, err: (err as Error).message }, 'malformed control message');
     }

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '@tokios/shared/log';
 import type { Store } from '@tokios/shared/store';
-import { CloseCode, FrameKind, TUNNEL_SILENT_PINGS } from '@tokios/shared/protocol';
+import { CloseCode, FrameKind, TUNNEL_SILENT_PINGS, type PeerTerminator } from '@tokios/shared/protocol';
 import type { StatusQuery, TerminatorStatus } from '@tokios/shared/control';
 import type { TerminatorOptions } from './config.js';
 import type { TunnelRegistry } from './registry.js';
@@ -16,8 +16,6 @@ import { bearerToken, isTunnelPath, rejectUpgrade } from './upgrade.js';
 const TOKEN_SWEEP_MS = 15_000;
 /** A revoked tunnel that has not finished its close handshake by then is cut. */
 const REVOKE_CLOSE_GRACE_MS = 2_000;
-
-type Peer = { id: string; url: string };
 
 /**
  * The WebSocket side of a terminator: authenticates tunnel upgrades against the store (before the handshake
@@ -36,7 +34,7 @@ export class TunnelServer {
     private readonly opts: TerminatorOptions,
     private readonly store: Store,
     private readonly registry: TunnelRegistry<Tunnel>,
-    private readonly peers: () => Peer[],
+    private readonly peers: () => PeerTerminator[],
     private readonly log: Logger,
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes, perMessageDeflate: false });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
-import { CloseCode, FrameKind, HELLO_TIMEOUT_MS, ProtocolError, dataFrameId, decodeFrame, peekKind, type Frame, type HelloMeta } from '@tokios/shared/protocol';
+import { CloseCode, FrameKind, HELLO_TIMEOUT_MS, ProtocolError, dataFrameId, decodeFrame, frameKindName, peekKind, type Frame, type HelloMeta, type PeerTerminator } from '@tokios/shared/protocol';
 import type { TunnelRegistry } from './registry.js';
 import type { RevokedTokens } from './revoked-tokens.js';
 import { Tunnel } from './tunnel.js';
@@ -24,7 +24,7 @@ export interface SessionContext {
   registry: TunnelRegistry<Tunnel>;
   revoked: RevokedTokens;
   /** Live peer terminators, for the Welcome. */
-  peers(): { id: string; url: string }[];
+  peers(): PeerTerminator[];
   log: Logger;
 }
 
@@ -126,7 +126,7 @@ export class TunnelSession {
         t.stream(frame.id)?.onReject(frame.meta);
         return;
       default:
-        throw new ProtocolError(`unexpected frame kind ${frame.kind} from connector`);
+        throw new ProtocolError(`unexpected ${frameKindName(frame.kind)} frame from connector`);
     }
   }
 

@@ -90,6 +90,8 @@ export const errorMeta = z.object({
 
 export type HelloMeta = z.infer<typeof helloMeta>;
 export type WelcomeMeta = z.infer<typeof welcomeMeta>;
+/** Another live terminator, as a Welcome lists it. */
+export type PeerTerminator = WelcomeMeta['peers'][number];
 export type StatusMeta = z.infer<typeof statusMeta>;
 export type GoAwayMeta = z.infer<typeof goAwayMeta>;
 export type RequestMeta = z.infer<typeof requestMeta>;
