@@ -24,10 +24,10 @@ function install(): void {
   if (installed) return;
   installed = true;
   process.once('exit', killAll);
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGALRM'] as const) {
     process.once(sig, () => {
       killAll();
-      process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig]);
+      process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGALRM: 14, SIGTERM: 15 } as const)[sig]);
     });
   }
 }
