@@ -4,8 +4,7 @@ import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, type RejectReason,
 import { TokiosError } from '@tokios/shared/errors';
 import type { TunnelClient } from './tunnel-client.js';
 import { isConnectError, upstreamRequest } from './upstream-http.js';
-import type { UpstreamPlan } from './plan.js';
-import { meterPassthrough } from './usage-meter.js';
+import { planTranslation, type UpstreamPlan, type UpstreamTarget } from '@tokios/shared/translate';
 
 /** Pause reading the model's answer while the tunnel has this much unsent. */
 const TUNNEL_HIGH_WATER = 4 * 1024 * 1024;
@@ -13,13 +12,17 @@ const TUNNEL_HIGH_WATER = 4 * 1024 * 1024;
 export interface RequestContext {
   upstreamBase: string;
   log: Logger;
-  plan(meta: RequestMeta, body: Buffer): UpstreamPlan;
+  /** The model server, and the model name it is asked for when callers name this deployment. */
+  upstream(deploymentName: string): UpstreamTarget;
   /** The model server refused a connection: stop taking traffic until a health check passes. */
   upstreamDown(): void;
   done(req: ActiveRequest): void;
 }
 
-/** One request from the tunnel to the local model server, streamed back frame by frame. */
+/**
+ * One request from the tunnel to the local model server, streamed back frame by frame. Only I/O lives here: what
+ * goes to the model server and what the caller gets back is the translation plan's business (shared/src/translate).
+ */
 export class ActiveRequest {
   private readonly body: Buffer[] = [];
   private received = 0;
@@ -66,7 +69,7 @@ export class ActiveRequest {
     this.deadlineTimer = setTimeout(() => this.fail(new TokiosError('timeout')), remaining);
     let plan: UpstreamPlan;
     try {
-      plan = meterPassthrough(this.meta, this.ctx.plan(this.meta, Buffer.concat(this.body)));
+      plan = planTranslation(this.meta, Buffer.concat(this.body), this.ctx.upstream(this.meta.model));
     } catch (err) {
       return this.fail(err instanceof TokiosError ? err : new TokiosError('invalid_request', (err as Error).message));
     }

@@ -5,7 +5,6 @@ import { FrameKind, encodeFrame, type HelloMeta, type UpstreamKind, type Welcome
 import type { ConnectorConfig } from './config.js';
 import { TunnelClient, type StreamFrame } from './tunnel-client.js';
 import { ActiveRequest } from './active-request.js';
-import { planRequest } from './plan.js';
 import { chooseUpstreamModel } from '@tokios/shared/translate';
 import { probeUpstream, checkHealth } from './probe.js';
 
@@ -157,8 +156,7 @@ export class Connector {
           {
             upstreamBase: this.config.upstreamBase,
             log: this.log,
-            plan: (m, body) =>
-              planRequest({ upstreamKind: this.upstreamKind, upstreamModel: (name) => chooseUpstreamModel(this.config.model, name, this.models) }, m, body),
+            upstream: (name) => ({ kind: this.upstreamKind, model: chooseUpstreamModel(this.config.model, name, this.models) }),
             upstreamDown: () => this.setHealth(false),
             done: () => this.requestDone(key),
           },

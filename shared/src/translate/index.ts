@@ -1,15 +1,8 @@
 /** Public face of the translation layer: the connector calls planTranslation and the probe helpers. */
 export type * from './pivot.js';
 export type * from './adapter.js';
-export {
-  planTranslation,
-  SSE_CONTENT_TYPE,
-  JSON_CONTENT_TYPE,
-  type PlanArgs,
-  type TranslationPlan,
-  type PassthroughPlan,
-  type ResponseTranslator,
-} from './plan.js';
+export { planTranslation, type PlanMeta, type PlanOptions, type UpstreamTarget } from './plan.js';
+export { SSE_CONTENT_TYPE, JSON_CONTENT_TYPE, type AnswerTranslator, type UpstreamPlan } from './answer/translator.js';
 export {
   detectUpstreamKind,
   chooseUpstreamModel,
@@ -26,4 +19,3 @@ export { openaiChatCaller } from './caller/openai-chat/index.js';
 export { anthropicCaller } from './caller/anthropic/index.js';
 export { responsesCaller } from './caller/responses/index.js';
 export { CALLERS } from './callers.js';
-export { PassthroughStreamFilter } from './passthrough.js';

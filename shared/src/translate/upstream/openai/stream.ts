@@ -4,6 +4,7 @@ import type { ChatEvent, FinishReason } from '../../pivot.js';
 import { count, isRecord, parseJson, str, type JsonRecord } from '../../util.js';
 import { MSG_CUT, MSG_EMPTY, StreamDecoderBase } from '../decoder-base.js';
 import { errorMessageOf, safeText } from '../http-error.js';
+import { openaiUsage } from './usage.js';
 
 /** OpenAI-compatible finish_reason -> pivot. Anything else (e.g. llama.cpp / vLLM `abort`, `eos`) is `stop`. */
 const FINISH_REASONS = {
@@ -120,12 +121,8 @@ export class OpenAIStreamDecoder extends StreamDecoderBase {
         }
       }
     }
-    const usage = chunk['usage'];
-    if (isRecord(usage)) {
-      const input = count(usage['prompt_tokens']);
-      const output = count(usage['completion_tokens']);
-      if (input !== undefined || output !== undefined) this.usage = { input_tokens: input ?? 0, output_tokens: output ?? 0 };
-    }
+    const usage = openaiUsage(chunk['usage']);
+    if (usage !== undefined) this.usage = usage;
   }
 
   private choice(choice: JsonRecord): void {

@@ -1,0 +1,65 @@
+import { TokiosError } from '../../errors/registry.js';
+import { openaiErrorBody } from '../../errors/render.js';
+import type { Usage } from '../../protocol/meta.js';
+import { EMPTY, JSON_CONTENT_TYPE, type AnswerTranslator } from '../answer/translator.js';
+import { openaiUsage } from '../upstream/openai/usage.js';
+import { isRecord, parseJson } from '../util.js';
+
+/** A whole answer larger than this is refused (bounded memory); a stream has no such limit. */
+export const MAX_WHOLE_ANSWER = 64 * 1024 * 1024;
+
+/**
+ * A non-streamed OpenAI Chat passthrough answer (`chat.completion` JSON): held until it is complete, then given to
+ * the caller byte for byte, its `usage` read on the way. The head goes after the body is complete, so an answer cut
+ * short fails as an error instead of reaching the caller half.
+ */
+export class PassthroughWholeAnswer implements AnswerTranslator {
+  readonly headFirst = false;
+  private answerUsage: Usage | undefined;
+  private parts: Buffer[] = [];
+  private size = 0;
+  private tooLarge: TokiosError | undefined;
+
+  constructor(
+    private readonly upstreamStatus: number,
+    private readonly upstreamContentType: string,
+  ) {}
+
+  get contentType(): string {
+    return this.tooLarge === undefined ? this.upstreamContentType : JSON_CONTENT_TYPE;
+  }
+
+  status(): number {
+    return this.tooLarge?.status ?? this.upstreamStatus;
+  }
+
+  usage(): Usage | undefined {
+    return this.answerUsage;
+  }
+
+  push(chunk: Buffer): Buffer {
+    if (this.tooLarge !== undefined) return EMPTY;
+    this.size += chunk.length;
+    if (this.size > MAX_WHOLE_ANSWER) {
+      this.parts = [];
+      this.tooLarge = new TokiosError('upstream_error', `The model server's answer is larger than ${MAX_WHOLE_ANSWER >> 20} MiB; ask for a stream.`);
+      return EMPTY;
+    }
+    // Keep a copy: the caller may reuse its chunk buffer.
+    this.parts.push(Buffer.from(chunk));
+    return EMPTY;
+  }
+
+  end(): Buffer | string {
+    if (this.tooLarge !== undefined) return JSON.stringify(openaiErrorBody(this.tooLarge.code, this.tooLarge.message));
+    const body = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    const parsed = parseJson(body.toString('utf8'));
+    if (parsed.ok && isRecord(parsed.value)) this.answerUsage = openaiUsage(parsed.value['usage']);
+    return body;
+  }
+
+  fail(): string {
+    return '';
+  }
+}

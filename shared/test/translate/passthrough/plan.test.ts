@@ -1,0 +1,80 @@
+/**
+ * The passthrough plan (OpenAI Chat caller, OpenAI-compatible upstream): what goes up, and what comes back for each
+ * kind of answer (stream, whole JSON, non-2xx).
+ */
+import t from 'tap';
+import { planTranslation, type PlanMeta, type UpstreamPlan } from '../../../src/translate/index.js';
+import { MAX_WHOLE_ANSWER } from '../../../src/translate/passthrough/whole.js';
+import { DONE, chunk, golden, usageChunk } from './support.js';
+
+const DEPLOYMENT = 'team-vllm';
+const UPSTREAM_MODEL = 'Qwen/Qwen2.5-7B-Instruct';
+
+function plan(body: Record<string, unknown>, upstreamModel = UPSTREAM_MODEL): UpstreamPlan {
+  const meta: PlanMeta = { rid: 'req_1', protocol: 'openai.chat', model: DEPLOYMENT, stream: body['stream'] === true };
+  return planTranslation(meta, Buffer.from(JSON.stringify(body)), { kind: 'openai', model: upstreamModel });
+}
+const messages = [{ role: 'user', content: 'x' }];
+
+t.test('a stream is asked for usage only when the caller did not ask; the caller still gets what it asked for', async (t) => {
+  const unasked = plan({ model: DEPLOYMENT, stream: true, messages });
+  t.same(JSON.parse(String(unasked.body)), { model: UPSTREAM_MODEL, stream: true, messages, stream_options: { include_usage: true } });
+  const other = plan({ model: DEPLOYMENT, stream: true, messages, stream_options: { include_obfuscation: false } });
+  t.same(JSON.parse(String(other.body)).stream_options, { include_obfuscation: false, include_usage: true }, "the caller's other options are kept");
+  const asked = plan({ model: DEPLOYMENT, stream: true, messages, stream_options: { include_usage: true } });
+  t.same(JSON.parse(String(asked.body)).stream_options, { include_usage: true });
+
+  const upstream = chunk({ content: 'hi' }, null, { usage: null }) + chunk({}, 'stop', { usage: null }) + usageChunk(5, 2) + DONE;
+  const usage = { input_tokens: 5, output_tokens: 2 };
+  golden(t, () => unasked.translate(200, 'text/event-stream'), upstream, chunk({ content: 'hi' }) + chunk({}, 'stop') + DONE, usage);
+  golden(t, () => asked.translate(200, 'text/event-stream'), upstream, upstream, usage);
+});
+
+t.test('no rename and not streamed: the bytes go up untouched, without a parse', async (t) => {
+  const raw = Buffer.from(`{"model":"${DEPLOYMENT}" , "messages":[]}`);
+  const p = planTranslation({ rid: 'r', protocol: 'openai.chat', model: DEPLOYMENT, stream: false }, raw, { kind: 'openai', model: DEPLOYMENT });
+  t.equal(p.body, raw, 'the very same buffer');
+});
+
+t.test('a whole answer: held until complete, then byte for byte with its usage read; the head waits for it', async (t) => {
+  const body = JSON.stringify({ id: 'x', object: 'chat.completion', choices: [], usage: { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 } });
+  const p = plan({ model: DEPLOYMENT, messages });
+  t.equal(p.translate(200, 'application/json').headFirst, false);
+  golden(t, () => p.translate(200, 'application/json'), body, body, { input_tokens: 5, output_tokens: 6 });
+  const a = p.translate(200, 'application/json; charset=utf-8');
+  a.push(Buffer.from(body));
+  a.end();
+  t.equal(a.status(), 200);
+  t.equal(a.contentType, 'application/json; charset=utf-8', "the upstream's content type");
+});
+
+t.test('a non-2xx answer comes back in OpenAI shape, without the upstream model name', async (t) => {
+  for (const stream of [false, true]) {
+    const a = plan({ model: DEPLOYMENT, messages, stream }).translate(404, 'application/json');
+    t.equal(a.headFirst, false, 'the status is known only once the body is read');
+    a.push(Buffer.from('{"object":"error","message":"The model `Qwen/Qwen2.5-7B-Instruct` does not exist.","type":"NotFoundError","param":null,"code":404}'));
+    const out = JSON.parse(a.end().toString()) as { error: { code: string; type: string; message: string } };
+    t.equal(a.status(), 404);
+    t.match(out, { error: { code: 'model_not_found', type: 'invalid_request_error' } });
+    t.notMatch(out.error.message, /Qwen/);
+  }
+});
+
+t.test('fail() mid-stream: an OpenAI error event', async (t) => {
+  const a = plan({ model: DEPLOYMENT, messages, stream: true }).translate(200, 'text/event-stream');
+  t.equal(a.fail({ code: 'upstream_error', message: 'model server stream failed: x' }), 'data: {"error":{"message":"model server stream failed: x","type":"server_error","param":null,"code":"upstream_error"}}\n\n');
+});
+
+t.test('other content types pass untouched', async (t) => {
+  const a = plan({ model: DEPLOYMENT, messages }).translate(200, 'text/plain');
+  const raw = Buffer.from('hello');
+  t.equal(a.push(raw), raw);
+});
+
+t.test('a whole answer over the limit is refused with a clear error, not held without bound', async (t) => {
+  const a = plan({ model: DEPLOYMENT, messages }).translate(200, 'application/json');
+  t.equal(a.push(Buffer.alloc(MAX_WHOLE_ANSWER + 1, 0x20)).length, 0);
+  t.match(JSON.parse(a.end().toString()), { error: { code: 'upstream_error', message: /larger than 64 MiB; ask for a stream/ } });
+  t.equal(a.status(), 502);
+  t.equal(a.contentType, 'application/json');
+});
