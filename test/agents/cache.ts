@@ -1,15 +1,17 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { release, reap } from '../support/reaper.js';
 
 /**
  * Real clients (coding agents, SDKs) installed with exact versions into a cache outside the workspace: their
  * platform binaries make a lockfile that `npm ci` refuses on another machine, so they must never enter
  * package-lock.json. One folder per bundle, `<cache>/<id>/`, complete only when its marker file is there.
  */
-export const CACHE_ROOT = process.env.TOKIOS_AGENTS_CACHE || join(homedir(), '.cache', 'tokios-agents');
+export function cacheRoot(): string {
+  return process.env.TOKIOS_AGENTS_CACHE || join(homedir(), '.cache', 'tokios-agents');
+}
 
 /** A set of packages installed together (a client and the peers it needs), named by its main package. */
 export interface Bundle {
@@ -20,16 +22,11 @@ export interface Bundle {
 }
 
 const MARKER = '.tokios-installed.json';
-/** A cold install of Claude Code alone takes about a minute here; this bounds a stuck registry. */
-export const INSTALL_TIMEOUT_MS = Number(process.env.TOKIOS_AGENTS_INSTALL_TIMEOUT_MS) || 15 * 60_000;
+/** A cold install of all four agents takes about a minute here; this bounds a stuck registry. */
+export const INSTALL_TIMEOUT_MS = Number(process.env.TOKIOS_AGENTS_INSTALL_TIMEOUT_MS) || 10 * 60_000;
 
 export function bundleDir(b: Bundle): string {
-  return join(CACHE_ROOT, b.id.replaceAll('/', '+'));
-}
-
-/** `node_modules/<name>` of a package of the bundle. */
-export function packageDir(b: Bundle, name: string): string {
-  return join(bundleDir(b), 'node_modules', name);
+  return join(cacheRoot(), b.id.replaceAll('/', '+'));
 }
 
 async function markerMatches(dir: string, b: Bundle): Promise<boolean> {
@@ -59,7 +56,7 @@ export async function ensureBundle(b: Bundle, log: Log = (l) => console.error(l)
   const dir = bundleDir(b);
   const started = Date.now();
   if (await markerMatches(dir, b)) return { dir, installed: false, ms: Date.now() - started };
-  await mkdir(CACHE_ROOT, { recursive: true });
+  await mkdir(cacheRoot(), { recursive: true });
   const release = await lock(`${dir}.lock`, log, b.id);
   try {
     if (await markerMatches(dir, b)) return { dir, installed: false, ms: Date.now() - started };
@@ -85,7 +82,7 @@ function npmInstall(cwd: string, b: Bundle, log: Log): Promise<void> {
   for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
   const args = ['install', '--save-exact', '--no-audit', '--no-fund', '--loglevel=error', ...b.packages];
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = reap(spawn('npm', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), { group: true });
     let out = '';
     const keep = (d: Buffer): void => {
       out = (out + d.toString()).slice(-4000);
@@ -106,6 +103,8 @@ function npmInstall(cwd: string, b: Bundle, log: Log): Promise<void> {
     child.on('exit', (code, signal) => {
       clearInterval(tick);
       clearTimeout(killer);
+      killGroup(child.pid);
+      release(child);
       if (code === 0) resolve();
       else reject(new Error(`npm install ${b.id} ended with ${code ?? signal}: ${out.trim().split('\n').slice(-6).join(' | ')}`));
     });
@@ -155,9 +154,4 @@ async function lock(path: string, log: Log, what: string): Promise<() => Promise
     announced = true;
     await new Promise((r) => setTimeout(r, 1000));
   }
-}
-
-/** True when a file exists under the bundle (a check that the package really brought its entry point). */
-export function bundleHas(b: Bundle, relative: string): boolean {
-  return existsSync(join(bundleDir(b), relative));
 }

@@ -1,4 +1,4 @@
-import { ensureBundle, CACHE_ROOT, type Bundle } from './cache.js';
+import { cacheRoot, ensureBundle, type Bundle } from './cache.js';
 import { AGENTS, SDKS } from './pins.js';
 
 /**
@@ -15,7 +15,7 @@ if (unknown.length > 0) {
   console.error(`unknown client ${unknown.join(', ')}; known: ${Object.keys(all).join(', ')}`);
   process.exit(2);
 }
-console.error(`agents cache: ${CACHE_ROOT}`);
+console.error(`agents cache: ${cacheRoot()}`);
 let failed = false;
 for (const name of wanted) {
   try {

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AGENT_SPECS, type AgentTarget } from './agents.js';
+import { release, reap } from '../support/reaper.js';
 import { killGroup } from './cache.js';
 import type { AgentName } from './pins.js';
 import { newScenario, type Scenario, type ScenarioKind } from './scenario.js';
@@ -58,7 +59,8 @@ export async function runAgent(agent: AgentName, kind: ScenarioKind, target: Age
   onStart?.(cwd);
   const cmd = await AGENT_SPECS[agent].prepare(target, scenario.prompt, home);
   const started = Date.now();
-  const child = spawn(cmd.command, cmd.args, { cwd, env: { ...baseEnv(home), ...cmd.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Its own process group, killed whole afterwards (and by the reaper if this test process is stopped first).
+  const child = reap(spawn(cmd.command, cmd.args, { cwd, env: { ...baseEnv(home), ...cmd.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), { group: true });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -78,6 +80,7 @@ export async function runAgent(agent: AgentName, kind: ScenarioKind, target: Age
   clearTimeout(timer);
   // Whatever the agent left behind (shell tools, language servers, helpers) goes with it.
   killGroup(child.pid);
+  release(child);
   let answer: string | undefined;
   let answerError: string | undefined;
   try {

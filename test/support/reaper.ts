@@ -6,13 +6,15 @@ import type { ChildProcess } from 'node:child_process';
  * that ran past its timeout. Without it, a timed-out test leaves its nats-servers and services running (orphans of
  * init) that slow down or confuse every later run.
  */
-const live = new Set<ChildProcess>();
+const live = new Map<ChildProcess, { group: boolean }>();
 let installed = false;
 
 function killAll(): void {
-  for (const c of live) {
+  for (const [c, { group }] of live) {
     try {
-      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      // A detached child leads its own process group: everything it started goes with it.
+      if (group && c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
+      else if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     } catch {
       /* already gone */
     }
@@ -32,10 +34,18 @@ function install(): void {
   }
 }
 
-/** Tracks a child until it exits; returns it for chaining. */
-export function reap<T extends ChildProcess>(child: T): T {
+/**
+ * Tracks a child until it exits (with `group`, until `release`: a group outlives its leader); returns it for
+ * chaining. `group` is for children spawned `detached`, whose whole process group is killed.
+ */
+export function reap<T extends ChildProcess>(child: T, opts: { group?: boolean } = {}): T {
   install();
-  live.add(child);
-  child.once('exit', () => live.delete(child));
+  live.set(child, { group: opts.group === true });
+  if (!opts.group) child.once('exit', () => live.delete(child));
   return child;
+}
+
+/** Stops tracking a child registered with `group` (after its group was killed). */
+export function release(child: ChildProcess): void {
+  live.delete(child);
 }
