@@ -1,6 +1,7 @@
 // The client cache installer, on a small local package (no registry needed): a complete install is reused, a
 // half install is redone, concurrent callers share one install, and a failing npm is reported with its output.
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,11 +35,12 @@ t.test('a first call installs and leaves a marker; the next one uses the cache',
 
 t.test('a half install (no marker) is redone, leftovers of a crashed one included', async (t) => {
   await rm(marker);
-  await mkdir(`${bundleDir(bundle)}.partial/node_modules`, { recursive: true });
+  await mkdir(`${bundleDir(bundle)}.partial-999999999/node_modules`, { recursive: true });
   const r = await ensureBundle(bundle, log);
   t.equal(r.installed, true);
   t.ok(existsSync(marker));
-  t.notOk(existsSync(`${bundleDir(bundle)}.partial`), 'the side folder was moved into place');
+  t.notOk(existsSync(`${bundleDir(bundle)}.partial-999999999`), 'the dead side folder was removed');
+  t.notOk(existsSync(`${bundleDir(bundle)}.partial-${process.pid}`), 'ours was moved into place');
 });
 
 t.test('another version list is another install', async (t) => {
@@ -47,12 +49,26 @@ t.test('another version list is another install', async (t) => {
   t.equal((await ensureBundle(bundle, log)).installed, true, 'and back');
 });
 
-t.test('concurrent callers wait for one install; a lock left by a dead process is taken over', async (t) => {
+t.test('callers in one process share one install', async (t) => {
   await rm(marker);
-  await mkdir(`${bundleDir(bundle)}.lock`, { recursive: true });
-  await writeFile(`${bundleDir(bundle)}.lock/pid`, '999999999');
   const [a, b] = await Promise.all([ensureBundle(bundle, log), ensureBundle(bundle, log)]);
-  t.equal(Number(a.installed) + Number(b.installed), 1, 'exactly one of them installed');
+  t.equal(a, b, 'one result for both');
+  t.equal(a.installed, true);
+});
+
+t.test("another process's lock is waited for; when its owner dies it is taken over", async (t) => {
+  await rm(marker);
+  const owner = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.teardown(() => owner.kill('SIGKILL'));
+  await mkdir(`${bundleDir(bundle)}.lock`, { recursive: true });
+  await writeFile(`${bundleDir(bundle)}.lock/pid`, String(owner.pid));
+  let waiting!: () => void;
+  const announced = new Promise<void>((r) => (waiting = r));
+  const done = ensureBundle(bundle, (l) => (l.includes('waiting for another install') ? waiting() : undefined));
+  await announced;
+  t.notOk(existsSync(marker), 'nothing installed while the owner lives');
+  owner.kill('SIGKILL');
+  t.equal((await done).installed, true, 'installed once the owner is gone');
   t.notOk(existsSync(`${bundleDir(bundle)}.lock`), 'the lock is released');
 });
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { release, reap } from '../support/reaper.js';
 
 /**
@@ -47,20 +47,34 @@ export interface Installed {
 
 type Log = (line: string) => void;
 
+/** Installs in progress in this process, by bundle folder: a second caller shares the first one's promise. */
+const inflight = new Map<string, Promise<Installed>>();
+
 /**
  * Makes sure the bundle is in the cache: a folder with a matching marker is used as it is; anything else (a half
- * install, another version list) is installed afresh into a side folder and moved into place when npm succeeded,
- * so a crash never leaves a folder that looks complete. Concurrent callers of one bundle wait for the first.
+ * install, another version list) is installed afresh into a side folder of this process and moved into place when
+ * npm succeeded, so a crash never leaves a folder that looks complete. Concurrent callers of one bundle wait for
+ * the first (one promise within a process, a lock folder across processes).
  */
-export async function ensureBundle(b: Bundle, log: Log = (l) => console.error(l)): Promise<Installed> {
+export function ensureBundle(b: Bundle, log: Log = (l) => console.error(l)): Promise<Installed> {
   const dir = bundleDir(b);
+  const running = inflight.get(dir);
+  if (running) return running;
+  const p = install(b, dir, log).finally(() => inflight.delete(dir));
+  inflight.set(dir, p);
+  return p;
+}
+
+async function install(b: Bundle, dir: string, log: Log): Promise<Installed> {
   const started = Date.now();
-  if (await markerMatches(dir, b)) return { dir, installed: false, ms: Date.now() - started };
+  const cached = (): Installed => ({ dir, installed: false, ms: Date.now() - started });
+  if (await markerMatches(dir, b)) return cached();
   await mkdir(cacheRoot(), { recursive: true });
   const release = await lock(`${dir}.lock`, log, b.id);
   try {
-    if (await markerMatches(dir, b)) return { dir, installed: false, ms: Date.now() - started };
-    const side = `${dir}.partial`;
+    if (await markerMatches(dir, b)) return cached();
+    await removeDeadSideFolders(dir);
+    const side = `${dir}.partial-${process.pid}`;
     await rm(side, { recursive: true, force: true });
     await mkdir(side, { recursive: true });
     await writeFile(join(side, 'package.json'), `${JSON.stringify({ name: 'tokios-agents-cache', private: true }, null, 2)}\n`);
@@ -73,6 +87,15 @@ export async function ensureBundle(b: Bundle, log: Log = (l) => console.error(l)
     return { dir, installed: true, ms: Date.now() - started };
   } finally {
     await release();
+  }
+}
+
+/** Side folders (`<dir>.partial-<pid>`) of installs whose process died: half installs, removed. */
+async function removeDeadSideFolders(dir: string): Promise<void> {
+  const prefix = `${basename(dir)}.partial-`;
+  for (const name of await readdir(dirname(dir)).catch(() => [] as string[])) {
+    const pid = Number(name.slice(prefix.length));
+    if (name.startsWith(prefix) && pid > 0 && pid !== process.pid && !alive(pid)) await rm(join(dirname(dir), name), { recursive: true, force: true });
   }
 }
 
@@ -129,7 +152,10 @@ function alive(pid: number): boolean {
   }
 }
 
-/** A lock folder holding the owner's pid; a lock whose owner died is taken over. */
+/**
+ * A lock folder holding the owner's pid. A lock whose owner died is moved aside under a name of our own before it
+ * is removed, so two waiters that both found it stale cannot remove each other's new lock.
+ */
 async function lock(path: string, log: Log, what: string): Promise<() => Promise<void>> {
   let announced = false;
   for (;;) {
@@ -138,17 +164,17 @@ async function lock(path: string, log: Log, what: string): Promise<() => Promise
       await writeFile(join(path, 'pid'), String(process.pid));
       return () => rm(path, { recursive: true, force: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      // ENOENT: our fresh lock was taken away as stale before its pid was written; try again.
+      if (code !== 'EEXIST' && code !== 'ENOENT') throw err;
     }
     const owner = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => ''));
-    if (owner > 0 && !alive(owner)) {
-      await rm(path, { recursive: true, force: true });
+    const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+    // No pid yet: just created by someone (judge by age), or left empty by a crash.
+    if ((owner > 0 && !alive(owner)) || (!owner && age > 10_000)) {
+      const aside = `${path}.stale-${process.pid}-${Date.now()}`;
+      if (await rename(path, aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
       continue;
-    }
-    if (!owner) {
-      // Just created by someone who has not written the pid yet, or left empty by a crash: judge by its age.
-      const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > 10_000) await rm(path, { recursive: true, force: true });
     }
     if (!announced) log(`agents cache: waiting for another install of ${what} (pid ${owner || '?'})`);
     announced = true;

@@ -12,7 +12,18 @@ import { decide, offeredTools, type ScenarioKind, type Turn } from './scenario.j
 /** The upstream kinds every agent is run against, and the deployment each is served as. */
 const UPSTREAMS = { ollama: OLLAMA_DEP, 'openai-compatible': OPENAI_DEP } as const;
 type UpstreamKind = keyof typeof UPSTREAMS;
-const KINDS = ['text', 'tool-loop'] as const satisfies readonly ScenarioKind[];
+/**
+ * Scenarios per agent: every agent does the plain prompt and the shell tool loop; Claude Code (Read) and Codex
+ * (view_image) also read an image file, whose tool result carries the image to the model server.
+ */
+const KINDS = {
+  'claude-code': ['text', 'tool-loop', 'tool-image'],
+  codex: ['text', 'tool-loop', 'tool-image'],
+  opencode: ['text', 'tool-loop'],
+  'qwen-code': ['text', 'tool-loop'],
+} as const satisfies Record<AgentName, readonly ScenarioKind[]>;
+/** The PNG's base64 signature, as every upstream wire format carries the image (Ollama `images`, data URLs). */
+const PNG_SIGNATURE = 'iVBORw0KGgo';
 /** Model routes of the three caller APIs (other calls, such as model lists, are not model turns). */
 const MODEL_CALL = /^(\/v1)?\/(messages|chat\/completions|responses)(\?|$)/;
 
@@ -42,9 +53,9 @@ function openaiTurn(turn: Turn): Script {
 }
 
 /** Both scripted model servers play the scenario script; every decision is kept for the assertions. */
-function scriptUpstreams(s: TranslateStack, log: Decision[]): void {
+function scriptUpstreams(s: TranslateStack, log: Decision[], cwd: () => string | undefined): void {
   const play = (body: Record<string, unknown>): Turn => {
-    const turn = decide(JSON.stringify(body), offeredTools(body));
+    const turn = decide(JSON.stringify(body), offeredTools(body), cwd());
     log.push({ body, turn });
     return turn;
   };
@@ -61,14 +72,15 @@ function toolMessages(body: Record<string, unknown>): string[] {
 /**
  * The agent suite for one agent: installs it into the client cache (a visible skip only when that fails), starts
  * a real Tokios stack (own nats-server, ingress + terminator, connector processes in front of the scripted
- * Ollama and OpenAI-compatible servers), and runs the agent non-interactively on a plain prompt and a tool loop
- * against each upstream kind, through a recording hop that shows what the agent asked and how the gateway answered.
+ * Ollama and OpenAI-compatible servers), and runs the agent non-interactively on a plain prompt, a tool loop (and
+ * an image tool result, where the agent has an image tool) against each upstream kind, through a recording hop that shows what the agent asked and how the gateway answered.
  */
 export async function agentSuite(t: Test, agent: AgentName): Promise<void> {
-  // A cold install plus four runs of up to AGENT_TIMEOUT_MS each, and the stack around them.
-  t.setTimeout(INSTALL_TIMEOUT_MS + 4 * AGENT_TIMEOUT_MS + 120_000);
+  const kinds: readonly ScenarioKind[] = KINDS[agent];
+  const names = Object.keys(UPSTREAMS).flatMap((u) => kinds.map((k) => `${agent} via ${u}: ${k}`));
+  // A cold install plus every run taking up to AGENT_TIMEOUT_MS, and the stack around them.
+  t.setTimeout(INSTALL_TIMEOUT_MS + names.length * AGENT_TIMEOUT_MS + 120_000);
   const spec = AGENT_SPECS[agent];
-  const names = Object.keys(UPSTREAMS).flatMap((u) => KINDS.map((k) => `${agent} via ${u}: ${k}`));
   try {
     const r = await ensureBundle(spec.bundle, (line) => t.comment(line));
     t.comment(`${spec.bundle.id}: ${r.installed ? `installed in ${(r.ms / 1000).toFixed(1)} s` : 'from the client cache'} (${r.dir})`);
@@ -84,14 +96,15 @@ export async function agentSuite(t: Test, agent: AgentName): Promise<void> {
     await stack.close();
   });
   const decisions: Decision[] = [];
-  scriptUpstreams(stack, decisions);
+  let cwd: string | undefined;
+  scriptUpstreams(stack, decisions, () => cwd);
 
   for (const upstream of Object.keys(UPSTREAMS) as UpstreamKind[]) {
-    for (const kind of KINDS) {
+    for (const kind of kinds) {
       await t.test(`${agent} via ${upstream}: ${kind}`, async (t) => {
         const firstExchange = proxy.exchanges.length;
         const firstDecision = decisions.length;
-        const run = await runAgent(agent, kind, { origin: proxy.origin, apiKey: stack.apiKey, model: UPSTREAMS[upstream] });
+        const run = await runAgent(agent, kind, { origin: proxy.origin, apiKey: stack.apiKey, model: UPSTREAMS[upstream] }, (dir) => (cwd = dir));
         const exchanges = proxy.exchanges.slice(firstExchange);
         const mine = decisions.slice(firstDecision);
         const calls = exchanges.filter((e) => e.method === 'POST' && MODEL_CALL.test(e.url));
@@ -107,6 +120,12 @@ export async function agentSuite(t: Test, agent: AgentName): Promise<void> {
         }
         if (kind === 'text') {
           t.equal(run.answer, run.scenario.expected, 'the final answer is exactly what the model said');
+        } else if (kind === 'tool-image') {
+          const call = mine.find((d) => d.turn.kind === 'tool');
+          t.ok(call, 'the model asked for the image tool');
+          const later = call ? mine.slice(mine.indexOf(call) + 1) : [];
+          t.ok(later.some((d) => JSON.stringify(d.body).includes(PNG_SIGNATURE)), "the model's next turn got the image from the tool result");
+          t.ok(run.answer?.includes(run.scenario.expected), `the final answer carries the model's reading (${run.scenario.expected})`);
         } else {
           const call = mine.find((d) => d.turn.kind === 'tool');
           t.ok(call, 'the model asked for the shell tool');
