@@ -25,7 +25,7 @@ export interface AgentResult {
 }
 
 /** Hard cap per agent run: a run that hangs is killed, with its whole process group. */
-export const AGENT_TIMEOUT_MS = Number(process.env.TOKIOS_AGENTS_RUN_TIMEOUT_MS) || 120_000;
+export const AGENT_TIMEOUT_MS = Number(process.env.TOKIOS_AGENTS_RUN_TIMEOUT_MS) || 180_000;
 
 /**
  * The environment an agent starts with: nothing inherited from ours (no keys, base URLs, proxies, npm or CI
