@@ -8,6 +8,13 @@ export class StoreNotFoundError extends Error {
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
 }
+/** The embedded store was to be opened without creating it, and there is none in that directory. */
+export class NoStoreError extends Error {
+  override readonly name = 'NoStoreError';
+  constructor(readonly dir: string) {
+    super(`no Tokios store in ${dir}`);
+  }
+}
 /** Input rejected at the store boundary (bad name, limit, date…). `field` names the offending input. */
 export class StoreValidationError extends Error {
   override readonly name = 'StoreValidationError';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { callerProtocolSchema } from '../protocol/meta.js';
 import { StoreValidationError } from './errors.js';
 import type { KeyLimits } from './types.js';
+import { USAGE_HOUR_MS, ceilHour, floorHour } from './usage.js';
 
 /**
  * Schemas of what callers hand the store; every store method parses its input here first, so both
@@ -59,12 +60,16 @@ export const usageQuerySchema = z
     tenantId: refId,
     from: instantSchema,
     to: instantSchema,
-    bucketMs: z.number().int().min(1_000),
+    bucketMs: z
+      .number()
+      .int()
+      .min(USAGE_HOUR_MS)
+      .multipleOf(USAGE_HOUR_MS, 'must be a whole number of hours (usage is kept per hour)'),
     deploymentId: refId.optional(),
     keyId: refId.optional(),
   })
   .refine((q) => Date.parse(q.to) > Date.parse(q.from), { message: 'to must be after from', path: ['to'] })
-  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / q.bucketMs <= MAX_USAGE_BUCKETS, {
+  .refine((q) => (ceilHour(Date.parse(q.to)) - floorHour(Date.parse(q.from))) / q.bucketMs <= MAX_USAGE_BUCKETS, {
     message: `at most ${MAX_USAGE_BUCKETS} buckets`,
     path: ['bucketMs'],
   });

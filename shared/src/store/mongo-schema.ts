@@ -1,15 +1,18 @@
 import type { Collection, Db, IndexDescription } from 'mongodb';
 import { StoreUnavailableError } from './errors.js';
-import type { ApiKey, Deployment, Invite, Share, Tenant, TunnelToken, UsageRecord } from './types.js';
+import type { ApiKey, Deployment, Invite, Share, Tenant, TunnelToken } from './types.js';
+import type { UsageRetention } from './retention.js';
+import { rollupBackfillPipeline, ttlChanges, usageIndexes, type UsageDoc, type UsageHourlyDoc } from './mongo-usage.js';
 
 /**
  * The MongoDB layout: one collection per record kind, `_id` = our string id, timestamps as ISO strings (they
- * sort as time) except usage `at`, a BSON date so the server can bucket it. Secrets appear only as sha256 hashes.
+ * sort as time) except usage `at` and rollup `hour`, BSON dates for the TTL indexes (mongo-usage.ts). Secrets
+ * appear only as sha256 hashes.
  */
 
 /** A record as stored: `id` becomes `_id`. */
 export type Doc<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
-export type UsageDoc = Omit<Doc<UsageRecord>, 'at'> & { at: Date };
+export type { UsageDoc, UsageHourlyDoc };
 export interface MetaDoc {
   _id: string;
   version: number;
@@ -24,10 +27,11 @@ export interface Collections {
   invites: Collection<Doc<Invite>>;
   shares: Collection<Doc<Share>>;
   usage: Collection<UsageDoc>;
+  usageHourly: Collection<UsageHourlyDoc>;
   meta: Collection<MetaDoc>;
 }
 
-export const COLLECTION_NAMES = ['tenants', 'apiKeys', 'deployments', 'tunnelTokens', 'invites', 'shares', 'usage', 'meta'] as const;
+export const COLLECTION_NAMES = ['tenants', 'apiKeys', 'deployments', 'tunnelTokens', 'invites', 'shares', 'usage', 'usageHourly', 'meta'] as const;
 
 export function collections(db: Db): Collections {
   return {
@@ -38,12 +42,15 @@ export function collections(db: Db): Collections {
     invites: db.collection('invites'),
     shares: db.collection('shares'),
     usage: db.collection('usage'),
+    usageHourly: db.collection('usageHourly'),
     meta: db.collection('meta'),
   };
 }
 
+type IndexedCollection = Exclude<(typeof COLLECTION_NAMES)[number], 'meta' | 'usage' | 'usageHourly'>;
+
 /** Uniqueness the store relies on (a duplicate insert fails with 11000 -> StoreConflictError) and query paths. */
-export const INDEXES: Record<Exclude<(typeof COLLECTION_NAMES)[number], 'meta'>, IndexDescription[]> = {
+export const INDEXES: Record<IndexedCollection, IndexDescription[]> = {
   tenants: [{ key: { 'console.hash': 1 }, name: 'console_hash_unique', unique: true, sparse: true }],
   apiKeys: [
     { key: { hash: 1 }, name: 'hash_unique', unique: true },
@@ -62,8 +69,13 @@ export const INDEXES: Record<Exclude<(typeof COLLECTION_NAMES)[number], 'meta'>,
     { key: { deploymentId: 1, tenantId: 1 }, name: 'deployment_tenant_unique', unique: true },
     { key: { tenantId: 1, createdAt: 1 }, name: 'tenant_created' },
   ],
-  usage: [{ key: { tenantId: 1, at: 1 }, name: 'tenant_at' }],
 };
+
+/** Every collection's indexes, the usage TTLs following the retention. */
+export const allIndexes = (retention: UsageRetention): Record<Exclude<(typeof COLLECTION_NAMES)[number], 'meta'>, IndexDescription[]> => ({
+  ...INDEXES,
+  ...usageIndexes(retention),
+});
 
 export interface Migration {
   /** The schema version this migration produces. */
@@ -78,13 +90,24 @@ export interface Migration {
  */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'initial layout (indexes only)', up: async () => undefined },
+  {
+    version: 2,
+    description: 'hourly usage rollups from the raw records; raw records are no longer queried',
+    up: async (db) => {
+      await db.collection('usage').aggregate(rollupBackfillPipeline()).toArray();
+      await db.collection('usage').dropIndex('tenant_at').catch(() => undefined);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
 export const SCHEMA_META_ID = 'schema';
 
-/** Creates the indexes and brings the schema up to SCHEMA_VERSION; refuses a database from a newer build. */
-export async function ensureSchema(db: Db, c: Collections, now: () => string): Promise<number> {
+/**
+ * Creates the indexes (a TTL changed by a new retention is changed in place) and brings the schema up to
+ * SCHEMA_VERSION; refuses a database from a newer build.
+ */
+export async function ensureSchema(db: Db, c: Collections, now: () => string, retention: UsageRetention): Promise<number> {
   const meta = await c.meta.findOne({ _id: SCHEMA_META_ID });
   const current = meta?.version ?? 0;
   if (current > SCHEMA_VERSION) {
@@ -92,8 +115,13 @@ export async function ensureSchema(db: Db, c: Collections, now: () => string): P
       `MongoDB database ${db.databaseName} has schema version ${current}, newer than this build understands (${SCHEMA_VERSION})`,
     );
   }
-  for (const [name, specs] of Object.entries(INDEXES)) {
-    await db.collection(name).createIndexes(specs);
+  for (const [name, specs] of Object.entries(allIndexes(retention))) {
+    const coll = db.collection(name);
+    const existing = await coll.listIndexes().toArray().catch(() => []);
+    for (const change of ttlChanges(existing, specs)) {
+      await db.command({ collMod: name, index: { name: change.name, expireAfterSeconds: change.expireAfterSeconds } });
+    }
+    await coll.createIndexes(specs);
   }
   for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;

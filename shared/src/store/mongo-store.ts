@@ -1,8 +1,8 @@
-import { MongoClient, type Filter } from 'mongodb';
+import { MongoBulkWriteError, MongoClient, type Filter } from 'mongodb';
 import type { Store } from './store.js';
 import type {
   ApiKey, Deployment, Invite, KeyLimits, Share, SharedDeployment, Tenant, TunnelToken, UsageQuery, UsageRecord,
-  UsageReport, UsageTotals, WithSecret,
+  UsageReport, WithSecret,
 } from './types.js';
 import { deploymentNameSchema, entityNameSchema } from './types.js';
 import { InviteRejectedError, StoreConflictError, StoreNotFoundError, StoreValidationError } from './errors.js';
@@ -12,8 +12,10 @@ import {
 } from './secrets.js';
 import { inviteInputSchema, keyLimitsSchema, parseInput, usageBatchSchema, usageQuerySchema } from './inputs.js';
 import { compareShares, resolveAccessible } from './access.js';
-import { buildUsageReport } from './usage.js';
+import { BucketAccumulator, rollUp, toHourlyQuery } from './usage.js';
 import { collections, ensureSchema, type Collections, type Doc, type UsageDoc } from './mongo-schema.js';
+import { insertedIndices, rollupQueryPipeline, rollupUpdates, totalsFromRow } from './mongo-usage.js';
+import { DEFAULT_USAGE_RETENTION, retentionCutoff, type UsageRetention } from './retention.js';
 import { isDuplicateKey, mapMongoError } from './mongo-errors.js';
 import { mongoDbNameSchema, parseMongoUrl } from './mongo-url.js';
 
@@ -28,6 +30,8 @@ export interface MongoStoreOptions {
   /** How long an operation waits for a reachable server before failing with StoreUnavailableError. */
   serverSelectionTimeoutMS?: number;
   clock?: Clock;
+  /** Raw records and rollups expire by TTL indexes set from this. */
+  retention?: UsageRetention;
 }
 
 /** The database a store will use: explicit name, else the URL path, else the default. Throws on a bad name. */
@@ -65,12 +69,14 @@ export class MongoStore implements Store {
     private readonly server: string,
     private readonly clock: Clock,
     readonly dbName: string,
+    readonly retention: UsageRetention,
   ) {}
 
   static async open(options: MongoStoreOptions): Promise<MongoStore> {
     const dbName = resolveMongoDbName(options.url, options.dbName);
     const server = parseMongoUrl(options.url)!.redacted;
     const clock = options.clock ?? systemClock;
+    const retention = options.retention ?? DEFAULT_USAGE_RETENTION;
     const client = new MongoClient(options.url, {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
       appName: 'tokios',
@@ -80,12 +86,16 @@ export class MongoStore implements Store {
       await client.connect();
       const db = client.db(dbName);
       const c = collections(db);
-      await ensureSchema(db, c, () => clock().toISOString());
-      return new MongoStore(client, c, server, clock, dbName);
+      await ensureSchema(db, c, () => clock().toISOString(), retention);
+      return new MongoStore(client, c, server, clock, dbName, retention);
     } catch (err) {
       await client.close().catch(() => undefined);
       throw mapMongoError(err, server, 'open');
     }
+  }
+
+  describe(): string {
+    return `MongoDB ${this.server} database ${this.dbName}`;
   }
 
   /** Runs one store operation, translating driver errors (see mongo-errors.ts). */
@@ -385,49 +395,42 @@ export class MongoStore implements Store {
 
   // ---- usage ----
 
+  /**
+   * Inserts the raw records (unordered: duplicates of records already stored fail alone), then adds the ones
+   * inserted now to their hourly rollups with `$inc` upserts. A crash between the two steps leaves that
+   * batch's new records out of the rollups (their retry is then a duplicate): at most one batch per crash.
+   */
   recordUsage(records: UsageRecord[]): Promise<void> {
     return this.op('recordUsage', async () => {
       const batch = parseInput(usageBatchSchema, records, 'usage');
       if (batch.length === 0) return;
       const docs: UsageDoc[] = batch.map(({ id, at, ...rest }) => ({ _id: id, at: new Date(at), ...rest }));
+      let inserted = batch;
+      let failure: unknown;
       try {
         await this.c.usage.insertMany(docs, { ordered: false });
       } catch (err) {
-        // Unordered: every new record was inserted; the duplicates are retries of records already stored.
-        if (!isDuplicateKey(err)) throw err;
+        if (!(err instanceof MongoBulkWriteError)) throw err;
+        const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        inserted = insertedIndices(batch.length, writeErrors).map((i) => batch[i]!);
+        // Duplicates are retries of records already counted; anything else fails the call once the
+        // records that did go in are counted.
+        if (!isDuplicateKey(err)) failure = err;
       }
+      const updates = rollupUpdates(rollUp(inserted));
+      if (updates.length) await this.c.usageHourly.bulkWrite(updates, { ordered: false });
+      if (failure) throw failure;
     });
   }
 
   queryUsage(query: UsageQuery): Promise<UsageReport> {
     return this.op('queryUsage', async () => {
-      const q = parseInput(usageQuerySchema, query, 'query');
-      const from = new Date(q.from);
-      const match: Filter<UsageDoc> = { tenantId: q.tenantId, at: { $gte: from, $lt: new Date(q.to) } };
-      if (q.deploymentId !== undefined) match.deploymentId = q.deploymentId;
-      if (q.keyId !== undefined) match.keyId = q.keyId;
-      const rows = await this.c.usage
-        .aggregate<UsageTotals & { _id: number }>([
-          { $match: match },
-          {
-            $group: {
-              _id: { $floor: { $divide: [{ $subtract: ['$at', from] }, q.bucketMs] } },
-              requests: { $sum: 1 },
-              inputTokens: { $sum: '$inputTokens' },
-              outputTokens: { $sum: '$outputTokens' },
-              errors: { $sum: { $cond: [{ $gte: ['$status', 400] }, 1, 0] } },
-            },
-          },
-        ])
-        .toArray();
-      const buckets = new Map<number, UsageTotals>();
-      for (const r of rows) {
-        buckets.set(Number(r._id), {
-          requests: Number(r.requests), inputTokens: Number(r.inputTokens),
-          outputTokens: Number(r.outputTokens), errors: Number(r.errors),
-        });
+      const q = toHourlyQuery(parseInput(usageQuerySchema, query, 'query'), retentionCutoff(this.clock().getTime(), this.retention.rollupMs));
+      const acc = new BucketAccumulator(q);
+      for (const row of await this.c.usageHourly.aggregate(rollupQueryPipeline(q)).toArray()) {
+        acc.add((row._id as Date).getTime(), totalsFromRow(row));
       }
-      return buildUsageReport(q, buckets);
+      return acc.report();
     });
   }
 

@@ -4,7 +4,7 @@ import type {
 } from './types.js';
 
 /**
- * The control data every service reads. Implemented by the embedded file store (default) and MongoDB.
+ * The control data every service reads. Implemented by the embedded SQLite store (default) and MongoDB.
  * Every implementation must pass the contract suite in shared/test/store/contract.ts.
  *
  * Errors: StoreValidationError (bad input), StoreConflictError (duplicate), StoreNotFoundError (missing parent),
@@ -13,6 +13,8 @@ import type {
  */
 export interface Store {
   readonly kind: string;
+  /** Where the data is, for messages: the SQLite file, or the MongoDB hosts and database (never credentials). */
+  describe(): string;
 
   createTenant(input: { name: string }): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant | null>;
@@ -78,9 +80,15 @@ export interface Store {
   /** Deletes the share. Returns it, or null when no such share. */
   revokeShare(id: string): Promise<Share | null>;
 
-  /** Stores a batch of finished requests. Idempotent per record id. */
+  /**
+   * Stores a batch of finished requests and adds them to their hourly rollups. Idempotent per record id
+   * (while the raw record is kept: the raw usage retention).
+   */
   recordUsage(records: UsageRecord[]): Promise<void>;
-  /** Per-bucket and overall totals of one tenant's usage in [from, to). */
+  /**
+   * Per-bucket and overall totals of one tenant's usage in [from, to), widened to whole hours; read from the
+   * hourly rollups only. Hours older than the rollup retention report zeros.
+   */
   queryUsage(query: UsageQuery): Promise<UsageReport>;
 
   close(): Promise<void>;

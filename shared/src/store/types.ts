@@ -119,10 +119,11 @@ export interface UsageRecord {
 
 export interface UsageQuery {
   tenantId: string;
-  /** Inclusive start (ISO 8601); buckets are aligned to it. */
+  /** Inclusive start (ISO 8601); taken down to the hour. Buckets are aligned to it. */
   from: string;
-  /** Exclusive end (ISO 8601). */
+  /** Exclusive end (ISO 8601); taken up to the hour. */
   to: string;
+  /** A whole number of hours (usage is kept per hour). */
   bucketMs: number;
   deploymentId?: string;
   keyId?: string;
@@ -132,8 +133,17 @@ export interface UsageTotals {
   requests: number;
   inputTokens: number;
   outputTokens: number;
-  /** Requests answered with status >= 400. */
+  /** Requests answered with status >= 400 (clientErrors + serverErrors). */
   errors: number;
+  /** Requests answered 4xx (429 rate limits included). */
+  clientErrors: number;
+  /** Requests answered 5xx. */
+  serverErrors: number;
+  /** Sum of the requests' durations (ms): the average is durationMsSum / requests. */
+  durationMsSum: number;
+  /** Sum of the times to first token (ms) of the ttftCount requests that streamed one. */
+  ttftMsSum: number;
+  ttftCount: number;
 }
 
 export interface UsageBucket extends UsageTotals {
@@ -142,10 +152,11 @@ export interface UsageBucket extends UsageTotals {
 }
 
 export interface UsageReport {
+  /** The range covered: the query's, widened to whole hours. */
   from: string;
   to: string;
   bucketMs: number;
-  /** Every bucket of [from, to), empty ones included, oldest first. */
+  /** Every bucket of [from, to), empty ones included, oldest first. Hours past the rollup retention are empty. */
   buckets: UsageBucket[];
   totals: UsageTotals;
 }

@@ -1,59 +1,132 @@
 import type { UsageBucket, UsageQuery, UsageRecord, UsageReport, UsageTotals } from './types.js';
 
-/** Usage aggregation shared by the stores: bucket layout, filters and totals. Pure. */
+/**
+ * Usage aggregation shared by the stores. Pure.
+ *
+ * Finished requests are rolled up per UTC hour × tenant × deployment × key as they are recorded; a usage
+ * query reads only those hourly rollups, never the raw records. So a query covers whole hours: `from` is
+ * taken down and `to` up to the hour (the report says which range it covers), and buckets are whole hours.
+ */
 
-export const emptyTotals = (): UsageTotals => ({ requests: 0, inputTokens: 0, outputTokens: 0, errors: 0 });
+export const USAGE_HOUR_MS = 3_600_000;
+
+export const floorHour = (ms: number): number => Math.floor(ms / USAGE_HOUR_MS) * USAGE_HOUR_MS;
+export const ceilHour = (ms: number): number => Math.ceil(ms / USAGE_HOUR_MS) * USAGE_HOUR_MS;
+
+export const emptyTotals = (): UsageTotals => ({
+  requests: 0, inputTokens: 0, outputTokens: 0, errors: 0, clientErrors: 0, serverErrors: 0,
+  durationMsSum: 0, ttftMsSum: 0, ttftCount: 0,
+});
+
+/** The counters, in one order, for stores that keep them as columns or fields. */
+export const USAGE_COUNTERS = [
+  'requests', 'inputTokens', 'outputTokens', 'errors', 'clientErrors', 'serverErrors', 'durationMsSum', 'ttftMsSum', 'ttftCount',
+] as const satisfies readonly (keyof UsageTotals)[];
 
 export const isErrorStatus = (status: number): boolean => status >= 400;
 
-/** Does a record belong in the query's result? (`from`/`to` are normalised ISO strings.) */
-export function matchesUsageQuery(r: UsageRecord, q: UsageQuery): boolean {
-  return (
-    r.tenantId === q.tenantId &&
-    r.at >= q.from &&
-    r.at < q.to &&
-    (q.deploymentId === undefined || r.deploymentId === q.deploymentId) &&
-    (q.keyId === undefined || r.keyId === q.keyId)
-  );
+/** What one record adds to its rollup. */
+export function recordTotals(r: UsageRecord): UsageTotals {
+  return {
+    requests: 1,
+    inputTokens: r.inputTokens,
+    outputTokens: r.outputTokens,
+    errors: isErrorStatus(r.status) ? 1 : 0,
+    clientErrors: r.status >= 400 && r.status < 500 ? 1 : 0,
+    serverErrors: r.status >= 500 ? 1 : 0,
+    durationMsSum: r.durationMs,
+    ttftMsSum: r.ttftMs ?? 0,
+    ttftCount: r.ttftMs === null ? 0 : 1,
+  };
 }
 
-export function bucketCount(q: UsageQuery): number {
-  return Math.ceil((Date.parse(q.to) - Date.parse(q.from)) / q.bucketMs);
+export function addTotals(into: UsageTotals, x: UsageTotals): void {
+  for (const k of USAGE_COUNTERS) into[k] += x[k];
 }
 
-export function bucketIndex(q: UsageQuery, atIso: string): number {
-  return Math.floor((Date.parse(atIso) - Date.parse(q.from)) / q.bucketMs);
+/** The rollup a record belongs to. */
+export interface RollupKey {
+  tenantId: string;
+  /** Start of the UTC hour, epoch ms. */
+  hour: number;
+  deploymentId: string;
+  keyId: string;
 }
+
+export interface Rollup extends RollupKey {
+  totals: UsageTotals;
+}
+
+/** Sums records (already de-duplicated) into one rollup per key, so a batch is one update per hour and key. */
+export function rollUp(records: readonly UsageRecord[]): Rollup[] {
+  const out = new Map<string, Rollup>();
+  for (const r of records) {
+    const hour = floorHour(Date.parse(r.at));
+    const id = JSON.stringify([r.tenantId, hour, r.deploymentId, r.keyId]);
+    let roll = out.get(id);
+    if (!roll) {
+      roll = { tenantId: r.tenantId, hour, deploymentId: r.deploymentId, keyId: r.keyId, totals: emptyTotals() };
+      out.set(id, roll);
+    }
+    addTotals(roll.totals, recordTotals(r));
+  }
+  return [...out.values()];
+}
+
+/** A validated query (see inputs.ts) widened to whole hours, in epoch ms. */
+export interface HourlyQuery {
+  tenantId: string;
+  fromMs: number;
+  toMs: number;
+  bucketMs: number;
+  deploymentId?: string | undefined;
+  keyId?: string | undefined;
+  /** Hours starting before this (epoch ms) are past the rollup retention: reported as empty. */
+  keepFromMs: number;
+}
+
+/** `rollupCutoffMs`: hours that start before it are past the rollup retention (and deleted, or about to be). */
+export function toHourlyQuery(q: UsageQuery, rollupCutoffMs: number): HourlyQuery {
+  return {
+    tenantId: q.tenantId,
+    fromMs: floorHour(Date.parse(q.from)),
+    toMs: ceilHour(Date.parse(q.to)),
+    bucketMs: q.bucketMs,
+    deploymentId: q.deploymentId,
+    keyId: q.keyId,
+    keepFromMs: ceilHour(rollupCutoffMs),
+  };
+}
+
+/** The first hour a store reads for this query (retention applied). */
+export const firstReadHour = (q: HourlyQuery): number => Math.max(q.fromMs, q.keepFromMs);
+
+export const bucketCount = (q: HourlyQuery): number => Math.ceil((q.toMs - q.fromMs) / q.bucketMs);
+
+export const bucketIndex = (q: HourlyQuery, hourMs: number): number => Math.floor((hourMs - q.fromMs) / q.bucketMs);
 
 /** A report whose buckets hold `partial[i]` (or zeros), with totals summed from them. */
-export function buildUsageReport(q: UsageQuery, partial: ReadonlyMap<number, UsageTotals>): UsageReport {
-  const fromMs = Date.parse(q.from);
+export function buildUsageReport(q: HourlyQuery, partial: ReadonlyMap<number, UsageTotals>): UsageReport {
   const totals = emptyTotals();
   const buckets: UsageBucket[] = [];
   for (let i = 0; i < bucketCount(q); i++) {
     const b = partial.get(i) ?? emptyTotals();
-    buckets.push({ start: new Date(fromMs + i * q.bucketMs).toISOString(), ...b });
-    totals.requests += b.requests;
-    totals.inputTokens += b.inputTokens;
-    totals.outputTokens += b.outputTokens;
-    totals.errors += b.errors;
+    buckets.push({ start: new Date(q.fromMs + i * q.bucketMs).toISOString(), ...b });
+    addTotals(totals, b);
   }
-  return { from: q.from, to: q.to, bucketMs: q.bucketMs, buckets, totals };
+  return { from: new Date(q.fromMs).toISOString(), to: new Date(q.toMs).toISOString(), bucketMs: q.bucketMs, buckets, totals };
 }
 
-/** Accumulates records (already de-duplicated and filtered) into per-bucket totals. */
-export class UsageAccumulator {
+/** Adds hourly rows into per-bucket totals. */
+export class BucketAccumulator {
   readonly buckets = new Map<number, UsageTotals>();
-  constructor(private readonly q: UsageQuery) {}
+  constructor(private readonly q: HourlyQuery) {}
 
-  add(r: UsageRecord): void {
-    const i = bucketIndex(this.q, r.at);
+  add(hourMs: number, totals: UsageTotals): void {
+    const i = bucketIndex(this.q, hourMs);
     let b = this.buckets.get(i);
     if (!b) this.buckets.set(i, (b = emptyTotals()));
-    b.requests += 1;
-    b.inputTokens += r.inputTokens;
-    b.outputTokens += r.outputTokens;
-    if (isErrorStatus(r.status)) b.errors += 1;
+    addTotals(b, totals);
   }
 
   report(): UsageReport {

@@ -2,23 +2,31 @@ import type { Test } from 'tap';
 import type { Store } from '../../src/store/store.js';
 import type { Deployment, UsageRecord, UsageTotals } from '../../src/store/types.js';
 import { hashSecret, type Clock } from '../../src/store/secrets.js';
+import { DEFAULT_USAGE_RETENTION } from '../../src/store/retention.js';
+import { floorHour } from '../../src/store/usage.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * The behaviour every Store implementation must have. A store test file calls
- * `runStoreContract(t, 'FileStore', makeStore)`; each subtest gets a fresh, empty store.
+ * `runStoreContract(t, 'SqliteStore', makeStore)`; each subtest gets a fresh, empty store.
  */
 
 export interface StoreHarness {
   store: Store;
   /** Everything the store persisted, as text, to check that no secret is kept in clear. */
   dumpRaw(): Promise<string>;
+  /** Deletes usage past its retention now (the SQLite store's prune; nothing for MongoDB, whose TTL indexes do it). */
+  prune(): Promise<void>;
   close(): Promise<void>;
 }
 export type MakeStore = (clock: Clock) => Promise<StoreHarness>;
 
-/** A clock the test moves by hand. */
+/** A clock the test moves by hand; it starts half past the current hour (MongoDB's TTL monitor uses real time). */
 export class TestClock {
-  constructor(public ms = Date.parse('2026-03-01T12:00:00.000Z')) {}
+  constructor(public ms = floorHour(Date.now()) + 30 * 60_000) {}
   readonly now: Clock = () => new Date(this.ms);
   advance(ms: number): void {
     this.ms += ms;
@@ -345,10 +353,10 @@ export async function runStoreContract(t: Test, name: string, make: MakeStore): 
     });
 
     await t.test('usage: totals and buckets match the recorded records exactly', async (t) => {
-      const { store } = await fresh(t);
-      const from = '2026-03-01T00:00:00.000Z';
-      const fromMs = Date.parse(from);
-      const min = 60_000;
+      const { store, clock } = await fresh(t);
+      const fromMs = floorHour(clock.ms) - 10 * HOUR;
+      const from = iso(fromMs);
+      const to = iso(fromMs + 10 * HOUR);
       let n = 0;
       const rec = (over: Partial<UsageRecord>): UsageRecord => ({
         id: `req_${++n}`, at: from, tenantId: 'ten_a', keyId: 'key_1', deploymentId: 'dep_1', connectorId: 'con_1',
@@ -359,31 +367,35 @@ export async function runStoreContract(t: Test, name: string, make: MakeStore): 
       for (let i = 0; i < 120; i++) {
         records.push(
           rec({
-            at: new Date(fromMs + i * 4_999).toISOString(),
+            at: iso(fromMs + i * (5 * 60_000 - 1)),
             keyId: i % 3 === 0 ? 'key_2' : 'key_1',
             deploymentId: i % 4 === 0 ? 'dep_2' : 'dep_1',
-            status: i % 10 === 0 ? 502 : i % 17 === 0 ? 429 : 200,
+            status: i % 10 === 0 ? 502 : i % 17 === 0 ? 429 : i % 23 === 0 ? 404 : 200,
             inputTokens: i * 3,
             outputTokens: i % 5,
             stream: i % 2 === 0,
             ttftMs: i % 2 === 0 ? i : null,
+            durationMs: 50 + i,
             protocol: i % 3 === 1 ? 'anthropic.messages' : 'openai.chat',
           }),
         );
       }
-      const otherTenant = rec({ tenantId: 'ten_b', at: new Date(fromMs + 5_000).toISOString(), inputTokens: 999 });
-      const atTo = rec({ at: new Date(fromMs + 10 * min).toISOString(), inputTokens: 555 });
-      const beforeFrom = rec({ at: new Date(fromMs - 1).toISOString(), inputTokens: 777 });
+      const otherTenant = rec({ tenantId: 'ten_b', at: iso(fromMs + 5_000), inputTokens: 999 });
+      const atTo = rec({ at: to, inputTokens: 555 });
+      const beforeFrom = rec({ at: iso(fromMs - 1), inputTokens: 777 });
       await store.recordUsage(records.slice(0, 50));
       await store.recordUsage([...records.slice(50), otherTenant, atTo, beforeFrom]);
       await store.recordUsage(records.slice(10, 20));
+      await store.recordUsage([records[30]!, records[30]!, records[31]!]);
       await store.recordUsage([]);
 
+      /** The expected report, computed here from the records (not by the stores' code). */
       const expect = (pick: (r: UsageRecord) => boolean, bucketMs: number, count: number) => {
-        const buckets = Array.from({ length: count }, (_, i) => ({
-          start: new Date(fromMs + i * bucketMs).toISOString(), requests: 0, inputTokens: 0, outputTokens: 0, errors: 0,
-        }));
-        const totals: UsageTotals = { requests: 0, inputTokens: 0, outputTokens: 0, errors: 0 };
+        const zero = (): UsageTotals => ({
+          requests: 0, inputTokens: 0, outputTokens: 0, errors: 0, clientErrors: 0, serverErrors: 0, durationMsSum: 0, ttftMsSum: 0, ttftCount: 0,
+        });
+        const buckets = Array.from({ length: count }, (_, i) => ({ start: iso(fromMs + i * bucketMs), ...zero() }));
+        const totals = zero();
         for (const r of records.filter(pick)) {
           const b = buckets[Math.floor((Date.parse(r.at) - fromMs) / bucketMs)]!;
           for (const x of [b, totals]) {
@@ -391,51 +403,93 @@ export async function runStoreContract(t: Test, name: string, make: MakeStore): 
             x.inputTokens += r.inputTokens;
             x.outputTokens += r.outputTokens;
             if (r.status >= 400) x.errors++;
+            if (r.status >= 400 && r.status < 500) x.clientErrors++;
+            if (r.status >= 500) x.serverErrors++;
+            x.durationMsSum += r.durationMs;
+            if (r.ttftMs !== null) {
+              x.ttftMsSum += r.ttftMs;
+              x.ttftCount++;
+            }
           }
         }
         return { buckets, totals };
       };
-      const to = new Date(fromMs + 10 * min).toISOString();
-      const all = await store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: min });
-      t.equal(records.length, 120);
-      t.same(all, { from, to, bucketMs: min, ...expect(() => true, min, 10) }, 'records re-sent count once; ends excluded');
+      const all = await store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: HOUR });
+      t.same(all, { from, to, bucketMs: HOUR, ...expect(() => true, HOUR, 10) }, 'records re-sent count once; ends excluded');
       t.equal(all.totals.requests, 120);
+      t.ok(all.totals.clientErrors > 0 && all.totals.serverErrors > 0 && all.totals.ttftCount === 60, 'the sample has every kind');
       t.same(
-        await store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: 3 * min }),
-        { from, to, bucketMs: 3 * min, ...expect(() => true, 3 * min, 4) },
+        await store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: 3 * HOUR }),
+        { from, to, bucketMs: 3 * HOUR, ...expect(() => true, 3 * HOUR, 4) },
         'a partial last bucket',
       );
       t.same(
-        (await store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: min, deploymentId: 'dep_2' })).buckets,
-        expect((r) => r.deploymentId === 'dep_2', min, 10).buckets,
+        (await store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: HOUR, deploymentId: 'dep_2' })).buckets,
+        expect((r) => r.deploymentId === 'dep_2', HOUR, 10).buckets,
         'filter by deployment',
       );
       t.same(
-        (await store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: 2 * min, keyId: 'key_2', deploymentId: 'dep_1' })).totals,
-        expect((r) => r.keyId === 'key_2' && r.deploymentId === 'dep_1', 2 * min, 5).totals,
+        (await store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: 2 * HOUR, keyId: 'key_2', deploymentId: 'dep_1' })).totals,
+        expect((r) => r.keyId === 'key_2' && r.deploymentId === 'dep_1', 2 * HOUR, 5).totals,
         'filter by key and deployment',
       );
-      const b = await store.queryUsage({ tenantId: 'ten_b', from, to, bucketMs: 10 * min });
-      t.same(b.totals, { requests: 1, inputTokens: 999, outputTokens: 20, errors: 0 }, 'tenants never see each other’s usage');
-      const empty = await store.queryUsage({ tenantId: 'ten_c', from, to, bucketMs: 5 * min });
+      const b = await store.queryUsage({ tenantId: 'ten_b', from, to, bucketMs: 10 * HOUR });
+      t.match(b.totals, { requests: 1, inputTokens: 999, outputTokens: 20, errors: 0, durationMsSum: 100 }, 'tenants never see each other’s usage');
+      const empty = await store.queryUsage({ tenantId: 'ten_c', from, to, bucketMs: 5 * HOUR });
       t.same(empty.buckets.map((x) => x.requests), [0, 0], 'empty buckets are listed');
-      const offset = await store.queryUsage({ tenantId: 'ten_a', from: '2026-03-01T01:00:00+01:00', to, bucketMs: 5 * min });
+      const widened = await store.queryUsage({ tenantId: 'ten_a', from: iso(fromMs + 30 * 60_000), to: iso(fromMs + 9 * HOUR + 1), bucketMs: HOUR });
+      t.same(widened, all, 'a range is widened to whole hours (usage is kept per hour), and says so');
+      const offset = await store.queryUsage({ tenantId: 'ten_a', from: `${iso(fromMs + HOUR).slice(0, 19)}+01:00`, to, bucketMs: 5 * HOUR });
       t.equal(offset.from, from, 'instants are normalised to UTC');
 
-      await t.rejects(store.queryUsage({ tenantId: 'ten_a', from: to, to: from, bucketMs: min }), invalid);
-      await t.rejects(store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: 10 }), invalid);
-      await t.rejects(store.queryUsage({ tenantId: 'ten_a', from, to: '2027-03-01T00:00:00Z', bucketMs: 1000 }), invalid, 'too many buckets');
+      await t.rejects(store.queryUsage({ tenantId: 'ten_a', from: to, to: from, bucketMs: HOUR }), invalid);
+      await t.rejects(store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: 60_000 }), { ...invalid, field: 'query.bucketMs' }, 'buckets are whole hours');
+      await t.rejects(store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: 90 * 60_000 }), invalid);
+      await t.rejects(store.queryUsage({ tenantId: 'ten_a', from, to: iso(fromMs + 10_001 * HOUR), bucketMs: HOUR }), invalid, 'too many buckets');
       await t.rejects(store.recordUsage([rec({ status: 42 })]), invalid);
       await t.rejects(store.recordUsage([rec({ protocol: 'smtp' as never })]), invalid);
       await t.rejects(store.recordUsage([rec({ inputTokens: -1 })]), invalid);
       await t.rejects(store.recordUsage([rec({ at: 'yesterday' })]), invalid);
-      t.same((await store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: min })).totals, all.totals, 'a refused batch stores nothing');
+      t.same((await store.queryUsage({ tenantId: 'ten_a', from, to, bucketMs: HOUR })).totals, all.totals, 'a refused batch stores nothing');
+    });
+
+    await t.test('usage retention: rollups outlive the raw records; hours past the rollup retention are gone', async (t) => {
+      const { store, clock, h } = await fresh(t);
+      const { rawMs, rollupMs } = DEFAULT_USAGE_RETENTION;
+      const hourA = floorHour(clock.ms) - 2 * HOUR;
+      let n = 0;
+      const rec = (atMs: number, over: Partial<UsageRecord> = {}): UsageRecord => ({
+        id: `ret_${++n}`, at: iso(atMs), tenantId: 'ten_r', keyId: 'key_1', deploymentId: 'dep_1', connectorId: 'con_1',
+        protocol: 'openai.chat', stream: true, status: 200, inputTokens: 5, outputTokens: 7, ttftMs: 30, durationMs: 90, ...over,
+      });
+      const q = (fromMs: number, hours: number) => ({ tenantId: 'ten_r', from: iso(fromMs), to: iso(fromMs + hours * HOUR), bucketMs: HOUR });
+      const early = rec(hourA - HOUR + 60_000);
+      await store.recordUsage([early, rec(hourA + 60_000), rec(hourA + 120_000, { status: 503, ttftMs: null })]);
+      const before = await store.queryUsage(q(hourA - HOUR, 2));
+      t.same(before.buckets.map((b) => b.requests), [1, 2]);
+
+      clock.advance(rawMs + DAY);
+      await h.prune();
+      t.same(await store.queryUsage(q(hourA - HOUR, 2)), before, 'past the raw retention the hourly rollups still count every request');
+
+      // Move to the instant where hourA starts exactly rollupMs ago: hourA is still kept, the hour before is not.
+      clock.ms = hourA + rollupMs;
+      const late = rec(clock.ms);
+      await store.recordUsage([late]);
+      await h.prune();
+      const after = await store.queryUsage(q(hourA - HOUR, 2));
+      t.same(after.buckets.map((b) => b.requests), [0, 2], 'an hour that started more than the rollup retention ago is gone');
+      t.same(after.buckets[1], before.buckets[1], 'the hour at the edge is kept whole');
+      t.equal((await store.queryUsage(q(floorHour(clock.ms), 1))).totals.requests, 1, 'recent usage is counted');
+      clock.advance(HOUR);
+      await h.prune();
+      t.equal((await store.queryUsage(q(hourA - HOUR, 2))).totals.requests, 0, 'an hour later that hour is gone too');
     });
 
     await t.test('usage: no text beyond the record fields is persisted', async (t) => {
-      const { store, h } = await fresh(t);
+      const { store, h, clock } = await fresh(t);
       const r = {
-        id: 'req_x', at: '2026-03-01T00:00:00.000Z', tenantId: 'ten_a', keyId: 'key_1', deploymentId: 'dep_1',
+        id: 'req_x', at: clock.iso(), tenantId: 'ten_a', keyId: 'key_1', deploymentId: 'dep_1',
         connectorId: 'con_1', protocol: 'openai.chat', stream: true, status: 200, inputTokens: 1, outputTokens: 2,
         ttftMs: 5, durationMs: 9, prompt: 'PROMPT-TEXT', completion: 'COMPLETION-TEXT',
       } as UsageRecord;

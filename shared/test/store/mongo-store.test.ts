@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient, MongoNetworkError, MongoServerError } from 'mongodb';
 import { MongoStore, resolveMongoDbName } from '../../src/store/mongo-store.js';
 import { mapMongoError } from '../../src/store/mongo-errors.js';
-import { INDEXES, SCHEMA_VERSION } from '../../src/store/mongo-schema.js';
+import { INDEXES, MIGRATIONS, SCHEMA_VERSION, allIndexes } from '../../src/store/mongo-schema.js';
+import {
+  insertedIndices, rollupBackfillPipeline, rollupQueryPipeline, rollupUpdates, totalsFromRow, ttlChanges, usageIndexes,
+} from '../../src/store/mongo-usage.js';
+import { DEFAULT_USAGE_RETENTION } from '../../src/store/retention.js';
+import { rollUp, toHourlyQuery, USAGE_COUNTERS } from '../../src/store/usage.js';
+import type { UsageRecord } from '../../src/store/types.js';
 import { parseMongoUrl } from '../../src/store/mongo-url.js';
 import { storeEnvSchema } from '../../src/store/open-store.js';
 import { parseEnv } from '../../src/config/index.js';
@@ -28,27 +34,91 @@ t.test('MongoDB URL: database name and redaction', async (t) => {
 });
 
 t.test('storeEnvSchema: validation and defaults', async (t) => {
-  t.same(parseEnv(storeEnvSchema, {}), { TOKIOS_DATA_DIR: '.tokios', TOKIOS_MONGODB_TIMEOUT_MS: 2000 });
+  const day = 86_400_000;
+  t.same(parseEnv(storeEnvSchema, {}), {
+    TOKIOS_DATA_DIR: '.tokios', TOKIOS_MONGODB_TIMEOUT_MS: 2000, TOKIOS_USAGE_RETENTION: 30 * day, TOKIOS_USAGE_ROLLUP_RETENTION: 400 * day,
+  });
   const env = parseEnv(storeEnvSchema, {
     MONGODB_URL: 'mongodb://h/x', TOKIOS_MONGODB_DB: 'y', TOKIOS_MONGODB_TIMEOUT_MS: '500', TOKIOS_DATA_DIR: '/d',
+    TOKIOS_USAGE_RETENTION: '36h', TOKIOS_USAGE_ROLLUP_RETENTION: '3660d',
   });
-  t.same(env, { MONGODB_URL: 'mongodb://h/x', TOKIOS_MONGODB_DB: 'y', TOKIOS_MONGODB_TIMEOUT_MS: 500, TOKIOS_DATA_DIR: '/d' });
+  t.same(env, {
+    MONGODB_URL: 'mongodb://h/x', TOKIOS_MONGODB_DB: 'y', TOKIOS_MONGODB_TIMEOUT_MS: 500, TOKIOS_DATA_DIR: '/d',
+    TOKIOS_USAGE_RETENTION: 36 * 3_600_000, TOKIOS_USAGE_ROLLUP_RETENTION: 3660 * day,
+  });
+  for (const bad of ['30', '5m', '0h', '3661d', '1.5d', 'forever']) {
+    t.throws(() => parseEnv(storeEnvSchema, { TOKIOS_USAGE_RETENTION: bad }), { name: 'ConfigError', message: /TOKIOS_USAGE_RETENTION/ }, bad);
+  }
+  t.throws(
+    () => parseEnv(storeEnvSchema, { TOKIOS_USAGE_RETENTION: '60d', TOKIOS_USAGE_ROLLUP_RETENTION: '30d' }),
+    { name: 'ConfigError', message: /TOKIOS_USAGE_ROLLUP_RETENTION: must be at least TOKIOS_USAGE_RETENTION/ },
+  );
   t.throws(() => parseEnv(storeEnvSchema, { MONGODB_URL: 'http://h' }), { name: 'ConfigError', message: /MONGODB_URL/ });
   t.throws(() => parseEnv(storeEnvSchema, { TOKIOS_MONGODB_DB: 'a/b' }), { name: 'ConfigError', message: /TOKIOS_MONGODB_DB/ });
   t.throws(() => parseEnv(storeEnvSchema, { TOKIOS_MONGODB_TIMEOUT_MS: '5' }), { name: 'ConfigError', message: /TOKIOS_MONGODB_TIMEOUT_MS/ });
 });
 
 t.test('index specs enforce the store’s uniqueness rules', async (t) => {
-  const unique = Object.entries(INDEXES).flatMap(([coll, specs]) =>
+  const unique = Object.entries(allIndexes(DEFAULT_USAGE_RETENTION)).flatMap(([coll, specs]) =>
     specs.filter((s) => s.unique).map((s) => `${coll}:${Object.keys(s.key).join('+')}`),
   );
   t.same(unique.sort(), [
     'apiKeys:hash', 'deployments:tenantId+name', 'invites:hash', 'shares:deploymentId+tenantId',
-    'tenants:console.hash', 'tunnelTokens:hash',
+    'tenants:console.hash', 'tunnelTokens:hash', 'usageHourly:tenantId+hour+deploymentId+keyId',
   ]);
   t.ok(INDEXES.tenants.find((s) => s.name === 'console_hash_unique')?.sparse, 'tenants without a console secret do not clash');
-  t.ok(INDEXES.usage.some((s) => JSON.stringify(s.key) === JSON.stringify({ tenantId: 1, at: 1 })), 'usage by tenant and time');
-  t.ok(SCHEMA_VERSION >= 1);
+  t.ok(SCHEMA_VERSION >= 2);
+  t.same(MIGRATIONS.map((m) => m.version), [1, 2]);
+});
+
+t.test('usage indexes: TTLs follow the retention; a changed retention is applied in place', async (t) => {
+  const specs = usageIndexes({ rawMs: 30 * 86_400_000, rollupMs: 400 * 86_400_000 });
+  t.same(specs.usage, [{ key: { at: 1 }, name: 'at_ttl', expireAfterSeconds: 30 * 86_400 }], 'raw records expire by their time');
+  t.same(specs.usageHourly.find((s) => s.name === 'hour_ttl'), { key: { hour: 1 }, name: 'hour_ttl', expireAfterSeconds: 400 * 86_400 });
+  t.notOk(specs.usage.some((s) => 'tenantId' in s.key), 'no index to query raw records by: queries read rollups');
+  const existing = [{ name: '_id_', key: { _id: 1 } }, { name: 'at_ttl', key: { at: 1 }, expireAfterSeconds: 7 * 86_400 }];
+  t.same(ttlChanges(existing, specs.usage), [{ name: 'at_ttl', expireAfterSeconds: 30 * 86_400 }]);
+  t.same(ttlChanges([{ name: 'at_ttl', expireAfterSeconds: 30 * 86_400 }], specs.usage), [], 'unchanged: nothing to do');
+  t.same(ttlChanges([], specs.usageHourly), [], 'new indexes are simply created');
+});
+
+t.test('usage rollups: one $inc upsert per hour × tenant × deployment × key, only for records inserted now', async (t) => {
+  const hour = Date.parse('2026-12-01T10:00:00.000Z');
+  const r = (id: string, atMs: number, over: Partial<UsageRecord> = {}): UsageRecord => ({
+    id, at: new Date(atMs).toISOString(), tenantId: 'ten_a', keyId: 'key_1', deploymentId: 'dep_1', connectorId: 'c',
+    protocol: 'openai.chat', stream: true, status: 200, inputTokens: 2, outputTokens: 3, ttftMs: 40, durationMs: 100, ...over,
+  });
+  const batch = [
+    r('a', hour + 1), r('b', hour + 59 * 60_000, { status: 429, ttftMs: null }), r('c', hour + 3_600_000, { status: 502 }),
+    r('d', hour + 5, { keyId: 'key_2' }),
+  ];
+  t.same(insertedIndices(4, [{ index: 1 }]), [0, 2, 3], 'the write errors of an unordered insert name the records not inserted');
+  const ops = rollupUpdates(rollUp(insertedIndices(4, [{ index: 1 }]).map((i) => batch[i]!)));
+  t.equal(ops.length, 3);
+  t.same(ops[0], {
+    updateOne: {
+      filter: { tenantId: 'ten_a', hour: new Date(hour), deploymentId: 'dep_1', keyId: 'key_1' },
+      update: { $inc: { requests: 1, inputTokens: 2, outputTokens: 3, errors: 0, clientErrors: 0, serverErrors: 0, durationMsSum: 100, ttftMsSum: 40, ttftCount: 1 } },
+      upsert: true,
+    },
+  });
+  t.match(ops[1], { updateOne: { filter: { hour: new Date(hour + 3_600_000) }, update: { $inc: { requests: 1, errors: 1, serverErrors: 1 } } } });
+  t.match(ops[2], { updateOne: { filter: { keyId: 'key_2' } } });
+  const both = rollupUpdates(rollUp(batch.slice(0, 2)));
+  t.match(both, [{ updateOne: { update: { $inc: { requests: 2, errors: 1, clientErrors: 1, ttftMsSum: 40, ttftCount: 1, durationMsSum: 200 } } } }], 'a batch adds up per rollup');
+  t.same(totalsFromRow({ _id: new Date(hour), requests: 2, inputTokens: 4 }), { requests: 2, inputTokens: 4, outputTokens: 0, errors: 0, clientErrors: 0, serverErrors: 0, durationMsSum: 0, ttftMsSum: 0, ttftCount: 0 });
+});
+
+t.test('usage queries read rollups only, from the retention edge on; the backfill recomputes them from raw records', async (t) => {
+  const from = '2026-12-01T10:20:00.000Z';
+  const q = toHourlyQuery({ tenantId: 'ten_a', from, to: '2026-12-01T13:10:00.000Z', bucketMs: 3_600_000, keyId: 'key_1' }, Date.parse('2026-12-01T11:30:00.000Z'));
+  const [match, group] = rollupQueryPipeline(q);
+  t.same(match, { $match: { tenantId: 'ten_a', hour: { $gte: new Date('2026-12-01T12:00:00.000Z'), $lt: new Date('2026-12-01T14:00:00.000Z') }, keyId: 'key_1' } }, 'widened to hours; hours past the retention are not read');
+  t.same(Object.keys(group!.$group).sort(), ['_id', ...USAGE_COUNTERS].sort());
+  const pipeline = rollupBackfillPipeline();
+  t.same(pipeline.map((s) => Object.keys(s)[0]), ['$group', '$project', '$merge']);
+  t.match(pipeline[2], { $merge: { into: 'usageHourly', on: ['tenantId', 'hour', 'deploymentId', 'keyId'], whenNotMatched: 'insert' } });
+  t.same(Object.keys(pipeline[0]!.$group).filter((k) => k !== '_id').sort(), [...USAGE_COUNTERS].sort(), 'every counter is recomputed');
 });
 
 t.test('driver errors map to store errors without leaking values', async (t) => {
@@ -97,6 +167,7 @@ if (!url) {
     const db = admin.db(dbName);
     return {
       store,
+      prune: async () => undefined, // TTL indexes (real time); queries already leave out hours past the retention
       dumpRaw: async () => {
         const out: string[] = [];
         for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * The embedded store's `store.json`, versioned. Version 1 (tenants, keys, deployments, tokens) is migrated
- * to version 2 in memory on load; the file is rewritten as version 2 by the next write.
+ * The `store.json` of the JSON file store that SQLite replaced, in its two versions (1: tenants, keys,
+ * deployments, tokens; 2: plus console secrets, key limits, invites and shares). Read once, to import it
+ * (legacy-import.ts); never written.
  */
 
 export const FILE_VERSION = 2;
