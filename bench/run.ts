@@ -12,7 +12,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from 'tokios';
-import { FileStore } from '@tokios/shared/store';
+import { SqliteStore } from '@tokios/shared/store';
 import { detectUpstreamKind } from '@tokios/shared/translate';
 import { spawnChild, stopAll, killAllNow, type Child } from './lib/children.js';
 import { collectGarbage } from './lib/inspector-gc.js';
@@ -79,7 +79,7 @@ async function waitHttp(url: string, timeoutMs = 15_000): Promise<void> {
 
 async function seed(): Promise<{ dataDir: string; apiKey: string; token: string; ollamaToken: string; idleToken: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tokios-bench-'));
-  const store = await FileStore.open(dataDir, { pollMs: 0 });
+  const store = await SqliteStore.open(dataDir, { pruneIntervalMs: 0 });
   const tenant = await store.createTenant({ name: 'bench' });
   const key = await store.createApiKey({ tenantId: tenant.id, name: 'bench' });
   const dep = await store.createDeployment({ tenantId: tenant.id, name: 'bench-model' });

@@ -256,11 +256,11 @@ t.test('usage: buckets and totals of my own traffic only', async (t) => {
   let r = await A.get(`/usage?from=${from}&to=${to}&bucket=1h`);
   t.equal(r.status, 200);
   t.equal(r.body.buckets.length, 4);
-  t.same(r.body.totals, { requests: 3, inputTokens: 30, outputTokens: 15, errors: 1 });
+  t.same(r.body.totals, { requests: 3, inputTokens: 30, outputTokens: 15, errors: 1, clientErrors: 0, serverErrors: 1, durationMsSum: 60, ttftMsSum: 30, ttftCount: 3 });
   t.equal(r.body.buckets[3].requests, 2);
   t.equal((await B.get(`/usage?from=${from}&to=${to}&bucket=1h`)).body.totals.requests, 1);
-  t.equal((await A.get('/usage')).body.buckets.length, 24, 'defaults: last 24 h by hour');
-  for (const q of ['bucket=1x', 'bucket=0s', `from=${to}&to=${from}`, 'from=yesterday', 'bucket=1s&from=2020-01-01T00:00:00Z', 'what=1']) {
+  t.equal((await A.get('/usage')).body.buckets.length, 24, 'defaults: the last 24 whole hours, by hour');
+  for (const q of ['bucket=1x', 'bucket=0s', 'bucket=30m', `from=${to}&to=${from}`, 'from=yesterday', 'bucket=1s&from=2020-01-01T00:00:00Z', 'what=1']) {
     r = await A.get(`/usage?${q}`);
     t.equal(r.status, 400, `bad usage query ${q}`);
     t.match(r.body, err('invalid_request'));

@@ -125,8 +125,8 @@ t.test('errors come back in OpenAI shape and the process keeps serving', async (
 });
 
 t.test('a revoked key is rejected', async (t) => {
-  const { FileStore } = await import('@tokios/shared/store');
-  const store = await FileStore.open(stack.seeded.dataDir, { pollMs: 0 });
+  const { SqliteStore } = await import('@tokios/shared/store');
+  const store = await SqliteStore.open(stack.seeded.dataDir, { pruneIntervalMs: 0 });
   const { record, secret } = await store.createApiKey({ tenantId: stack.seeded.tenantId, name: 'short-lived' });
   const c = client({ apiKey: secret });
   const ok = await c.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'x' }] });

@@ -53,7 +53,7 @@ t.test('tokios dev + tokios admin + tokios connector, as in the README', async (
 
   await admin('key', 'revoke', key.id!);
   let status = 0;
-  // the dev process notices the store change by polling its file (200 ms); bounded wait
+  // the revocation reaches the dev process as a control event on its NATS (admin finds it through the data dir); bounded wait
   for (const deadline = Date.now() + 3_000; Date.now() < deadline && status !== 401; ) {
     status = await client.chat.completions.create({ model: 'llama3', messages: [{ role: 'user', content: 'x' }] }).then(() => 200, (e: { status: number }) => e.status);
   }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { FileStore } from '@tokios/shared/store';
+import { SqliteStore } from '@tokios/shared/store';
 import { chat, startReplicas, type Replicas } from '../support/index.js';
 
 let r: Replicas;
@@ -11,7 +11,7 @@ t.before(async () => {
 t.teardown(() => r.close());
 
 async function keyWith(limits: { requestsPerMinute?: number; tokensPerMinute?: number }): Promise<string> {
-  const store = await FileStore.open(r.stack.seeded.dataDir, { pollMs: 0 });
+  const store = await SqliteStore.open(r.stack.seeded.dataDir, { pruneIntervalMs: 0 });
   const { secret } = await store.createApiKey({ tenantId: r.stack.seeded.tenantId, name: 'limited', limits });
   await store.close();
   return secret;

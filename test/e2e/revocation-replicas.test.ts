@@ -1,5 +1,5 @@
 import t from 'tap';
-import { FileStore, hashSecret } from '@tokios/shared/store';
+import { SqliteStore, hashSecret } from '@tokios/shared/store';
 import { controlSubject, encodeControlEvent } from '@tokios/shared/control';
 import { chat, startReplicas, type Replicas } from '../support/index.js';
 
@@ -9,7 +9,7 @@ t.before(async () => {
 });
 t.teardown(() => r.close());
 
-const openStore = () => FileStore.open(r.stack.seeded.dataDir, { pollMs: 0 });
+const openStore = () => SqliteStore.open(r.stack.seeded.dataDir, { pruneIntervalMs: 0 });
 
 t.test('revoking a key makes every ingress replica reject it within 1 s', async (t) => {
   const store = await openStore();

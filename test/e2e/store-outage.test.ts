@@ -1,8 +1,6 @@
 import t from 'tap';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { FileStore } from '@tokios/shared/store';
-import { chat, startReplicas, type Replicas } from '../support/index.js';
+import { SqliteStore } from '@tokios/shared/store';
+import { chat, corruptTables, startReplicas, type Replicas } from '../support/index.js';
 
 let r: Replicas;
 t.before(async () => {
@@ -15,10 +13,8 @@ t.test('the ingress keeps serving known keys from its cache while the store is u
   const url = r.ingress[0]!.url;
   t.equal((await chat(url, r.stack.seeded.apiKey, {})).status, 200, 'warm: key and deployment cached');
 
-  // A real fault: the store file becomes unreadable (torn write, bad disk…); every read now fails.
-  const file = join(r.stack.seeded.dataDir, 'store.json');
-  const good = await readFile(file);
-  await writeFile(file, '{"version": 2, "tenants": [');
+  // A real fault: the pages of the API keys table go bad on disk; every key lookup now fails (SQLITE_CORRUPT).
+  const damage = corruptTables(r.stack.seeded.dataDir, ['api_keys']);
   await new Promise((res) => setTimeout(res, 400)); // cached entries are now past their TTL
 
   for (let i = 0; i < 5; i++) {
@@ -26,15 +22,14 @@ t.test('the ingress keeps serving known keys from its cache while the store is u
     t.equal(res.status, 200, 'known key still served');
     t.ok(res.ms < 1_000, `in ${res.ms} ms`);
   }
-  // (the file store itself still answers for keys it read before the fault; an unknown secret needs the file)
   const unknown = await chat(url, 'sk-tokios-not-a-key-the-ingress-has-seen', {});
   t.equal(unknown.status, 503, 'a key the ingress never saw cannot be checked');
   t.match(unknown.body, { error: { code: 'store_unavailable', type: 'server_error' } });
   t.equal(unknown.headers.get('retry-after'), '1');
   await r.ingress[0]!.proc.waitFor(/lookup failed; serving the cached copy/);
 
-  await writeFile(file, good);
-  const store = await FileStore.open(r.stack.seeded.dataDir, { pollMs: 0 });
+  damage.restore();
+  const store = await SqliteStore.open(r.stack.seeded.dataDir, { pruneIntervalMs: 0 });
   const fresh = await store.createApiKey({ tenantId: r.stack.seeded.tenantId, name: 'after-outage' });
   await store.close();
   t.equal((await chat(url, 'sk-tokios-not-a-key-the-ingress-has-seen', {})).status, 401, 'unknown keys are 401 again');

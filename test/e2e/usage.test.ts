@@ -1,9 +1,7 @@
 import t from 'tap';
 import OpenAI from 'openai';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { FileStore, type UsageRecord } from '@tokios/shared/store';
-import { OpenAIUpstream, startConnectorProc, startDevStack, type DevStack, type Proc, type Script } from '../support/index.js';
+import { SqliteStore } from '@tokios/shared/store';
+import { OpenAIUpstream, holdWriteLock, startConnectorProc, startDevStack, usageRows, type DevStack, type Proc, type Script } from '../support/index.js';
 
 let stack: DevStack;
 let upstream: OpenAIUpstream;
@@ -23,14 +21,14 @@ t.teardown(async () => {
 const script = (prompt: number, completion: number, chunks = ['Hel', 'lo']): Script => ({ chunks, delayMs: 0, firstDelayMs: 0, finishReason: 'stop', usage: { prompt_tokens: prompt, completion_tokens: completion } });
 
 async function newKey(): Promise<{ secret: string; keyId: string }> {
-  const store = await FileStore.open(stack.seeded.dataDir, { pollMs: 0 });
+  const store = await SqliteStore.open(stack.seeded.dataDir, { pruneIntervalMs: 0 });
   const { record, secret } = await store.createApiKey({ tenantId: stack.seeded.tenantId, name: 'usage' });
   await store.close();
   return { secret, keyId: record.id };
 }
 
 async function totals(keyId: string) {
-  const store = await FileStore.open(stack.seeded.dataDir, { pollMs: 0 });
+  const store = await SqliteStore.open(stack.seeded.dataDir, { pruneIntervalMs: 0 });
   const now = Date.now();
   const report = await store.queryUsage({ tenantId: stack.seeded.tenantId, keyId, from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 60_000).toISOString(), bucketMs: 3_600_000 });
   await store.close();
@@ -46,9 +44,12 @@ async function waitTotals(keyId: string, requests: number, timeoutMs = 5_000) {
   }
 }
 
-async function records(keyId: string): Promise<UsageRecord[]> {
-  const text = await readFile(join(stack.seeded.dataDir, 'usage.jsonl'), 'utf8');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as UsageRecord).filter((r) => r.keyId === keyId);
+/** The raw usage records of a key, as stored. */
+function records(keyId: string) {
+  return usageRows(stack.seeded.dataDir, keyId).map((r) => ({
+    stream: r.stream === 1, ttftMs: r.ttft_ms as number | null, durationMs: r.duration_ms as number, connectorId: String(r.connector_id),
+    deploymentId: String(r.deployment_id), protocol: String(r.protocol), status: r.status as number, raw: r,
+  }));
 }
 
 t.test('usage totals match the requests made through the real chain', async (t) => {
@@ -93,9 +94,9 @@ t.test('usage totals match the requests made through the real chain', async (t) 
   t.equal(failed, 502, 'a model server 500 is a 502 from the gateway (upstream_error)');
 
   const tot = await waitTotals(keyId, 3 * N + 1);
-  t.same(tot, { requests: 3 * N + 1, inputTokens: N * (9 + 7 + 5), outputTokens: N * (4 + 3 + 2), errors: 1 });
+  t.match(tot, { requests: 3 * N + 1, inputTokens: N * (9 + 7 + 5), outputTokens: N * (4 + 3 + 2), errors: 1, serverErrors: 1, clientErrors: 0, ttftCount: 2 * N });
 
-  const recs = await records(keyId);
+  const recs = records(keyId);
   t.equal(recs.length, 3 * N + 1);
   const raw = JSON.stringify(recs);
   t.notMatch(raw, /secret prompt text|Hello|Hel/, 'no prompt or completion text in usage records');
@@ -120,21 +121,20 @@ t.test('a stuck usage store never slows requests; records are written once it is
   const before: number[] = [];
   for (let i = 0; i < 10; i++) before.push(await timed());
 
-  // A real fault: another process holds the usage log's lock, so every recordUsage waits (up to 10 s) and fails.
-  const lock = join(stack.seeded.dataDir, 'usage.lock');
-  await writeFile(lock, '');
+  // A real fault: another process holds the database's write lock, so every recordUsage waits (up to 5 s) and fails.
+  const lock = holdWriteLock(stack.seeded.dataDir);
   const written = (await totals(keyId)).requests;
   await new Promise((r) => setTimeout(r, 1_200)); // the next flush is now stuck on the lock
   const during: number[] = [];
   for (let i = 0; i < 10; i++) during.push(await timed());
   await new Promise((r) => setTimeout(r, 1_200));
   const stuck = (await totals(keyId)).requests;
-  await rm(lock);
+  lock.release();
 
   t.comment(`median latency ${median(before).toFixed(1)} ms before, ${median(during).toFixed(1)} ms while the usage store is stuck`);
   t.ok(median(during) < median(before) + 20, 'requests are not slowed by the stuck store');
   t.ok(Math.max(...during) < 500, 'no request waited for the store');
   t.equal(stuck, written, 'nothing was written while the lock was held');
   const tot = await waitTotals(keyId, 21, 15_000);
-  t.same(tot, { requests: 21, inputTokens: 21 * 3, outputTokens: 21 * 2, errors: 0 }, 'every record written after the store came back');
+  t.match(tot, { requests: 21, inputTokens: 21 * 3, outputTokens: 21 * 2, errors: 0 }, 'every record written after the store came back');
 });

@@ -14,3 +14,4 @@ export * from './scripted-server.js';
 export * from './reaper.js';
 export * from './frame-queue.js';
 export * from './scripted-connector.js';
+export * from './sqlite-store.js';

@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore } from '@tokios/shared/store';
+import { SqliteStore } from '@tokios/shared/store';
 
 export interface Seeded {
   dataDir: string;
@@ -14,7 +14,7 @@ export interface Seeded {
 /** A fresh data dir with one tenant, one API key and the named deployments, each with a tunnel token. */
 export async function seed(names: string[] = ['model-a']): Promise<Seeded> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tokios-data-'));
-  const store = await FileStore.open(dataDir, { pollMs: 0 });
+  const store = await SqliteStore.open(dataDir, { pruneIntervalMs: 0 });
   const tenant = await store.createTenant({ name: 'test-tenant' });
   const key = await store.createApiKey({ tenantId: tenant.id, name: 'test' });
   const deployments: Seeded['deployments'] = {};

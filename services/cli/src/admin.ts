@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { openStore, storeEnvSchema, type KeyLimits, type UsageReport, type UsageTotals } from '@tokios/shared/store';
+import { StoreUnavailableError, storeEnvSchema, type KeyLimits, type UsageReport, type UsageTotals } from '@tokios/shared/store';
 import { parseEnv } from '@tokios/shared/config';
 import { ControlError, DEFAULT_INVITE_HOURS, durationSchema, usageQuery } from '@tokios/control';
 import { localBackend, tryNats, type AdminBackend, type Rec } from './admin-backend.js';
 import { AdminApiError, apiBackend } from './admin-api-client.js';
 import { devNatsUrl } from './dev-file.js';
+import { AdminStoreError, openAdminStore } from './admin-store.js';
 
 export const ADMIN_USAGE = `tokios admin <resource> <action> [options]   (add --json for machine-readable output)
 
@@ -32,7 +33,8 @@ export const ADMIN_USAGE = `tokios admin <resource> <action> [options]   (add --
   shared list --tenant TENANT_ID                     deployments shared with the tenant
   usage --tenant TENANT_ID [--from ISO] [--to ISO] [--bucket 1h] [--deployment ID] [--key ID]
 
-Local store (TOKIOS_DATA_DIR, default ./.tokios; or MONGODB_URL); changes are broadcast on NATS_URL when a NATS
+Local store (TOKIOS_DATA_DIR, default ./.tokios; or MONGODB_URL), named on stderr; only "tenant create" may start
+a new one, other commands refuse a data dir without a store. Changes are broadcast on NATS_URL when a NATS
 answers there. Through the admin API instead: TOKIOS_ADMIN_URL plus TOKIOS_ADMIN_TOKEN (operator) or
 TOKIOS_CONSOLE_SECRET (one tenant; --tenant is then not needed).`;
 
@@ -225,7 +227,7 @@ const adminEnvSchema = z.object({
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
 });
 
-async function openBackend(env: NodeJS.ProcessEnv, cmd: string): Promise<AdminBackend> {
+async function openBackend(env: NodeJS.ProcessEnv, cmd: string, err: TextSink): Promise<AdminBackend> {
   const e = parseEnv(adminEnvSchema, env, 'admin environment');
   if (e.TOKIOS_ADMIN_URL) {
     const token = e.TOKIOS_ADMIN_TOKEN ?? e.TOKIOS_CONSOLE_SECRET;
@@ -233,7 +235,7 @@ async function openBackend(env: NodeJS.ProcessEnv, cmd: string): Promise<AdminBa
     return apiBackend({ url: e.TOKIOS_ADMIN_URL, token, operator: e.TOKIOS_ADMIN_TOKEN !== undefined });
   }
   const storeEnv = parseEnv(storeEnvSchema, env, 'store environment');
-  const store = await openStore(storeEnv);
+  const store = await openAdminStore(storeEnv, env, cmd, err);
   let nc;
   if (NEEDS_NATS.has(cmd)) {
     nc = await tryNats(e.NATS_URL);
@@ -276,7 +278,7 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
   const cmd = `${resource} ${action}`;
   let backend: AdminBackend | undefined;
   try {
-    backend = await openBackend(env, cmd);
+    backend = await openBackend(env, cmd, err);
     const result = await dispatch(backend, cmd, rest, parsed.values);
     out.write(parsed.values.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
     if (!backend.broadcasts && NEEDS_NATS.has(cmd) && cmd !== 'deployment status') {
@@ -288,7 +290,7 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
       err.write(`${e.message}\n\n${ADMIN_USAGE}\n`);
       return 2;
     }
-    if (e instanceof ControlError || e instanceof AdminApiError) {
+    if (e instanceof ControlError || e instanceof AdminApiError || e instanceof AdminStoreError || e instanceof StoreUnavailableError) {
       err.write(`error: ${e.message}\n`);
       return 1;
     }

@@ -26,7 +26,8 @@ export interface TerminatorHandle extends Running {
 
 async function common(service: string, natsUrl: string, env: NodeJS.ProcessEnv, log?: Logger): Promise<{ log: Logger; nc: NatsConnection; store: Store }> {
   const logger = log ?? createLogger(service, env.LOG_LEVEL);
-  const store = await openStore(parseEnv(storeEnvSchema, env, 'store environment'));
+  const store = await openStore(parseEnv(storeEnvSchema, env, 'store environment'), { log: logger });
+  logger.info({ store: store.describe() }, 'store opened');
   const nc = await connectNats({ url: natsUrl, name: service, log: logger });
   return { log: logger, nc, store };
 }
@@ -110,7 +111,8 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
   const io = ingressOptionsFromEnv({ ...env, NATS_URL: nats.url, TOKIOS_INGRESS_PORT: env.TOKIOS_PORT ?? env.PORT ?? env.TOKIOS_INGRESS_PORT });
   const to = terminatorOptionsFromEnv({ ...env, NATS_URL: nats.url });
   const storeEnv = parseEnv(storeEnvSchema, env, 'store environment');
-  const store = await openStore(storeEnv);
+  const store = await openStore(storeEnv, { log: logger });
+  logger.info({ store: store.describe() }, 'store opened');
   const nc = await connectNats({ url: nats.url, name: 'tokios-dev', log: logger });
   const fabric = new FabricClient(nc, io, logger);
   fabric.start();

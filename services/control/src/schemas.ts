@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deploymentNameSchema, entityNameSchema, keyLimitsSchema, MAX_INVITE_USES } from '@tokios/shared/store';
+import { deploymentNameSchema, entityNameSchema, keyLimitsSchema, MAX_INVITE_USES, USAGE_HOUR_MS } from '@tokios/shared/store';
 
 /** Request schemas of the admin API (validated by validation.ts before any handler runs). */
 
@@ -49,16 +49,17 @@ export const durationSchema = z
   .refine((ms) => ms >= 1_000, 'must be at least 1s');
 
 const instant = z.iso.datetime({ offset: true });
+/** Usage is kept per hour, so a range is widened to whole hours by the store and a bucket is whole hours. */
 export const usageQuery = z
   .strictObject({
     from: instant.optional(),
     to: instant.optional(),
-    bucket: durationSchema.optional(),
+    bucket: durationSchema.refine((ms) => ms % USAGE_HOUR_MS === 0, 'must be a whole number of hours, like 1h, 6h or 1d (usage is kept per hour)').optional(),
     deploymentId: idParams.shape.id.optional(),
     keyId: idParams.shape.id.optional(),
   })
   .transform((q) => {
-    const to = q.to ? new Date(q.to) : new Date();
+    const to = q.to ? new Date(q.to) : new Date(Math.ceil(Date.now() / USAGE_HOUR_MS) * USAGE_HOUR_MS);
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
     return { from: from.toISOString(), to: to.toISOString(), bucketMs: q.bucket ?? 3_600_000, deploymentId: q.deploymentId, keyId: q.keyId };
   });

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { createReadStream } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../log/index.js';
@@ -102,11 +102,16 @@ export async function finishLegacyImport(opts: {
   usage: SqliteUsage;
   log: StoreLog | undefined;
   nowIso: () => string;
-  /** Runs one write transaction with the store's lock handling. */
+  /** Runs a read, and one write transaction, with the store's lock handling. */
+  read: <T>(what: string, fn: () => T) => Promise<T>;
   write: <T>(what: string, fn: () => T) => Promise<T>;
 }): Promise<void> {
-  const { dir, db, usage, log, write } = opts;
-  if (await write('import', () => hasMeta(db, META_STORE))) await retire(dir, LEGACY_STORE_FILE, log);
+  const { dir, db, usage, log, read, write } = opts;
+  const storeFile = await stat(join(dir, LEGACY_STORE_FILE)).catch(() => null);
+  if (storeFile && (await read('import', () => hasMeta(db, META_STORE)))) {
+    await retire(dir, LEGACY_STORE_FILE, log);
+    await removeLocks(dir);
+  }
   const file = join(dir, LEGACY_USAGE_FILE);
   let input;
   try {
@@ -114,10 +119,10 @@ export async function finishLegacyImport(opts: {
     await new Promise<void>((resolve, reject) => input!.once('open', () => resolve()).once('error', reject));
   } catch (err) {
     input?.destroy();
-    if (missing(err)) return void (await removeLocks(dir));
+    if (missing(err)) return;
     throw err;
   }
-  if (await write('import', () => hasMeta(db, META_USAGE))) {
+  if (await read('import', () => hasMeta(db, META_USAGE))) {
     input.destroy();
     await retire(dir, LEGACY_USAGE_FILE, log);
     return removeLocks(dir);

@@ -95,7 +95,10 @@ export function configure(db: Database): void {
  * write transaction, on the migrated schema (the one-time import of the old JSON store uses it). Returns the
  * version found.
  */
-export function migrate(db: Database, then: () => void = () => undefined): number {
+export function migrate(db: Database, then?: () => void): number {
+  // Up to date and nothing to import: no write lock needed (opening must not wait for another process's writer).
+  const found = db.pragma('user_version', { simple: true }) as number;
+  if (found === SQLITE_SCHEMA_VERSION && !then) return found;
   return db
     .transaction(() => {
       const current = db.pragma('user_version', { simple: true }) as number;
@@ -109,7 +112,7 @@ export function migrate(db: Database, then: () => void = () => undefined): numbe
         db.exec(m.sql);
         db.pragma(`user_version = ${m.version}`);
       }
-      then();
+      then?.();
       return current;
     })
     .immediate();

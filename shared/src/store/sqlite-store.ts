@@ -60,6 +60,8 @@ export class SqliteStore implements Store {
   private timers: NodeJS.Timeout[] = [];
   private pruning: Promise<void> | undefined;
   private closed = false;
+  /** True when this open made the database (the data dir held none). */
+  created = false;
 
   private constructor(
     private readonly db: Database.Database,
@@ -76,7 +78,8 @@ export class SqliteStore implements Store {
     const file = resolve(join(dir, SQLITE_FILE));
     const clock = options.clock ?? systemClock;
     const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
-    if (options.create === false && !(await exists(file)) && !(await exists(join(dir, LEGACY_STORE_FILE)))) {
+    const existed = await exists(file);
+    if (options.create === false && !existed && !(await exists(join(dir, LEGACY_STORE_FILE)))) {
       throw new NoStoreError(resolve(dir));
     }
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -88,12 +91,14 @@ export class SqliteStore implements Store {
       await runSqlite(file, 'open', lockWaitMs, () => configure(db));
       let imported: Record<string, number> | null = null;
       await runSqlite(file, 'open', lockWaitMs, () =>
-        migrate(db, () => (imported = importLegacyStore(db, legacy, clock().toISOString()))),
+        migrate(db, legacy ? () => (imported = importLegacyStore(db, legacy, clock().toISOString())) : undefined),
       );
       if (imported) options.log?.info({ file: join(dir, LEGACY_STORE_FILE), into: file, ...(imported as object) }, 'old JSON store imported into SQLite');
       const store = new SqliteStore(db, file, clock, options.retention ?? DEFAULT_USAGE_RETENTION, lockWaitMs);
+      store.created = !existed;
       await finishLegacyImport({
-        dir, db, usage: store.usage, log: options.log, nowIso: () => clock().toISOString(), write: (what, fn) => store.write(what, fn),
+        dir, db, usage: store.usage, log: options.log, nowIso: () => clock().toISOString(),
+        read: (what, fn) => store.read(what, fn), write: (what, fn) => store.write(what, fn),
       });
       const every = options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
       if (every > 0) {
