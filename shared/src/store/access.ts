@@ -1,6 +1,8 @@
-import type { Deployment, SharedDeployment } from './types.js';
+import type { Deployment, Invite, SharedDeployment } from './types.js';
+import type { Store } from './store.js';
+import { InviteRejectedError } from './errors.js';
 
-/** How a tenant's `model` name resolves to a deployment (see Store#findAccessibleDeployment). Pure. */
+/** Who may use what: how a `model` name resolves to a deployment (Store#findAccessibleDeployment), invite rules. */
 
 const QUALIFIED = /^(ten_[0-9a-f]{16})\/(.+)$/;
 
@@ -16,16 +18,14 @@ export function compareShares(a: SharedDeployment, b: SharedDeployment): number 
   return a.share.id < b.share.id ? -1 : a.share.id > b.share.id ? 1 : 0;
 }
 
-/**
- * Resolves `name` given the tenant's own deployments of the candidate names and what is shared with it.
- * `lookupOwn(name)` finds the tenant's own deployment; `shared` lists every live share with its deployment.
- */
+/** Resolves `name` from the tenant's own deployments and what is shared with it, as the store reads them. */
 export async function resolveAccessible(
+  store: Pick<Store, 'findDeploymentByName' | 'listSharedWithTenant'>,
   tenantId: string,
   name: string,
-  lookupOwn: (name: string) => Promise<Deployment | null>,
-  shared: () => Promise<SharedDeployment[]>,
 ): Promise<Deployment | null> {
+  const lookupOwn = (n: string) => store.findDeploymentByName(tenantId, n);
+  const shared = () => store.listSharedWithTenant(tenantId);
   const own = await lookupOwn(name);
   if (own) return own;
   const all = await shared();
@@ -36,4 +36,11 @@ export async function resolveAccessible(
   if (q.ownerTenantId === tenantId) return lookupOwn(q.name);
   const hit = all.find((s) => s.deployment.tenantId === q.ownerTenantId && s.deployment.name === q.name);
   return hit?.deployment ?? null;
+}
+
+/** Throws why an invite cannot be used at `now` (checked in this order by every store). */
+export function rejectUnusable(inv: Invite, now: string): void {
+  if (inv.revokedAt !== null) throw new InviteRejectedError('revoked');
+  if (inv.expiresAt <= now) throw new InviteRejectedError('expired');
+  if (inv.uses >= inv.maxUses) throw new InviteRejectedError('exhausted');
 }

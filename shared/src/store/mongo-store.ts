@@ -11,7 +11,7 @@ import {
   newSecret, systemClock, type Clock,
 } from './secrets.js';
 import { inviteInputSchema, keyLimitsSchema, parseInput, usageBatchSchema, usageQuerySchema } from './inputs.js';
-import { compareShares, resolveAccessible } from './access.js';
+import { compareShares, rejectUnusable, resolveAccessible } from './access.js';
 import { BucketAccumulator, rollUp, toHourlyQuery } from './usage.js';
 import { collections, ensureSchema, type Collections, type Doc, type UsageDoc } from './mongo-schema.js';
 import { insertedIndices, rollupQueryPipeline, rollupUpdates, totalsFromRow } from './mongo-usage.js';
@@ -237,12 +237,7 @@ export class MongoStore implements Store {
   }
 
   findAccessibleDeployment(tenantId: string, name: string): Promise<Deployment | null> {
-    return resolveAccessible(
-      tenantId,
-      name,
-      (n) => this.findDeploymentByName(tenantId, n),
-      () => this.listSharedWithTenant(tenantId),
-    );
+    return resolveAccessible(this, tenantId, name);
   }
 
   deleteDeployment(id: string): Promise<Deployment | null> {
@@ -437,11 +432,4 @@ export class MongoStore implements Store {
   async close(): Promise<void> {
     await this.client.close();
   }
-}
-
-/** Throws why an invite cannot be used now, in the same order as the file store checks. */
-function rejectUnusable(inv: Invite, now: string): void {
-  if (inv.revokedAt !== null) throw new InviteRejectedError('revoked');
-  if (inv.expiresAt <= now) throw new InviteRejectedError('expired');
-  if (inv.uses >= inv.maxUses) throw new InviteRejectedError('exhausted');
 }

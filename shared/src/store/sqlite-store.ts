@@ -13,7 +13,7 @@ import {
   newSecret, systemClock, type Clock,
 } from './secrets.js';
 import { inviteInputSchema, keyLimitsSchema, parseInput, usageBatchSchema, usageQuerySchema } from './inputs.js';
-import { compareShares, resolveAccessible } from './access.js';
+import { compareShares, rejectUnusable, resolveAccessible } from './access.js';
 import { configure, migrate } from './sqlite-schema.js';
 import { DEFAULT_LOCK_WAIT_MS, isUniqueViolation, runSqlite } from './sqlite-run.js';
 import {
@@ -249,12 +249,7 @@ export class SqliteStore implements Store {
   }
 
   findAccessibleDeployment(tenantId: string, name: string): Promise<Deployment | null> {
-    return resolveAccessible(
-      tenantId,
-      name,
-      (n) => this.findDeploymentByName(tenantId, n),
-      () => this.listSharedWithTenant(tenantId),
-    );
+    return resolveAccessible(this, tenantId, name);
   }
 
   deleteDeployment(id: string): Promise<Deployment | null> {
@@ -336,9 +331,7 @@ export class SqliteStore implements Store {
       const now = this.now();
       const inv = one(this.s.inviteByHash, inviteFromRow, hash);
       if (!inv) throw new InviteRejectedError('unknown');
-      if (inv.revokedAt !== null) throw new InviteRejectedError('revoked');
-      if (inv.expiresAt <= now) throw new InviteRejectedError('expired');
-      if (inv.uses >= inv.maxUses) throw new InviteRejectedError('exhausted');
+      rejectUnusable(inv, now);
       this.requireTenant(input.tenantId);
       if (inv.tenantId === input.tenantId) throw new InviteRejectedError('own_deployment');
       if (this.s.shareOf.get(inv.deploymentId, input.tenantId)) {
