@@ -68,6 +68,12 @@ export class Proc {
   }
 }
 
+/**
+ * How long a service process may take to come up. Loading the CLI costs ~3 s of CPU here, so when a test starts
+ * four at once on a loaded 2-core machine, 15 s was not always enough (readiness, not a speed assertion).
+ */
+const SERVICE_START_MS = 45_000;
+
 export function spawnCli(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
   const child = reap(spawn(process.execPath, [CLI, ...args], {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
@@ -79,7 +85,7 @@ export function spawnCli(name: string, args: string[], env: NodeJS.ProcessEnv): 
 export async function startIngressProc(env: NodeJS.ProcessEnv): Promise<{ proc: Proc; port: number; url: string }> {
   const port = await freePort();
   const proc = spawnCli('ingress', ['ingress'], { ...env, TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(port) });
-  await proc.waitFor(/ingress listening/);
+  await proc.waitFor(/ingress listening/, SERVICE_START_MS);
   return { proc, port, url: `http://127.0.0.1:${port}` };
 }
 
@@ -89,7 +95,7 @@ export async function startTerminatorProc(env: NodeJS.ProcessEnv, port?: number)
   const proc = spawnCli('terminator', ['terminator'], {
     ...env, TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(p), TOKIOS_PUBLIC_TUNNEL_URL: url,
   });
-  await proc.waitFor(/terminator listening/);
+  await proc.waitFor(/terminator listening/, SERVICE_START_MS);
   return { proc, port: p, url };
 }
 
