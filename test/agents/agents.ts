@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { bundleDir, type Bundle } from './cache.js';
 import { AGENTS, type AgentName } from './pins.js';
+import type { ScenarioKind } from './scenario.js';
 
 /** Where one agent run points and what it is asked. */
 export interface AgentTarget {
@@ -28,6 +29,8 @@ export interface AgentSpec {
   bundle: Bundle;
   /** The caller API it speaks: where its fixtures go. */
   protocol: 'anthropic-messages' | 'openai-responses' | 'openai-chat';
+  /** What it is run on: the plain prompt and the shell tool loop, and an image tool result where it has one. */
+  scenarios: readonly ScenarioKind[];
   prepare(target: AgentTarget, prompt: string, home: string): Promise<AgentCommand>;
 }
 
@@ -58,6 +61,7 @@ export const AGENT_SPECS = {
     name: 'claude-code',
     bundle: AGENTS['claude-code'],
     protocol: 'anthropic-messages',
+    scenarios: ['text', 'tool-loop', 'tool-image'],
     async prepare(t, prompt) {
       return {
         command: bin(AGENTS['claude-code'], '.bin/claude'),
@@ -86,6 +90,7 @@ export const AGENT_SPECS = {
     name: 'codex',
     bundle: AGENTS.codex,
     protocol: 'openai-responses',
+    scenarios: ['text', 'tool-loop', 'tool-image'],
     async prepare(t, prompt, home) {
       const codexHome = join(home, '.codex');
       const out = join(home, 'codex-last-message.txt');
@@ -102,6 +107,7 @@ export const AGENT_SPECS = {
     name: 'opencode',
     bundle: AGENTS.opencode,
     protocol: 'openai-chat',
+    scenarios: ['text', 'tool-loop'],
     async prepare(t, prompt, home) {
       const config = join(home, 'opencode.json');
       await writeFileDeep(config, `${JSON.stringify(opencodeConfig(t), null, 2)}\n`);
@@ -126,6 +132,7 @@ export const AGENT_SPECS = {
     name: 'qwen-code',
     bundle: AGENTS['qwen-code'],
     protocol: 'openai-chat',
+    scenarios: ['text', 'tool-loop'],
     async prepare(t, prompt, home) {
       await writeFileDeep(join(home, '.qwen', 'settings.json'), `${JSON.stringify(qwenSettings(), null, 2)}\n`);
       return {

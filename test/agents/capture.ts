@@ -7,7 +7,7 @@ import { fixtureRequest, type Fixture } from './fixture.js';
 import { AGENTS, type AgentName } from './pins.js';
 import { CallerResponder } from './responder.js';
 import { describeRun, runAgent } from './run.js';
-import { newScenario, type ScenarioKind } from './scenario.js';
+import { newScenario } from './scenario.js';
 import { SDK_CALLERS, SDK_MODES } from './sdks.js';
 
 /**
@@ -18,14 +18,6 @@ import { SDK_CALLERS, SDK_MODES } from './sdks.js';
  */
 const OUT = join(ROOT, 'test', 'fixtures', 'clients');
 const MODEL = 'tokios-model';
-
-/** The agents' scenarios: image tool results only where the client has an image-reading tool. */
-const AGENT_SCENARIOS = {
-  'claude-code': ['text', 'tool-loop', 'tool-image'],
-  codex: ['text', 'tool-loop', 'tool-image'],
-  opencode: ['text', 'tool-loop'],
-  'qwen-code': ['text', 'tool-loop'],
-} as const satisfies Record<AgentName, readonly ScenarioKind[]>;
 
 const only = process.argv.slice(2);
 const wanted = (name: string): boolean => only.length === 0 || only.some((o) => name.startsWith(o));
@@ -39,12 +31,12 @@ async function write(f: Fixture): Promise<void> {
   console.log(`${f.client} ${f.scenario}: ${f.requests.length} requests → ${file.slice(ROOT.length + 1)}`);
 }
 
-for (const [name, scenarios] of Object.entries(AGENT_SCENARIOS) as [AgentName, readonly ScenarioKind[]][]) {
+for (const name of Object.keys(AGENT_SPECS) as AgentName[]) {
   if (!wanted(name)) continue;
   const spec = AGENT_SPECS[name];
   await ensureBundle(spec.bundle);
   const version = spec.bundle.id.slice(spec.bundle.id.lastIndexOf('@') + 1);
-  for (const kind of scenarios) {
+  for (const kind of spec.scenarios) {
     const responder = await CallerResponder.start();
     try {
       const r = await runAgent(name, kind, { origin: responder.url, apiKey: 'sk-tokios-capture', model: MODEL }, (cwd) => (responder.cwd = cwd));

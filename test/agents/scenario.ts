@@ -45,7 +45,7 @@ const KEY = /tokios-scenario:(text|tool-loop|tool-image):([0-9a-f]{12})/;
 /** Only in the note file, so only a tool run can bring it into a request. */
 const NOTE = /tokios-note-[0-9a-f]{12}/;
 /** The PNG's base64 signature: present once the image tool's result came back (any wire format carries it so). */
-const PNG_SIGNATURE = 'iVBORw0KGgo';
+export const PNG_SIGNATURE = 'iVBORw0KGgo';
 
 export function newScenario(kind: ScenarioKind): Scenario {
   const nonce = randomBytes(6).toString('hex');

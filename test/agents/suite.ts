@@ -7,23 +7,11 @@ import { ensureBundle, INSTALL_TIMEOUT_MS } from './cache.js';
 import type { AgentName } from './pins.js';
 import { RecordingProxy } from './recording-proxy.js';
 import { AGENT_TIMEOUT_MS, describeRun, runAgent } from './run.js';
-import { decide, offeredTools, type ScenarioKind, type Turn } from './scenario.js';
+import { decide, offeredTools, PNG_SIGNATURE, type Turn } from './scenario.js';
 
 /** The upstream kinds every agent is run against, and the deployment each is served as. */
 const UPSTREAMS = { ollama: OLLAMA_DEP, 'openai-compatible': OPENAI_DEP } as const;
 type UpstreamKind = keyof typeof UPSTREAMS;
-/**
- * Scenarios per agent: every agent does the plain prompt and the shell tool loop; Claude Code (Read) and Codex
- * (view_image) also read an image file, whose tool result carries the image to the model server.
- */
-const KINDS = {
-  'claude-code': ['text', 'tool-loop', 'tool-image'],
-  codex: ['text', 'tool-loop', 'tool-image'],
-  opencode: ['text', 'tool-loop'],
-  'qwen-code': ['text', 'tool-loop'],
-} as const satisfies Record<AgentName, readonly ScenarioKind[]>;
-/** The PNG's base64 signature, as every upstream wire format carries the image (Ollama `images`, data URLs). */
-const PNG_SIGNATURE = 'iVBORw0KGgo';
 /** Model routes of the three caller APIs (other calls, such as model lists, are not model turns). */
 const MODEL_CALL = /^(\/v1)?\/(messages|chat\/completions|responses)(\?|$)/;
 
@@ -76,7 +64,7 @@ function toolMessages(body: Record<string, unknown>): string[] {
  * an image tool result, where the agent has an image tool) against each upstream kind, through a recording hop that shows what the agent asked and how the gateway answered.
  */
 export async function agentSuite(t: Test, agent: AgentName): Promise<void> {
-  const kinds: readonly ScenarioKind[] = KINDS[agent];
+  const kinds = AGENT_SPECS[agent].scenarios;
   const names = Object.keys(UPSTREAMS).flatMap((u) => kinds.map((k) => `${agent} via ${u}: ${k}`));
   // A cold install plus every run taking up to AGENT_TIMEOUT_MS, and the stack around them.
   t.setTimeout(INSTALL_TIMEOUT_MS + names.length * AGENT_TIMEOUT_MS + 120_000);
