@@ -1,4 +1,5 @@
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
+import { FabricKey } from '@tokios/shared/fabric-auth';
 import type { KeyLimits, Store } from '@tokios/shared/store';
 import { silentLogger } from '@tokios/shared/log';
 import { ControlEventPublisher, ControlOps, StatusService, operatorScope, type DeploymentStatus } from '@tokios/control';
@@ -48,19 +49,10 @@ export interface AdminBackend {
   close(): Promise<void>;
 }
 
-/** NATS at `url` if one answers quickly, else undefined (the admin command works without it). */
-export async function tryNats(url: string): Promise<NatsConnection | undefined> {
-  try {
-    return await connect({ servers: url.split(',').map((s) => s.trim()), timeout: 700, reconnect: false, name: 'tokios-admin' });
-  } catch {
-    return undefined;
-  }
-}
-
-/** Works directly on the store as the operator, publishing control events when NATS is there. */
-export function localBackend(store: Store, nc: NatsConnection | undefined): AdminBackend {
+/** Works directly on the store as the operator, publishing control events (signed with `fabricSecret`) when NATS is there. */
+export function localBackend(store: Store, nc: NatsConnection | undefined, fabricSecret: string | undefined): AdminBackend {
   const log = silentLogger();
-  const ops = new ControlOps(store, new ControlEventPublisher(nc, log));
+  const ops = new ControlOps(store, new ControlEventPublisher(nc, new FabricKey(fabricSecret), log));
   const status = new StatusService(nc, 150, log);
   const as = (tenant?: string) => operatorScope(tenant ?? null, 'local');
   const op = operatorScope(null, 'local');

@@ -1,9 +1,9 @@
-import { chmod, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseEnv } from '@tokios/shared/config';
 import { adminTokenSchema } from '@tokios/control';
+import { keptSecret } from './secret-file.js';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
@@ -16,18 +16,6 @@ export async function devAdminToken(env: NodeJS.ProcessEnv, dataDir: string): Pr
     return { token: parseEnv(z.object({ TOKIOS_ADMIN_TOKEN: adminTokenSchema }), env, 'dev environment').TOKIOS_ADMIN_TOKEN };
   }
   const file = join(dataDir, ADMIN_TOKEN_FILE);
-  try {
-    const existing = (await readFile(file, 'utf8')).trim();
-    if (adminTokenSchema.safeParse(existing).success) {
-      await chmod(file, 0o600);
-      return { token: existing, file };
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  await mkdir(dataDir, { recursive: true });
-  const token = `ta-tokios-${randomBytes(24).toString('base64url')}`;
-  await writeFile(file, `${token}\n`, { mode: 0o600 });
-  await chmod(file, 0o600);
-  return { token, file };
+  const { value } = await keptSecret(file, () => `ta-tokios-${randomBytes(24).toString('base64url')}`, (s) => adminTokenSchema.safeParse(s).success);
+  return { token: value, file };
 }

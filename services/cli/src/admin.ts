@@ -1,11 +1,15 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { StoreUnavailableError, storeEnvSchema, type KeyLimits, type UsageReport, type UsageTotals } from '@tokios/shared/store';
-import { parseEnv } from '@tokios/shared/config';
+import { ConfigError, parseEnv } from '@tokios/shared/config';
 import { ControlError, DEFAULT_INVITE_HOURS, durationSchema, usageQuery } from '@tokios/control';
-import { localBackend, tryNats, type AdminBackend, type Rec } from './admin-backend.js';
+import { natsSettingsFromEnv, tryConnectNats, type NatsConnection } from '@tokios/shared/nats';
+import { localBackend, type AdminBackend, type Rec } from './admin-backend.js';
 import { AdminApiError, apiBackend } from './admin-api-client.js';
-import { devNatsUrl } from './dev-file.js';
+import { readDevFile } from './dev-file.js';
+import { FABRIC_SECRET_FILE, parseEnvFile, roleEnvFile } from './nats-credentials.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AdminStoreError, openAdminStore } from './admin-store.js';
 
 export const ADMIN_USAGE = `tokios admin <resource> <action> [options]   (add --json for machine-readable output)
@@ -224,7 +228,6 @@ const adminEnvSchema = z.object({
   TOKIOS_ADMIN_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   TOKIOS_ADMIN_TOKEN: z.string().optional(),
   TOKIOS_CONSOLE_SECRET: z.string().optional(),
-  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
 });
 
 async function openBackend(env: NodeJS.ProcessEnv, cmd: string, err: TextSink): Promise<AdminBackend> {
@@ -236,14 +239,37 @@ async function openBackend(env: NodeJS.ProcessEnv, cmd: string, err: TextSink): 
   }
   const storeEnv = parseEnv(storeEnvSchema, env, 'store environment');
   const store = await openAdminStore(storeEnv, env, cmd, err);
-  let nc;
-  if (NEEDS_NATS.has(cmd)) {
-    nc = await tryNats(e.NATS_URL);
-    // `tokios dev` may run its own nats-server on a free port; it records where in the data dir.
-    const dev = nc ? undefined : await devNatsUrl(storeEnv.TOKIOS_DATA_DIR);
-    if (dev) nc = await tryNats(dev);
+  if (!NEEDS_NATS.has(cmd)) return localBackend(store, undefined, undefined);
+  try {
+    const { nc, fabricSecret } = await adminNats(env, storeEnv.TOKIOS_DATA_DIR);
+    return localBackend(store, nc, fabricSecret);
+  } catch (err) {
+    await store.close();
+    throw err;
   }
-  return localBackend(store, nc);
+}
+
+/**
+ * NATS for `tokios admin` (role admin): NATS_URL with the credentials in the environment, or the NATS of a
+ * `tokios dev` on this data dir (its own nats-server, with the admin role's credentials it keeps there) — the dev
+ * stack first when NATS_URL is not set, as a fallback when NATS_URL does not answer.
+ */
+async function adminNats(env: NodeJS.ProcessEnv, dataDir: string): Promise<{ nc: NatsConnection | undefined; fabricSecret: string | undefined }> {
+  const fromEnv = async () => {
+    const settings = natsSettingsFromEnv(env);
+    return { nc: await tryConnectNats(settings, 'tokios-admin', 'admin'), fabricSecret: settings.fabricSecret };
+  };
+  const fromDev = async () => {
+    const dev = await readDevFile(dataDir);
+    if (!dev) return { nc: undefined, fabricSecret: undefined };
+    const roleEnv = dev.natsDir ? parseEnvFile(await readFile(roleEnvFile(dev.natsDir, 'admin'), 'utf8').catch(() => '')) : {};
+    const secret = env.TOKIOS_FABRIC_SECRET || roleEnv.TOKIOS_FABRIC_SECRET || (await readFile(join(dataDir, FABRIC_SECRET_FILE), 'utf8').catch(() => '')).trim() || undefined;
+    const settings = natsSettingsFromEnv({ ...roleEnv, TOKIOS_FABRIC_SECRET: secret, NATS_URL: dev.natsUrl });
+    return { nc: await tryConnectNats(settings, 'tokios-admin', 'admin'), fabricSecret: settings.fabricSecret };
+  };
+  const [first, second] = env.NATS_URL ? [fromEnv, fromDev] : [fromDev, fromEnv];
+  const r = await first();
+  return r.nc ? r : second();
 }
 
 export interface TextSink {
@@ -288,6 +314,10 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
   } catch (e) {
     if (e instanceof UsageError) {
       err.write(`${e.message}\n\n${ADMIN_USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      err.write(`${e.message}\n`);
       return 2;
     }
     if (e instanceof ControlError || e instanceof AdminApiError || e instanceof AdminStoreError || e instanceof StoreUnavailableError) {

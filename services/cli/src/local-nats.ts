@@ -1,7 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { connect } from 'nats';
 import type { Logger } from '@tokios/shared/log';
+import { natsSettingsFromEnv, renderServerConfig, tryConnectNats, type NatsRole } from '@tokios/shared/nats';
+import { ensureRoleCredentials } from './nats-credentials.js';
+import { NATS_CONFIG_FILE } from './nats-config-cmd.js';
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -15,47 +19,54 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-async function answers(url: string): Promise<boolean> {
-  try {
-    const nc = await connect({ servers: url, timeout: 1_000, reconnect: false });
-    await nc.close();
-    return true;
-  } catch {
-    return false;
-  }
+export interface LocalNats {
+  url: string;
+  /** Each role's NATS credentials and fabric secret, as environment variables. */
+  roles: Record<NatsRole, Record<string, string>>;
+  stop(): Promise<void>;
 }
 
 /**
- * Uses the NATS at `url` when one answers; otherwise starts `nats-server` from PATH on a free local port.
- * Returns the URL to use and a stop function.
+ * The dev stack's own nats-server on a free local port, with the same per-role users and permissions as
+ * `tokios nats-config` (credentials kept in `dir`, so `tokios admin` on the data dir can use the admin role).
  */
-export async function ensureNats(url: string, log: Logger): Promise<{ url: string; child?: ChildProcess; stop(): Promise<void> }> {
-  if (await answers(url)) return { url, stop: async () => undefined };
+export async function startLocalNats(dir: string, fabricSecret: string, log: Logger): Promise<LocalNats> {
+  const creds = await ensureRoleCredentials(dir, 'nkey', fabricSecret);
   const port = await freePort();
+  const conf = join(dir, NATS_CONFIG_FILE);
+  await writeFile(conf, renderServerConfig(creds.users, { listen: `127.0.0.1:${port}` }), { mode: 0o600 });
   const bin = process.env.NATS_SERVER_BIN ?? 'nats-server';
-  log.info({ tried: url, port }, `no NATS answered; starting ${bin}`);
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  log.info({ port, config: conf }, `starting ${bin} with per-role users and permissions`);
+  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const failed = new Promise<never>((_, reject) => {
-    child.once('error', (err) => reject(new Error(`cannot start ${bin}: ${err.message} (install nats-server or set NATS_URL)`)));
-    child.once('exit', (code) => reject(new Error(`${bin} exited with code ${code}`)));
+    child.once('error', (err) => reject(new Error(`cannot start ${bin}: ${err.message} (install nats-server, set NATS_SERVER_BIN, or set NATS_URL)`)));
+    child.once('exit', (code) => reject(new Error(`${bin} exited with code ${code}: ${stderr.trim().slice(-500)}`)));
   });
-  const local = `nats://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await Promise.race([answers(local), failed]);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`${bin} did not start listening on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
   failed.catch(() => undefined);
-  return {
-    url: local,
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  const stop = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  const url = `nats://127.0.0.1:${port}`;
+  const admin = natsSettingsFromEnv({ NATS_URL: url, ...creds.env.admin });
+  try {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const nc = await Promise.race([tryConnectNats(admin, 'tokios-dev-probe', 'admin', 500), failed]);
+      if (nc) {
+        await nc.close();
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`${bin} did not start listening on ${port}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, roles: creds.env, stop };
 }

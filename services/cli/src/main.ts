@@ -2,24 +2,33 @@
 import { ConfigError } from '@tokios/shared/config';
 import { ADMIN_USAGE, runAdmin } from './admin.js';
 import { runConnectorCommand } from './connector-cmd.js';
+import { runNatsConfigCommand } from './nats-config-cmd.js';
 import { runControl, runDev, runIngress, runTerminator, type Running } from './runners.js';
 
 const USAGE = `tokios <command>
 
-  dev          the whole stack on one machine (NATS_URL or a local nats-server; data in TOKIOS_DATA_DIR)
+  dev          the whole stack on one machine (its own nats-server with per-role users, or NATS_URL; data in TOKIOS_DATA_DIR)
   ingress      the public API tier (configured by environment)
   terminator   the tunnel tier (configured by environment)
   control      the control plane: admin API (/admin/v1) and dashboard (/dashboard); needs TOKIOS_ADMIN_TOKEN
   connector    run next to your model server: tokios connector [--config tokios.json]
   admin        tenants, API keys, deployments, tunnel tokens, console secrets, sharing, usage
+  nats-config  write a nats-server config with one user per role and its permissions, plus each role's credentials
 
 ${ADMIN_USAGE.split('\n')[0]}
 See README.md for every environment variable.`;
 
-/** Runs a long-lived service until SIGTERM/SIGINT, then closes it gracefully (a second signal exits at once). */
+/**
+ * Runs a long-lived service until SIGTERM/SIGINT, then closes it gracefully (a second signal exits at once). A
+ * service that cannot go on (NATS closed its connection for good) exits with code 1.
+ */
 async function serve(start: () => Promise<Running>): Promise<number> {
   const running = await start();
   return new Promise((resolve) => {
+    void running.fatal.then((err) => {
+      process.stderr.write(`error: ${err.message}\n`);
+      void running.close().finally(() => resolve(1));
+    });
     let signals = 0;
     const stop = (): void => {
       if (++signals > 1) process.exit(130);
@@ -38,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(async () => {
           const h = await runDev();
           process.stdout.write(
-            `Tokios dev stack on http://127.0.0.1:${h.port}\n  API:       http://127.0.0.1:${h.port}/v1  (OpenAI / Anthropic compatible)\n  Tunnel:    ws://127.0.0.1:${h.port}/v1/tunnel\n  Admin API: http://127.0.0.1:${h.port}/admin/v1\n  Dashboard: http://127.0.0.1:${h.port}/dashboard\n  NATS:      ${h.natsUrl}\n` +
+            `Tokios dev stack on http://127.0.0.1:${h.port}\n  API:       http://127.0.0.1:${h.port}/v1  (OpenAI / Anthropic compatible)\n  Tunnel:    ws://127.0.0.1:${h.port}/v1/tunnel\n  Admin API: http://127.0.0.1:${h.port}/admin/v1\n  Dashboard: http://127.0.0.1:${h.port}/dashboard\n  NATS:      ${h.natsUrl}${h.natsDir ? `  (own nats-server; per-role users and credentials in ${h.natsDir})` : ''}\n` +
               (h.adminTokenFile ? `  Operator token (TOKIOS_ADMIN_TOKEN) generated in ${h.adminTokenFile}\n` : '  Operator token: TOKIOS_ADMIN_TOKEN\n'),
           );
           return h;
@@ -53,6 +62,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runConnectorCommand(rest);
       case 'admin':
         return await runAdmin(rest);
+      case 'nats-config':
+        return await runNatsConfigCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -1,19 +1,23 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createLogger, type Logger } from '@tokios/shared/log';
-import { connectNats, type NatsConnection } from '@tokios/shared/nats';
+import { connectNats, natsSettingsFromEnv, type NatsConnection, type NatsRole, type NatsSettings } from '@tokios/shared/nats';
 import { openStore, storeEnvSchema, type Store } from '@tokios/shared/store';
 import { parseEnv } from '@tokios/shared/config';
 import { FabricClient, buildIngressApp, closeGracefully, ingressOptionsFromEnv, type IngressOptions } from '@tokios/ingress';
 import { Terminator, terminatorOptionsFromEnv, type TerminatorOptions } from '@tokios/terminator';
 import { buildControlApp, controlEnvFromProcess, controlPlugin, controlTuningSchema } from '@tokios/control';
-import { ensureNats } from './local-nats.js';
+import { startLocalNats, type LocalNats } from './local-nats.js';
 import { removeDevFile, writeDevFile } from './dev-file.js';
 import { devAdminToken } from './admin-token.js';
+import { fabricSecretFile } from './nats-credentials.js';
 
 export interface Running {
   /** Port the HTTP server listens on. */
   port: number;
   close(): Promise<void>;
+  /** Resolves when the service cannot go on (NATS closed its connection for good, e.g. credentials refused). */
+  fatal: Promise<Error>;
 }
 
 export interface IngressHandle extends Running {
@@ -24,18 +28,46 @@ export interface TerminatorHandle extends Running {
   terminator: Terminator;
 }
 
-async function common(service: string, natsUrl: string, env: NodeJS.ProcessEnv, log?: Logger): Promise<{ log: Logger; nc: NatsConnection; store: Store }> {
+/** A promise the NATS connections resolve when they close for good. */
+function fatalSignal(): { fatal: Promise<Error>; onFatal: (err: Error) => void } {
+  let onFatal!: (err: Error) => void;
+  const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
+  return { fatal, onFatal };
+}
+
+async function common(
+  service: string,
+  role: NatsRole,
+  settings: NatsSettings,
+  env: NodeJS.ProcessEnv,
+  log?: Logger,
+): Promise<{ log: Logger; nc: NatsConnection; store: Store; fatal: Promise<Error> }> {
   const logger = log ?? createLogger(service, env.LOG_LEVEL);
+  warnIfUnsigned(settings, logger);
   const store = await openStore(parseEnv(storeEnvSchema, env, 'store environment'), { log: logger });
   logger.info({ store: store.describe() }, 'store opened');
-  const nc = await connectNats({ url: natsUrl, name: service, log: logger });
-  return { log: logger, nc, store };
+  const { fatal, onFatal } = fatalSignal();
+  try {
+    const nc = await connectNats({ settings, name: service, role, log: logger, onFatal });
+    return { log: logger, nc, store, fatal };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+function warnIfUnsigned(settings: NatsSettings, log: Logger): void {
+  if (settings.fabricSecret !== undefined) return;
+  log.warn(
+    'TOKIOS_FABRIC_SECRET is not set: control events, presence and quota deltas are neither signed nor checked, so any ' +
+      'client that can publish on this NATS can forge them. Set the same secret on every service (docs/SECURITY.md).',
+  );
 }
 
 /** A stateless ingress replica. */
 export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<IngressHandle> {
   const o = ingressOptionsFromEnv(env);
-  const { log: logger, nc, store } = await common('ingress', o.natsUrl, env, log);
+  const { log: logger, nc, store, fatal } = await common('ingress', 'ingress', o.nats, env, log);
   const fabric = new FabricClient(nc, o, logger);
   fabric.start();
   const app = await buildIngressApp({ fabric, store, log: logger, options: o });
@@ -45,6 +77,7 @@ export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Log
   return {
     port,
     fabric,
+    fatal,
     async close() {
       await closeGracefully(app, fabric, o.shutdownGraceMs);
       await nc.drain().catch(() => undefined);
@@ -56,7 +89,7 @@ export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Log
 /** A tunnel terminator. */
 export async function runTerminator(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<TerminatorHandle> {
   const o = terminatorOptionsFromEnv(env);
-  const { log: logger, nc, store } = await common('terminator', o.natsUrl, env, log);
+  const { log: logger, nc, store, fatal } = await common('terminator', 'terminator', o.nats, env, log);
   const terminator = new Terminator(o, nc, store, logger);
   terminator.start();
   const port = await terminator.listen(o.port, o.host);
@@ -64,6 +97,7 @@ export async function runTerminator(env: NodeJS.ProcessEnv = process.env, log?: 
   return {
     port,
     terminator,
+    fatal,
     async close() {
       await terminator.close();
       await nc.drain().catch(() => undefined);
@@ -75,15 +109,16 @@ export async function runTerminator(env: NodeJS.ProcessEnv = process.env, log?: 
 /** The control plane alone: admin API and dashboard (`tokios control`). */
 export async function runControl(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<Running> {
   const e = controlEnvFromProcess(env);
-  const { log: logger, nc, store } = await common('control', e.NATS_URL, env, log);
+  const { log: logger, nc, store, fatal } = await common('control', 'control', e.nats, env, log);
   const app = await buildControlApp({
-    store, nc, log: logger, adminToken: e.TOKIOS_ADMIN_TOKEN, statusWaitMs: e.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: e.TOKIOS_SESSION_TTL_S,
+    store, nc, log: logger, adminToken: e.TOKIOS_ADMIN_TOKEN, fabricSecret: e.nats.fabricSecret, statusWaitMs: e.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: e.TOKIOS_SESSION_TTL_S,
   });
   await app.listen({ port: e.TOKIOS_CONTROL_PORT, host: e.TOKIOS_CONTROL_HOST });
   const port = (app.server.address() as AddressInfo).port;
   logger.info({ port }, 'control listening');
   return {
     port,
+    fatal,
     async close() {
       await app.close();
       await nc.drain().catch(() => undefined);
@@ -95,63 +130,102 @@ export async function runControl(env: NodeJS.ProcessEnv = process.env, log?: Log
 export interface DevHandle extends IngressHandle {
   terminator: Terminator;
   natsUrl: string;
+  /** The own nats-server's config and role credentials (`<role>.env`); undefined when NATS_URL was given. */
+  natsDir: string | undefined;
   store: Store;
   /** The operator token of the admin API, and the file it was generated into (when not from the environment). */
   adminToken: string;
   adminTokenFile: string | undefined;
 }
 
+/** NATS client settings a user may have in the environment; dropped when the dev stack runs its own server. */
+const NATS_CLIENT_VARS = ['NATS_URL', 'NATS_CREDS', 'NATS_NKEY_SEED', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'];
+
 /**
- * The whole stack in one process: ingress and terminator share one port (API paths and the tunnel path),
- * on the NATS at NATS_URL or a local nats-server started for the purpose.
+ * The whole stack in one process: ingress and terminator share one port (API paths and the tunnel path). By
+ * default on its own nats-server with per-role users and permissions, each tier connecting as its role; on the
+ * NATS at NATS_URL (with the credentials in the environment) when that is given. Fabric messages are signed with
+ * TOKIOS_FABRIC_SECRET, else a secret generated once into `<TOKIOS_DATA_DIR>/fabric-secret`.
  */
 export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<DevHandle> {
   const logger = log ?? createLogger('tokios-dev', env.LOG_LEVEL);
-  const nats = await ensureNats(env.NATS_URL ?? 'nats://127.0.0.1:4222', logger);
-  const io = ingressOptionsFromEnv({ ...env, NATS_URL: nats.url, TOKIOS_INGRESS_PORT: env.TOKIOS_PORT ?? env.PORT ?? env.TOKIOS_INGRESS_PORT });
-  const to = terminatorOptionsFromEnv({ ...env, NATS_URL: nats.url });
   const storeEnv = parseEnv(storeEnvSchema, env, 'store environment');
-  const store = await openStore(storeEnv, { log: logger });
-  logger.info({ store: store.describe() }, 'store opened');
-  const nc = await connectNats({ url: nats.url, name: 'tokios-dev', log: logger });
-  const fabric = new FabricClient(nc, io, logger);
-  fabric.start();
-  const app = await buildIngressApp({ fabric, store, log: logger, options: io });
   const dataDir = storeEnv.TOKIOS_DATA_DIR;
-  const admin = await devAdminToken(env, dataDir);
-  const tuning = parseEnv(controlTuningSchema, env, 'control environment');
-  await app.register(controlPlugin, {
-    store, nc, log: logger, adminToken: admin.token, statusWaitMs: tuning.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: tuning.TOKIOS_SESSION_TTL_S,
-  });
-  let terminator: Terminator | undefined;
-  app.server.on('upgrade', (req, socket, head) => {
-    if (terminator) terminator.handleUpgrade(req, socket, head);
-    else socket.destroy();
-  });
-  await app.listen({ port: io.port, host: io.host });
-  const port = (app.server.address() as AddressInfo).port;
-  const publicUrl = to.publicUrl ?? `ws://127.0.0.1:${port}/v1/tunnel`;
-  terminator = new Terminator({ ...to, publicUrl } satisfies TerminatorOptions, nc, store, logger);
-  terminator.start();
-  await writeDevFile(dataDir, { natsUrl: nats.url, port, pid: process.pid });
-  logger.info({ port, nats: nats.url, dataDir, tunnel: publicUrl }, 'tokios dev stack running');
-  return {
-    port,
-    fabric,
-    terminator,
-    natsUrl: nats.url,
-    store,
-    adminToken: admin.token,
-    adminTokenFile: admin.file,
-    async close() {
-      await removeDevFile(dataDir);
-      await terminator?.close();
-      await closeGracefully(app, fabric, io.shutdownGraceMs);
-      await nc.drain().catch(() => undefined);
-      await store.close();
-      await nats.stop();
-    },
+  const undo: (() => Promise<unknown>)[] = [];
+  const unwind = async (): Promise<void> => {
+    for (const fn of undo.reverse()) await fn().catch(() => undefined);
   };
+  try {
+    const fabricSecret = env.TOKIOS_FABRIC_SECRET || (await fabricSecretFile(dataDir)).value;
+    let local: LocalNats | undefined;
+    if (!env.NATS_URL) {
+      local = await startLocalNats(join(dataDir, 'nats'), fabricSecret, logger);
+      undo.push(local.stop);
+    }
+    const envFor = (role: NatsRole): NodeJS.ProcessEnv => {
+      if (!local) return { ...env, TOKIOS_FABRIC_SECRET: fabricSecret };
+      const rest = Object.fromEntries(Object.entries(env).filter(([k]) => !NATS_CLIENT_VARS.includes(k)));
+      return { ...rest, NATS_URL: local.url, ...local.roles[role], TOKIOS_FABRIC_SECRET: fabricSecret };
+    };
+    const io = ingressOptionsFromEnv({ ...envFor('ingress'), TOKIOS_INGRESS_PORT: env.TOKIOS_PORT ?? env.PORT ?? env.TOKIOS_INGRESS_PORT });
+    const to = terminatorOptionsFromEnv(envFor('terminator'));
+    const controlNats = natsSettingsFromEnv(envFor('control'));
+    const tuning = parseEnv(controlTuningSchema, env, 'control environment');
+    const store = await openStore(storeEnv, { log: logger });
+    logger.info({ store: store.describe() }, 'store opened');
+    undo.push(() => store.close());
+    const { fatal, onFatal } = fatalSignal();
+    const connect = async (role: NatsRole, settings: NatsSettings): Promise<NatsConnection> => {
+      const nc = await connectNats({ settings, name: `tokios-dev-${role}`, role, log: logger.child({ nats: role }), onFatal });
+      undo.push(() => nc.drain());
+      return nc;
+    };
+    const [ingressNc, terminatorNc, controlNc] = [await connect('ingress', io.nats), await connect('terminator', to.nats), await connect('control', controlNats)];
+    const fabric = new FabricClient(ingressNc, io, logger);
+    fabric.start();
+    const app = await buildIngressApp({ fabric, store, log: logger, options: io });
+    undo.push(() => app.close());
+    const admin = await devAdminToken(env, dataDir);
+    await app.register(controlPlugin, {
+      store, nc: controlNc, log: logger, adminToken: admin.token, fabricSecret, statusWaitMs: tuning.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: tuning.TOKIOS_SESSION_TTL_S,
+    });
+    let terminator: Terminator | undefined;
+    app.server.on('upgrade', (req, socket, head) => {
+      if (terminator) terminator.handleUpgrade(req, socket, head);
+      else socket.destroy();
+    });
+    await app.listen({ port: io.port, host: io.host });
+    const port = (app.server.address() as AddressInfo).port;
+    const publicUrl = to.publicUrl ?? `ws://127.0.0.1:${port}/v1/tunnel`;
+    terminator = new Terminator({ ...to, publicUrl } satisfies TerminatorOptions, terminatorNc, store, logger);
+    terminator.start();
+    const natsUrl = local?.url ?? (env.NATS_URL as string);
+    const natsDir = local ? join(dataDir, 'nats') : undefined;
+    await writeDevFile(dataDir, { natsUrl, ...(natsDir && { natsDir }), port, pid: process.pid });
+    logger.info({ port, nats: natsUrl, ownNats: local !== undefined, dataDir, tunnel: publicUrl }, 'tokios dev stack running');
+    return {
+      port,
+      fabric,
+      terminator,
+      natsUrl,
+      natsDir,
+      store,
+      fatal,
+      adminToken: admin.token,
+      adminTokenFile: admin.file,
+      async close() {
+        await removeDevFile(dataDir);
+        await terminator?.close();
+        await closeGracefully(app, fabric, io.shutdownGraceMs);
+        for (const nc of [ingressNc, terminatorNc, controlNc]) await nc.drain().catch(() => undefined);
+        await store.close();
+        await local?.stop();
+      },
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
 }
 
 export type { IngressOptions };

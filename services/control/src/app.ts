@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { NatsConnection } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import type { Store } from '@tokios/shared/store';
+import { FabricKey } from '@tokios/shared/fabric-auth';
 import { API_PREFIX, adminApi } from './api.js';
 import { createAuthenticator } from './auth.js';
 import { DASHBOARD_PREFIX, dashboard } from './dashboard.js';
@@ -16,6 +17,8 @@ export interface ControlDeps {
   /** Without NATS, changes are not broadcast and live status is unknown. */
   nc: NatsConnection | undefined;
   adminToken: string;
+  /** Signs control events (TOKIOS_FABRIC_SECRET); undefined → unsigned. */
+  fabricSecret: string | undefined;
   log: Logger;
   statusWaitMs?: number;
   sessionTtlSeconds?: number;
@@ -26,7 +29,7 @@ export interface ControlDeps {
  * `tokios control` serves it alone; `tokios dev` mounts it on the dev server's one port.
  */
 export const controlPlugin: FastifyPluginAsync<ControlDeps> = async (app, deps) => {
-  const ops = new ControlOps(deps.store, new ControlEventPublisher(deps.nc, deps.log));
+  const ops = new ControlOps(deps.store, new ControlEventPublisher(deps.nc, new FabricKey(deps.fabricSecret), deps.log));
   const sessions = SessionSigner.fromAdminToken(deps.adminToken, deps.sessionTtlSeconds ?? 12 * 3600);
   const ctx = {
     ops,

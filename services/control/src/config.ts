@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { envInt, envUrl, parseEnv } from '@tokios/shared/config';
+import { envInt, parseEnv } from '@tokios/shared/config';
+import { natsSettingsFromEnv, type NatsSettings } from '@tokios/shared/nats';
 import { storeEnvSchema } from '@tokios/shared/store';
 
 export const MIN_ADMIN_TOKEN_CHARS = 24;
@@ -18,7 +19,6 @@ export const controlTuningSchema = z.object({
 });
 
 export const controlEnvSchema = storeEnvSchema.extend({
-  NATS_URL: envUrl('nats://127.0.0.1:4222', ['nats:', 'tls:']),
   TOKIOS_CONTROL_HOST: z.string().default('0.0.0.0'),
   TOKIOS_CONTROL_PORT: envInt(8082, 0, 65535),
   TOKIOS_ADMIN_TOKEN: adminTokenSchema,
@@ -27,6 +27,6 @@ export const controlEnvSchema = storeEnvSchema.extend({
 
 export type ControlEnv = z.infer<typeof controlEnvSchema>;
 
-export function controlEnvFromProcess(env: NodeJS.ProcessEnv = process.env): ControlEnv {
-  return parseEnv(controlEnvSchema, env, 'control environment');
+export function controlEnvFromProcess(env: NodeJS.ProcessEnv = process.env): ControlEnv & { nats: NatsSettings } {
+  return { ...parseEnv(controlEnvSchema, env, 'control environment'), nats: natsSettingsFromEnv(env) };
 }

@@ -1,6 +1,7 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from '@tokios/shared/log';
-import { controlSubject, encodeControlEvent, type ControlEvent, type ControlEventName } from '@tokios/shared/control';
+import { publishControlEvent, type ControlEvent, type ControlEventName } from '@tokios/shared/control';
+import type { FabricKey } from '@tokios/shared/fabric-auth';
 
 const FLUSH_TIMEOUT_MS = 500;
 
@@ -11,6 +12,8 @@ const FLUSH_TIMEOUT_MS = 500;
 export class ControlEventPublisher {
   constructor(
     private readonly nc: NatsConnection | undefined,
+    /** Signs every event (receivers drop unsigned ones when they hold a secret). */
+    private readonly key: FabricKey,
     private readonly log: Logger,
   ) {}
 
@@ -23,7 +26,7 @@ export class ControlEventPublisher {
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
     try {
-      nc.publish(controlSubject(name), encodeControlEvent(name, event));
+      publishControlEvent(nc, this.key, name, event);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([nc.flush(), new Promise<void>((r) => (timer = setTimeout(r, FLUSH_TIMEOUT_MS)))]);
       clearTimeout(timer);

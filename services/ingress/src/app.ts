@@ -43,7 +43,7 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.options.maxBodyBytes }, (_req, body, done) => done(null, body));
   registerErrorHandlers(app);
 
-  const control = new IngressControlPlane({ nc: deps.fabric.nc, store: deps.store, log: deps.log, replicaId: deps.fabric.id, options: deps.options.controlPlane ?? defaultControlPlaneOptions() });
+  const control = new IngressControlPlane({ nc: deps.fabric.nc, store: deps.store, log: deps.log, replicaId: deps.fabric.id, options: deps.options.controlPlane ?? defaultControlPlaneOptions(), fabricSecret: deps.options.fabricSecret });
   control.start();
   // Runs before the caller closes NATS and the store: the last quota counts and usage records get out.
   app.addHook('onClose', async () => control.close());

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { envInt, envUrl, parseEnv } from '@tokios/shared/config';
+import { envInt, parseEnv } from '@tokios/shared/config';
+import { natsSettingsFromEnv, type NatsSettings } from '@tokios/shared/nats';
 import { storeEnvSchema } from '@tokios/shared/store';
 import type { ControlPlaneOptions } from './control-plane.js';
 
 /** Ingress settings, from the environment (documented in README "Configuration"). */
 export const ingressEnvSchema = storeEnvSchema.extend({
-  NATS_URL: envUrl('nats://127.0.0.1:4222', ['nats:', 'tls:']),
   TOKIOS_INGRESS_HOST: z.string().default('0.0.0.0'),
   TOKIOS_INGRESS_PORT: envInt(8080, 0, 65535),
   TOKIOS_MAX_BODY_BYTES: envInt(10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
@@ -40,17 +40,21 @@ export interface IngressOptions {
   noRespondersWindowMs?: number;
   /** On shutdown, how long requests in flight may take to finish before connections are cut. */
   shutdownGraceMs: number;
+  /** Key of signed fabric messages (TOKIOS_FABRIC_SECRET); undefined → unsigned. */
+  fabricSecret?: string | undefined;
   /** Auth cache, usage accounting and quotas; defaults when absent. */
   controlPlane?: ControlPlaneOptions;
 }
 
-export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): IngressOptions & { host: string; port: number; natsUrl: string; env: IngressEnv } {
+export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): IngressOptions & { host: string; port: number; nats: NatsSettings; env: IngressEnv } {
   const e = parseEnv(ingressEnvSchema, env, 'ingress environment');
+  const nats = natsSettingsFromEnv(env);
   return {
     env: e,
     host: e.TOKIOS_INGRESS_HOST,
     port: e.TOKIOS_INGRESS_PORT,
-    natsUrl: e.NATS_URL,
+    nats,
+    fabricSecret: nats.fabricSecret,
     maxBodyBytes: e.TOKIOS_MAX_BODY_BYTES,
     ackTimeoutMs: e.TOKIOS_ACK_TIMEOUT_MS,
     stallTimeoutMs: e.TOKIOS_STALL_TIMEOUT_MS,

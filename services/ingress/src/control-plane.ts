@@ -1,6 +1,7 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import type { Store } from '@tokios/shared/store';
+import { FabricKey } from '@tokios/shared/fabric-auth';
 import { AuthCache, defaultAuthCacheOptions, type AuthCacheOptions } from './auth/auth-cache.js';
 import { ControlEventListener } from './auth/control-events.js';
 import { UsageRecorder, defaultUsageRecorderOptions, type UsageRecorderOptions } from './usage/recorder.js';
@@ -25,12 +26,13 @@ export class IngressControlPlane {
   readonly quota: QuotaLimiter;
   private readonly events: ControlEventListener;
 
-  constructor(deps: { nc: NatsConnection; store: Store; log: Logger; replicaId: string; options: ControlPlaneOptions }) {
+  constructor(deps: { nc: NatsConnection; store: Store; log: Logger; replicaId: string; options: ControlPlaneOptions; fabricSecret: string | undefined }) {
     const { nc, store, log, replicaId, options } = deps;
+    const key = new FabricKey(deps.fabricSecret);
     this.auth = new AuthCache(store, options.authCache, log);
-    this.events = new ControlEventListener(nc, this.auth, log);
+    this.events = new ControlEventListener(nc, key, this.auth, log);
     this.usage = new UsageRecorder(store, options.usage, log);
-    this.quota = new QuotaLimiter(nc, replicaId, options.quota, log);
+    this.quota = new QuotaLimiter(nc, key, replicaId, options.quota, log);
   }
 
   start(): void {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { envInt, envUrl, parseEnv } from '@tokios/shared/config';
+import { envInt, parseEnv } from '@tokios/shared/config';
+import { natsSettingsFromEnv, type NatsSettings } from '@tokios/shared/nats';
 import { storeEnvSchema } from '@tokios/shared/store';
 import { DEFAULT_TUNNEL_FRAME_BYTES, MAX_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES } from '@tokios/shared/protocol';
 
 /** Terminator settings, from the environment (documented in README "Configuration"). */
 export const terminatorEnvSchema = storeEnvSchema.extend({
-  NATS_URL: envUrl('nats://127.0.0.1:4222', ['nats:', 'tls:']),
   TOKIOS_TERMINATOR_HOST: z.string().default('0.0.0.0'),
   TOKIOS_TERMINATOR_PORT: envInt(8081, 0, 65535),
   /** URL connectors use to reach this terminator directly; shared with connectors so they spread tunnels. */
@@ -19,7 +19,8 @@ export const terminatorEnvSchema = storeEnvSchema.extend({
 export type TerminatorEnv = z.infer<typeof terminatorEnvSchema>;
 
 export interface TerminatorOptions {
-  natsUrl: string;
+  /** Key of signed fabric messages (TOKIOS_FABRIC_SECRET); undefined → unsigned. */
+  fabricSecret?: string | undefined;
   /** Advertised tunnel URL of this terminator, if connectors can reach it directly. */
   publicUrl?: string | undefined;
   heartbeatMs: number;
@@ -29,13 +30,15 @@ export interface TerminatorOptions {
   maxTunnelBufferBytes: number;
 }
 
-export function terminatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): TerminatorOptions & { host: string; port: number; env: TerminatorEnv } {
+export function terminatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): TerminatorOptions & { host: string; port: number; nats: NatsSettings; env: TerminatorEnv } {
   const e = parseEnv(terminatorEnvSchema, env, 'terminator environment');
+  const nats = natsSettingsFromEnv(env);
   return {
     env: e,
     host: e.TOKIOS_TERMINATOR_HOST,
     port: e.TOKIOS_TERMINATOR_PORT,
-    natsUrl: e.NATS_URL,
+    nats,
+    fabricSecret: nats.fabricSecret,
     publicUrl: e.TOKIOS_PUBLIC_TUNNEL_URL,
     heartbeatMs: e.TOKIOS_HEARTBEAT_MS,
     pingIntervalMs: e.TOKIOS_TUNNEL_PING_MS,

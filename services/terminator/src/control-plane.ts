@@ -1,6 +1,7 @@
 import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import { subjects } from '@tokios/shared/subjects';
+import { FabricGate, type FabricKey } from '@tokios/shared/fabric-auth';
 import {
   controlSubject, parseControlEvent, statusQuerySchema, terminatorStatusSchema, type StatusQuery, type TerminatorStatus,
 } from '@tokios/shared/control';
@@ -15,9 +16,11 @@ export interface ControlTarget {
 
 /**
  * The terminator's side of the control plane: answers `tokios.status.query` (every terminator answers; the
- * asker merges) and acts on `tokios.ctl.token_revoked`. Malformed messages are logged and ignored.
+ * asker merges) and acts on `tokios.ctl.token_revoked` when it is signed by a holder of the fabric secret (a forged
+ * one would close a tenant's tunnels). Malformed messages are logged and ignored.
  */
-export function subscribeControlPlane(nc: NatsConnection, target: ControlTarget, log: Logger): Subscription[] {
+export function subscribeControlPlane(nc: NatsConnection, key: FabricKey, target: ControlTarget, log: Logger): Subscription[] {
+  const gate = new FabricGate(key, 'control events', log);
   const status = nc.subscribe(subjects.statusQuery, {
     callback: (_err, msg) => {
       if (!msg.reply) return;
@@ -46,6 +49,7 @@ export function subscribeControlPlane(nc: NatsConnection, target: ControlTarget,
   });
   const revoked = nc.subscribe(controlSubject('token_revoked'), {
     callback: (_err, msg) => {
+      if (!gate.accept(msg)) return;
       const ev = parseControlEvent('token_revoked', msg.data);
       if (!ev) {
         log.warn('malformed token_revoked event; ignored');

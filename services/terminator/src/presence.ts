@@ -3,6 +3,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import { subjects } from '@tokios/shared/subjects';
 import { idSchema } from '@tokios/shared/protocol';
 import type { Logger } from '@tokios/shared/log';
+import { FabricGate, publishSigned, type FabricKey } from '@tokios/shared/fabric-auth';
 
 /** A tunnel URL a connector may be sent to (ws, wss, or their http forms): nothing else ever reaches a connector. */
 const tunnelUrl = z
@@ -26,24 +27,32 @@ const announceSchema = z.object({
 const ANNOUNCE_MS = 2_000;
 const EXPIRE_MS = 3 * ANNOUNCE_MS;
 
-/** Terminators announce their tunnel URL on NATS so each can tell connectors where its peers are. */
+/**
+ * Terminators announce their tunnel URL on NATS so each can tell connectors where its peers are. Announcements
+ * are signed (shared/src/fabric-auth): a forged one would send connectors, with their tunnel tokens, elsewhere.
+ */
 export class Presence {
   private readonly peers = new Map<string, { url: string; seen: number }>();
   private timer: NodeJS.Timeout | undefined;
   private sub: Subscription | undefined;
+  private readonly gate: FabricGate;
 
   constructor(
     private readonly nc: NatsConnection,
+    private readonly key: FabricKey,
     private readonly id: string,
     private readonly url: string | undefined,
     private readonly log: Logger,
     /** Called when a terminator not seen before (or expired) announces itself. */
     private readonly onPeerJoined: () => void = () => undefined,
-  ) {}
+  ) {
+    this.gate = new FabricGate(key, 'terminator presence', log);
+  }
 
   start(): void {
     this.sub = this.nc.subscribe(subjects.presence, {
       callback: (_err, msg) => {
+        if (!this.gate.accept(msg)) return;
         let parsed;
         try {
           parsed = announceSchema.safeParse(JSON.parse(Buffer.from(msg.data).toString('utf8')));
@@ -90,7 +99,7 @@ export class Presence {
 
   private publish(body: z.infer<typeof announceSchema>): void {
     try {
-      this.nc.publish(subjects.presence, JSON.stringify(body));
+      publishSigned(this.nc, this.key, subjects.presence, JSON.stringify(body));
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'presence publish failed');
     }

@@ -13,6 +13,7 @@ import { RequestIntake } from './intake.js';
 import { TunnelServer } from './tunnel-server.js';
 import { isTunnelPath } from './upgrade.js';
 import { subscribeControlPlane, type ControlTarget } from './control-plane.js';
+import { FabricKey } from '@tokios/shared/fabric-auth';
 
 export { TUNNEL_PATHS } from './upgrade.js';
 
@@ -27,6 +28,8 @@ export class Terminator implements ControlTarget {
   private readonly intake: RequestIntake;
   private readonly tunnels: TunnelServer;
   private readonly presence: Presence;
+  /** Signs presence, checks presence and control events (TOKIOS_FABRIC_SECRET). */
+  private readonly key: FabricKey;
   private planeSubs: Subscription[] = [];
   private server: Server | undefined;
 
@@ -38,7 +41,8 @@ export class Terminator implements ControlTarget {
   ) {
     this.registry = new TunnelRegistry((dep, routable) => this.intake.setRoutable(dep, routable));
     this.intake = new RequestIntake(this.id, nc, this.registry, log, { heartbeatMs: opts.heartbeatMs });
-    this.presence = new Presence(nc, this.id, opts.publicUrl, log, () => this.tunnels.announcePeers());
+    this.key = new FabricKey(opts.fabricSecret);
+    this.presence = new Presence(nc, this.key, this.id, opts.publicUrl, log, () => this.tunnels.announcePeers());
     this.tunnels = new TunnelServer(this.id, opts, store, this.registry, () => this.presence.livePeers(), log);
   }
 
@@ -46,7 +50,7 @@ export class Terminator implements ControlTarget {
     this.intake.start();
     this.presence.start();
     this.tunnels.start();
-    this.planeSubs = subscribeControlPlane(this.nc, this, this.log);
+    this.planeSubs = subscribeControlPlane(this.nc, this.key, this, this.log);
     void this.watchNats();
     this.log.info({ terminatorId: this.id, publicUrl: this.opts.publicUrl }, 'terminator started');
   }

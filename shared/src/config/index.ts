@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
 }
 
 /** Reads and validates environment variables; a bad value fails at startup naming the variable. */

@@ -1,11 +1,14 @@
 import { z } from 'zod';
+import type { NatsConnection } from 'nats';
+import { publishSigned, type FabricKey } from '../fabric-auth/index.js';
 import { idSchema } from '../protocol/meta.js';
 import { subjects } from '../subjects/index.js';
 
 /**
  * Control-plane events on core NATS (`tokios.ctl.<name>`), published by whoever changes the store (admin API,
  * `tokios admin`) and acted on at once by every replica. At-most-once delivery is backed by the store: caches
- * expire on their own, so a lost event delays an effect, it never cancels it.
+ * expire on their own, so a lost event delays an effect, it never cancels it. Every event is signed
+ * (shared/src/fabric-auth): receivers act only on events from a holder of TOKIOS_FABRIC_SECRET.
  */
 export const controlEvents = {
   /** An API key was revoked: ingress replicas drop it from their caches. */
@@ -37,4 +40,9 @@ export function parseControlEvent<N extends ControlEventName>(name: N, data: Uin
 
 export function encodeControlEvent<N extends ControlEventName>(name: N, event: ControlEvent<N>): string {
   return JSON.stringify(controlEvents[name].parse(event));
+}
+
+/** Publishes one event, signed with the fabric key. */
+export function publishControlEvent<N extends ControlEventName>(nc: NatsConnection, key: FabricKey, name: N, event: ControlEvent<N>): void {
+  publishSigned(nc, key, controlSubject(name), encodeControlEvent(name, event));
 }

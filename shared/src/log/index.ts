@@ -21,3 +21,5 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
 }
 
 export const silentLogger = (): Logger => pino({ level: 'silent' });
+
+export { LogThrottle } from './throttle.js';

@@ -34,6 +34,22 @@ export const subjects = {
   quotaDelta: 'tokios.quota.delta',
 } as const;
 
+/** Wildcard patterns over the subjects above, as NATS permissions name them (shared/src/nats/roles.ts). */
+export const subjectPatterns = {
+  /** Every deployment's request subject. */
+  requests: 'tokios.req.*',
+  /** Frames to any ingress's request inbox (`tokios.in.<ingressId>.<rid>`). */
+  ingressFrames: 'tokios.in.*.*',
+  /** An ingress's wildcard inbox subscription. */
+  ingressInboxes: 'tokios.in.*.>',
+  /** Body parts and cancels to any terminator (`tokios.term.<terminatorId>.<rid>`). */
+  terminatorFrames: 'tokios.term.*.*',
+  /** A terminator's wildcard subscription. */
+  terminatorInboxes: 'tokios.term.*.>',
+  /** Every control event. */
+  controlEvents: 'tokios.ctl.*',
+} as const;
+
 /** Wildcard that matches everything under a prefix built above. */
 export function wildcard(prefix: string): string {
   return `${prefix}>`;

@@ -1,10 +1,11 @@
-import type { NatsConnection, Subscription } from 'nats';
+import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import type { KeyLimits } from '@tokios/shared/store';
 import { subjects } from '@tokios/shared/subjects';
+import { FabricGate, type FabricKey } from '@tokios/shared/fabric-auth';
 import { Lru } from '../auth/lru.js';
 import { MinuteWindow } from './window.js';
-import { MAX_DELTA_ENTRIES, decodeDelta, encodeDelta, type DeltaEntry } from './messages.js';
+import { MAX_DELTA_ENTRIES, publishDelta, readDelta, type DeltaEntry } from './messages.js';
 
 export interface QuotaOptions {
   /** How often this replica publishes what it counted. */
@@ -61,19 +62,22 @@ export class QuotaLimiter {
   private timer: NodeJS.Timeout | undefined;
   private sub: Subscription | undefined;
   readonly stats = { published: 0, received: 0, malformed: 0 };
+  readonly gate: FabricGate;
 
   constructor(
     private readonly nc: NatsConnection,
+    private readonly key: FabricKey,
     private readonly replicaId: string,
     readonly options: QuotaOptions,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
     this.keys = new Lru(options.maxKeys);
+    this.gate = new FabricGate(key, 'quota deltas', log, now);
   }
 
   start(): void {
-    this.sub = this.nc.subscribe(subjects.quotaDelta, { callback: (err, msg) => (err ? undefined : this.onDelta(msg.data)) });
+    this.sub = this.nc.subscribe(subjects.quotaDelta, { callback: (err, msg) => (err ? undefined : this.onDelta(msg)) });
     this.timer = setInterval(() => this.tick(), this.options.syncMs);
     this.timer.unref();
     this.publish([], true);
@@ -181,7 +185,7 @@ export class QuotaLimiter {
       const d = entries.slice(i, i + MAX_DELTA_ENTRIES);
       i += MAX_DELTA_ENTRIES;
       try {
-        this.nc.publish(subjects.quotaDelta, encodeDelta(hello ? { from: this.replicaId, d, hello } : { from: this.replicaId, d }));
+        publishDelta(this.nc, this.key, hello ? { from: this.replicaId, d, hello } : { from: this.replicaId, d });
         this.stats.published++;
       } catch (err) {
         this.log.debug({ err: (err as Error).message }, 'quota delta publish failed');
@@ -189,11 +193,12 @@ export class QuotaLimiter {
     } while (i < entries.length);
   }
 
-  private onDelta(data: Uint8Array): void {
-    const delta = decodeDelta(data);
+  private onDelta(msg: Msg): void {
+    const delta = readDelta(this.gate, msg);
+    if (delta === 'refused') return;
     if (!delta) {
       this.stats.malformed++;
-      if (this.stats.malformed % 100 === 1) this.log.warn({ bytes: data.length, malformed: this.stats.malformed }, 'malformed quota delta ignored');
+      if (this.stats.malformed % 100 === 1) this.log.warn({ bytes: msg.data.length, malformed: this.stats.malformed }, 'malformed quota delta ignored');
       return;
     }
     if (delta.from === this.replicaId) return;

@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import type { Msg, NatsConnection } from 'nats';
 import { idSchema } from '@tokios/shared/protocol';
+import { subjects } from '@tokios/shared/subjects';
+import { publishSigned, type FabricGate, type FabricKey } from '@tokios/shared/fabric-auth';
 
 /**
  * `tokios.quota.delta`: what one ingress replica counted since its last message, per key and second:
  * `{ from, d: [[keyId, epochSecond, requests, tokens], …] }`. An empty `d` is a heartbeat (replica alive).
+ * Signed (shared/src/fabric-auth): a forged delta could put a victim's key into 429.
  */
 export const MAX_DELTA_ENTRIES = 2_000;
 /** Bytes of one message; ~60 per entry leaves room. */
@@ -40,4 +44,15 @@ export function decodeDelta(data: Uint8Array): QuotaDelta | undefined {
   }
   const r = quotaDeltaSchema.safeParse(json);
   return r.success ? r.data : undefined;
+}
+
+/** Publishes one delta, signed. */
+export function publishDelta(nc: NatsConnection, key: FabricKey, delta: QuotaDelta): void {
+  publishSigned(nc, key, subjects.quotaDelta, encodeDelta(delta));
+}
+
+/** The delta in a received message; undefined when its signature is refused (counted by the gate) or it is malformed. */
+export function readDelta(gate: FabricGate, msg: Msg): QuotaDelta | 'refused' | undefined {
+  if (!gate.accept(msg)) return 'refused';
+  return decodeDelta(msg.data);
 }
