@@ -1,6 +1,6 @@
 import t from 'tap';
 import OpenAI from 'openai';
-import { OpenAIUpstream, startConnectorProc, startDevStack, type DevStack, type Proc } from '../support/index.js';
+import { OpenAIUpstream, startConnectorProc, startDevStack, testFabricKey, type DevStack, type Proc } from '../support/index.js';
 
 let stack: DevStack;
 const upstreams: Record<string, OpenAIUpstream> = {};
@@ -135,10 +135,10 @@ t.test('a revoked key is rejected', async (t) => {
   await store.close();
   // The ingress caches keys; revocation reaches it as a control event (published by the control service / tokios admin).
   const { connect } = await import('nats');
-  const { controlSubject, encodeControlEvent } = await import('@tokios/shared/control');
+  const { publishControlEvent } = await import('@tokios/shared/control');
   const { hashSecret } = await import('@tokios/shared/store');
   const nc = await connect({ servers: stack.nats.url });
-  nc.publish(controlSubject('key_revoked'), encodeControlEvent('key_revoked', { keyId: record.id, hash: hashSecret(secret) }));
+  publishControlEvent(nc, testFabricKey(), 'key_revoked', { keyId: record.id, hash: hashSecret(secret) });
   await nc.flush();
   await nc.close();
   await new Promise((r) => setTimeout(r, 100));

@@ -32,7 +32,9 @@ t.test('tokios dev + tokios admin + tokios connector, as in the README', async (
   t.equal(dup?.code, 1, 'duplicate deployment name is refused');
   t.match(dup?.stderr, /already exists/);
 
-  const dev: Proc = spawnCli('dev', ['dev'], { ...env, TOKIOS_PORT: String(port), TOKIOS_INGRESS_HOST: '127.0.0.1' });
+  // Without NATS_URL, as in the README: the dev stack runs its own nats-server with per-role users.
+  const { NATS_URL: _dead, ...devEnv } = env;
+  const dev: Proc = spawnCli('dev', ['dev'], { ...devEnv, TOKIOS_PORT: String(port), TOKIOS_INGRESS_HOST: '127.0.0.1' });
   const upstream = await OpenAIUpstream.start('llama3.1:8b');
   let connector: Proc | undefined;
   t.teardown(async () => {
@@ -41,7 +43,7 @@ t.test('tokios dev + tokios admin + tokios connector, as in the README', async (
     await upstream.close();
   });
   await dev.waitFor(/Tokios dev stack on http:\/\/127\.0\.0\.1:\d+/);
-  t.match(dev.output, /no NATS answered; starting/, 'started its own nats-server when none answered');
+  t.match(dev.output, /own nats-server; per-role users and credentials in /, 'started its own nats-server with per-role users');
 
   connector = await startConnectorProc({ tunnel_token: token.secret!, upstream: upstream.url, gateway: `http://127.0.0.1:${port}`, model: 'llama3.1:8b' });
   t.match(connector.output, /Tunnel established/);
@@ -53,7 +55,7 @@ t.test('tokios dev + tokios admin + tokios connector, as in the README', async (
 
   await admin('key', 'revoke', key.id!);
   let status = 0;
-  // the revocation reaches the dev process as a control event on its NATS (admin finds it through the data dir); bounded wait
+  // NATS_URL (dead) does not answer: the command publishes on the dev stack's NATS as the admin role, signed
   for (const deadline = Date.now() + 3_000; Date.now() < deadline && status !== 401; ) {
     status = await client.chat.completions.create({ model: 'llama3', messages: [{ role: 'user', content: 'x' }] }).then(() => 200, (e: { status: number }) => e.status);
   }
@@ -83,4 +85,15 @@ t.test('bad usage and bad config fail with clear messages', async (t) => {
   r = await fail(['ingress'], { TOKIOS_INGRESS_PORT: 'eighty' });
   t.equal(r.code, 2);
   t.match(r.stderr, /TOKIOS_INGRESS_PORT/);
+  // nats.js would ignore these credentials (and read the password as the port) and retry forever, silently
+  r = await fail(['ingress'], { NATS_URL: 'nats://tokios:123secret@127.0.0.1:4222' });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /NATS_URL: the URL carries credentials, which nats\.js ignores: set NATS_USER and NATS_PASSWORD/);
+  t.notMatch(r.stderr, /123secret/, 'the password is not echoed');
+  r = await fail(['terminator'], { NATS_USER: 'tokios', NATS_TOKEN: 'abc' });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /NATS_TOKEN: set only one way to authenticate to NATS, not both NATS_USER and NATS_TOKEN/);
+  r = await fail(['control'], { TOKIOS_ADMIN_TOKEN: 'x'.repeat(30), NATS_CREDS: '/nonexistent/tokios.creds' });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /NATS_CREDS: cannot read \/nonexistent\/tokios\.creds: ENOENT/);
 });

@@ -12,7 +12,8 @@ import { FrameKind, decodeFrame, encodeFrame, encodeWithMeta } from '@tokios/sha
 /** A frame with metadata of any shape: encodeFrame types metadata by kind, hostile input must not be. */
 const hostileFrame = (kind: FrameKind, id: number, meta: unknown, payload?: Uint8Array): Buffer =>
   encodeWithMeta(kind, id, Buffer.from(JSON.stringify(meta)), payload);
-import { TestFabric, quickScript, slowScript, until, within, type Proc } from '../support/index.js';
+import { publishSigned } from '@tokios/shared/fabric-auth';
+import { TestFabric, quickScript, slowScript, testFabricKey, until, within, type Proc } from '../support/index.js';
 
 const MB = 1024 * 1024;
 
@@ -214,13 +215,15 @@ t.test('hostile input', async (t) => {
     const nc = await natsConnect({ servers: f.natsUrl });
     t.teardown(() => nc.close());
     const closesBefore = (connector.output.match(/"msg":"tunnel closed"/g) ?? []).length;
+    // Signed (from a holder of the fabric secret) but malformed: the schema check is what refuses them.
+    const announce = (body: unknown) => publishSigned(nc, testFabricKey(), 'tokios.presence.terminator', JSON.stringify(body));
     for (const forged of [
       { id: 'trm_evil', url: 'not a url' },
       { id: 'trm_evil2', url: 'javascript:alert(1)' },
       { id: 'bad id!', url: 'ws://127.0.0.1:9/v1/tunnel' },
       { id: 'trm_evil3', url: `http://127.0.0.1:9/${'x'.repeat(3000)}` },
     ]) {
-      nc.publish('tokios.presence.terminator', Buffer.from(JSON.stringify(forged)));
+      announce(forged);
     }
     await nc.flush();
     // Something the terminator does handle after them (NATS delivers in order): a garbage request with a reply.
@@ -231,15 +234,15 @@ t.test('hostile input', async (t) => {
     t.equal((connector.output.match(/"msg":"tunnel closed"/g) ?? []).length, closesBefore, 'no tunnel of the connector was closed');
     t.notMatch(connector.output, /moving tunnel/, 'no tunnel moved to a forged terminator');
 
-    // A well-formed announcement of a terminator that does not exist: one tunnel tries it (gracefully), comes back
-    // through the gateway, and does not try it again.
+    // A well-formed, signed announcement of a terminator that does not exist: one tunnel tries it (gracefully), comes
+    // back through the gateway, and does not try it again.
     const upsBefore = (connector.output.match(/"msg":"tunnel up"/g) ?? []).length;
-    nc.publish('tokios.presence.terminator', Buffer.from(JSON.stringify({ id: 'trm_nowhere', url: 'ws://127.0.0.1:9/v1/tunnel' })));
+    announce({ id: 'trm_nowhere', url: 'ws://127.0.0.1:9/v1/tunnel' });
     await connector.waitFor(/moving tunnel/, 5_000);
     await until(() => (connector.output.match(/"msg":"tunnel up"/g) ?? []).length > upsBefore, 10_000, 'the tunnel to come back');
     for (let i = 0; i < 3; i++) await stillServing(t, `a phantom terminator (${i})`);
-    nc.publish('tokios.presence.terminator', Buffer.from(JSON.stringify({ id: 'trm_nowhere', leaving: true, url: null })));
-    nc.publish('tokios.presence.terminator', Buffer.from(JSON.stringify({ id: 'trm_nowhere', url: 'ws://127.0.0.1:9/v1/tunnel' })));
+    announce({ id: 'trm_nowhere', leaving: true, url: null });
+    announce({ id: 'trm_nowhere', url: 'ws://127.0.0.1:9/v1/tunnel' });
     await stillServing(t, 'the phantom announced itself again');
     t.equal((connector.output.match(/moving tunnel/g) ?? []).length, 1, 'the unreachable peer was not tried again');
   });

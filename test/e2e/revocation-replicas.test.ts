@@ -1,7 +1,8 @@
 import t from 'tap';
 import { SqliteStore, hashSecret } from '@tokios/shared/store';
-import { controlSubject, encodeControlEvent } from '@tokios/shared/control';
-import { chat, startReplicas, type Replicas } from '../support/index.js';
+import { controlSubject, publishControlEvent } from '@tokios/shared/control';
+import { publishSigned } from '@tokios/shared/fabric-auth';
+import { chat, startReplicas, testFabricKey, type Replicas } from '../support/index.js';
 
 let r: Replicas;
 t.before(async () => {
@@ -20,7 +21,7 @@ t.test('revoking a key makes every ingress replica reject it within 1 s', async 
   }
   await store.revokeApiKey(record.id);
   await store.close();
-  r.nc.publish(controlSubject('key_revoked'), encodeControlEvent('key_revoked', { keyId: record.id, hash: hashSecret(secret) }));
+  publishControlEvent(r.nc, testFabricKey(), 'key_revoked', { keyId: record.id, hash: hashSecret(secret) });
   const t0 = Date.now();
   const rejectedAt = await Promise.all(
     r.ingress.map(async (i) => {
@@ -46,7 +47,7 @@ t.test('key_changed applies new limits on every replica at once', async (t) => {
   for (const i of r.ingress) t.equal((await chat(i.url, secret, {})).status, 200);
   await store.setApiKeyLimits(record.id, { requestsPerMinute: 1 });
   await store.close();
-  r.nc.publish(controlSubject('key_changed'), encodeControlEvent('key_changed', { keyId: record.id, hash: hashSecret(secret) }));
+  publishControlEvent(r.nc, testFabricKey(), 'key_changed', { keyId: record.id, hash: hashSecret(secret) });
   // The file store's readers poll every 200 ms and the ingress drops the entry again 1 s after the event.
   await new Promise((res) => setTimeout(res, 1_300));
   const statuses: number[] = [];
@@ -56,8 +57,9 @@ t.test('key_changed applies new limits on every replica at once', async (t) => {
 });
 
 t.test('a malformed control event is ignored and the replicas keep serving', async (t) => {
-  r.nc.publish(controlSubject('key_revoked'), '{"keyId":"x y","hash":"nothex"}');
-  r.nc.publish(controlSubject('deployment_changed'), 'x'.repeat(10_000));
+  // signed (from a holder of the fabric secret) but malformed: the schema check is what refuses them
+  publishSigned(r.nc, testFabricKey(), controlSubject('key_revoked'), '{"keyId":"x y","hash":"nothex"}');
+  publishSigned(r.nc, testFabricKey(), controlSubject('deployment_changed'), 'x'.repeat(10_000));
   for (const i of r.ingress) t.equal((await chat(i.url, r.stack.seeded.apiKey, {})).status, 200);
   await Promise.all(r.ingress.map((i) => i.proc.waitFor(/malformed control event ignored/)));
 });

@@ -5,6 +5,7 @@ import { OpenAIUpstream, type Script } from './openai-upstream.js';
 import { startConnectorProc, startIngressProc, startTerminatorProc, type Proc } from './processes.js';
 import { seed, type Seeded } from './seed.js';
 import { TcpBalancer } from './tcp-balancer.js';
+import { TEST_FABRIC_SECRET } from './nats-auth.js';
 
 /** Polls `cond` every 20 ms until it holds; fails after `timeoutMs` saying what was awaited. */
 export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -111,9 +112,10 @@ export class TestFabric {
     readonly seeded: Seeded,
   ) {}
 
-  static async start(t: { teardown(fn: () => unknown): void }, options: { deployments?: string[]; cluster?: boolean; natsArgs?: string[] } = {}): Promise<TestFabric> {
+  /** `natsConfig`: a nats-server config for every node (e.g. natsAuthSetup()'s users and permissions). */
+  static async start(t: { teardown(fn: () => unknown): void }, options: { deployments?: string[]; cluster?: boolean; natsArgs?: string[]; natsConfig?: string } = {}): Promise<TestFabric> {
     const [nats, seeded] = await Promise.all([
-      options.cluster ? NatsCluster.start() : NatsServer.start(options.natsArgs),
+      options.cluster ? NatsCluster.start(3, options.natsConfig) : NatsServer.start(options.natsArgs, options.natsConfig),
       seed(options.deployments ?? ['model-a']),
     ]);
     const f = new TestFabric(nats, seeded);
@@ -126,7 +128,7 @@ export class TestFabric {
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return { NATS_URL: this.natsUrl, TOKIOS_DATA_DIR: this.seeded.dataDir, ...extra };
+    return { NATS_URL: this.natsUrl, TOKIOS_FABRIC_SECRET: TEST_FABRIC_SECRET, TOKIOS_DATA_DIR: this.seeded.dataDir, ...extra };
   }
 
   async ingress(env: NodeJS.ProcessEnv = {}): Promise<IngressInfo> {

@@ -1,4 +1,5 @@
 export * from './nats-server.js';
+export * from './nats-auth.js';
 export * from './openai-upstream.js';
 export * from './processes.js';
 export * from './seed.js';

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import { freePort } from 'tokios';
 import { reap } from './reaper.js';
@@ -24,6 +27,14 @@ async function waitPort(port: number, open: boolean, timeoutMs = 10_000): Promis
   }
 }
 
+/** Writes a nats-server config (e.g. `renderServerConfig` users and permissions) to a temporary file: `-c` args. */
+export function configArgs(config: string | undefined): string[] {
+  if (config === undefined) return [];
+  const file = join(mkdtempSync(join(tmpdir(), 'tokios-nats-conf-')), 'nats.conf');
+  writeFileSync(file, config);
+  return ['-c', file];
+}
+
 /** A nats-server process on a free port that a test can kill and restart on the same port. */
 export class NatsServer {
   private child: ChildProcess | undefined;
@@ -32,8 +43,9 @@ export class NatsServer {
     private readonly extraArgs: string[] = [],
   ) {}
 
-  static async start(extraArgs: string[] = []): Promise<NatsServer> {
-    const s = new NatsServer(await freePort(), extraArgs);
+  /** `config`: a config file's text (authorization, limits); the listen address always comes from the arguments. */
+  static async start(extraArgs: string[] = [], config?: string): Promise<NatsServer> {
+    const s = new NatsServer(await freePort(), [...configArgs(config), ...extraArgs]);
     await s.restart();
     return s;
   }
@@ -66,12 +78,13 @@ export class NatsServer {
 export class NatsCluster {
   private constructor(readonly nodes: NatsServer[]) {}
 
-  static async start(size = 3): Promise<NatsCluster> {
+  static async start(size = 3, config?: string): Promise<NatsCluster> {
+    const conf = configArgs(config);
     const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
     const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
     const nodes: NatsServer[] = [];
     for (let i = 0; i < size; i++) {
-      nodes.push(new NatsServer(await freePort(), ['--name', `n${i}`, '--cluster_name', 'tokios-test', '--cluster', `nats://127.0.0.1:${clusterPorts[i]}`, '--routes', routes]));
+      nodes.push(new NatsServer(await freePort(), [...conf, '--name', `n${i}`, '--cluster_name', 'tokios-test', '--cluster', `nats://127.0.0.1:${clusterPorts[i]}`, '--routes', routes]));
     }
     await Promise.all(nodes.map((n) => n.restart()));
     return new NatsCluster(nodes);

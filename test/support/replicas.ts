@@ -2,6 +2,7 @@ import { connect, type NatsConnection } from 'nats';
 import { OpenAIUpstream } from './openai-upstream.js';
 import { startConnectorProc, startIngressProc, type Proc } from './processes.js';
 import { startDevStack, type DevStack } from './dev-stack.js';
+import { TEST_FABRIC_SECRET } from './nats-auth.js';
 
 /**
  * The dev stack (its terminator holds the tunnel) plus `replicas` separate ingress processes on the same NATS and
@@ -21,7 +22,7 @@ export async function startReplicas(replicas = 2, env: NodeJS.ProcessEnv = {}): 
   const upstream = await OpenAIUpstream.start('upstream-model');
   const connector = await startConnectorProc({ tunnel_token: stack.seeded.deployments['model-a']!.token, upstream: upstream.url, gateway: stack.gateway, model: 'upstream-model', max_concurrency: 64 });
   const ingress = await Promise.all(
-    Array.from({ length: replicas }, () => startIngressProc({ NATS_URL: stack.nats.url, TOKIOS_DATA_DIR: stack.seeded.dataDir, LOG_LEVEL: 'info', ...env })),
+    Array.from({ length: replicas }, () => startIngressProc({ NATS_URL: stack.nats.url, TOKIOS_FABRIC_SECRET: TEST_FABRIC_SECRET, TOKIOS_DATA_DIR: stack.seeded.dataDir, LOG_LEVEL: 'info', ...env })),
   );
   const nc = await connect({ servers: stack.nats.url });
   return {

@@ -87,7 +87,7 @@ const REPLAY_MAX_ENTRIES = 200_000;
  */
 export class FabricGate {
   readonly dropped: Record<DropReason, number> = { unsigned: 0, bad_signature: 0, stale: 0, replayed: 0 };
-  private readonly throttle = new LogThrottle(LOG_EVERY_MS);
+  private readonly throttle: LogThrottle;
   private seen = new Set<string>();
   private seenBefore = new Set<string>();
   private rotatedAt: number;
@@ -100,6 +100,7 @@ export class FabricGate {
     private readonly now: () => number = Date.now,
   ) {
     this.rotatedAt = now();
+    this.throttle = new LogThrottle(LOG_EVERY_MS, now);
   }
 
   accept(msg: Pick<Msg, 'subject' | 'data' | 'headers'>): boolean {

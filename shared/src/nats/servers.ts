@@ -28,7 +28,9 @@ export function parseServers(value: string): NatsServerUrl[] {
       throw new Error(`${where} is not a URL (nats://host:port or tls://host:port)`);
     }
     if (u.username || u.password) {
-      throw new Error(`${where} carries credentials, which nats.js ignores: set NATS_USER and NATS_PASSWORD (or NATS_TOKEN) instead`);
+      // Named by position only: the entry holds a secret, and this message goes to the terminal and logs.
+      const which = entries.length > 1 ? `entry ${i + 1}` : 'the URL';
+      throw new Error(`${which} carries credentials, which nats.js ignores: set NATS_USER and NATS_PASSWORD (or NATS_TOKEN) instead`);
     }
     if (!SCHEMES.includes(u.protocol)) throw new Error(`${where} must use nats:// or tls://`);
     if (!u.hostname) throw new Error(`${where} has no host`);
