@@ -2,7 +2,8 @@
 // by itself and requests succeed afterwards. And the basic flow on a 3-node cluster with ingress and terminator on
 // different nodes.
 import t from 'tap';
-import { NatsServer, TestFabric, quickScript, slowScript, until, within, type NatsCluster } from '../support/index.js';
+import { freePort } from 'tokios';
+import { NatsServer, TestFabric, logLines, quickScript, slowScript, spawnCli, until, within, type NatsCluster } from '../support/index.js';
 
 t.test('NATS restarted on the same port', async (t) => {
   const f = await TestFabric.start(t);
@@ -55,6 +56,9 @@ t.test('NATS restarted on the same port', async (t) => {
       throw e;
   });
   t.pass('ingress and terminator reconnected on their own');
+  // The client retries every 250 ms while NATS is down; the log says so at most once per 10 s.
+  const reconnecting = (ingress.proc.output.match(/"msg":"nats reconnecting"/g) ?? []).length;
+  t.ok(reconnecting >= 1 && reconnecting <= 2, `${reconnecting} "nats reconnecting" lines for the whole outage`);
 
   up.script = () => quickScript('after');
   for (let i = 0; i < 5; i++) {
@@ -99,4 +103,43 @@ t.test('3-node NATS cluster: ingress and terminator on different nodes', async (
     'a request to succeed after the failover',
   );
   t.pass('served again after the terminator moved to another node');
+});
+
+t.test('NATS_URL lists a 3-node cluster whose first seed is dead: services start on the others and serve', async (t) => {
+  const f = await TestFabric.start(t, { cluster: true });
+  const cluster = f.nats as NatsCluster;
+  await cluster.nodes[0]!.kill('SIGKILL');
+  t.equal(f.natsUrl.split(',').length, 3, 'all three seeds, the dead one first');
+  const ingress = await f.ingress();
+  const term = await f.terminator();
+  const up = await f.upstream();
+  await f.connector('model-a', up, term.url);
+  up.script = () => quickScript('two of three');
+  const r = await f.client(ingress).chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'x' }] });
+  t.equal(r.choices[0]?.message.content, 'two of three');
+  for (const p of [ingress.proc, term.proc]) {
+    const connected = logLines(p).find((l) => l.msg === 'nats connected');
+    t.not(connected?.server, cluster.nodes[0]!.url.replace('nats://', ''), `${p.name} connected to a live node (${String(connected?.server)})`);
+    t.equal(connected?.seeds, 3);
+  }
+});
+
+t.test('every seed down at startup: each failure is logged with the server and the cause, then it connects', async (t) => {
+  const f = await TestFabric.start(t);
+  const [a, b] = [await freePort(), await freePort()];
+  const seeds = `nats://127.0.0.1:${a},nats://127.0.0.1:${b}`;
+  const ingress = spawnCli('ingress', ['ingress'], { ...f.env({ NATS_URL: seeds }), TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(await freePort()) });
+  f.procs.push(ingress);
+  for (const port of [a, b]) {
+    await ingress.waitFor(new RegExp(`"server":"nats://127\\.0\\.0\\.1:${port}","err":"CONNECTION_REFUSED[^\n]*"msg":"nats server unavailable; trying the others"`));
+  }
+  t.pass('both dead seeds logged, with the cause');
+  const late = new NatsServer(b);
+  await late.restart();
+  t.teardown(() => late.stop());
+  await ingress.waitFor(/ingress listening/);
+  const lines = logLines(ingress).filter((l) => l.msg === 'nats server unavailable; trying the others');
+  const perSeed = [a, b].map((p) => lines.filter((l) => l.server === `nats://127.0.0.1:${p}`).length);
+  t.ok(perSeed.every((n) => n >= 1 && n <= 2), `rate-limited: ${perSeed.join(' and ')} lines for retries every 0.25-5 s`);
+  t.match(logLines(ingress).find((l) => l.msg === 'nats connected'), { server: `127.0.0.1:${b}`, seeds: 2 });
 });
