@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
+import { connect as natsConnect } from 'nats';
 import { freePort } from 'tokios';
 import { CLI, OpenAIUpstream, spawnCli, startConnectorProc, type Proc } from '../support/index.js';
 
@@ -44,6 +45,9 @@ t.test('tokios dev + tokios admin + tokios connector, as in the README', async (
   });
   await dev.waitFor(/Tokios dev stack on http:\/\/127\.0\.0\.1:\d+/);
   t.match(dev.output, /own nats-server; per-role users and credentials in /, 'started its own nats-server with per-role users');
+  const natsUrl = /NATS:\s+(nats:\/\/127\.0\.0\.1:\d+)/.exec(dev.output)?.[1];
+  const anonymous = await natsConnect({ servers: natsUrl!, timeout: 2_000 }).then(() => 'connected', (e: { code?: string }) => e.code);
+  t.equal(anonymous, 'AUTHORIZATION_VIOLATION', 'its nats-server refuses a client without credentials');
 
   connector = await startConnectorProc({ tunnel_token: token.secret!, upstream: upstream.url, gateway: `http://127.0.0.1:${port}`, model: 'llama3.1:8b' });
   t.match(connector.output, /Tunnel established/);
