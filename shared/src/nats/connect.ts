@@ -113,7 +113,7 @@ export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection
  * NATS at the given servers if one answers at once, else undefined (for short-lived commands that work without
  * it). Refused credentials throw NatsAuthError: silently carrying on would hide a misconfiguration.
  */
-export async function tryConnectNats(settings: NatsSettings, name: string, role: NatsRole, timeoutMs = 700): Promise<NatsConnection | undefined> {
+export async function tryConnectNats(settings: NatsSettings, name: string, role: NatsRole, timeoutMs = 2_000): Promise<NatsConnection | undefined> {
   try {
     return await connect({ ...clientOptions(settings, name, role), servers: settings.servers.map((s) => s.url), timeout: timeoutMs, reconnect: false });
   } catch (err) {
