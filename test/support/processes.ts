@@ -9,6 +9,12 @@ import { reap } from './reaper.js';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CLI = join(ROOT, 'services/cli/dist/src/main.js');
 
+/**
+ * How long a service process may take to start. Importing the CLI alone took 9-12 s on the shared 2-core machine
+ * under a load of ~17 (several helpers' suites at once), so 15 s failed starts that were only slow.
+ */
+export const START_TIMEOUT_MS = 60_000;
+
 /** A child process of ours with its output kept for assertions and debugging. */
 export class Proc {
   output = '';
@@ -32,7 +38,7 @@ export class Proc {
   }
 
   /** Resolves when the output (so far or later) matches; rejects on exit or timeout. */
-  waitFor(re: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+  waitFor(re: RegExp, timeoutMs = START_TIMEOUT_MS): Promise<RegExpMatchArray> {
     const m = this.output.match(re);
     if (m) return Promise.resolve(m);
     return new Promise((resolve, reject) => {
