@@ -6,7 +6,7 @@
 import t from 'tap';
 import { createServer, type Server } from 'node:net';
 import { connect as natsConnect, type NatsConnection } from 'nats';
-import { FileStore } from '@tokios/shared/store';
+import { SqliteStore } from '@tokios/shared/store';
 import { controlSubject, encodeControlEvent, gatherStatus, publishControlEvent } from '@tokios/shared/control';
 import { FabricKey, publishSigned } from '@tokios/shared/fabric-auth';
 import { subjects } from '@tokios/shared/subjects';
@@ -44,7 +44,7 @@ t.test('forged control events, quota deltas and presence are ignored', async (t)
   t.teardown(() => nc.close());
 
   await t.test('a forged quota delta does not 429 a key; a replayed genuine one counts once', async (t) => {
-    const store = await FileStore.open(f.seeded.dataDir, { pollMs: 0 });
+    const store = await SqliteStore.open(f.seeded.dataDir, { pruneIntervalMs: 0 });
     const victim = await store.createApiKey({ tenantId: f.seeded.tenantId, name: 'victim', limits: { requestsPerMinute: 2 } });
     await store.close();
     const sec = Math.floor(Date.now() / 1000);

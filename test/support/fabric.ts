@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import OpenAI from 'openai';
 import { NatsCluster, NatsServer } from './nats-server.js';
 import { OpenAIUpstream, type Script } from './openai-upstream.js';
-import { startConnectorProc, startIngressProc, startTerminatorProc, type Proc } from './processes.js';
+import { SERVICE_START_MS, startConnectorProc, startIngressProc, startTerminatorProc, type Proc } from './processes.js';
 import { seed, type Seeded } from './seed.js';
 import { TcpBalancer } from './tcp-balancer.js';
 import { TEST_FABRIC_SECRET } from './nats-auth.js';
@@ -164,7 +164,7 @@ export class TestFabric {
     const p = startConnectorProc({ tunnel_token: d.token, upstream: upstream.url, gateway, upstream_kind: 'openai', ...config }, env, false);
     const proc = await p;
     this.procs.push(proc);
-    if (wait) await proc.waitFor(/Tunnel established/);
+    if (wait) await proc.waitFor(/Tunnel established/, SERVICE_START_MS);
     return proc;
   }
 

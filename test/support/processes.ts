@@ -9,12 +9,6 @@ import { reap } from './reaper.js';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CLI = join(ROOT, 'services/cli/dist/src/main.js');
 
-/**
- * How long a service process may take to start. Importing the CLI alone took 9-12 s on the shared 2-core machine
- * under a load of ~17 (several helpers' suites at once), so 15 s failed starts that were only slow.
- */
-export const START_TIMEOUT_MS = 60_000;
-
 /** A child process of ours with its output kept for assertions and debugging. */
 export class Proc {
   output = '';
@@ -38,7 +32,7 @@ export class Proc {
   }
 
   /** Resolves when the output (so far or later) matches; rejects on exit or timeout. */
-  waitFor(re: RegExp, timeoutMs = START_TIMEOUT_MS): Promise<RegExpMatchArray> {
+  waitFor(re: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
     const m = this.output.match(re);
     if (m) return Promise.resolve(m);
     return new Promise((resolve, reject) => {
@@ -78,7 +72,7 @@ export class Proc {
  * How long a service process may take to come up. Loading the CLI costs ~3 s of CPU here, so when a test starts
  * four at once on a loaded 2-core machine, 15 s was not always enough (readiness, not a speed assertion).
  */
-const SERVICE_START_MS = 45_000;
+export const SERVICE_START_MS = 45_000;
 
 export function spawnCli(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
   const child = reap(spawn(process.execPath, [CLI, ...args], {
@@ -117,6 +111,6 @@ export async function startConnectorProc(config: ConnectorFile, env: NodeJS.Proc
   const file = join(dir, 'tokios.json');
   await writeFile(file, JSON.stringify(config));
   const proc = spawnCli('connector', ['connector', '--config', file], env);
-  if (wait) await proc.waitFor(/Tunnel established/);
+  if (wait) await proc.waitFor(/Tunnel established/, SERVICE_START_MS);
   return proc;
 }
