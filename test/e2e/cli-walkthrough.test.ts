@@ -7,9 +7,11 @@ import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { connect as natsConnect } from 'nats';
 import { freePort } from 'tokios';
-import { CLI, OpenAIUpstream, spawnCli, startConnectorProc, type Proc } from '../support/index.js';
+import { CLI, OpenAIUpstream, SERVICE_START_MS, spawnCli, startConnectorProc, type Proc } from '../support/index.js';
 
 const run = promisify(execFile);
+// A dozen CLI processes one after the other; each takes ~10 s to load on the shared 2-core machine under load.
+t.setTimeout(480_000);
 
 /** The README's walk-through, through the real `tokios` command. */
 t.test('tokios dev + tokios admin + tokios connector, as in the README', async (t) => {
@@ -43,7 +45,7 @@ t.test('tokios dev + tokios admin + tokios connector, as in the README', async (
     await dev.kill();
     await upstream.close();
   });
-  await dev.waitFor(/Tokios dev stack on http:\/\/127\.0\.0\.1:\d+/);
+  await dev.waitFor(/Tokios dev stack on http:\/\/127\.0\.0\.1:\d+/, SERVICE_START_MS);
   t.match(dev.output, /own nats-server; per-role users and credentials in /, 'started its own nats-server with per-role users');
   const natsUrl = /NATS:\s+(nats:\/\/127\.0\.0\.1:\d+)/.exec(dev.output)?.[1];
   const anonymous = await natsConnect({ servers: natsUrl!, timeout: 2_000 }).then(() => 'connected', (e: { code?: string }) => e.code);
