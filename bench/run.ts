@@ -15,6 +15,7 @@ import { freePort } from 'tokios';
 import { SqliteStore } from '@tokios/shared/store';
 import { detectUpstreamKind } from '@tokios/shared/translate';
 import { spawnChild, stopAll, killAllNow, type Child } from './lib/children.js';
+import { runFloor } from './lib/floor.js';
 import { collectGarbage } from './lib/inspector-gc.js';
 import { CpuMeter, addWindows, rssBytes, type CpuWindow } from './lib/procstat.js';
 import {
@@ -27,6 +28,7 @@ const ROOT = resolve(HERE, '../..');
 const CLI = join(ROOT, 'services/cli/dist/src/main.js');
 const LIB = join(HERE, 'lib');
 const RESULTS = join(ROOT, 'bench/results/latest.json');
+const FLOOR_RESULTS = join(ROOT, 'bench/results/floor-latest.json');
 const NATS_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -43,7 +45,9 @@ const IDLE_TUNNELS = Number(process.env.BENCH_IDLE_TUNNELS ?? 1000);
 const HARD_LIMIT_MS = 5 * 60_000;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 /** Phases to run (default all): idle, c1, c16, c64, stream, translate. */
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,c1,c16,c64,stream,translate').split(',').map((s) => s.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,c1,c16,c64,stream,translate,floor').split(',').map((s) => s.trim()));
+/** The phases that need this bench's own stack (the floor phase brings its own). */
+const STACK_PHASES = ['idle', 'c1', 'c16', 'c64', 'stream', 'translate'];
 /** Comma list of services to run under `node --cpu-prof` (profiles land in bench/results/prof/). */
 const PROFILE = new Set((process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
 const PROF_DIR = join(ROOT, 'bench/results/prof');
@@ -500,13 +504,34 @@ async function main(): Promise<void> {
   log(`results written to ${RESULTS} (${json.elapsedSeconds.toFixed(0)} s)`);
 }
 
+/** The floor chain column, run after this bench's own stack is down so the two never share the CPU. */
+async function floor(): Promise<void> {
+  const r = await runFloor({ root: ROOT, log });
+  if (r.skipped) {
+    process.stdout.write(`\nfloor chain: skipped (${r.skipped})\n`);
+    return;
+  }
+  process.stdout.write(`\nTokios vs the bare floor chain of the same hops (../shared/floor-bench, medians):\n\n${r.text}\n`);
+  await mkdir(dirname(FLOOR_RESULTS), { recursive: true });
+  await writeFile(FLOOR_RESULTS, `${JSON.stringify({ at: new Date().toISOString(), checks: r.checks }, null, 2)}\n`);
+  log(`floor results written to ${FLOOR_RESULTS}`);
+}
+
 let code = 0;
 try {
-  await main();
+  if (STACK_PHASES.some((p) => PHASES.has(p))) await main();
 } catch (err) {
   log(`failed: ${(err as Error).stack ?? String(err)}`);
   code = 1;
 } finally {
   await stopAll(PROFILE.size > 0 ? 8_000 : 1_500).catch(() => killAllNow());
+}
+if (code === 0 && PHASES.has('floor')) {
+  try {
+    await floor();
+  } catch (err) {
+    log(`floor chain failed: ${(err as Error).stack ?? String(err)}`);
+    code = 1;
+  }
 }
 process.exit(code);
