@@ -1,16 +1,58 @@
-// k6 load test for the Anthropic Messages surface.
+// k6 load test of a Tokios deployment through Anthropic Messages (whole answers, or SSE streams with STREAM=1).
 //   k6 run -e BASE_URL=https://api.example.com -e API_KEY=sk-tokios-… -e MODEL=llama3 loadtest/anthropic.js
+// BASE_URL with or without /v1. Optional: -e VUS=8 -e DURATION=1m -e STREAM=1 -e MAX_TOKENS=64
+// A stream counts as complete only when `event: message_stop` arrived; time to first token is the first data event.
 import http from 'k6/http';
+import sse from 'k6/x/sse';
 import { check } from 'k6';
+import { Rate, Trend } from 'k6/metrics';
+import { StreamWatch, apiBase, intOption, messagesAnswerOk, requestBody, requiredOption } from './lib/tokios.js';
 
-const BASE = __ENV.BASE_URL || 'http://127.0.0.1:8080';
-export const options = { vus: Number(__ENV.VUS || 8), duration: __ENV.DURATION || '1m', thresholds: { checks: ['rate>0.99'] } };
+const BASE = apiBase(__ENV.BASE_URL);
+const STREAM = __ENV.STREAM === '1';
+const BODY = requestBody({ model: __ENV.MODEL || 'model-a', stream: STREAM, maxTokens: intOption(__ENV, 'MAX_TOKENS', 64) });
+const HEADERS = { 'x-api-key': requiredOption(__ENV, 'API_KEY'), 'anthropic-version': '2023-06-01', 'content-type': 'application/json' };
+
+const ttft = new Trend('tokios_time_to_first_token', true);
+// Every failed request counts once, streamed or not: an HTTP error, a non-JSON body, a stream without message_stop.
+const failed = new Rate('tokios_failed');
+
+export const options = {
+  vus: intOption(__ENV, 'VUS', 8),
+  duration: __ENV.DURATION || '1m',
+  thresholds: {
+    http_req_failed: ['rate<0.01'],
+    tokios_failed: ['rate<0.01'],
+    checks: ['rate>0.99'],
+  },
+};
+
+function whole() {
+  const res = http.post(`${BASE}/messages`, BODY, { headers: HEADERS, timeout: '120s' });
+  const ok = check(res, {
+    'status 200': (r) => r.status === 200,
+    'a JSON message': (r) => messagesAnswerOk(r.status, r.body),
+  });
+  failed.add(!ok);
+}
+
+function streamed() {
+  const watch = new StreamWatch('anthropic', Date.now());
+  const res = sse.open(`${BASE}/messages`, { method: 'POST', body: BODY, headers: HEADERS }, (client) => {
+    client.on('event', (e) => watch.onEvent(e.name, e.data, Date.now()));
+    client.on('error', (e) => {
+      watch.error = watch.error || String(e.error());
+    });
+  });
+  if (watch.ttftMs !== undefined) ttft.add(watch.ttftMs);
+  const ok = check(res, {
+    'status 200': (r) => r !== undefined && r !== null && r.status === 200,
+    'stream ended with message_stop, no error event': () => watch.ok,
+  });
+  failed.add(!ok);
+}
 
 export default function () {
-  const res = http.post(
-    `${BASE}/v1/messages`,
-    JSON.stringify({ model: __ENV.MODEL || 'model-a', max_tokens: 64, stream: __ENV.STREAM === '1', messages: [{ role: 'user', content: 'Hi' }] }),
-    { headers: { 'x-api-key': __ENV.API_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' }, timeout: '120s' },
-  );
-  check(res, { 'status 200': (r) => r.status === 200 });
+  if (STREAM) streamed();
+  else whole();
 }
