@@ -4,7 +4,7 @@ import { upstreamErrorAnswer } from '../answer/upstream-error.js';
 import { openaiStreamError } from '../caller/openai-chat/stream.js';
 import { OPENAI_CHAT_PATH } from '../upstream/openai/request.js';
 import { isRecord, parseJson } from '../util.js';
-import { PassthroughStreamFilter } from './stream-filter.js';
+import { PassthroughStreamFilter, type PassthroughStreamOptions } from './stream-filter.js';
 import { PassthroughWholeAnswer } from './whole.js';
 
 /**
@@ -14,7 +14,9 @@ import { PassthroughWholeAnswer } from './whole.js';
  * * `model` is the upstream's model name (the caller sent the deployment name);
  * * a stream is always asked for usage (`stream_options.include_usage`), so that streamed calls are counted (and
  *   tokens/min limits cannot be escaped by streaming); when the caller did not ask, the answer filter takes the usage
- *   out again.
+ *   out again;
+ * * `finish_reason` is `tool_calls` whenever the answer made a tool call, as on the translated paths (streams: see
+ *   ToolFinish; whole answers: whole.ts).
  *
  * With neither change needed (no rename, not streamed) the body is not even parsed: the ingress parsed it already and
  * took `model` from it.
@@ -23,6 +25,7 @@ export function planPassthrough(deploymentName: string, stream: boolean, raw: Bu
   const rename = upstreamModel !== deploymentName;
   let body: string | Buffer = raw;
   let strip = false;
+  let toolFinish = false;
   if (rename || stream) {
     const parsed = parseJson(raw.toString('utf8'));
     if (!parsed.ok) throw new TokiosError('invalid_json');
@@ -34,6 +37,7 @@ export function planPassthrough(deploymentName: string, stream: boolean, raw: Bu
       changed = true;
     }
     if (value['stream'] === true) {
+      toolFinish = value['n'] === undefined || value['n'] === null || value['n'] === 1;
       const options = value['stream_options'];
       if (!(isRecord(options) && options['include_usage'] === true)) {
         value['stream_options'] = { ...(isRecord(options) ? options : {}), include_usage: true };
@@ -47,7 +51,7 @@ export function planPassthrough(deploymentName: string, stream: boolean, raw: Bu
     path: OPENAI_CHAT_PATH,
     body,
     headers: { 'content-type': 'application/json' },
-    translate: (status, contentType) => passthroughAnswer(status, contentType, strip),
+    translate: (status, contentType) => passthroughAnswer(status, contentType, { strip, toolFinish }),
   };
 }
 
@@ -55,10 +59,10 @@ export function planPassthrough(deploymentName: string, stream: boolean, raw: Bu
  * A 2xx answer goes back as the upstream sent it: an SSE stream through the one line filter, a JSON answer whole
  * once complete; any other content type untouched. A non-2xx one is mapped like any upstream error (OpenAI's error shape).
  */
-function passthroughAnswer(status: number, contentType: string, strip: boolean): AnswerTranslator {
+function passthroughAnswer(status: number, contentType: string, options: PassthroughStreamOptions): AnswerTranslator {
   if (status < 200 || status >= 300) return upstreamErrorAnswer('openai.chat', 'openai', status);
   if (contentType.includes('event-stream')) {
-    const filter = new PassthroughStreamFilter({ strip });
+    const filter = new PassthroughStreamFilter(options);
     return {
       headFirst: true,
       status: () => status,

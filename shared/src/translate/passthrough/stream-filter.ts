@@ -5,6 +5,7 @@ import { errorMessageOf, safeText } from '../upstream/http-error.js';
 import { openaiUsage } from '../upstream/openai/usage.js';
 import { isRecord, parseJson } from '../util.js';
 import { applyEdits, startsWithAt, valueAt, type Edit } from './members.js';
+import { ToolFinish } from './tool-finish.js';
 
 const NL = 0x0a;
 const CLOSE_BRACE = 0x7d;
@@ -25,6 +26,8 @@ export interface PassthroughStreamOptions {
    * caller gets the stream it asked for, without the usage-only last chunk and without `"usage"` members.
    */
   strip: boolean;
+  /** A single-choice stream: `finish_reason` "stop" after a tool call becomes "tool_calls" (see ToolFinish). */
+  toolFinish: boolean;
 }
 
 /**
@@ -34,7 +37,8 @@ export interface PassthroughStreamOptions {
  * * in-stream error events: vLLM's `data: {"object":"error","message":…}` (which the OpenAI SDKs hand to the caller
  *   as a chunk without `choices` instead of raising it) and other servers' `{"error":{…}}` are rewritten to the
  *   `data: {"error":{message,type,param,code}}` event the translated paths send, the message cleaned and cut;
- * * usage: read from every chunk that has it (the last one wins); with `strip`, removed again (see the option).
+ * * usage: read from every chunk that has it (the last one wins); with `strip`, removed again (see the option);
+ * * `finish_reason` "stop" after a tool call, which becomes "tool_calls" as on the translated paths (see ToolFinish).
  *
  * Lines are cut on the newline byte (a UTF-8 character split between reads is never broken). Complete lines go out
  * at once; a trailing partial line waits for its newline, which SSE sends at the end of every event anyway. The hot
@@ -48,8 +52,11 @@ export class PassthroughStreamFilter {
   private dropBlank = false;
   /** An overlong line is being let through: bytes pass untouched up to its newline. */
   private raw = false;
+  private readonly toolFinish: ToolFinish | undefined;
 
-  constructor(private readonly options: PassthroughStreamOptions) {}
+  constructor(private readonly options: PassthroughStreamOptions) {
+    if (options.toolFinish) this.toolFinish = new ToolFinish();
+  }
 
   push(chunk: Uint8Array): Buffer {
     let buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -85,6 +92,12 @@ export class PassthroughStreamFilter {
   }
 
   private lines(data: Buffer): Buffer {
+    const out = this.filtered(data);
+    return this.toolFinish === undefined ? out : this.toolFinish.apply(out);
+  }
+
+  /** The lines with in-stream errors rewritten and usage read (and stripped). */
+  private filtered(data: Buffer): Buffer {
     if (!this.dropBlank && data.indexOf(ERROR_KEY) === -1) {
       const edits = this.edits(data);
       if (edits !== undefined) return edits.length === 0 ? data : applyEdits(data, edits);

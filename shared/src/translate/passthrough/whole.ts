@@ -10,7 +10,8 @@ export const MAX_WHOLE_ANSWER = 64 * 1024 * 1024;
 
 /**
  * A non-streamed OpenAI Chat passthrough answer (`chat.completion` JSON): held until it is complete, then given to
- * the caller byte for byte, its `usage` read on the way. The head goes after the body is complete, so an answer cut
+ * the caller byte for byte, its `usage` read on the way; only a choice that made tool calls but says
+ * `finish_reason: "stop"` gets `"tool_calls"` (the rule of every other path), and then the body is written anew. The head goes after the body is complete, so an answer cut
  * short fails as an error instead of reaching the caller half.
  */
 export class PassthroughWholeAnswer implements AnswerTranslator {
@@ -55,11 +56,28 @@ export class PassthroughWholeAnswer implements AnswerTranslator {
     const body = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
     this.parts = [];
     const parsed = parseJson(body.toString('utf8'));
-    if (parsed.ok && isRecord(parsed.value)) this.answerUsage = openaiUsage(parsed.value['usage']);
-    return body;
+    if (!parsed.ok || !isRecord(parsed.value)) return body;
+    this.answerUsage = openaiUsage(parsed.value['usage']);
+    return toolFinish(parsed.value) ? JSON.stringify(parsed.value) : body;
   }
 
   fail(): string {
     return '';
   }
+}
+
+/** Sets `finish_reason` "tool_calls" on each choice whose message has tool calls but says "stop"; true if any changed. */
+function toolFinish(answer: Record<string, unknown>): boolean {
+  const choices = answer['choices'];
+  if (!Array.isArray(choices)) return false;
+  let changed = false;
+  for (const choice of choices) {
+    if (!isRecord(choice) || choice['finish_reason'] !== 'stop' || !isRecord(choice['message'])) continue;
+    const calls = choice['message']['tool_calls'];
+    if (Array.isArray(calls) && calls.length > 0) {
+      choice['finish_reason'] = 'tool_calls';
+      changed = true;
+    }
+  }
+  return changed;
 }

@@ -78,3 +78,20 @@ t.test('a whole answer over the limit is refused with a clear error, not held wi
   t.equal(a.status(), 502);
   t.equal(a.contentType, 'application/json');
 });
+
+t.test('tool calls end with finish_reason "tool_calls", also when the server says "stop" (stream: single choice only)', async (t) => {
+  const call = chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] });
+  const upstream = call + chunk({}, 'stop') + DONE;
+  const fixed = call + chunk({}, 'tool_calls') + DONE;
+  golden(t, () => plan({ model: DEPLOYMENT, stream: true, messages, stream_options: { include_usage: true } }).translate(200, 'text/event-stream'), upstream, fixed);
+  golden(t, () => plan({ model: DEPLOYMENT, stream: true, n: 1, messages, stream_options: { include_usage: true } }).translate(200, 'text/event-stream'), upstream, fixed);
+  golden(t, () => plan({ model: DEPLOYMENT, stream: true, n: 2, messages, stream_options: { include_usage: true } }).translate(200, 'text/event-stream'), upstream, upstream);
+
+  const message = (calls: unknown[] | undefined, finish: string) => ({ index: 0, message: { role: 'assistant', content: null, ...(calls ? { tool_calls: calls } : {}) }, finish_reason: finish });
+  const calls = [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }];
+  const whole = { id: 'x', object: 'chat.completion', choices: [message(calls, 'stop'), { ...message(undefined, 'stop'), index: 1 }, { ...message(calls, 'length'), index: 2 }] };
+  const expected = { ...whole, choices: [message(calls, 'tool_calls'), whole.choices[1], whole.choices[2]] };
+  golden(t, () => plan({ model: DEPLOYMENT, messages }).translate(200, 'application/json'), JSON.stringify(whole), JSON.stringify(expected));
+  const right = JSON.stringify({ ...whole, choices: [message(calls, 'tool_calls')] }).replace('{', '{ ');
+  golden(t, () => plan({ model: DEPLOYMENT, messages }).translate(200, 'application/json'), right, right, undefined);
+});

@@ -15,8 +15,8 @@ function filter(options: PassthroughStreamOptions): () => AnswerTranslator {
     return { headFirst: true, contentType: 'text/event-stream', status: () => 200, push: (c) => f.push(c), end: () => f.end(), fail: () => '', usage: () => f.usage };
   };
 }
-const keep = filter({ strip: false });
-const strip = filter({ strip: true });
+const keep = filter({ strip: false, toolFinish: true });
+const strip = filter({ strip: true, toolFinish: true });
 const content = (text: string) => `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"finish_reason":null}]}\n\n`;
 
 t.test('ordinary chunks pass byte for byte, including content that mentions "error" and "usage"', async (t) => {
@@ -26,16 +26,16 @@ t.test('ordinary chunks pass byte for byte, including content that mentions "err
 });
 
 t.test('complete lines go out at once; a partial line waits for its newline or the end', async (t) => {
-  const f = new PassthroughStreamFilter({ strip: false });
+  const f = new PassthroughStreamFilter({ strip: false, toolFinish: true });
   t.equal(f.push(Buffer.from('data: {"a":1}\n\nda')).toString(), 'data: {"a":1}\n\n');
   t.equal(f.push(Buffer.from('ta: [DONE]')).toString(), '');
   t.equal(f.end().toString(), 'data: [DONE]');
   const raw = Buffer.from('data: {"a":1}\n\n');
-  t.equal(new PassthroughStreamFilter({ strip: false }).push(raw), raw, 'a chunk of whole lines is the very same buffer');
+  t.equal(new PassthroughStreamFilter({ strip: false, toolFinish: true }).push(raw), raw, 'a chunk of whole lines is the very same buffer');
 });
 
 t.test('an overlong line is let through as it is, up to its newline', async (t) => {
-  const f = new PassthroughStreamFilter({ strip: true });
+  const f = new PassthroughStreamFilter({ strip: true, toolFinish: true });
   const long = 'x'.repeat(1024 * 1024 + 1);
   t.equal(f.push(Buffer.from(`data: ${long}`)).length, 6 + long.length);
   t.equal(f.push(Buffer.from(',"usage":null}\n\ndata: {"a":1,"usage":null}\n\n')).toString(), ',"usage":null}\n\ndata: {"a":1}\n\n', 'the rest of that line untouched; the next one filtered');
@@ -89,4 +89,35 @@ t.test('strip: text that mentions usage and spaced members come out the same as 
   const input = chunk(quoted, null, { usage: null }) + spaced({ content: 'x' }) + chunk({ content: '"usage"' }, null, { usage: null }) + usageChunk(11, 3) + DONE;
   const expected = chunk(quoted) + chunk({ content: 'x' }) + chunk({ content: '"usage"' }) + DONE;
   golden(t, strip, input, expected, { input_tokens: 11, output_tokens: 3 });
+});
+
+const call = (args: string, head = false) =>
+  chunk({ tool_calls: [head ? { index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: args } } : { index: 0, function: { arguments: args } }] }, null, { usage: null });
+
+t.test('finish_reason "stop" after a tool call becomes "tool_calls", as on the translated paths', async (t) => {
+  const input = call('', true) + call('{"city":"Paris"}') + chunk({}, 'stop', { usage: null }) + usageChunk(7, 4) + DONE;
+  const expected = input.replace('"finish_reason":"stop"', '"finish_reason":"tool_calls"');
+  golden(t, keep, input, expected, { input_tokens: 7, output_tokens: 4 });
+  golden(t, strip, input, expected.replaceAll(',"usage":null', '').replace(usageChunk(7, 4), ''), { input_tokens: 7, output_tokens: 4 });
+  const spaced = call('', true) + 'data: {"choices":[{"index":0,"delta":{},"finish_reason" : "stop"}]}\n\n';
+  golden(t, keep, spaced, spaced.replace('"finish_reason" : "stop"', '"finish_reason" : "tool_calls"'));
+  const sameChunk = 'data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"stop"}]}\n\n';
+  golden(t, keep, sameChunk, sameChunk.replace('"finish_reason":"stop"', '"finish_reason":"tool_calls"'), undefined);
+});
+
+t.test('no tool call, an empty tool_calls array, "length", or text that mentions tool_calls: finish as the server said', async (t) => {
+  const text = chunk({ content: 'the "tool_calls":[1] member, "finish_reason":"stop"' }) + chunk({}, 'stop') + DONE;
+  golden(t, keep, text, text);
+  const empty = chunk({ content: 'x', tool_calls: [] }) + chunk({ tool_calls: [ ] }) + chunk({}, 'stop') + DONE;
+  golden(t, keep, empty, empty);
+  const cut = call('', true) + call('{"ci') + chunk({}, 'length') + DONE;
+  golden(t, keep, cut, cut);
+  const already = call('', true) + chunk({}, 'tool_calls') + DONE;
+  golden(t, keep, already, already);
+});
+
+t.test('several choices (n > 1): the bytes do not say which choice called, so finish stays as sent', async (t) => {
+  const f = filter({ strip: false, toolFinish: false });
+  const input = call('', true) + chunk({}, 'stop') + DONE;
+  golden(t, f, input, input);
 });
