@@ -7,7 +7,7 @@ import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
 import { FrameKind, decodeFrame, encodeFrame, type EndMeta, type HeadMeta, type RequestMeta } from '@tokios/shared/protocol';
 import type { TokiosError } from '@tokios/shared/errors';
 import { FabricClient, defaultIngressOptions, type Call, type IngressOptions } from '@tokios/ingress';
-import { FrameQueue, NatsServer, until } from '../support/index.js';
+import { FrameQueue, NatsCluster, NatsServer, until } from '../support/index.js';
 
 const MB = 1024 * 1024;
 
@@ -99,10 +99,10 @@ interface Setup {
 let setups = 0;
 
 /** An ingress FabricClient and a scripted terminator for a deployment of their own (setups never see each other's requests). */
-async function setup(t: Test, nats: NatsServer, options: Partial<IngressOptions> = {}, subscribe = true): Promise<Setup> {
+async function setup(t: Test, nats: NatsServer, options: Partial<IngressOptions> = {}, subscribe = true, conns?: [NatsConnection, NatsConnection]): Promise<Setup> {
   const n = ++setups;
   const deploymentId = `dep_call_${n}`;
-  const [ingressNc, termNc] = await Promise.all([connect({ servers: nats.url }), connect({ servers: nats.url })]);
+  const [ingressNc, termNc] = conns ?? (await Promise.all([connect({ servers: nats.url }), connect({ servers: nats.url })]));
   const fabric = new FabricClient(ingressNc, { ...defaultIngressOptions(), ...options }, silentLogger());
   fabric.start();
   const term = new ScriptedTerminator(termNc, deploymentId, `trm_call_${n}`);
@@ -278,4 +278,42 @@ t.test('the Call state machine', async (t) => {
     t.equal((await silent.rec.failed()).code, 'tunnel_lost', 'silence after the Ack is a lost tunnel');
     t.same((await quick.term.controlOf(r4.rid).expect(FrameKind.Cancel)).meta, { reason: 'tunnel_lost' });
   });
+
+  await t.test('frames for a request no longer tracked get a Cancel to their sender; End, and reply subjects of other requests, get none', async (t) => {
+    const s = await setup(t, nats);
+    const tid = s.term.terminatorId;
+    const ghost = (rid: string, frame: Buffer, replyRid = rid): void =>
+      s.ingressNc.publish(subjects.ingressInbox(s.fabric.id, rid), frame, { reply: subjects.terminator(tid, replyRid) });
+    // These must not be answered: the stream is over, or the reply subject is not this request's.
+    ghost('req_over-1', encodeFrame(FrameKind.End, 0, { frames: 0 }));
+    ghost('req_other-1', encodeFrame(FrameKind.Data, 0, undefined, Buffer.from('x')), 'req_someone_else-1');
+    s.ingressNc.publish(subjects.ingressInbox(s.fabric.id, 'req_badreply-1'), encodeFrame(FrameKind.Heartbeat, 0), { reply: 'tokios.in.elsewhere.req_badreply-1' });
+    // A generation that went on for nobody (the first Cancel was lost): its next Data frame or Heartbeat is answered.
+    ghost('req_data-1', encodeFrame(FrameKind.Data, 7, undefined, Buffer.from('late')));
+    ghost('req_beat-1', encodeFrame(FrameKind.Heartbeat, 0));
+    t.same((await s.term.controlOf('req_data-1').expect(FrameKind.Cancel)).meta, { reason: 'caller gone' }, 'a Data frame of a forgotten request: Cancel');
+    t.same((await s.term.controlOf('req_beat-1').expect(FrameKind.Cancel)).meta, { reason: 'caller gone' }, 'a Heartbeat of a forgotten request: Cancel');
+    await s.term.settle(s.ingressNc);
+    for (const rid of ['req_over-1', 'req_other-1', 'req_someone_else-1', 'req_badreply-1']) t.equal(s.term.controlOf(rid).queued.length, 0, `nothing sent for ${rid}`);
+  });
+});
+
+t.test('a Cancel published while the ingress is disconnected from NATS is published again after it reconnects', async (t) => {
+  // Two routed nodes: the ingress on n0 (killed), the terminator on n1 (stays up), so only the ingress reconnects.
+  const cluster = await NatsCluster.start(2);
+  t.teardown(() => cluster.stop());
+  const [n0, n1] = cluster.nodes as [NatsServer, NatsServer];
+  const ingressNc = await connect({ servers: [n0.url, n1.url], noRandomize: true, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
+  const termNc = await connect({ servers: n1.url });
+  const s = await setup(t, n0, {}, true, [ingressNc, termNc]);
+  const { call, rec } = s.call();
+  // Routes carry interest asynchronously: the first Request may find no responders on n0 and is retried.
+  const req = await s.term.nextRequest();
+  s.term.ack(req);
+  await until(() => call.terminatorId === s.term.terminatorId, 10_000, 'the Ack to reach the ingress across the route');
+  await n0.kill('SIGKILL');
+  const err = await rec.failed();
+  t.equal(err.code, 'fabric_unavailable', 'the call failed when the connection dropped');
+  // The Cancel it published went into a buffer nats.js discards on reconnect; it is published again after it.
+  t.same((await s.term.controlOf(req.rid).expect(FrameKind.Cancel, 15_000)).meta, { reason: 'fabric_unavailable' }, 'the terminator got the Cancel after the reconnect');
 });

@@ -239,8 +239,36 @@ t.test('Error from the connector, Cancel from the ingress, a lost tunnel, a vani
   await c.frames.expect(FrameKind.Request);
   await l.expect(FrameKind.Ack);
   await c.close();
-  t.equal((await l.expect(FrameKind.Error)).meta.code, 'tunnel_lost', 'the tunnel closing fails the stream on it');
+  t.same((await l.expect(FrameKind.Reject)).meta.reason, 'unavailable', 'the tunnel closing before the answer started: placed again, and with no tunnel left here a Reject lets the ingress place it elsewhere');
   await h.terminatorNc.flush();
   const probe = encodeFrame(FrameKind.Request, 0, { rid: 'l2', protocol: 'openai.chat', model: 'model-a', stream: false, bodyLength: 0, deadline: Date.now() + 60_000 });
   await t.rejects(h.ingressNc.request(subjects.request(DEP), probe, { timeout: 5_000 }), { code: '503' }, 'no tunnel left: the deployment is unsubscribed (no responders)');
+});
+
+t.test('a tunnel lost under a stream: placed again before the Head, cut after it; frames for unknown streams get one Cancel', async (t) => {
+  const h = await Harness.start(t);
+  const a = await h.connector();
+  const b = await h.connector();
+  const q = await h.request('p1', Buffer.from('body p1'));
+  const first = h.connectorById((await q.expect(FrameKind.Ack)).meta.connectorId);
+  const other = first === a ? b : a;
+  await first.frames.expect(FrameKind.Request);
+  await first.close();
+  const moved = await other.frames.expect(FrameKind.Request);
+  t.same([moved.meta.rid, moved.payload.toString()], ['p1', 'body p1'], 'placed again on the other tunnel, with its body');
+  other.send(encodeFrame(FrameKind.Head, moved.id, { status: 200, contentType: 'text/plain' }));
+  other.send(encodeFrame(FrameKind.Data, moved.id, undefined, Buffer.from('x')));
+  t.equal((await q.expect(FrameKind.Head)).meta.status, 200, 'the answer comes from the second connector');
+  t.equal((await q.expect(FrameKind.Data)).payload.toString(), 'x');
+
+  // A frame for a stream id this terminator does not have (cancelled while the frame was on the wire): Cancel, once.
+  other.send(encodeFrame(FrameKind.Data, 4242, undefined, Buffer.from('for nobody')));
+  other.send(encodeFrame(FrameKind.Data, 4242, undefined, Buffer.from('again')));
+  const stop = await other.frames.expect(FrameKind.Cancel);
+  t.same([stop.id, stop.meta], [4242, { reason: 'no such stream' }], 'the connector is told to stop that stream');
+  await other.barrier();
+  t.pass('one Cancel per unknown stream id');
+
+  await other.close();
+  t.equal((await q.expect(FrameKind.Error)).meta.code, 'tunnel_lost', 'after the Head, a lost tunnel cuts the stream');
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
-import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
+import { parseTerminatorSubject, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
 import {
   DEFAULT_NATS_MAX_PAYLOAD, FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, dataFrameId, dataPayload, decodeFrame, encodeFrame, frameKindName, peekKind,
   type EndMeta, type Frame, type HeadMeta, type RejectMeta, type RequestMeta,
@@ -27,6 +27,14 @@ export interface CallInput {
 /** Answers to "no responders" (no terminator subscribed yet) are retried this long: interest spreads asynchronously. */
 export const NO_RESPONDERS_WINDOW_MS = 400;
 const ACK_RETRIES = 1;
+/**
+ * A Cancel is kept this long and published again after a NATS reconnect: nats.js drops whatever was published while
+ * the connection was down, and a lost Cancel would leave the model generating for nobody.
+ */
+const CANCEL_RESEND_MS = 5_000;
+const MAX_KEPT_CANCELS = 10_000;
+/** Frames that keep coming for a request this ingress no longer tracks get one Cancel per this interval. */
+const ORPHAN_CANCEL_EVERY_MS = 250;
 
 /** One request's life on the fabric: publish, Ack, body parts, frames back, retries before the Ack. */
 export class Call {
@@ -156,13 +164,13 @@ export class Call {
 
   cancel(reason: string): void {
     if (this.done) return;
-    if (this.control) this.fabric.publishControl(this.control, encodeFrame(FrameKind.Cancel, 0, { reason }));
+    if (this.control) this.fabric.sendCancel(this.control, reason);
     this.finish();
   }
 
   fail(err: TokiosError): void {
     if (this.done) return;
-    if (this.control) this.fabric.publishControl(this.control, encodeFrame(FrameKind.Cancel, 0, { reason: err.code }));
+    if (this.control) this.fabric.sendCancel(this.control, err.code);
     this.finish();
     this.handlers.onError(err);
   }
@@ -216,6 +224,8 @@ export class Call {
 export class FabricClient {
   readonly id = `ing_${randomBytes(6).toString('hex')}`;
   private readonly pending = new Map<string, Call>();
+  /** Cancels of the last CANCEL_RESEND_MS by control subject, oldest first: re-published after a reconnect. */
+  private readonly cancels = new Map<string, { frame: Buffer; at: number }>();
   private sub: Subscription | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly inboxPrefix: string;
@@ -238,10 +248,12 @@ export class FabricClient {
         else this.orphan(rid, msg);
       },
     });
-    const every = Math.max(20, Math.min(250, Math.floor(Math.min(this.options.ackTimeoutMs, this.options.stallTimeoutMs) / 4)));
+    // Often enough that a dead terminator is noticed within the stall timeout plus one tick (<= 1 s by default).
+    const every = Math.max(20, Math.min(100, Math.floor(Math.min(this.options.ackTimeoutMs, this.options.stallTimeoutMs) / 4)));
     this.sweeper = setInterval(() => {
       const now = Date.now();
       for (const c of [...this.pending.values()]) c.checkTimers(now);
+      this.pruneCancels(now);
     }, every);
     this.sweeper.unref();
     void this.watch();
@@ -271,20 +283,42 @@ export class FabricClient {
   }
 
   /**
-   * An Ack for a request this ingress no longer tracks: the caller left, the call failed or was retried elsewhere
-   * before that terminator answered (its Ack may be held back a few ms). Tell it to stop, or the model would keep
-   * generating for nobody.
+   * A frame for a request this ingress no longer tracks: the caller left, or the call failed or was retried elsewhere
+   * before that terminator's Ack or frames arrived (also after a NATS reconnect that lost the first Cancel). Its
+   * sender is told to stop, or the model would keep generating for nobody. The sender is the frame's reply subject,
+   * untrusted: only a terminator subject for this very request gets the Cancel.
    */
   private orphan(rid: string, msg: Msg): void {
-    if (peekKind(msg.data) !== FrameKind.Ack) return;
-    let frame;
-    try {
-      frame = decodeFrame(msg.data);
-    } catch {
-      return; // malformed: nothing to cancel
+    if (msg.data.length === 0) return; // a no-responders notice: nobody to tell
+    const kind = peekKind(msg.data);
+    if (kind === FrameKind.End || kind === FrameKind.Error || kind === FrameKind.Reject) return; // over anyway
+    const reply = msg.reply;
+    if (!reply || parseTerminatorSubject(reply)?.rid !== rid) return;
+    const last = this.cancels.get(reply);
+    if (last && Date.now() - last.at < ORPHAN_CANCEL_EVERY_MS) return;
+    this.sendCancel(reply, 'caller gone');
+  }
+
+  /** Publishes a Cancel to a terminator's control subject, and keeps it to publish again after a reconnect. */
+  sendCancel(subject: string, reason: string): void {
+    const frame = encodeFrame(FrameKind.Cancel, 0, { reason });
+    this.cancels.delete(subject);
+    this.cancels.set(subject, { frame, at: Date.now() });
+    if (this.cancels.size > MAX_KEPT_CANCELS) this.cancels.delete(this.cancels.keys().next().value as string);
+    this.publishControl(subject, frame);
+  }
+
+  private pruneCancels(now: number): void {
+    for (const [subject, c] of this.cancels) {
+      if (now - c.at < CANCEL_RESEND_MS) break;
+      this.cancels.delete(subject);
     }
-    if (frame.kind !== FrameKind.Ack) return;
-    this.publishControl(subjects.terminator(frame.meta.terminatorId, rid), encodeFrame(FrameKind.Cancel, 0, { reason: 'caller gone' }));
+  }
+
+  /** After a reconnect: every recent Cancel again (a terminator ignores one for a stream it no longer has). */
+  private resendCancels(): void {
+    this.pruneCancels(Date.now());
+    for (const [subject, c] of this.cancels) this.publishControl(subject, c.frame);
   }
 
   publishControl(subject: string, frame: Uint8Array): void {
@@ -302,6 +336,7 @@ export class FabricClient {
   /** Publishes made while NATS reconnects are lost, so every call in flight is failed cleanly. */
   private async watch(): Promise<void> {
     for await (const s of this.nc.status()) {
+      if (s.type === 'reconnect') this.resendCancels();
       if (s.type !== 'disconnect') continue;
       for (const c of [...this.pending.values()]) c.fail(new TokiosError('fabric_unavailable', 'Lost the connection to the gateway fabric mid-request.'));
     }

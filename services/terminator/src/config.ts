@@ -10,7 +10,7 @@ export const terminatorEnvSchema = storeEnvSchema.extend({
   TOKIOS_TERMINATOR_PORT: envInt(8081, 0, 65535),
   /** URL connectors use to reach this terminator directly; shared with connectors so they spread tunnels. */
   TOKIOS_PUBLIC_TUNNEL_URL: z.string().url().optional(),
-  TOKIOS_HEARTBEAT_MS: envInt(500, 50, 60_000),
+  TOKIOS_HEARTBEAT_MS: envInt(250, 50, 60_000),
   TOKIOS_TUNNEL_PING_MS: envInt(5_000, 100, 120_000),
   TOKIOS_MAX_FRAME_BYTES: envInt(DEFAULT_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES, MAX_TUNNEL_FRAME_BYTES),
   TOKIOS_MAX_TUNNEL_BUFFER_BYTES: envInt(16 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),

@@ -40,7 +40,9 @@ export class RequestIntake {
 
   start(): void {
     this.controlSub = this.nc.subscribe(wildcard(this.prefix), { callback: (_e, msg) => this.onControl(msg) });
-    this.heartbeatTimer = setInterval(() => this.heartbeats(this.opts.heartbeatMs), this.opts.heartbeatMs);
+    // Ticks at half the period, so a silent stream's heartbeats are at most 1.5 periods apart: the ingress's stall
+    // timeout (900 ms) sees three of them, and a dead terminator is the only thing that goes silent that long.
+    this.heartbeatTimer = setInterval(() => this.heartbeats(this.opts.heartbeatMs), Math.max(10, Math.floor(this.opts.heartbeatMs / 2)));
     this.heartbeatTimer.unref();
   }
 

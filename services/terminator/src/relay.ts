@@ -133,7 +133,19 @@ export class RelayStream implements TunnelStream, DeferredAck {
     this.finish();
   }
 
+  /**
+   * The tunnel went away under this stream. Before the Head nothing reached the caller (and the connector stops the
+   * model when its tunnel drops), so the request is placed again: on another tunnel here, or, through a Reject, by the
+   * ingress on another terminator. After it, the answer is cut.
+   */
   tunnelLost(reason: string): void {
+    if (this.done) return;
+    if (!this.headSent) {
+      this.ctx.log.info({ rid: this.rid, reason }, 'tunnel lost before the answer started; placing the request again');
+      this.detach();
+      this.place();
+      return;
+    }
     this.fail('tunnel_lost', reason);
   }
 

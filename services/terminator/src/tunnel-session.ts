@@ -36,6 +36,8 @@ export interface SessionContext {
 export class TunnelSession {
   private tunnel: Tunnel | undefined;
   private readonly helloTimer: NodeJS.Timeout;
+  /** Stream ids already answered with a Cancel because no stream here has them (bounded; one Cancel each). */
+  private readonly cancelled = new Set<number>();
 
   constructor(
     private readonly ws: WebSocket,
@@ -57,8 +59,12 @@ export class TunnelSession {
       if (!this.tunnel) return this.onHello(buf);
       this.tunnel.lastSeen = Date.now();
       // Hot path: a Data frame is routed by its header and relayed in place, never decoded.
-      if (peekKind(buf) === FrameKind.Data) this.tunnel.stream(dataFrameId(buf))?.onData(buf);
-      else this.onFrame(this.tunnel, decodeFrame(buf), buf);
+      if (peekKind(buf) === FrameKind.Data) {
+        const sid = dataFrameId(buf);
+        const s = this.tunnel.stream(sid);
+        if (s) s.onData(buf);
+        else this.unknownStream(this.tunnel, sid);
+      } else this.onFrame(this.tunnel, decodeFrame(buf), buf);
     } catch (err) {
       this.ctx.log.warn({ tunnel: this.tunnel?.id, err: (err as Error).message }, 'bad frame from connector; closing tunnel');
       this.ws.close(CloseCode.ProtocolError, truncate((err as Error).message, 120));
@@ -113,9 +119,12 @@ export class TunnelSession {
         this.ctx.log.info({ tunnel: t.id, connectorId: t.connectorId, healthy, draining }, 'connector status');
         return;
       }
-      case FrameKind.Head:
-        t.stream(frame.id)?.onHead(buf);
+      case FrameKind.Head: {
+        const s = t.stream(frame.id);
+        if (s) s.onHead(buf);
+        else this.unknownStream(t, frame.id);
         return;
+      }
       case FrameKind.End:
         t.stream(frame.id)?.onEnd(frame.meta.usage);
         return;
@@ -128,6 +137,17 @@ export class TunnelSession {
       default:
         throw new ProtocolError(`unexpected ${frameKindName(frame.kind)} frame from connector`);
     }
+  }
+
+  /**
+   * The connector answers a stream this terminator no longer has (it was cancelled or failed here, say while its
+   * Cancel crossed these frames on the wire): tell it to stop, once per stream id, so nothing generates for nobody.
+   */
+  private unknownStream(t: Tunnel, sid: number): void {
+    if (this.cancelled.has(sid)) return;
+    if (this.cancelled.size >= 1024) this.cancelled.clear();
+    this.cancelled.add(sid);
+    t.sendControl(FrameKind.Cancel, sid, { reason: 'no such stream' });
   }
 
   private onClose(): void {

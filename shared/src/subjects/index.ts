@@ -55,6 +55,17 @@ export function wildcard(prefix: string): string {
   return `${prefix}>`;
 }
 
+/**
+ * The terminator and request id of a `tokios.term.<terminatorId>.<rid>` subject (a frame's reply subject), or
+ * undefined for anything else: reply subjects come from the network and are checked before anything is sent there.
+ */
+export function parseTerminatorSubject(subject: string): { terminatorId: string; rid: string } | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 4 || parts[0] !== 'tokios' || parts[1] !== 'term') return undefined;
+  const [, , terminatorId, rid] = parts as [string, string, string, string];
+  return TOKEN.test(terminatorId) && TOKEN.test(rid) ? { terminatorId, rid } : undefined;
+}
+
 /** Last token of a subject under a known prefix, or undefined when it does not match. */
 export function tailToken(subject: string, prefix: string): string | undefined {
   if (!subject.startsWith(prefix)) return undefined;
