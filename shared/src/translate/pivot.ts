@@ -43,6 +43,14 @@ export interface ChatTool {
 
 export type ChatToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
 
+/**
+ * Structured output (OpenAI Chat's `response_format`): any JSON object, or JSON that follows a JSON Schema. Plain
+ * text is the absence of this field.
+ */
+export type ResponseFormat =
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean } };
+
 export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
@@ -59,6 +67,7 @@ export interface ChatRequest {
   seed?: number;
   /** Anthropic top_k; only sent to upstreams that take it. */
   top_k?: number;
+  response_format?: ResponseFormat;
   /** OpenAI Chat callers only: whether the caller asked for a final usage chunk. Never sent upstream as is. */
   stream_options?: { include_usage?: boolean };
 }

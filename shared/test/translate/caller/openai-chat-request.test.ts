@@ -86,8 +86,6 @@ t.test('unsupported parameters are named (400 unsupported_parameter)', async (t)
   rejects(t, { model: 'm', messages: msgs, n: 2 }, { code: 'unsupported_parameter', param: 'n', message: "'n' is not supported by this deployment." });
   rejects(t, { model: 'm', messages: msgs, logprobs: true }, { code: 'unsupported_parameter', param: 'logprobs' });
   rejects(t, { model: 'm', messages: msgs, top_logprobs: 3 }, { code: 'unsupported_parameter', param: 'top_logprobs' });
-  rejects(t, { model: 'm', messages: msgs, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {} } } }, { code: 'unsupported_parameter', param: 'response_format' });
-  rejects(t, { model: 'm', messages: msgs, response_format: { type: 'json_object' } }, { code: 'unsupported_parameter', param: 'response_format' });
   rejects(t, { model: 'm', messages: msgs, audio: { voice: 'alloy', format: 'mp3' } }, { code: 'unsupported_parameter', param: 'audio' });
   rejects(t, { model: 'm', messages: msgs, modalities: ['text', 'audio'] }, { code: 'unsupported_parameter', param: 'modalities' });
   rejects(t, { model: 'm', messages: msgs, frequency_penalty: 0.5 }, { code: 'unsupported_parameter', param: 'frequency_penalty' });
@@ -145,4 +143,21 @@ t.test('size limits at the boundary', async (t) => {
 t.test('assistant refusal is kept as content; refusal parts too', async (t) => {
   t.strictSame(parseOpenAIChatRequest({ model: 'm', messages: [{ role: 'assistant', content: null, refusal: 'I cannot.' }] }).messages, [{ role: 'assistant', content: 'I cannot.' }]);
   t.strictSame(parseOpenAIChatRequest({ model: 'm', messages: [{ role: 'assistant', content: [{ type: 'refusal', refusal: 'No.' }] }] }).messages, [{ role: 'assistant', content: 'No.' }]);
+});
+
+t.test('structured output: response_format json_object and json_schema reach the pivot; text is the default', async (t) => {
+  const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
+  const parse = (response_format: unknown) => parseOpenAIChatRequest({ model: 'm', messages: msgs, response_format }).response_format;
+  t.strictSame(parse({ type: 'json_object' }), { type: 'json_object' });
+  t.strictSame(parse({ type: 'json_schema', json_schema: { name: 'city', schema, strict: true, description: 'd' } }), {
+    type: 'json_schema',
+    json_schema: { name: 'city', description: 'd', schema, strict: true },
+  });
+  t.strictSame(parse({ type: 'json_schema', json_schema: { name: 'city', schema: null, strict: null } }), { type: 'json_schema', json_schema: { name: 'city' } });
+  t.equal(parse({ type: 'text' }), undefined);
+  t.equal(parse(null), undefined);
+  rejects(t, { model: 'm', messages: msgs, response_format: { type: 'json_schema' } }, { code: 'invalid_request', param: 'response_format.json_schema' });
+  rejects(t, { model: 'm', messages: msgs, response_format: { type: 'json_schema', json_schema: { name: 'a b' } } }, { code: 'invalid_request', param: 'response_format.json_schema.name' });
+  rejects(t, { model: 'm', messages: msgs, response_format: { type: 'json_schema', json_schema: { name: 'a', schema: [] } } }, { code: 'invalid_request', param: 'response_format.json_schema.schema' });
+  rejects(t, { model: 'm', messages: msgs, response_format: { type: 'xml' } }, { code: 'invalid_request', param: 'response_format.type' });
 });

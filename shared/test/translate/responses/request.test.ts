@@ -200,7 +200,6 @@ t.test('stateful and unsupported features are rejected naming the parameter', as
   rejects(t, { ...x, tools: [{ type: 'function', name: 'f', defer_loading: true }] }, 'unsupported_parameter', 'tools[0].defer_loading');
   rejects(t, { ...x, tool_choice: { type: 'file_search' } }, 'unsupported_parameter', 'tool_choice');
   rejects(t, { ...x, tool_choice: 'sometimes' }, 'invalid_request', 'tool_choice');
-  rejects(t, { ...x, text: { format: { type: 'json_schema', name: 's', schema: {} } } }, 'unsupported_parameter', 'text.format.type');
   rejects(t, { ...x, text: { verbosity: 'low' } }, 'unsupported_parameter', 'text.verbosity');
   rejects(t, { ...x, truncation: 'auto' }, 'unsupported_parameter', 'truncation');
   rejects(t, { ...x, include: ['file_search_call.results'] }, 'unsupported_parameter', 'include[0]');
@@ -235,4 +234,20 @@ t.test('invalid values are rejected, never clamped', async (t) => {
   rejects(t, { ...base, input: [{ role: 'tool', content: 'x' }] }, 'invalid_request', 'input[0].role');
   rejects(t, { ...base, input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: { a: 1 } }] }, 'invalid_request', 'input[0].arguments');
   rejects(t, { ...base, input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x', detail: 'original' }] }] }, 'invalid_request', 'input[0].content[0].detail');
+});
+
+t.test('structured output: text.format json_object / json_schema -> the pivot response_format', async (t) => {
+  const schema = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
+  const x = { ...base, input: 'x' };
+  t.strictSame(parse({ ...x, text: { format: { type: 'json_object' } } }).response_format, { type: 'json_object' });
+  t.strictSame(parse({ ...x, text: { format: { type: 'json_schema', name: 'count', schema, strict: true, description: 'd' } } }).response_format, {
+    type: 'json_schema',
+    json_schema: { name: 'count', schema, description: 'd', strict: true },
+  });
+  t.equal(parse({ ...x, text: { format: { type: 'text' } } }).response_format, undefined);
+  t.equal(parse({ ...x, text: {} }).response_format, undefined);
+  rejects(t, { ...x, text: { format: { type: 'json_schema', name: 'count' } } }, 'invalid_request', 'text.format.schema');
+  rejects(t, { ...x, text: { format: { type: 'json_schema', name: 'a b', schema } } }, 'invalid_request', 'text.format.name');
+  rejects(t, { ...x, text: { format: { type: 'json_schema', name: 'c', schema, extra: 1 } } }, 'unsupported_parameter', 'text.format.extra');
+  rejects(t, { ...x, text: { format: { type: 'grammar' } } }, 'invalid_request', 'text.format.type');
 });

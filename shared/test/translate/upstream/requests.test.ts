@@ -115,3 +115,20 @@ t.test('Ollama: tool result without a matching call has no tool_name', async (t)
   const body = JSON.parse(buildOllamaRequest({ model: 'x', stream: true, messages: [{ role: 'tool', tool_call_id: 'zz', content: 'r' }] }, { model: 'm' }).body);
   t.strictSame(body.messages, [{ role: 'tool', content: 'r', tool_call_id: 'zz' }]);
 });
+
+t.test('structured output: OpenAI-compatible servers get response_format as is; Ollama gets format "json" or the schema', async (t) => {
+  const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+  const base: ChatRequest = { model: 'd', stream: true, messages: [{ role: 'user', content: 'x' }] };
+  const asJson: ChatRequest = { ...base, response_format: { type: 'json_object' } };
+  const asSchema: ChatRequest = { ...base, response_format: { type: 'json_schema', json_schema: { name: 'c', schema, strict: true } } };
+  const noSchema: ChatRequest = { ...base, response_format: { type: 'json_schema', json_schema: { name: 'c' } } };
+  const openai = (r: ChatRequest) => JSON.parse(buildOpenAIRequest(r, { model: 'u' }).body) as Record<string, unknown>;
+  const ollama = (r: ChatRequest) => JSON.parse(buildOllamaRequest(r, { model: 'u' }).body) as Record<string, unknown>;
+  t.strictSame(openai(asJson)['response_format'], { type: 'json_object' });
+  t.strictSame(openai(asSchema)['response_format'], asSchema.response_format);
+  t.equal(openai(base)['response_format'], undefined);
+  t.equal(ollama(asJson)['format'], 'json');
+  t.strictSame(ollama(asSchema)['format'], schema);
+  t.equal(ollama(noSchema)['format'], 'json');
+  t.equal(ollama(base)['format'], undefined);
+});

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { TokiosError } from '../../../errors/registry.js';
-import type { ChatMessage, ChatRequest, ChatTool, ChatToolChoice, ContentPart } from '../../pivot.js';
+import type { ChatMessage, ChatRequest, ChatTool, ChatToolChoice, ContentPart, ResponseFormat } from '../../pivot.js';
 import { isRecord } from '../../util.js';
 import { chatBodySchema, type ChatBody, type ParsedMessage } from './schema.js';
 
@@ -19,7 +19,6 @@ const UNSUPPORTED = {
   frequency_penalty: (v) => v === null || v === 0,
   presence_penalty: (v) => v === null || v === 0,
   logit_bias: (v) => v === null || isEmptyRecord(v),
-  response_format: (v) => v === null || (isRecord(v) && v['type'] === 'text'),
   modalities: (v) => v === null || (Array.isArray(v) && v.length === 1 && v[0] === 'text'),
   audio: isNull,
   functions: isNull,
@@ -102,6 +101,10 @@ function toPivot(b: ChatBody): ChatRequest {
     if (stop.length > 0) req.stop = stop;
   }
   if (b.seed != null) req.seed = b.seed;
+  if (b.response_format != null) {
+    const format = toResponseFormat(b.response_format);
+    if (format !== undefined) req.response_format = format;
+  }
   if (b.user != null) req.user = b.user;
   const tools = b.tools == null ? [] : b.tools.map(toTool);
   if (tools.length > 0) req.tools = tools;
@@ -187,4 +190,22 @@ function toToolChoice(choice: NonNullable<ChatBody['tool_choice']>, tools: ChatT
     throw new TokiosError('invalid_request', `tool_choice names '${name}', which is not in 'tools'.`, { param: 'tool_choice' });
   }
   return { type: 'function', function: { name } };
+}
+
+/** `text` is the default and needs no field; JSON formats go to the pivot without their null members. */
+function toResponseFormat(format: NonNullable<ChatBody['response_format']>): ResponseFormat | undefined {
+  switch (format.type) {
+    case 'text':
+      return undefined;
+    case 'json_object':
+      return { type: 'json_object' };
+    case 'json_schema': {
+      const { name, description, schema, strict } = format.json_schema;
+      const out: Extract<ResponseFormat, { type: 'json_schema' }> = { type: 'json_schema', json_schema: { name } };
+      if (description != null) out.json_schema.description = description;
+      if (schema != null) out.json_schema.schema = schema;
+      if (strict != null) out.json_schema.strict = strict;
+      return out;
+    }
+  }
 }

@@ -81,6 +81,23 @@ export const toolChoiceSchema = z.union([
   z.object({ type: z.enum(['allowed_tools', 'custom']) }).loose(),
 ]);
 
+/** A JSON Schema's name, as OpenAI allows it. */
+export const SCHEMA_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const responseFormatSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    json_schema: z.object({
+      name: z.string().regex(SCHEMA_NAME, 'must be 1-64 of [A-Za-z0-9_-]'),
+      description: z.string().max(LIMITS.description).nullish(),
+      schema: z.record(z.string(), z.unknown()).nullish(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+
 /** The fields Tokios reads. Unknown top-level fields are handled before this schema (see request.ts). */
 export const chatBodySchema = z.object({
   model: z.string().min(1).max(LIMITS.model),
@@ -98,6 +115,7 @@ export const chatBodySchema = z.object({
   tool_choice: toolChoiceSchema.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   user: z.string().max(LIMITS.user).nullish(),
+  response_format: responseFormatSchema.nullish(),
   seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).nullish(),
 });
 export type ChatBody = z.infer<typeof chatBodySchema>;

@@ -28,6 +28,9 @@ export const REASONING_SUMMARIES = ['auto', 'concise', 'detailed'] as const;
 
 export const SERVICE_TIERS = ['auto', 'default'] as const;
 
+/** `text.format.type` values; the JSON ones are structured output (the pivot's response_format). */
+export const FORMAT_TYPES = ['text', 'json_object', 'json_schema'] as const;
+
 /** Top-level request keys this caller understands; anything else is a 400 naming the key. */
 export const REQUEST_KEYS = [
   'model',

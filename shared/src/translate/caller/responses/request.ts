@@ -1,5 +1,6 @@
-import type { ChatMessage, ChatRequest } from '../../pivot.js';
-import { INCLUDES, REASONING_EFFORTS, REASONING_SUMMARIES, REQUEST_KEYS, SERVICE_TIERS } from './maps.js';
+import type { ChatMessage, ChatRequest, ResponseFormat } from '../../pivot.js';
+import { SCHEMA_NAME } from '../openai-chat/schema.js';
+import { FORMAT_TYPES, INCLUDES, REASONING_EFFORTS, REASONING_SUMMARIES, REQUEST_KEYS, SERVICE_TIERS } from './maps.js';
 import { convertInput } from './input.js';
 import { convertToolChoice, convertTools } from './tools.js';
 import {
@@ -21,7 +22,7 @@ import {
  * OpenAI Responses request -> pivot ChatRequest.
  *
  * Tokios is stateless: anything that needs stored responses, conversations, prompts or background runs is a 400
- * naming the parameter, as are built-in tools and output formats the pivot cannot express. Unknown parameters are a
+ * naming the parameter, as are built-in tools. `text.format` (json_object, json_schema) is structured output. Unknown parameters are a
  * 400 too (as the API does). Nothing is clamped.
  *
  * Accepted without effect on generation (documented): `metadata`, `prompt_cache_key`, `stream_options`,
@@ -61,6 +62,8 @@ export function parseResponsesRequest(body: unknown): ChatRequest {
   if (parallel !== undefined) req.parallel_tool_calls = parallel;
   const user = optString(body.user, 'user') ?? optString(body.safety_identifier, 'safety_identifier');
   if (user !== undefined) req.user = user;
+  const format = textFormat(body.text);
+  if (format !== undefined) req.response_format = format;
   checkAdvisory(body);
   return req;
 }
@@ -79,15 +82,33 @@ function rejectStateful(body: Obj): void {
   if (set(body.truncation) && oneOf(body.truncation, ['auto', 'disabled'] as const, 'truncation') === 'auto') {
     unsupported('truncation', 'automatic truncation is not supported; use disabled');
   }
-  if (set(body.text)) checkText(requireObject(body.text, 'text'));
 }
 
-function checkText(text: Obj): void {
+/**
+ * `text.format` -> the pivot's response_format: `text` (the default) is no field; `json_object` as is; `json_schema`
+ * (flat here: name, schema, description, strict) as OpenAI Chat nests it.
+ */
+function textFormat(raw: unknown): ResponseFormat | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const text = requireObject(raw, 'text');
   checkKeys(text, ['format', 'verbosity'], 'text');
   if (text.verbosity !== undefined && text.verbosity !== null) unsupported('text.verbosity', 'verbosity cannot be controlled');
-  if (text.format !== undefined && text.format !== null && requireObject(text.format, 'text.format').type !== 'text') {
-    unsupported('text.format.type', 'structured output formats are not supported; only text');
+  if (text.format === undefined || text.format === null) return undefined;
+  const format = requireObject(text.format, 'text.format');
+  const type = oneOf(format.type, FORMAT_TYPES, 'text.format.type');
+  if (type === 'text' || type === 'json_object') {
+    checkKeys(format, ['type'], 'text.format');
+    return type === 'text' ? undefined : { type };
   }
+  checkKeys(format, ['type', 'name', 'schema', 'description', 'strict'], 'text.format');
+  const name = requireString(format.name, 'text.format.name');
+  if (!SCHEMA_NAME.test(name)) invalid('text.format.name', 'must be 1-64 of [A-Za-z0-9_-]');
+  const out: Extract<ResponseFormat, { type: 'json_schema' }> = { type: 'json_schema', json_schema: { name, schema: requireObject(format.schema, 'text.format.schema') } };
+  const description = optString(format.description, 'text.format.description');
+  if (description !== undefined) out.json_schema.description = description;
+  const strict = optBoolean(format.strict, 'text.format.strict');
+  if (strict !== undefined) out.json_schema.strict = strict;
+  return out;
 }
 
 function checkAdvisory(body: Obj): void {

@@ -1,6 +1,6 @@
 import { TokiosError } from '../../../errors/registry.js';
 import type { UpstreamHttpRequest } from '../../adapter.js';
-import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../../pivot.js';
+import type { ChatMessage, ChatRequest, ContentPart, ResponseFormat, ToolCall } from '../../pivot.js';
 import { isRecord, parseJson } from '../../util.js';
 
 export const OLLAMA_CHAT_PATH = '/api/chat';
@@ -29,6 +29,8 @@ export interface OllamaMessage {
  *  - tool_choice: `auto` is Ollama's behaviour; `none` is honoured by not sending tools; `required` or a named
  *    function cannot be enforced -> 400 unsupported_parameter. parallel_tool_calls:false likewise (when tools
  *    are sent).
+ *  - response_format -> `format`: "json" for json_object, the JSON Schema itself for json_schema (Ollama constrains
+ *    the output to it by grammar, so `strict` holds either way; a json_schema without a schema is "json").
  *  - `user` is caller metadata with no effect on generation; Ollama has no field for it, so it is not sent.
  */
 export function buildOllamaRequest(req: ChatRequest, options: { model: string }): UpstreamHttpRequest {
@@ -50,6 +52,7 @@ export function buildOllamaRequest(req: ChatRequest, options: { model: string })
   } else if (req.tool_choice !== undefined && req.tool_choice !== 'none' && req.tool_choice !== 'auto') {
     throw new TokiosError('invalid_request', 'tool_choice requires tools.', { param: 'tool_choice' });
   }
+  if (req.response_format !== undefined) body['format'] = ollamaFormat(req.response_format);
   const opts: Record<string, unknown> = {};
   if (req.temperature !== undefined) opts['temperature'] = req.temperature;
   if (req.top_p !== undefined) opts['top_p'] = req.top_p;
@@ -63,6 +66,11 @@ export function buildOllamaRequest(req: ChatRequest, options: { model: string })
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
   };
+}
+
+/** Ollama's `format`: "json" or a JSON Schema object. */
+function ollamaFormat(format: ResponseFormat): 'json' | Record<string, unknown> {
+  return format.type === 'json_schema' && format.json_schema.schema !== undefined ? format.json_schema.schema : 'json';
 }
 
 export function toOllamaMessages(messages: ChatMessage[]): OllamaMessage[] {

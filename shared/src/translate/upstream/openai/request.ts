@@ -26,6 +26,8 @@ export function buildOpenAIRequest(req: ChatRequest, options: { model: string })
   if (req.max_tokens !== undefined) body['max_tokens'] = req.max_tokens;
   if (req.stop !== undefined && req.stop.length > 0) body['stop'] = req.stop;
   if (req.seed !== undefined) body['seed'] = req.seed;
+  // vLLM, llama.cpp, LM Studio and SGLang all take OpenAI's response_format (guided decoding / grammars).
+  if (req.response_format !== undefined) body['response_format'] = req.response_format;
   if (req.tools !== undefined && req.tools.length > 0) {
     body['tools'] = req.tools;
     if (req.tool_choice !== undefined) body['tool_choice'] = req.tool_choice;
