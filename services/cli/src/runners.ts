@@ -215,8 +215,9 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
       adminTokenFile: admin.file,
       async close() {
         await removeDevFile(dataDir);
-        await terminator?.close();
-        await closeGracefully(app, fabric, io.shutdownGraceMs);
+        // Ingress first: its requests in flight finish through the terminator, which drains last (and closes the
+        // tunnels upgraded on the shared HTTP server, which would otherwise hold the server's close).
+        await closeGracefully(app, fabric, io.shutdownGraceMs, async () => terminator?.close());
         for (const nc of [ingressNc, terminatorNc, controlNc]) await nc.drain().catch(() => undefined);
         await store.close();
         await local?.stop();

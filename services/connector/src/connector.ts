@@ -24,6 +24,8 @@ export interface ConnectorHooks {
 export class Connector {
   readonly id = `con_${randomBytes(6).toString('hex')}`;
   private readonly tunnels: TunnelClient[] = [];
+  /** Tunnels to a draining terminator (GoAway), replaced already: closed once their streams are done. */
+  private readonly retiring = new Set<TunnelClient>();
   private readonly active = new Map<string, ActiveRequest>();
   private upstreamKind: UpstreamKind = 'openai';
   private models: string[] = [];
@@ -60,21 +62,62 @@ export class Connector {
       probe.detected ? `upstream speaks ${probe.kind === 'ollama' ? 'Ollama' : 'the OpenAI API'}` : `upstream kind ${probe.kind} (${this.config.upstream_kind === 'auto' ? 'assumed: detection failed' : 'configured'})`,
     );
     for (let i = 0; i < this.config.tunnels; i++) {
-      const t = new TunnelClient(i, this.config.gatewayUrl, this.config.tunnel_token, {
-        hello: () => this.hello(),
-        welcome: (tc, w) => this.onWelcome(tc, w),
-        peers: () => this.spread(),
-        frame: (tc, f) => this.onFrame(tc, f),
-        unreadableRequest: (tc, sid, message) => tc.sendFrame(encodeFrame(FrameKind.Error, sid, { code: 'protocol_error', message: message.slice(0, 200) })),
-        down: (tc) => this.onTunnelDown(tc),
-        fatal: (_tc, reason) => this.onFatal(reason),
-        dialFailed: (_tc, peerId) => this.badPeers.set(peerId, Date.now() + BAD_PEER_MS),
-      }, this.log);
+      const t = this.newTunnel(i);
       this.tunnels.push(t);
       t.connect();
     }
     this.healthTimer = setInterval(() => void this.checkHealth(), this.config.health_interval_ms);
     this.healthTimer.unref();
+  }
+
+  private newTunnel(index: number): TunnelClient {
+    return new TunnelClient(index, this.config.gatewayUrl, this.config.tunnel_token, {
+      hello: () => this.hello(),
+      welcome: (tc, w) => this.onWelcome(tc, w),
+      peers: () => this.spread(),
+      frame: (tc, f) => this.onFrame(tc, f),
+      unreadableRequest: (tc, sid, message) => tc.sendFrame(encodeFrame(FrameKind.Error, sid, { code: 'protocol_error', message: message.slice(0, 200) })),
+      down: (tc) => this.onTunnelDown(tc),
+      fatal: (_tc, reason) => this.onFatal(reason),
+      dialFailed: (_tc, peerId) => this.badPeers.set(peerId, Date.now() + BAD_PEER_MS),
+      goAway: (tc, reason) => this.onGoAway(tc, reason),
+    }, this.log);
+  }
+
+  /**
+   * The terminator of `tc` drains: a replacement tunnel is dialled at once (to a peer no other tunnel uses, when the
+   * Welcome named one, else the gateway) while `tc` keeps serving the streams on it, and closes when they are done.
+   */
+  private onGoAway(tc: TunnelClient, reason: string): void {
+    const i = this.tunnels.indexOf(tc);
+    if (i < 0) return;
+    const leaving = tc.welcome?.terminatorId;
+    const used = new Set(this.tunnels.filter((o) => o !== tc).map((o) => o.terminatorId));
+    const now = Date.now();
+    const usable = (tc.welcome?.peers ?? []).filter((p) => p.id !== leaving && !((this.badPeers.get(p.id) ?? 0) > now));
+    const target = usable.find((p) => !used.has(p.id)) ?? usable[0];
+    this.log.info({ tunnel: tc.index, terminatorId: leaving, reason, target: target?.url ?? 'gateway', inFlight: this.requestsOn(tc) }, 'terminator going away; opening a replacement tunnel');
+    this.moving.delete(tc);
+    tc.retire();
+    this.retiring.add(tc);
+    const next = this.newTunnel(tc.index);
+    this.tunnels[i] = next;
+    if (target) next.connectTo(target.url, target.id);
+    else next.connect();
+    this.maybeRetire(tc);
+  }
+
+  private requestsOn(tc: TunnelClient): number {
+    let n = 0;
+    for (const req of this.active.values()) if (req.tunnel === tc) n++;
+    return n;
+  }
+
+  private maybeRetire(tc: TunnelClient): void {
+    if (!this.retiring.has(tc) || this.requestsOn(tc) > 0) return;
+    this.retiring.delete(tc);
+    this.log.info({ tunnel: tc.index, terminatorId: tc.welcome?.terminatorId }, 'retired tunnel idle; closing it');
+    void tc.stop();
   }
 
   private hello(): HelloMeta {
@@ -143,11 +186,11 @@ export class Connector {
   }
 
   private onFrame(tc: TunnelClient, frame: StreamFrame): void {
-    const key = `${tc.index}:${frame.id}`;
+    const key = `${tc.serial}:${frame.id}`;
     switch (frame.kind) {
       case FrameKind.Request: {
         const meta = frame.meta;
-        const reason = this.draining || this.moving.has(tc) ? 'draining' : !this.healthy ? 'unhealthy' : this.active.size >= this.config.max_concurrency ? 'busy' : undefined;
+        const reason = this.draining || this.moving.has(tc) || this.retiring.has(tc) ? 'draining' : !this.healthy ? 'unhealthy' : this.active.size >= this.config.max_concurrency ? 'busy' : undefined;
         if (reason) {
           tc.sendFrame(encodeFrame(FrameKind.Reject, frame.id, { reason, message: `connector is ${reason}` }));
           return;
@@ -178,12 +221,16 @@ export class Connector {
   private requestDone(key: string): void {
     const tc = this.active.get(key)?.tunnel;
     this.active.delete(key);
-    if (tc) this.maybeSwitch(tc);
+    if (tc) {
+      this.maybeSwitch(tc);
+      this.maybeRetire(tc);
+    }
     if (this.draining && this.active.size === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
 
   private onTunnelDown(tc: TunnelClient): void {
     this.moving.delete(tc);
+    this.retiring.delete(tc);
     for (const req of [...this.active.values()]) if (req.tunnel === tc) req.cancel('tunnel lost');
   }
 
@@ -242,6 +289,6 @@ export class Connector {
   async stop(): Promise<void> {
     clearInterval(this.healthTimer);
     for (const req of [...this.active.values()]) req.cancel('connector stopping');
-    await Promise.all(this.tunnels.map((t) => t.stop()));
+    await Promise.all([...this.tunnels, ...this.retiring].map((t) => t.stop()));
   }
 }

@@ -27,10 +27,16 @@ export interface TunnelEvents {
   fatal(tunnel: TunnelClient, reason: string): void;
   /** A peer (from a Welcome) could not be reached; the tunnel went back to the gateway. */
   dialFailed(tunnel: TunnelClient, peerId: string): void;
+  /** The terminator is draining: open a replacement elsewhere; this socket stays for the streams on it. */
+  goAway(tunnel: TunnelClient, reason: string): void;
 }
+
+let serials = 0;
 
 /** One WebSocket to a terminator, reconnecting with backoff until stopped. */
 export class TunnelClient {
+  /** Unique per client in this process (a replacement tunnel keeps the index of the one it replaces). */
+  readonly serial = ++serials;
   private ws: WebSocket | undefined;
   private readonly backoff = new Backoff();
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -74,6 +80,13 @@ export class TunnelClient {
 
   get bufferedAmount(): number {
     return this.ws?.bufferedAmount ?? 0;
+  }
+
+  /** Dials `url` (a peer's) first instead of the gateway. */
+  connectTo(url: string, peerId: string): void {
+    this.target = url;
+    this.targetPeer = peerId;
+    this.connect();
   }
 
   connect(): void {
@@ -141,8 +154,7 @@ export class TunnelClient {
         this.pongWaiters.get(frame.id)?.();
         return;
       case FrameKind.GoAway:
-        this.log.info({ tunnel: this.index }, 'terminator going away; reconnecting');
-        ws.close(CloseCode.Normal, 'go away');
+        this.events.goAway(this, frame.meta.reason);
         return;
       case FrameKind.Request:
       case FrameKind.Body:
@@ -194,6 +206,12 @@ export class TunnelClient {
       this.pongWaiters.set(id, done);
       if (!this.sendFrame(encodeFrame(FrameKind.Ping, id))) done();
     });
+  }
+
+  /** No reconnecting any more: the socket serves the streams on it until `stop` (a replacement took its place). */
+  retire(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
   }
 
   /** Reconnects to another terminator (used to spread tunnels over distinct terminators). */

@@ -6,11 +6,13 @@ import type { FabricClient } from './fabric.js';
  * flight finish for up to `graceMs`, then cut the remaining connections (idle keep-alive sockets would otherwise
  * hold the close for the server's header timeout) and end what is still pending.
  */
-export async function closeGracefully(app: FastifyInstance, fabric: FabricClient, graceMs: number): Promise<void> {
+export async function closeGracefully(app: FastifyInstance, fabric: FabricClient, graceMs: number, beforeServerClose?: () => Promise<void>): Promise<void> {
   const closing = app.close();
   const deadline = Date.now() + graceMs;
   while (fabric.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   app.server.closeAllConnections();
   await fabric.close();
+  // Sockets upgraded on this server (tokios dev's tunnels) hold its close until their owner closes them.
+  await beforeServerClose?.();
   await closing;
 }

@@ -14,6 +14,7 @@ export const terminatorEnvSchema = storeEnvSchema.extend({
   TOKIOS_TUNNEL_PING_MS: envInt(5_000, 100, 120_000),
   TOKIOS_MAX_FRAME_BYTES: envInt(DEFAULT_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES, MAX_TUNNEL_FRAME_BYTES),
   TOKIOS_MAX_TUNNEL_BUFFER_BYTES: envInt(16 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
+  TOKIOS_DRAIN_MS: envInt(30_000, 0, 3_600_000),
 });
 
 export type TerminatorEnv = z.infer<typeof terminatorEnvSchema>;
@@ -28,6 +29,8 @@ export interface TerminatorOptions {
   /** Largest frame accepted from a connector (announced to it in Welcome). */
   maxFrameBytes: number;
   maxTunnelBufferBytes: number;
+  /** On SIGTERM, how long streams in flight may take to finish before the tunnels are closed (default 30 s). */
+  drainMs?: number;
 }
 
 export function terminatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): TerminatorOptions & { host: string; port: number; nats: NatsSettings; env: TerminatorEnv } {
@@ -44,5 +47,6 @@ export function terminatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     pingIntervalMs: e.TOKIOS_TUNNEL_PING_MS,
     maxFrameBytes: e.TOKIOS_MAX_FRAME_BYTES,
     maxTunnelBufferBytes: e.TOKIOS_MAX_TUNNEL_BUFFER_BYTES,
+    drainMs: e.TOKIOS_DRAIN_MS,
   };
 }

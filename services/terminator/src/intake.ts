@@ -24,6 +24,9 @@ export class RequestIntake {
   private readonly streams = new Map<string, RelayStream>();
   private readonly acks: AckBatcher;
   private controlSub: Subscription | undefined;
+  /** Draining: request subjects are given up and Requests still arriving are answered Reject draining. */
+  private refusing = false;
+  private idleWaiters: (() => void)[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly prefix: string;
 
@@ -52,6 +55,7 @@ export class RequestIntake {
 
   /** Called by the registry when a deployment gains its first or loses its last routable tunnel here. */
   setRoutable(deploymentId: string, routable: boolean): void {
+    if (routable && this.refusing) return;
     if (routable && !this.subs.has(deploymentId)) {
       const sub = this.nc.subscribe(subjects.request(deploymentId), {
         queue: REQUEST_QUEUE,
@@ -75,6 +79,38 @@ export class RequestIntake {
   /** Cancels every stream (their frames could be lost, e.g. during a NATS reconnect). */
   cancelAll(reason: string): void {
     for (const s of [...this.streams.values()]) s.cancel(reason);
+  }
+
+  /**
+   * Stops taking requests (terminator drain): every request subscription is drained, so Requests NATS already
+   * delivered are still answered (Reject draining: the ingress places them elsewhere at once) instead of dropped.
+   */
+  async stopTaking(timeoutMs = 2_000): Promise<void> {
+    this.refusing = true;
+    const subs = [...this.subs.values()];
+    this.subs.clear();
+    const drained = Promise.all(subs.map((s) => s.drain().catch(() => undefined)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Resolves once no stream is in flight, or after `timeoutMs`. */
+  whenIdle(timeoutMs: number): Promise<void> {
+    if (this.streams.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.idleWaiters.push(done);
+    });
+  }
+
+  private streamDone(rid: string): void {
+    this.streams.delete(rid);
+    if (this.streams.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   close(reason: string): void {
@@ -106,8 +142,12 @@ export class RequestIntake {
       return;
     }
     if (this.streams.has(meta.rid)) return; // duplicate delivery
+    if (this.refusing) {
+      this.safePublish(reply, encodeFrame(FrameKind.Reject, 0, { reason: 'draining', message: 'terminator draining' }));
+      return;
+    }
     const stream = new RelayStream(
-      { terminatorId: this.terminatorId, nc: this.nc, registry: this.registry, log: this.log, acks: this.acks, onDone: (s) => this.streams.delete(s.rid) },
+      { terminatorId: this.terminatorId, nc: this.nc, registry: this.registry, log: this.log, acks: this.acks, onDone: (s) => this.streamDone(s.rid) },
       meta, deploymentId, reply, subjects.terminator(this.terminatorId, meta.rid), Buffer.from(payload),
     );
     this.streams.set(meta.rid, stream);

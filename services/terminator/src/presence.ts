@@ -34,6 +34,7 @@ const EXPIRE_MS = 3 * ANNOUNCE_MS;
 export class Presence {
   private readonly peers = new Map<string, { url: string; seen: number }>();
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private sub: Subscription | undefined;
   private readonly gate: FabricGate;
 
@@ -87,7 +88,10 @@ export class Presence {
     return out;
   }
 
+  /** Announces that this terminator leaves (peers drop it from their Welcomes at once); idempotent. */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.sub?.unsubscribe();
     this.publish({ id: this.id, url: this.url ?? null, leaving: true });

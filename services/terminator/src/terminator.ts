@@ -32,6 +32,7 @@ export class Terminator implements ControlTarget {
   private readonly key: FabricKey;
   private planeSubs: Subscription[] = [];
   private server: Server | undefined;
+  private drainingSince: number | undefined;
 
   constructor(
     private readonly opts: TerminatorOptions,
@@ -61,7 +62,12 @@ export class Terminator implements ControlTarget {
       if (req.url === '/healthz') {
         res
           .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ ok: true, id: this.id, tunnels: this.registry.tunnels().length, streams: this.intake.size }));
+          .end(JSON.stringify({ ok: true, id: this.id, tunnels: this.registry.tunnels().length, streams: this.intake.size, draining: this.draining }));
+        return;
+      }
+      if (req.url === '/readyz') {
+        // A draining terminator is alive (streams finish) but must get no new tunnels from the load balancer.
+        res.writeHead(this.draining ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: !this.draining, draining: this.draining }));
         return;
       }
       res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'tunnel endpoint: upgrade to WebSocket' }));
@@ -104,7 +110,31 @@ export class Terminator implements ControlTarget {
     return this.tunnels.revokeToken(tokenId, reason);
   }
 
+  /** True from the start of a drain (SIGTERM) on: readiness fails. */
+  get draining(): boolean {
+    return this.drainingSince !== undefined;
+  }
+
+  /**
+   * Graceful stop, first half: fail readiness, leave presence (peers stop offering this terminator to connectors),
+   * give up the request subjects (Requests already on the way are answered Reject draining and placed elsewhere),
+   * tell every connector to move (GoAway: it opens its replacement tunnel first), then wait up to `drainMs` for the
+   * streams in flight to finish. `close` does the rest.
+   */
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.drainingSince = Date.now();
+    const drainMs = this.opts.drainMs ?? 30_000;
+    this.log.info({ streams: this.intake.size, tunnels: this.registry.tunnels().length, drainMs }, 'terminator draining');
+    this.presence.stop();
+    await this.intake.stopTaking();
+    this.tunnels.goAway('terminator draining');
+    await this.intake.whenIdle(drainMs);
+    this.log.info({ streams: this.intake.size, ms: Date.now() - this.drainingSince }, this.intake.size === 0 ? 'terminator drained' : 'drain timeout; cutting the streams left');
+  }
+
   async close(): Promise<void> {
+    await this.drain();
     for (const s of this.planeSubs) s.unsubscribe();
     this.presence.stop();
     this.intake.close('terminator shutting down');

@@ -166,6 +166,15 @@ export class TunnelServer {
     }
   }
 
+  /**
+   * Drain: refuses new tunnels and tells every connector to move (GoAway). The tunnels stay open for the streams in
+   * flight on them; a connector opens its replacement elsewhere first and closes this one once it is idle.
+   */
+  goAway(reason: string): void {
+    this.closing = true;
+    for (const t of this.registry.tunnels()) t.sendControl(FrameKind.GoAway, 0, { reason });
+  }
+
   /** Refuses new tunnels and tells every connector to go (GoAway, then close 1001). */
   close(reason: string): void {
     this.closing = true;
