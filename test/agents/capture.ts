@@ -64,7 +64,7 @@ for (const caller of SDK_CALLERS) {
     try {
       let answer = '';
       try {
-        answer = await caller.run(responder.url, MODEL, mode, scenario);
+        answer = await caller.run(responder.url, 'sk-tokios-capture', MODEL, mode, scenario);
       } catch (err) {
         console.error(`${caller.id} ${mode}: ${(err as Error).stack}`);
       }

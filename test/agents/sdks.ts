@@ -15,14 +15,12 @@ export interface SdkCaller {
   id: string;
   bundle: Bundle;
   protocol: 'anthropic-messages' | 'openai-responses' | 'openai-chat';
-  /** Runs one scenario against the origin; resolves with the final text. */
-  run(origin: string, model: string, mode: SdkMode, scenario: Scenario): Promise<string>;
+  /** Runs one scenario against the origin (no `/v1`) with that API key; resolves with the final text. */
+  run(origin: string, apiKey: string, model: string, mode: SdkMode, scenario: Scenario): Promise<string>;
 }
 
 export const SDK_MODES = ['text', 'stream', 'tool-loop'] as const;
 export type SdkMode = (typeof SDK_MODES)[number];
-
-const API_KEY = 'sk-tokios-capture';
 
 /** ESM import of a package installed in a cache bundle. */
 async function load<T>(b: Bundle, name: string): Promise<T> {
@@ -90,33 +88,33 @@ const lc = SDKS.langchain;
 export const SDK_CALLERS: SdkCaller[] = [
   {
     id: 'ai-sdk-openai-chat@4.0.118', bundle: ai, protocol: 'openai-chat',
-    run: async (origin, model, mode, s) => aiSdk((await provider('@ai-sdk/openai', 'createOpenAI', { baseURL: `${origin}/v1`, apiKey: API_KEY })).chat!(model), mode, s),
+    run: async (origin, apiKey, model, mode, s) => aiSdk((await provider('@ai-sdk/openai', 'createOpenAI', { baseURL: `${origin}/v1`, apiKey })).chat!(model), mode, s),
   },
   {
     id: 'ai-sdk-openai-responses@4.0.118', bundle: ai, protocol: 'openai-responses',
-    run: async (origin, model, mode, s) => aiSdk((await provider('@ai-sdk/openai', 'createOpenAI', { baseURL: `${origin}/v1`, apiKey: API_KEY })).responses!(model), mode, s),
+    run: async (origin, apiKey, model, mode, s) => aiSdk((await provider('@ai-sdk/openai', 'createOpenAI', { baseURL: `${origin}/v1`, apiKey })).responses!(model), mode, s),
   },
   {
     id: 'ai-sdk-anthropic@4.0.105', bundle: ai, protocol: 'anthropic-messages',
-    run: async (origin, model, mode, s) => aiSdk((await provider('@ai-sdk/anthropic', 'createAnthropic', { baseURL: `${origin}/v1`, apiKey: API_KEY }))(model), mode, s),
+    run: async (origin, apiKey, model, mode, s) => aiSdk((await provider('@ai-sdk/anthropic', 'createAnthropic', { baseURL: `${origin}/v1`, apiKey }))(model), mode, s),
   },
   {
     id: 'ai-sdk-openai-compatible@3.0.92', bundle: ai, protocol: 'openai-chat',
-    run: async (origin, model, mode, s) =>
-      aiSdk((await provider('@ai-sdk/openai-compatible', 'createOpenAICompatible', { name: 'tokios', baseURL: `${origin}/v1`, apiKey: API_KEY }))(model), mode, s),
+    run: async (origin, apiKey, model, mode, s) =>
+      aiSdk((await provider('@ai-sdk/openai-compatible', 'createOpenAICompatible', { name: 'tokios', baseURL: `${origin}/v1`, apiKey }))(model), mode, s),
   },
   {
     id: 'langchain-openai-chat@1.6.0', bundle: lc, protocol: 'openai-chat',
-    run: (origin, model, mode, s) => langchain(async () => new (await ctor(lc, '@langchain/openai', 'ChatOpenAI'))({ model, apiKey: API_KEY, configuration: { baseURL: `${origin}/v1` }, maxRetries: 0 }), mode, s),
+    run: (origin, apiKey, model, mode, s) => langchain(async () => new (await ctor(lc, '@langchain/openai', 'ChatOpenAI'))({ model, apiKey, configuration: { baseURL: `${origin}/v1` }, maxRetries: 0 }), mode, s),
   },
   {
     id: 'langchain-openai-responses@1.6.0', bundle: lc, protocol: 'openai-responses',
-    run: (origin, model, mode, s) =>
-      langchain(async () => new (await ctor(lc, '@langchain/openai', 'ChatOpenAI'))({ model, apiKey: API_KEY, configuration: { baseURL: `${origin}/v1` }, useResponsesApi: true, maxRetries: 0 }), mode, s),
+    run: (origin, apiKey, model, mode, s) =>
+      langchain(async () => new (await ctor(lc, '@langchain/openai', 'ChatOpenAI'))({ model, apiKey, configuration: { baseURL: `${origin}/v1` }, useResponsesApi: true, maxRetries: 0 }), mode, s),
   },
   {
     id: 'langchain-anthropic@1.5.11', bundle: lc, protocol: 'anthropic-messages',
-    run: (origin, model, mode, s) => langchain(async () => new (await ctor(lc, '@langchain/anthropic', 'ChatAnthropic'))({ model, apiKey: API_KEY, anthropicApiUrl: origin, maxRetries: 0 }), mode, s),
+    run: (origin, apiKey, model, mode, s) => langchain(async () => new (await ctor(lc, '@langchain/anthropic', 'ChatAnthropic'))({ model, apiKey, anthropicApiUrl: origin, maxRetries: 0 }), mode, s),
   },
 ];
 

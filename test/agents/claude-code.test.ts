@@ -1,0 +1,4 @@
+import t from 'tap';
+import { agentSuite } from './suite.js';
+
+await agentSuite(t, 'claude-code');
