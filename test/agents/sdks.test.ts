@@ -6,7 +6,7 @@ import { ensureBundle, INSTALL_TIMEOUT_MS } from './cache.js';
 import { Cell } from './cell.js';
 import { newScenario } from './scenario.js';
 import { ScriptedStack, toolMessages, UPSTREAMS, type UpstreamKind } from './scripted-stack.js';
-import { SDK_CALLERS, SDK_MODES } from './sdks.js';
+import { preload, SDK_CALLERS, SDK_MODES } from './sdks.js';
 
 t.setTimeout(INSTALL_TIMEOUT_MS + 10 * 60_000);
 const bundles = [...new Set(SDK_CALLERS.map((c) => c.bundle))];
@@ -19,6 +19,8 @@ for (const b of bundles) {
     failed.set(b.id, (err as Error).message);
   }
 }
+// Before the stack starts: a first import blocks this process (and the gateway in it) for seconds.
+for (const c of SDK_CALLERS) if (!failed.has(c.bundle.id)) await preload(c);
 
 const s = await ScriptedStack.start();
 t.teardown(() => s.close());

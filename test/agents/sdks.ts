@@ -15,6 +15,8 @@ export interface SdkCaller {
   id: string;
   bundle: Bundle;
   protocol: 'anthropic-messages' | 'openai-responses' | 'openai-chat';
+  /** The packages of the bundle it imports (see preload). */
+  modules: readonly string[];
   /** Runs one scenario against the origin (no `/v1`) with that API key; resolves with the final text. */
   run(origin: string, apiKey: string, model: string, mode: SdkMode, scenario: Scenario): Promise<string>;
 }
@@ -87,36 +89,45 @@ const ai = SDKS['ai-sdk'];
 const lc = SDKS.langchain;
 export const SDK_CALLERS: SdkCaller[] = [
   {
-    id: 'ai-sdk-openai-chat@4.0.118', bundle: ai, protocol: 'openai-chat',
+    id: 'ai-sdk-openai-chat@4.0.118', bundle: ai, protocol: 'openai-chat', modules: ['ai', '@ai-sdk/openai'],
     run: async (origin, apiKey, model, mode, s) => aiSdk((await provider('@ai-sdk/openai', 'createOpenAI', { baseURL: `${origin}/v1`, apiKey })).chat!(model), mode, s),
   },
   {
-    id: 'ai-sdk-openai-responses@4.0.118', bundle: ai, protocol: 'openai-responses',
+    id: 'ai-sdk-openai-responses@4.0.118', bundle: ai, protocol: 'openai-responses', modules: ['ai', '@ai-sdk/openai'],
     run: async (origin, apiKey, model, mode, s) => aiSdk((await provider('@ai-sdk/openai', 'createOpenAI', { baseURL: `${origin}/v1`, apiKey })).responses!(model), mode, s),
   },
   {
-    id: 'ai-sdk-anthropic@4.0.105', bundle: ai, protocol: 'anthropic-messages',
+    id: 'ai-sdk-anthropic@4.0.105', bundle: ai, protocol: 'anthropic-messages', modules: ['ai', '@ai-sdk/anthropic'],
     run: async (origin, apiKey, model, mode, s) => aiSdk((await provider('@ai-sdk/anthropic', 'createAnthropic', { baseURL: `${origin}/v1`, apiKey }))(model), mode, s),
   },
   {
-    id: 'ai-sdk-openai-compatible@3.0.92', bundle: ai, protocol: 'openai-chat',
+    id: 'ai-sdk-openai-compatible@3.0.92', bundle: ai, protocol: 'openai-chat', modules: ['ai', '@ai-sdk/openai-compatible'],
     run: async (origin, apiKey, model, mode, s) =>
       aiSdk((await provider('@ai-sdk/openai-compatible', 'createOpenAICompatible', { name: 'tokios', baseURL: `${origin}/v1`, apiKey }))(model), mode, s),
   },
   {
-    id: 'langchain-openai-chat@1.6.0', bundle: lc, protocol: 'openai-chat',
+    id: 'langchain-openai-chat@1.6.0', bundle: lc, protocol: 'openai-chat', modules: ['@langchain/core/messages', '@langchain/openai'],
     run: (origin, apiKey, model, mode, s) => langchain(async () => new (await ctor(lc, '@langchain/openai', 'ChatOpenAI'))({ model, apiKey, configuration: { baseURL: `${origin}/v1` }, maxRetries: 0 }), mode, s),
   },
   {
-    id: 'langchain-openai-responses@1.6.0', bundle: lc, protocol: 'openai-responses',
+    id: 'langchain-openai-responses@1.6.0', bundle: lc, protocol: 'openai-responses', modules: ['@langchain/core/messages', '@langchain/openai'],
     run: (origin, apiKey, model, mode, s) =>
       langchain(async () => new (await ctor(lc, '@langchain/openai', 'ChatOpenAI'))({ model, apiKey, configuration: { baseURL: `${origin}/v1` }, useResponsesApi: true, maxRetries: 0 }), mode, s),
   },
   {
-    id: 'langchain-anthropic@1.5.11', bundle: lc, protocol: 'anthropic-messages',
+    id: 'langchain-anthropic@1.5.11', bundle: lc, protocol: 'anthropic-messages', modules: ['@langchain/core/messages', '@langchain/anthropic'],
     run: (origin, apiKey, model, mode, s) => langchain(async () => new (await ctor(lc, '@langchain/anthropic', 'ChatAnthropic'))({ model, apiKey, anthropicApiUrl: origin, maxRetries: 0 }), mode, s),
   },
 ];
+
+/**
+ * Imports a caller's packages ahead of its runs. The first import of these module trees is seconds of synchronous
+ * work; done while a test's in-process gateway serves tunnels, it stalls their heartbeats and the tunnels are
+ * dropped as dead. Later imports come from the module cache.
+ */
+export async function preload(c: SdkCaller): Promise<void> {
+  for (const m of c.modules) await load(c.bundle, m);
+}
 
 /** An AI SDK provider (`createOpenAI(settings)` and friends). */
 async function provider(pkg: string, name: string, settings: Record<string, unknown>): Promise<ReturnType<ProviderFactory>> {
