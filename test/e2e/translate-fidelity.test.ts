@@ -62,3 +62,47 @@ t.test('structured output: Responses text.format json_schema / json_object -> Ol
   t.strictSame(JSON.parse(loose.output_text), { city: 'Paris' });
   t.strictSame(s.openai.last.body['response_format'], { type: 'json_object' });
 });
+
+t.test('stop_sequence: Anthropic callers see which stop sequence ended the answer where the server says (vLLM, SGLang)', async (t) => {
+  const ask = { max_tokens: 100, stop_sequences: ['END', '###'], messages: [{ role: 'user' as const, content: 'Count.' }] };
+  s.openai.script = () => ({ ...defaultScript(), chunks: ['1 2 3'], finishExtra: { stop_reason: '###' } });
+  const whole = await s.clients.anthropic.messages.create({ model: OPENAI_DEP, ...ask });
+  t.equal(whole.stop_reason, 'stop_sequence');
+  t.equal(whole.stop_sequence, '###');
+  t.strictSame(s.openai.last.body['stop'], ['END', '###']);
+
+  s.openai.script = () => ({ ...defaultScript(), chunks: ['1 2 3'], finishExtra: { matched_stop: 'END' } });
+  const streamed = await s.clients.anthropic.messages.stream({ model: OPENAI_DEP, ...ask }).finalMessage();
+  t.equal(streamed.stop_reason, 'stop_sequence');
+  t.equal(streamed.stop_sequence, 'END');
+
+  s.openai.script = () => ({ ...defaultScript(), chunks: ['1 2 3'], finishExtra: { stop_reason: 128009 } });
+  const eos = await s.clients.anthropic.messages.create({ model: OPENAI_DEP, ...ask });
+  t.equal(eos.stop_reason, 'end_turn', 'a token id (end of sequence) is no stop sequence');
+  t.equal(eos.stop_sequence, null);
+
+  // Ollama does not say whether a stop sequence or the end of the turn stopped it (done_reason "stop" for both).
+  s.ollama.script = () => ({ ...defaultOllamaScript(), chunks: ['1 2 3'] });
+  const ollama = await s.clients.anthropic.messages.create({ model: OLLAMA_DEP, ...ask });
+  t.equal(ollama.stop_reason, 'end_turn');
+  t.strictSame((s.ollama.last.body['options'] as Record<string, unknown>)['stop'], ['END', '###']);
+});
+
+t.test('message_start carries the real input token count when the server reports usage from the first chunk', async (t) => {
+  s.openai.script = () => ({ ...defaultScript(), usageEveryChunk: true, usage: { prompt_tokens: 23, completion_tokens: 4 } });
+  const stream = await s.clients.anthropic.messages.create({ model: OPENAI_DEP, max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }], stream: true });
+  const events: Array<{ type: string; message?: { usage: { input_tokens: number } }; usage?: { input_tokens?: number | null; output_tokens: number } }> = [];
+  for await (const e of stream) events.push(e);
+  t.equal(events[0]?.type, 'message_start');
+  t.equal(events[0]?.message?.usage.input_tokens, 23);
+  const delta = events.find((e) => e.type === 'message_delta');
+  t.match(delta?.usage, { input_tokens: 23, output_tokens: 4 });
+
+  // Usage only at the end (Ollama, and OpenAI-compatible servers by default): 0 at the start, the count at the end.
+  s.ollama.script = () => ({ ...defaultOllamaScript(), usage: { prompt_eval_count: 9, eval_count: 4 } });
+  const later = await s.clients.anthropic.messages.create({ model: OLLAMA_DEP, max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }], stream: true });
+  const seen: typeof events = [];
+  for await (const e of later) seen.push(e);
+  t.equal(seen[0]?.message?.usage.input_tokens, 0);
+  t.match(seen.find((e) => e.type === 'message_delta')?.usage, { input_tokens: 9, output_tokens: 4 });
+});

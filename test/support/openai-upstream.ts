@@ -28,6 +28,8 @@ export interface Script {
   emptyToolCalls?: boolean;
   /** Usage (growing counts) on every chunk, whether or not the caller asked for it; summing it overcounts. */
   usageEveryChunk?: boolean;
+  /** Members added to the finishing choice: vLLM's `stop_reason`, SGLang's `matched_stop` (the stop that ended it). */
+  finishExtra?: Record<string, unknown>;
   /** After this many content chunks, send this body as a `data:` event and end the stream (the 200 is already out). */
   streamError?: { afterChunks: number; body: unknown };
 }
@@ -129,7 +131,7 @@ export class OpenAIUpstream extends ScriptedServer {
     res.end(
       JSON.stringify({
         id, object: 'chat.completion', created, model,
-        choices: [{ index: 0, message, logprobs: null, finish_reason: s.finishReason }],
+        choices: [{ index: 0, message, logprobs: null, finish_reason: s.finishReason, ...s.finishExtra }],
         usage: { ...s.usage, total_tokens: s.usage.prompt_tokens + s.usage.completion_tokens },
       }),
     );
@@ -147,7 +149,7 @@ export class OpenAIUpstream extends ScriptedServer {
     const chunk = (delta: Record<string, unknown>, finish: string | null) =>
       `data: ${JSON.stringify({
         id, object: 'chat.completion.chunk', created, model, system_fingerprint: null,
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish, ...(finish === null ? {} : s.finishExtra) }],
         ...usageField(),
       })}\n\n`;
     const empty = s.emptyToolCalls ? { tool_calls: [] } : {};

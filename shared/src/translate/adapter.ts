@@ -10,6 +10,8 @@ export interface CallerContext {
   requestId: string;
   /** OpenAI Chat only: the caller sent `stream_options.include_usage: true` (a last chunk with `choices: []`). */
   includeUsage?: boolean;
+  /** The request's stop sequences: a stop string the model server reports is shown to the caller only if it is one. */
+  stopSequences?: readonly string[];
 }
 
 /** Turns normalized events into the caller's stream bytes (SSE). Pure; no I/O. */

@@ -75,16 +75,23 @@ export interface ChatRequest {
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
 export type ChatEvent =
-  /** Exactly once, first. */
-  | { type: 'start'; id: string; model: string; created: number }
+  /**
+   * Exactly once, first. `input_tokens`: the prompt's token count when the model server reports it with its first
+   * chunk (vLLM and SGLang with usage on every chunk), so that callers whose first event carries it get the real one.
+   */
+  | { type: 'start'; id: string; model: string; created: number; input_tokens?: number }
   | { type: 'text'; text: string }
   | { type: 'reasoning'; text: string }
   /** A new tool call; `index` counts 0,1,2... within the answer. */
   | { type: 'tool_call'; index: number; id: string; name: string }
   /** A piece of a tool call's JSON arguments (may be the whole text at once). */
   | { type: 'tool_args'; index: number; delta: string }
-  /** Generation ended; already corrected to tool_calls when any tool call was emitted. */
-  | { type: 'finish'; reason: FinishReason }
+  /**
+   * Generation ended; already corrected to tool_calls when any tool call was emitted. `stop_sequence`: with reason
+   * `stop`, the stop string the model server says ended the answer (vLLM `stop_reason`, SGLang `matched_stop`);
+   * absent when it ended otherwise or the server does not say (Ollama, llama.cpp, LM Studio).
+   */
+  | { type: 'finish'; reason: FinishReason; stop_sequence?: string }
   /** Cumulative totals; the last one wins. */
   | { type: 'usage'; input_tokens: number; output_tokens: number }
   /** The upstream failed after it started answering. */

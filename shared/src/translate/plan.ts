@@ -50,6 +50,7 @@ export function planTranslation(meta: PlanMeta, raw: Buffer, upstream: UpstreamT
   const request = adapter.buildRequest(req, { model: upstream.model });
   const ctx: CallerContext = { model: meta.model, requestId: meta.rid.replace(/[^A-Za-z0-9]/g, '') };
   if (req.stream_options?.include_usage === true) ctx.includeUsage = true;
+  if (req.stop !== undefined) ctx.stopSequences = req.stop;
   return {
     ...request,
     translate(status) {

@@ -14,6 +14,8 @@ export class AnswerCollector {
   readonly parts: AnswerPart[] = [];
   created: number | undefined;
   finish: FinishReason | undefined;
+  /** The stop string the model server says ended the answer (see the pivot's finish event). */
+  stopSequence: string | undefined;
   usage: Usage | undefined;
   /** First upstream error, or tool arguments that arrived for no tool call. */
   failure: TokiosError | undefined;
@@ -44,7 +46,9 @@ export class AnswerCollector {
         return;
       }
       case 'finish':
-        this.finish ??= event.reason;
+        if (this.finish !== undefined) return;
+        this.finish = event.reason;
+        this.stopSequence = event.stop_sequence;
         return;
       case 'usage':
         this.usage = { input_tokens: event.input_tokens, output_tokens: event.output_tokens };

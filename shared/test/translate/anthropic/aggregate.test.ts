@@ -109,3 +109,10 @@ t.test('empty answer', async (t) => {
     usage: { input_tokens: 0, output_tokens: 0 },
   });
 });
+
+t.test('stop_sequence in whole messages: the string the server named, when the request asked for it', async (t) => {
+  const agg = anthropicCaller.createAggregator({ ...ctx, stopSequences: ['END'] });
+  for (const e of [START, { type: 'text', text: 'a' }, { type: 'finish', reason: 'stop', stop_sequence: 'END' }] as ChatEvent[]) agg.push(e);
+  t.match(agg.result(), { stop_reason: 'stop_sequence', stop_sequence: 'END' });
+  t.match(aggregate([START, { type: 'text', text: 'a' }, { type: 'finish', reason: 'stop', stop_sequence: 'END' }]), { stop_reason: 'end_turn', stop_sequence: null });
+});

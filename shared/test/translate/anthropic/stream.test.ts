@@ -304,3 +304,24 @@ t.test('blocks are strictly sequential: every start is stopped before the next s
   t.equal(open, null);
   t.equal(next, 5);
 });
+
+t.test('message_start carries the input count when the first upstream chunk had it; the final usage keeps it', async (t) => {
+  const out = frames(run([{ ...START, input_tokens: 31 }, { type: 'text', text: 'Hi' }, { type: 'finish', reason: 'stop' }]));
+  t.strictSame(out[0], { event: 'message_start', data: { ...messageStart.data, message: { ...messageStart.data.message, usage: { input_tokens: 31, output_tokens: 0 } } } });
+  t.strictSame(out.at(-2), messageDelta('end_turn', 31, 0));
+});
+
+t.test('stop_sequence: reported when the server names one of the request\'s stop sequences, else end_turn', async (t) => {
+  const withStops = (stopSequences: string[] | undefined, events: ChatEvent[]) => {
+    const enc = anthropicCaller.createStreamEncoder(stopSequences === undefined ? ctx : { ...ctx, stopSequences });
+    return frames(events.map((e) => enc.push(e)).join('') + enc.end()).at(-2);
+  };
+  const ended = (stop_sequence?: string): ChatEvent[] => [START, { type: 'text', text: 'a' }, stop_sequence === undefined ? { type: 'finish', reason: 'stop' } : { type: 'finish', reason: 'stop', stop_sequence }];
+  const delta = (stop_reason: string, stop_sequence: string | null) => ({ event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason, stop_sequence }, usage: { input_tokens: 0, output_tokens: 0 } } });
+  t.strictSame(withStops(['END', '###'], ended('###')), delta('stop_sequence', '###'));
+  t.strictSame(withStops(['END'], ended('<|im_end|>')), delta('end_turn', null), 'a string the caller did not ask for is not echoed');
+  t.strictSame(withStops(undefined, ended('END')), delta('end_turn', null));
+  t.strictSame(withStops(['END'], ended()), delta('end_turn', null), 'the server did not say (Ollama, llama.cpp)');
+  const tool: ChatEvent[] = [START, { type: 'tool_call', index: 0, id: 'c', name: 'f' }, { type: 'tool_args', index: 0, delta: '{}' }, { type: 'finish', reason: 'tool_calls' }];
+  t.strictSame(withStops(['END'], tool), delta('tool_use', null));
+});

@@ -162,11 +162,11 @@ t.test('server omitting index: matched by id, then by "the last one"; object arg
   ]);
 });
 
-t.test('usage on every chunk: the last one wins, never summed', async (t) => {
+t.test('usage on every chunk: the last one wins, never summed; the first gives the start its input count', async (t) => {
   const u = (p: number, c: number) => ({ usage: { prompt_tokens: p, completion_tokens: c, total_tokens: p + c } });
   const input = sse(chunk({ content: 'a' }, null, u(10, 1)), chunk({ content: 'b' }, null, u(10, 2)), chunk({}, 'length', u(10, 3)), '[DONE]');
   sameForEveryChunking(t, make, input, [
-    start,
+    { ...start, input_tokens: 10 },
     { type: 'text', text: 'a' },
     { type: 'text', text: 'b' },
     { type: 'finish', reason: 'length' },
@@ -281,4 +281,20 @@ t.test('arguments before the name are kept and sent after tool_call', async (t) 
     { type: 'tool_args', index: 0, delta: '{"a":1}' },
     { type: 'finish', reason: 'tool_calls' },
   ]);
+});
+
+t.test('the stop string that ended the answer: vLLM stop_reason, SGLang matched_stop; token ids and other finishes none', async (t) => {
+  const finishWith = (extra: Record<string, unknown>, finish = 'stop') => ({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finish, ...extra }] });
+  const events = (finish: ChatEvent) => [start, { type: 'text', text: 'x' }, finish, { type: 'usage', input_tokens: 1, output_tokens: 1 }] as ChatEvent[];
+  const run = (extra: Record<string, unknown>, finish?: string) => sse(chunk({ content: 'x' }), finishWith(extra, finish), usageChunk(1, 1), '[DONE]');
+  sameForEveryChunking(t, make, run({ stop_reason: 'END' }), events({ type: 'finish', reason: 'stop', stop_sequence: 'END' }));
+  sameForEveryChunking(t, make, run({ matched_stop: '\n\n' }), events({ type: 'finish', reason: 'stop', stop_sequence: '\n\n' }));
+  sameForEveryChunking(t, make, run({ stop_reason: 128009 }), events({ type: 'finish', reason: 'stop' }));
+  sameForEveryChunking(t, make, run({ stop_reason: null, matched_stop: 2 }), events({ type: 'finish', reason: 'stop' }));
+  sameForEveryChunking(t, make, run({ stop_reason: 'END' }, 'length'), events({ type: 'finish', reason: 'length' }));
+});
+
+t.test('usage without prompt_tokens on the first chunk gives no input count', async (t) => {
+  const input = sse(chunk({ content: 'a' }, null, { usage: { completion_tokens: 1 } }), chunk({}, 'stop'), '[DONE]');
+  sameForEveryChunking(t, make, input, [start, { type: 'text', text: 'a' }, { type: 'finish', reason: 'stop' }, { type: 'usage', input_tokens: 0, output_tokens: 1 }]);
 });

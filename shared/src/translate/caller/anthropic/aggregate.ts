@@ -1,6 +1,6 @@
 import type { Aggregator, CallerContext } from '../../adapter.js';
 import { AnswerCollector, type AnswerPart } from '../answer.js';
-import { messageId, stopReason, toolUseId } from './shape.js';
+import { messageId, stopOf, toolUseId } from './shape.js';
 
 /**
  * Pivot events -> the Messages API `message` object (non-streamed).
@@ -21,8 +21,7 @@ export function createAnthropicAggregator(ctx: CallerContext): Aggregator {
         role: 'assistant',
         model: ctx.model,
         content: answer.parts.map((part) => block(ctx, part)),
-        stop_reason: stopReason(answer.finish ?? null, answer.toolCount > 0),
-        stop_sequence: null,
+        ...stopOf(ctx, answer.finish ?? null, answer.stopSequence, answer.toolCount > 0),
         usage: answer.usage ?? { input_tokens: 0, output_tokens: 0 },
       };
     },

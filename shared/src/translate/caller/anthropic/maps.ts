@@ -8,7 +8,10 @@ export const STOP_REASON = {
   content_filter: 'refusal',
 } as const satisfies Record<FinishReason, string>;
 
-export type StopReason = (typeof STOP_REASON)[FinishReason];
+/** A stop sequence of the request ended the answer (only when the model server says which one). */
+export const STOP_SEQUENCE = 'stop_sequence';
+
+export type StopReason = (typeof STOP_REASON)[FinishReason] | typeof STOP_SEQUENCE;
 
 /** Anthropic `tool_choice.type` -> pivot tool_choice ('tool' needs a name, so it is built in request.ts). */
 export const TOOL_CHOICE = {

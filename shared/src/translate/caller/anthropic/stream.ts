@@ -1,7 +1,7 @@
 import type { CallerContext, StreamEncoder } from '../../adapter.js';
 import type { ChatEvent, FinishReason } from '../../pivot.js';
 import { ERRORS, isErrorCode } from '../../../errors/registry.js';
-import { messageId, stopReason, toolUseId, type Usage } from './shape.js';
+import { messageId, stopOf, toolUseId, type Usage } from './shape.js';
 import { typedSse as sse } from '../typed-sse.js';
 
 type OpenBlock = { kind: 'text' } | { kind: 'thinking' } | { kind: 'tool'; toolIndex: number };
@@ -12,8 +12,8 @@ type OpenBlock = { kind: 'text' } | { kind: 'thinking' } | { kind: 'tool'; toolI
  * `message_start` exactly once (at the first event), then `ping`; content blocks strictly sequential with increasing
  * `index`, each started and stopped before the next (reasoning in its own `thinking` block, a tool call in its own
  * `tool_use` block starting with `input: {}`); at the end the open block is stopped, then `message_delta` carries the
- * stop reason and the final cumulative usage (input and output tokens: the input count is unknown when
- * `message_start` is sent), then `message_stop`.
+ * stop reason (and stop sequence) and the final cumulative usage, then `message_stop`. `message_start` carries the
+ * input token count when the model server reported it with its first chunk; otherwise 0 (the count comes at the end).
  *
  * Tool arguments must arrive for the most recent tool call (the upstream decoders deliver them in order). Arguments for
  * an earlier call cannot be placed in a stopped block, so they end the stream with an error instead of being lost.
@@ -25,6 +25,7 @@ export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
   let index = -1;
   let sawTool = false;
   let finish: FinishReason | null = null;
+  let stopSequence: string | undefined;
   let usage: Usage = { input_tokens: 0, output_tokens: 0 };
   /**
    * `content_block_delta` events are most of a stream, one per upstream chunk: they are written from this prefix
@@ -34,7 +35,8 @@ export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
    */
   let deltaHead = '';
 
-  function start(): string {
+  /** `inputTokens`: the prompt's count when the model server reported it with its first chunk (else 0 until the end). */
+  function start(inputTokens = 0): string {
     started = true;
     const message = {
       id: messageId(ctx),
@@ -44,7 +46,7 @@ export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: { input_tokens: 0, output_tokens: 0 },
+      usage: { input_tokens: inputTokens, output_tokens: 0 },
     };
     return sse({ type: 'message_start', message }) + sse({ type: 'ping' });
   }
@@ -77,6 +79,7 @@ export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
   function handle(event: ChatEvent): string {
     switch (event.type) {
       case 'start':
+        if (event.input_tokens !== undefined) usage = { input_tokens: event.input_tokens, output_tokens: 0 };
         return '';
       case 'text': {
         if (event.text.length === 0) return '';
@@ -102,6 +105,7 @@ export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
         return delta('input_json_delta', 'partial_json', event.delta);
       case 'finish':
         finish = event.reason;
+        stopSequence = event.stop_sequence;
         return '';
       case 'usage':
         usage = { input_tokens: event.input_tokens, output_tokens: event.output_tokens };
@@ -114,7 +118,7 @@ export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
   return {
     push(event) {
       if (done) return '';
-      const head = started ? '' : start();
+      const head = started ? '' : start(event.type === 'start' ? event.input_tokens : undefined);
       return head + handle(event);
     },
     end() {
@@ -124,7 +128,7 @@ export function createAnthropicEncoder(ctx: CallerContext): StreamEncoder {
       return (
         head +
         close() +
-        sse({ type: 'message_delta', delta: { stop_reason: stopReason(finish, sawTool), stop_sequence: null }, usage }) +
+        sse({ type: 'message_delta', delta: stopOf(ctx, finish, stopSequence, sawTool), usage }) +
         sse({ type: 'message_stop' })
       );
     },

@@ -45,7 +45,9 @@ const MSG_ORDER = 'The model server sent tool call arguments out of order.';
  *  - usage may ride on every chunk: the last one wins, never summed.
  *  - a chunk with content and finish_reason: content first. `finish` and `usage` are held until `[DONE]` (or
  *    the end of the body), then emitted in that order, so the usage chunk that follows the finish chunk counts.
- *  - finish `stop` after tool calls becomes `tool_calls` (`length` stays: the call may be truncated).
+ *  - finish `stop` after tool calls becomes `tool_calls` (`length` stays: the call may be truncated); a `stop`
+ *    finish carries the stop string vLLM (`stop_reason`) or SGLang (`matched_stop`) names.
+ *  - usage on the first chunk gives the start event the prompt's token count.
  *  - `reasoning_content` / `reasoning` deltas -> reasoning events.
  *  - `{"error":…}` or vLLM `{"object":"error",…}` in the stream, malformed JSON, oversized events and a body
  *    that ends before finishing -> one error event, after which the decoder emits nothing.
@@ -53,6 +55,7 @@ const MSG_ORDER = 'The model server sent tool call arguments out of order.';
 export class OpenAIStreamDecoder extends StreamDecoderBase {
   private readonly sse = new SseDecoder();
   private finish: FinishReason | undefined;
+  private stopSequence: string | undefined;
   private usage: { input_tokens: number; output_tokens: number } | undefined;
   /** Keyed by upstream index (or a synthetic key when the server omits it). */
   private readonly tools = new Map<number, ToolState>();
@@ -104,12 +107,17 @@ export class OpenAIStreamDecoder extends StreamDecoderBase {
     if (!this.started) {
       this.started = true;
       const created = count(chunk['created']);
-      this.out.push({
+      const start: Extract<ChatEvent, { type: 'start' }> = {
         type: 'start',
         id: str(chunk['id']) ?? this.newId('chatcmpl'),
         model: str(chunk['model']) ?? '',
         created: created ?? Math.floor(this.now() / 1000),
-      });
+      };
+      // Usage on the first chunk (vLLM / SGLang `continuous_usage_stats`): the prompt's count is known from the start.
+      const usage = chunk['usage'];
+      const input = isRecord(usage) ? count(usage['prompt_tokens']) : undefined;
+      if (input !== undefined) start.input_tokens = input;
+      this.out.push(start);
     }
     const choices = chunk['choices'];
     if (Array.isArray(choices)) {
@@ -142,7 +150,11 @@ export class OpenAIStreamDecoder extends StreamDecoderBase {
       }
     }
     const reason = str(choice['finish_reason']);
-    if (reason !== undefined && this.finish === undefined) this.finish = finishOf(reason);
+    if (reason !== undefined && this.finish === undefined) {
+      this.finish = finishOf(reason);
+      // Which stop string ended the answer: vLLM `stop_reason`, SGLang `matched_stop` (a number there is a token id).
+      this.stopSequence = str(choice['stop_reason']) ?? str(choice['matched_stop']);
+    }
   }
 
   private toolCall(call: JsonRecord): void {
@@ -236,7 +248,7 @@ export class OpenAIStreamDecoder extends StreamDecoderBase {
     }
     let reason = this.finish ?? 'stop';
     if (reason === 'stop' && this.emitted.length > 0) reason = 'tool_calls';
-    this.out.push({ type: 'finish', reason });
+    this.out.push(reason === 'stop' && this.stopSequence !== undefined ? { type: 'finish', reason, stop_sequence: this.stopSequence } : { type: 'finish', reason });
     if (this.usage !== undefined) this.out.push({ type: 'usage', ...this.usage });
     this.state = 'done';
   }
