@@ -16,3 +16,6 @@ export * from './reaper.js';
 export * from './frame-queue.js';
 export * from './scripted-connector.js';
 export * from './sqlite-store.js';
+export * from './service-env.js';
+export * from './compose.js';
+export * from './compose-run.js';
