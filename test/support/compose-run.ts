@@ -182,7 +182,8 @@ export class LocalCompose {
     if (!s.healthcheck) return;
     const [, prog, ...rest] = s.healthcheck.test.map((a) => this.net.rewrite(s, a));
     const bin = program(prog!);
-    const timeout = durationMs(s.healthcheck.timeout);
+    // Docker kills a check that runs past `timeout`; here a loaded machine can take seconds just to start node.
+    const timeout = Math.max(durationMs(s.healthcheck.timeout), 20_000);
     // A readiness bound, not a speed check: five CLI processes loading at once on a shared, loaded 2-core machine
     // took over 60 s to listen (Docker would keep retrying too: `restart`, `retries`).
     const deadline = Date.now() + 3 * SERVICE_START_MS + durationMs(s.healthcheck.start_period);
@@ -191,7 +192,9 @@ export class LocalCompose {
       const proc = this.procs.get(name);
       if (proc && !proc.running) throw new Error(`${name} exited before its healthcheck passed. Output:\n${proc.output.slice(-3000)}`);
       const r = await new Promise<{ ok: boolean; out: string }>((res) =>
-        execFile(bin, rest, { timeout, env: { PATH: process.env.PATH } }, (err, stdout, stderr) => res({ ok: !err, out: `${stdout}${stderr}` })),
+        execFile(bin, rest, { timeout, env: { PATH: process.env.PATH } }, (err, stdout, stderr) =>
+          res({ ok: !err, out: `${stdout}${stderr}${err ? ` [${err.killed ? `killed after ${timeout} ms` : `exit ${String(err.code)}`}]` : ''}` }),
+        ),
       );
       if (r.ok) return;
       last = r.out;
