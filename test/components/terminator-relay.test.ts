@@ -6,11 +6,12 @@ import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@tokios/shared/log';
 import { subjects } from '@tokios/shared/subjects';
 import { FrameKind, MIN_TUNNEL_FRAME_BYTES, encodeFrame, type HelloMeta, type RequestMeta } from '@tokios/shared/protocol';
-import { RequestIntake, RevokedTokens, TunnelRegistry, TunnelSession, type SessionContext, type Tunnel } from '@tokios/terminator';
+import { RequestIntake, RevokedTokens, TunnelRegistry, TunnelSession, connectorIdentity, type SessionContext, type Tunnel } from '@tokios/terminator';
 import { FrameQueue, NatsServer, ScriptedConnector } from '../support/index.js';
 
 const DEP = 'dep_relay';
 const TERMINATOR = 'trm_relay';
+const TOKEN_ID = 'tok_relay';
 const INGRESS = 'ing_relay';
 const MB = 1024 * 1024;
 
@@ -44,7 +45,7 @@ class Harness {
       registry, revoked: new RevokedTokens(), peers: () => [], log,
     };
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 4 * MB });
-    wss.on('connection', (ws) => new TunnelSession(ws, { deploymentId: DEP, deploymentName: 'model-a', tokenId: 'tok_relay' }, ctx));
+    wss.on('connection', (ws) => new TunnelSession(ws, { deploymentId: DEP, deploymentName: 'model-a', tokenId: TOKEN_ID }, ctx));
     await new Promise<void>((resolve) => wss.once('listening', resolve));
     const address = wss.address();
     const port = typeof address === 'object' && address ? address.port : 0;
@@ -61,8 +62,9 @@ class Harness {
     return c;
   }
 
+  /** The scripted connector behind an Ack's connector id (the gateway's id for it: see connectorIdentity). */
   connectorById(id: string): ScriptedConnector {
-    const c = this.connectors.find((x) => x.connectorId === id);
+    const c = this.connectors.find((x) => connectorIdentity(TOKEN_ID, x.connectorId) === id);
     if (!c) throw new Error(`no connector ${id}`);
     return c;
   }
@@ -190,7 +192,7 @@ t.test('answer: the Ack leaves with the first frame; Data gets sequence numbers 
   c.send(encodeFrame(FrameKind.Data, sid, undefined, big));
   c.send(encodeFrame(FrameKind.End, sid, { frames: 4, usage: { input_tokens: 3, output_tokens: 5 } }));
 
-  t.same((await q.expect(FrameKind.Ack)).meta, { terminatorId: TERMINATOR, connectorId: c.connectorId }, 'the deferred Ack comes first');
+  t.same((await q.expect(FrameKind.Ack)).meta, { terminatorId: TERMINATOR, connectorId: connectorIdentity(TOKEN_ID, c.connectorId) }, 'the deferred Ack comes first');
   t.same((await q.expect(FrameKind.Head)).meta, { status: 200, contentType: 'text/event-stream' });
   const data: Buffer[] = [];
   for (let seq = 0; ; seq++) {

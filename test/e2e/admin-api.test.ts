@@ -227,6 +227,7 @@ t.test('shared access: invites, redeem, shares', async (t) => {
   t.match((await A.get(`/deployments/${dep.id}/shares`)).body.data, [{ id: shareId, tenantId: tenantB }]);
   r = await B.get('/shared');
   t.match(r.body.data, [{ share: { id: shareId }, deployment: { id: dep.id, status: { known: true, online: false } } }]);
+  t.same(Object.keys(r.body.data[0].deployment.status).sort(), ['known', 'online'], 'a receiver gets no connector details (issue 8 finding 4)');
   t.equal((await B.get(`/deployments/${dep.id}/shares`)).status, 404, "B cannot list the owner's shares");
 
   r = await B.del(`/shares/${shareId}`);

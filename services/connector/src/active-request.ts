@@ -1,7 +1,8 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import type { Logger } from '@tokios/shared/log';
+import { loggableParam, type Logger } from '@tokios/shared/log';
 import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
+import { MAX_JSON_DEPTH, jsonDeeperThan } from '@tokios/shared/codec';
 import type { TunnelClient } from './tunnel-client.js';
 import { isConnectError, upstreamRequest } from './upstream-http.js';
 import { planTranslation, type UpstreamPlan, type UpstreamTarget } from '@tokios/shared/translate';
@@ -67,9 +68,12 @@ export class ActiveRequest {
     const remaining = this.meta.deadline - Date.now();
     if (remaining <= 0) return this.fail(new TokiosError('timeout', 'the request deadline passed before it reached the model'));
     this.deadlineTimer = setTimeout(() => this.fail(new TokiosError('timeout')), remaining);
+    const body = Buffer.concat(this.body);
+    // Bytes from the tunnel are untrusted too: bound the parse before it runs (the ingress checks the same).
+    if (jsonDeeperThan(body)) return this.fail(new TokiosError('invalid_json', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`));
     let plan: UpstreamPlan;
     try {
-      plan = planTranslation(this.meta, Buffer.concat(this.body), this.ctx.upstream(this.meta.model));
+      plan = planTranslation(this.meta, body, this.ctx.upstream(this.meta.model));
     } catch (err) {
       return this.fail(err instanceof TokiosError ? err : new TokiosError('invalid_request', (err as Error).message));
     }
@@ -195,7 +199,9 @@ export class ActiveRequest {
 
   private fail(err: TokiosError): void {
     if (this.finished) return;
-    this.ctx.log.warn({ rid: this.meta.rid, code: err.code, msg: err.message }, 'request failed');
+    // The message may echo the caller's strings (an unknown parameter's name, a content type): it goes to the
+    // caller only; the log line gets the code and the parameter name, with any caller-chosen part masked.
+    this.ctx.log.warn({ rid: this.meta.rid, code: err.code, param: loggableParam(err.param) }, 'request failed');
     this.send(encodeFrame(FrameKind.Error, this.sid, err.param ? { code: err.code, message: err.message, param: err.param } : { code: err.code, message: err.message }));
     this.finish();
   }
@@ -218,3 +224,4 @@ export class ActiveRequest {
     this.ctx.done(this);
   }
 }
+

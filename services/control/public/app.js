@@ -153,7 +153,7 @@ const cards = new Map(); // deployment id -> { root, pill, connectors, tokens, i
 function statusPill(status) {
   if (!status || !status.known) return h('span', { class: 'pill unknown' }, 'unknown');
   if (status.online) return h('span', { class: 'pill online', 'data-status': 'online' }, 'online');
-  const draining = status.connectors.some((c) => c.draining);
+  const draining = (status.connectors || []).some((c) => c.draining);
   return h('span', { class: `pill ${draining ? 'draining' : ''}`, 'data-status': 'offline' }, draining ? 'draining' : 'offline');
 }
 

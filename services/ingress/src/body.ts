@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TokiosError } from '@tokios/shared/errors';
+import { MAX_JSON_DEPTH, jsonDeeperThan } from '@tokios/shared/codec';
 
 /** The fields the ingress itself needs; the rest is validated by the connector's translation. */
 export const routingFieldsSchema = z.looseObject({
@@ -9,6 +10,8 @@ export const routingFieldsSchema = z.looseObject({
 
 export function parseJsonBody(raw: unknown): Record<string, unknown> {
   if (!Buffer.isBuffer(raw) || raw.length === 0) throw new TokiosError('invalid_json', 'The request body is empty; send a JSON object.');
+  // Before the parse: a body nested millions deep would hold the event loop (every tenant's requests) for seconds.
+  if (jsonDeeperThan(raw)) throw new TokiosError('invalid_json', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));

@@ -14,6 +14,8 @@ export const ingressEnvSchema = storeEnvSchema.extend({
   TOKIOS_QUEUE_TIMEOUT_MS: envInt(30_000, 0, 600_000),
   TOKIOS_REQUEST_TIMEOUT_MS: envInt(600_000, 1_000, 24 * 3_600_000),
   TOKIOS_SHUTDOWN_GRACE_MS: envInt(10_000, 0, 3_600_000),
+  TOKIOS_MAX_ANSWER_BYTES: envInt(32 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024),
+  TOKIOS_MAX_UNSENT_ANSWER_BYTES: envInt(8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
   // Control plane (docs/ingress-control.md)
   TOKIOS_AUTH_CACHE_TTL_MS: envInt(30_000, 0, 3_600_000),
   TOKIOS_AUTH_CACHE_NEGATIVE_TTL_MS: envInt(2_000, 0, 600_000),
@@ -40,6 +42,10 @@ export interface IngressOptions {
   noRespondersWindowMs?: number;
   /** On shutdown, how long requests in flight may take to finish before connections are cut. */
   shutdownGraceMs: number;
+  /** Largest answer (bytes from the connector) relayed to a caller: above it the call is cancelled and fails 502. */
+  maxAnswerBytes: number;
+  /** Answer bytes written but not yet taken by a caller that stopped reading, past which the call is cancelled. */
+  maxUnsentAnswerBytes: number;
   /** Key of signed fabric messages (TOKIOS_FABRIC_SECRET); undefined → unsigned. */
   fabricSecret?: string | undefined;
   /** Auth cache, usage accounting and quotas; defaults when absent. */
@@ -61,6 +67,8 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
     queueTimeoutMs: e.TOKIOS_QUEUE_TIMEOUT_MS,
     requestTimeoutMs: e.TOKIOS_REQUEST_TIMEOUT_MS,
     shutdownGraceMs: e.TOKIOS_SHUTDOWN_GRACE_MS,
+    maxAnswerBytes: e.TOKIOS_MAX_ANSWER_BYTES,
+    maxUnsentAnswerBytes: e.TOKIOS_MAX_UNSENT_ANSWER_BYTES,
     controlPlane: {
       authCache: {
         ttlMs: e.TOKIOS_AUTH_CACHE_TTL_MS,
@@ -76,5 +84,5 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
 
 export const defaultIngressOptions = (): IngressOptions => {
   const o = ingressOptionsFromEnv({});
-  return { maxBodyBytes: o.maxBodyBytes, ackTimeoutMs: o.ackTimeoutMs, stallTimeoutMs: o.stallTimeoutMs, queueTimeoutMs: o.queueTimeoutMs, requestTimeoutMs: o.requestTimeoutMs, shutdownGraceMs: o.shutdownGraceMs };
+  return { maxBodyBytes: o.maxBodyBytes, ackTimeoutMs: o.ackTimeoutMs, stallTimeoutMs: o.stallTimeoutMs, queueTimeoutMs: o.queueTimeoutMs, requestTimeoutMs: o.requestTimeoutMs, shutdownGraceMs: o.shutdownGraceMs, maxAnswerBytes: o.maxAnswerBytes, maxUnsentAnswerBytes: o.maxUnsentAnswerBytes };
 };

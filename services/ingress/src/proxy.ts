@@ -1,12 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallerProtocol, HeadMeta, Usage } from '@tokios/shared/protocol';
-import { renderStreamError } from '@tokios/shared/errors';
+import { TokiosError, renderStreamError } from '@tokios/shared/errors';
 import type { Call, FabricClient } from './fabric.js';
 import type { IngressControlPlane } from './control-plane.js';
 import { authenticate, resolveDeployment } from './auth.js';
 import { parseJsonBody, routingFields } from './body.js';
 import { sendError } from './errors.js';
 import { RateLimitError } from './quota/rate-limit-error.js';
+import { clampUsage } from './usage/clamp.js';
 
 export interface ProxyDeps {
   fabric: FabricClient;
@@ -77,10 +78,19 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   let settle!: () => void;
   const finished = new Promise<void>((r) => (settle = r));
 
+  const { maxAnswerBytes, maxUnsentAnswerBytes } = deps.fabric.options;
+  let answerBytes = 0;
+
   /** Exactly once per request: usage record, tokens against the quota, log line. */
-  const done = (outcome: string, status: number, usage?: Usage): void => {
+  const done = (outcome: string, status: number, reported?: Usage): void => {
     if (settled) return;
     settled = true;
+    let usage = reported;
+    if (reported) {
+      const c = clampUsage(reported, { requestBytes: raw.length, answerBytes });
+      usage = c.usage;
+      if (c.clamped) request.log.warn({ rid: request.id, deploymentId: deployment.id, connectorId: call?.connectorId, reported, charged: usage }, 'connector-reported usage clamped');
+    }
     const tokens = usage ? usage.input_tokens + usage.output_tokens : 0;
     if (tokens > 0) control.quota.addTokens(caller.keyId, caller.limits, tokens);
     record(status, usage, stream && firstDataAt ? firstDataAt - started : null, call?.connectorId);
@@ -115,6 +125,8 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
       },
       onData(payload) {
         if (firstDataAt === 0) firstDataAt = Date.now();
+        answerBytes += payload.length;
+        if (answerBytes > maxAnswerBytes) return abort(new TokiosError('answer_too_large', `The answer is over ${maxAnswerBytes} bytes.`));
         if (streaming) {
           // Frames of this stream that arrive in one NATS read go out in one socket write (uncorked in the same turn).
           if (!corked) {
@@ -123,6 +135,13 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
             setImmediate(uncork);
           }
           res.write(payload);
+          // A caller that stopped reading: what it has not taken stays in this process; past the mark, stop the
+          // generation rather than hold more.
+          if (res.writableLength > maxUnsentAnswerBytes) {
+            call?.cancel('caller not reading');
+            done('client_not_reading', CLIENT_CLOSED);
+            res.destroy();
+          }
         } else parts.push(Buffer.from(payload));
       },
       onEnd(end) {
@@ -146,6 +165,16 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
       },
     },
   );
+
+  /** Stops the call (the connector cancels its upstream request) and fails the caller's request. */
+  function abort(err: TokiosError): void {
+    call?.cancel(err.code);
+    parts.length = 0;
+    if (streaming) {
+      if (!res.writableEnded) res.end(renderStreamError(protocol, err));
+    } else if (!reply.sent) sendError(request, reply, err);
+    done(err.code, err.status);
+  }
 
   // A caller that goes away must stop the generation, not just our relay.
   res.on('close', () => {

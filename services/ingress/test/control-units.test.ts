@@ -81,7 +81,9 @@ t.test('429 bodies match OpenAI and Anthropic', async (t) => {
 t.test('quota deltas are validated', async (t) => {
   t.ok(decodeDelta(Buffer.from('{"from":"ing_a","d":[["key_1",1700000000,1,0]]}')));
   t.notOk(decodeDelta(Buffer.from('{"from":"ing a","d":[]}')), 'bad id');
-  t.notOk(decodeDelta(Buffer.from('{"from":"ing_a","d":[["key_1",1,-1,0]]}')), 'negative count');
+  // A bad entry is skipped, not the message: the other entries of that replica still count (issue 8 finding 7).
+  const mixed = decodeDelta(Buffer.from('{"from":"ing_a","d":[["key_1",1,-1,0],["key_2",1700000000,1,4000000000000000],["key_3",1700000000,2,5]]}'));
+  t.same(mixed && { d: mixed.d, skipped: mixed.skipped }, { d: [['key_3', 1700000000, 2, 5]], skipped: 2 }, 'negative and oversized counts skipped, the valid entry kept');
   t.notOk(decodeDelta(Buffer.from('nope')));
   t.notOk(decodeDelta(Buffer.alloc(300 * 1024, 0x20)), 'oversized');
 });

@@ -4,7 +4,7 @@ export { CloseCode } from '@tokios/shared/protocol';
 // The parts Terminator composes, for component tests and other compositions.
 export { TunnelRegistry, type Placeable } from './registry.js';
 export { Tunnel, type TunnelStream } from './tunnel.js';
-export { TunnelSession, type SessionContext, type TunnelGrant } from './tunnel-session.js';
+export { TunnelSession, connectorIdentity, type SessionContext, type TunnelGrant } from './tunnel-session.js';
 export { TunnelServer } from './tunnel-server.js';
 export { RequestIntake, type IntakeOptions } from './intake.js';
 export { RelayStream, type RelayContext } from './relay.js';

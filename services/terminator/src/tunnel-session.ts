@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
 import { CloseCode, FrameKind, HELLO_TIMEOUT_MS, ProtocolError, dataFrameId, decodeFrame, frameKindName, peekKind, type Frame, type HelloMeta, type PeerTerminator } from '@tokios/shared/protocol';
@@ -66,6 +66,14 @@ export class TunnelSession {
         else this.unknownStream(this.tunnel, sid);
       } else this.onFrame(this.tunnel, decodeFrame(buf), buf);
     } catch (err) {
+      const bad = err instanceof ProtocolError ? err.frame : undefined;
+      // A Head whose metadata does not validate (a status outside 200-599, say) fails its own stream with a 502;
+      // the rest of the tunnel is left alone.
+      if (this.tunnel && bad?.kind === FrameKind.Head) {
+        this.ctx.log.warn({ tunnel: this.tunnel.id, err: (err as Error).message }, 'invalid Head from connector; failing its stream');
+        this.tunnel.stream(bad.id)?.fail('protocol_error', 'The connector sent an invalid response head.');
+        return;
+      }
       this.ctx.log.warn({ tunnel: this.tunnel?.id, err: (err as Error).message }, 'bad frame from connector; closing tunnel');
       this.ws.close(CloseCode.ProtocolError, truncate((err as Error).message, 120));
     }
@@ -84,7 +92,7 @@ export class TunnelSession {
 
   private register(hello: HelloMeta): Tunnel {
     const { ctx, grant } = this;
-    const t = new Tunnel(`tun_${randomBytes(6).toString('hex')}`, this.ws, grant.deploymentId, grant.tokenId, hello, ctx.maxTunnelBufferBytes, ctx.log);
+    const t = new Tunnel(`tun_${randomBytes(6).toString('hex')}`, this.ws, grant.deploymentId, grant.tokenId, connectorIdentity(grant.tokenId, hello.connectorId), hello, ctx.maxTunnelBufferBytes, ctx.log);
     t.welcome = {
       terminatorId: ctx.terminatorId,
       deploymentId: grant.deploymentId,
@@ -96,7 +104,7 @@ export class TunnelSession {
     t.sendControl(FrameKind.Welcome, 0, t.welcome);
     ctx.registry.add(t);
     ctx.log.info(
-      { tunnel: t.id, deploymentId: grant.deploymentId, connectorId: hello.connectorId, version: hello.version, upstreamKind: hello.upstreamKind, maxConcurrency: hello.maxConcurrency },
+      { tunnel: t.id, deploymentId: grant.deploymentId, connectorId: t.connectorId, version: hello.version, upstreamKind: hello.upstreamKind, maxConcurrency: hello.maxConcurrency },
       'tunnel established',
     );
     return t;
@@ -161,6 +169,15 @@ export class TunnelSession {
     t.loseStreams('the connector disconnected mid-request');
     this.ctx.log.info({ tunnel: t.id, connectorId: t.connectorId, deploymentId: t.deploymentId }, 'tunnel closed');
   }
+}
+
+/**
+ * The connector id the gateway uses (load, Acks, usage, live status): derived from the token the tunnel
+ * authenticated with and the id the connector announced, so one connector's tunnels share it on every terminator,
+ * while no connector can take another's — whatever it announces, it cannot reach an id of another token.
+ */
+export function connectorIdentity(tokenId: string, announced: string): string {
+  return `con_${createHash('sha256').update(`${tokenId}\n${announced}`).digest('hex').slice(0, 24)}`;
 }
 
 function truncate(s: string, n: number): string {

@@ -15,6 +15,8 @@ export interface TunnelStream {
   onEnd(usage: Usage | undefined): void;
   onError(code: string, message: string, param?: string | null): void;
   onReject(meta: RejectMeta): void;
+  /** Ends the stream with an error towards the caller (and a Cancel to the connector): it broke the protocol. */
+  fail(code: 'protocol_error', message: string): void;
   /** The tunnel is gone (connector disconnected, token revoked) while the stream was on it. */
   tunnelLost(reason: string): void;
 }
@@ -37,16 +39,14 @@ export class Tunnel implements Placeable {
     readonly ws: WebSocket,
     readonly deploymentId: string,
     readonly tokenId: string,
+    /** Assigned by the terminator (connectorIdentity), never the id the connector announced. */
+    readonly connectorId: string,
     readonly hello: HelloMeta,
     private readonly maxBuffered: number,
     readonly log: Logger,
   ) {
     this.healthy = hello.healthy;
     this.draining = hello.draining;
-  }
-
-  get connectorId(): string {
-    return this.hello.connectorId;
   }
 
   get maxConcurrency(): number {

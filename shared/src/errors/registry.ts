@@ -27,6 +27,7 @@ export const ERRORS = {
   upstream_error: { status: 502, openai: 'server_error', anthropic: 'api_error', message: 'The model server failed.' },
   upstream_unreachable: { status: 502, openai: 'server_error', anthropic: 'api_error', message: 'The connector cannot reach its model server.' },
   tunnel_lost: { status: 502, openai: 'server_error', anthropic: 'api_error', message: 'The tunnel to the model was lost mid-request.' },
+  answer_too_large: { status: 502, openai: 'server_error', anthropic: 'api_error', message: 'The answer is over the gateway\'s size limit.' },
   protocol_error: { status: 502, openai: 'server_error', anthropic: 'api_error', message: 'The tunnel sent a malformed response.' },
   no_tunnel: { status: 503, openai: 'server_error', anthropic: 'overloaded_error', message: 'No connector is online for this deployment.' },
   capacity: { status: 503, openai: 'server_error', anthropic: 'overloaded_error', message: 'Every connector for this deployment is at capacity.' },

@@ -23,3 +23,4 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
 export const silentLogger = (): Logger => pino({ level: 'silent' });
 
 export { LogThrottle } from './throttle.js';
+export { loggableParam } from './param.js';

@@ -69,7 +69,11 @@ export const cancelMeta = z.object({ reason: shortText }).optional();
 export const ackMeta = z.object({ terminatorId: idSchema, connectorId: idSchema });
 export const rejectMeta = z.object({ reason: z.enum(REJECT_REASONS), message: shortText });
 export const headMeta = z.object({
-  status: z.number().int().min(100).max(599),
+  /**
+   * A final status: 1xx from a connector would become an interim or protocol-switching answer on the caller's
+   * keep-alive connection, so a Head outside 200-599 is refused (the caller gets 502).
+   */
+  status: z.number().int().min(200).max(599),
   contentType: z.string().max(256),
 });
 export const usageSchema = z.object({

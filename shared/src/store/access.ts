@@ -25,17 +25,20 @@ export async function resolveAccessible(
   name: string,
 ): Promise<Deployment | null> {
   const lookupOwn = (n: string) => store.findDeploymentByName(tenantId, n);
-  const shared = () => store.listSharedWithTenant(tenantId);
+  // A name with a `/` is qualified and resolves only as such: never as a plain name (which no deployment can have
+  // since names hold no `/`, but a store may still hold one from before that rule).
+  if (name.includes('/')) {
+    const q = splitQualifiedName(name);
+    if (!q || q.name.includes('/')) return null;
+    if (q.ownerTenantId === tenantId) return lookupOwn(q.name);
+    const all = await store.listSharedWithTenant(tenantId);
+    const hit = all.find((s) => s.deployment.tenantId === q.ownerTenantId && s.deployment.name === q.name);
+    return hit?.deployment ?? null;
+  }
   const own = await lookupOwn(name);
   if (own) return own;
-  const all = await shared();
-  const byName = all.filter((s) => s.deployment.name === name).sort(compareShares);
-  if (byName[0]) return byName[0].deployment;
-  const q = splitQualifiedName(name);
-  if (!q) return null;
-  if (q.ownerTenantId === tenantId) return lookupOwn(q.name);
-  const hit = all.find((s) => s.deployment.tenantId === q.ownerTenantId && s.deployment.name === q.name);
-  return hit?.deployment ?? null;
+  const byName = (await store.listSharedWithTenant(tenantId)).filter((s) => s.deployment.name === name).sort(compareShares);
+  return byName[0]?.deployment ?? null;
 }
 
 /** Throws why an invite cannot be used at `now` (checked in this order by every store). */

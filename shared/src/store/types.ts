@@ -5,7 +5,9 @@ export const deploymentNameSchema = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+  // No `/`: `<tenantId>/<name>` is how a caller names another tenant's shared deployment, so a name holding a `/`
+  // could pose as a qualified name of someone else's deployment.
+  .regex(/^[\x21-\x2e\x30-\x7e]+$/, 'printable ASCII without spaces or /');
 export const entityNameSchema = z.string().trim().min(1).max(128);
 
 /** Display part and hash of a secret; the secret itself is shown once and never stored. */

@@ -142,18 +142,18 @@ export async function runStoreContract(t: Test, name: string, make: MakeStore): 
       const { store } = await fresh(t);
       const a = await store.createTenant({ name: 'A' });
       const b = await store.createTenant({ name: 'B' });
-      const da = await store.createDeployment({ tenantId: a.id, name: 'llama-3/8b' });
-      await t.rejects(store.createDeployment({ tenantId: a.id, name: 'llama-3/8b' }), conflict);
-      const db = await store.createDeployment({ tenantId: b.id, name: 'llama-3/8b' });
+      const da = await store.createDeployment({ tenantId: a.id, name: 'llama-3:8b' });
+      await t.rejects(store.createDeployment({ tenantId: a.id, name: 'llama-3:8b' }), conflict);
+      const db = await store.createDeployment({ tenantId: b.id, name: 'llama-3:8b' });
       t.not(da.id, db.id, 'the same name in another tenant is a different deployment');
       await t.rejects(store.createDeployment({ tenantId: 'ten_0000000000000000', name: 'x' }), notFound);
       await t.rejects(store.createDeployment({ tenantId: a.id, name: 'has space' }), invalid);
       await t.rejects(store.createDeployment({ tenantId: a.id, name: '' }), invalid);
       t.same(await store.getDeployment(da.id), da);
       t.equal(await store.getDeployment('dep_0000000000000000'), null);
-      t.same(await store.findDeploymentByName(a.id, 'llama-3/8b'), da);
-      t.same(await store.findDeploymentByName(b.id, 'llama-3/8b'), db);
-      t.equal(await store.findDeploymentByName(a.id, 'LLAMA-3/8B'), null, 'names are case-sensitive');
+      t.same(await store.findDeploymentByName(a.id, 'llama-3:8b'), da);
+      t.same(await store.findDeploymentByName(b.id, 'llama-3:8b'), db);
+      t.equal(await store.findDeploymentByName(a.id, 'LLAMA-3:8B'), null, 'names are case-sensitive');
       const onlyA = await store.createDeployment({ tenantId: a.id, name: 'private' });
       t.equal(await store.findDeploymentByName(b.id, 'private'), null, 'B never finds A’s deployment by name');
       t.equal(await store.findAccessibleDeployment(b.id, 'private'), null, 'not even as accessible');
@@ -322,6 +322,16 @@ export async function runStoreContract(t: Test, name: string, make: MakeStore): 
       t.equal(await store.findAccessibleDeployment(x.id, 'other'), null, 'X was not given Y’s deployment');
       t.equal(await store.findAccessibleDeployment(x.id, `${y.id}/other`), null);
       t.same(await store.findAccessibleDeployment(x.id, 'model'), xModel);
+    });
+
+    await t.test('names with a / are refused; a qualified name resolves only as qualified (issue 8 finding 3)', async (t) => {
+      const { store } = await fresh(t);
+      const a = await store.createTenant({ name: 'A' });
+      const b = await store.createTenant({ name: 'B' });
+      await t.rejects(store.createDeployment({ tenantId: a.id, name: `${b.id}/chat` }), invalid, 'A cannot name a deployment like B’s qualified one');
+      await t.rejects(store.createDeployment({ tenantId: a.id, name: 'a/b' }), invalid);
+      t.equal(await store.findAccessibleDeployment(a.id, `${b.id}/chat`), null, 'B’s qualified name, not shared with A: nothing');
+      t.equal(await store.findAccessibleDeployment(a.id, 'x/y/z'), null);
     });
 
     await t.test('deleteDeployment cascades to tokens, invites and shares', async (t) => {

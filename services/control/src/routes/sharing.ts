@@ -37,6 +37,11 @@ export function sharingRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/shared', { schema: { querystring: noQuery } }, async (request) => {
     const list = await ctx.ops.listSharedWithMe(scopeOf(request));
     const live = await ctx.status.forDeployments(list.map((s) => s.deployment.id));
-    return { data: list.map((s) => ({ share: shareView(s.share), deployment: { ...deploymentView(s.deployment), status: live.get(s.deployment.id) } })) };
+    // A receiver sees whether a shared deployment is online, never the owner's connectors (versions, models, load).
+    const status = (id: string) => {
+      const st = live.get(id);
+      return st && { known: st.known, online: st.online };
+    };
+    return { data: list.map((s) => ({ share: shareView(s.share), deployment: { ...deploymentView(s.deployment), status: status(s.deployment.id) } })) };
   });
 }

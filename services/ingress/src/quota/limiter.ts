@@ -1,11 +1,11 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
-import type { Logger } from '@tokios/shared/log';
+import { LogThrottle, type Logger } from '@tokios/shared/log';
 import type { KeyLimits } from '@tokios/shared/store';
 import { subjects } from '@tokios/shared/subjects';
 import { FabricGate, type FabricKey } from '@tokios/shared/fabric-auth';
 import { Lru } from '../auth/lru.js';
 import { MinuteWindow } from './window.js';
-import { MAX_DELTA_ENTRIES, publishDelta, readDelta, type DeltaEntry } from './messages.js';
+import { MAX_DELTA_ENTRIES, MAX_DELTA_REQUESTS, MAX_DELTA_TOKENS, publishDelta, readDelta, type DeltaEntry } from './messages.js';
 
 export interface QuotaOptions {
   /** How often this replica publishes what it counted. */
@@ -61,8 +61,9 @@ export class QuotaLimiter {
   private lastPublish = 0;
   private timer: NodeJS.Timeout | undefined;
   private sub: Subscription | undefined;
-  readonly stats = { published: 0, received: 0, malformed: 0 };
+  readonly stats = { published: 0, received: 0, malformed: 0, skippedEntries: 0 };
   readonly gate: FabricGate;
+  private readonly skipLog = new LogThrottle(10_000);
 
   constructor(
     private readonly nc: NatsConnection,
@@ -153,7 +154,8 @@ export class QuotaLimiter {
   }
 
   private moveToOutbox(st: KeyState): void {
-    if (st.pendReq > 0 || st.pendTok > 0) this.outbox.push([st.id, st.pendSec, st.pendReq, st.pendTok]);
+    // Clamped to what peers accept: an entry over the limit would be skipped by every peer, not counted.
+    if (st.pendReq > 0 || st.pendTok > 0) this.outbox.push([st.id, st.pendSec, Math.min(st.pendReq, MAX_DELTA_REQUESTS), Math.min(st.pendTok, MAX_DELTA_TOKENS)]);
     st.pendReq = 0;
     st.pendTok = 0;
   }
@@ -203,6 +205,11 @@ export class QuotaLimiter {
     }
     if (delta.from === this.replicaId) return;
     this.stats.received++;
+    if (delta.skipped > 0) {
+      this.stats.skippedEntries += delta.skipped;
+      const held = this.skipLog.take();
+      if (held !== undefined) this.log.warn({ peer: delta.from, skippedTotal: this.stats.skippedEntries, linesHeld: held }, 'invalid quota delta entries skipped');
+    }
     const now = this.now();
     const known = this.peers.has(delta.from);
     this.peers.set(delta.from, now);

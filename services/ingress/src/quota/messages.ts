@@ -13,28 +13,41 @@ export const MAX_DELTA_ENTRIES = 2_000;
 /** Bytes of one message; ~60 per entry leaves room. */
 export const MAX_DELTA_BYTES = 256 * 1024;
 
+/** Largest counts one entry may carry: a sender clamps to these, so its message is never refused for a count. */
+export const MAX_DELTA_REQUESTS = 1e9;
+export const MAX_DELTA_TOKENS = 1e12;
+
 export const deltaEntrySchema = z.tuple([
   idSchema,
   z.number().int().min(0).max(1e11),
-  z.number().int().min(0).max(1e9),
-  z.number().int().min(0).max(1e12),
+  z.number().int().min(0).max(MAX_DELTA_REQUESTS),
+  z.number().int().min(0).max(MAX_DELTA_TOKENS),
 ]);
+/** Entries are checked one by one (decodeDelta): a bad entry is skipped, the rest of the message still counts. */
 export const quotaDeltaSchema = z.object({
   from: idSchema,
-  d: z.array(deltaEntrySchema).max(MAX_DELTA_ENTRIES),
+  d: z.array(z.unknown()).max(MAX_DELTA_ENTRIES),
   /** Set by a replica that just started: peers answer with a heartbeat so it learns them at once. */
   hello: z.boolean().optional(),
 });
 
 export type DeltaEntry = z.infer<typeof deltaEntrySchema>;
-export type QuotaDelta = z.infer<typeof quotaDeltaSchema>;
+export interface QuotaDelta {
+  from: string;
+  d: DeltaEntry[];
+  hello?: boolean | undefined;
+}
+/** A received delta: its valid entries, and how many were skipped. */
+export interface ReceivedDelta extends QuotaDelta {
+  skipped: number;
+}
 
 export function encodeDelta(delta: QuotaDelta): string {
   return JSON.stringify(delta);
 }
 
-/** undefined when oversized, not JSON, or not a delta. */
-export function decodeDelta(data: Uint8Array): QuotaDelta | undefined {
+/** undefined when oversized, not JSON, or not a delta; entries that are not valid are skipped and counted. */
+export function decodeDelta(data: Uint8Array): ReceivedDelta | undefined {
   if (data.length > MAX_DELTA_BYTES) return undefined;
   let json: unknown;
   try {
@@ -43,7 +56,15 @@ export function decodeDelta(data: Uint8Array): QuotaDelta | undefined {
     return undefined;
   }
   const r = quotaDeltaSchema.safeParse(json);
-  return r.success ? r.data : undefined;
+  if (!r.success) return undefined;
+  const d: DeltaEntry[] = [];
+  let skipped = 0;
+  for (const e of r.data.d) {
+    const entry = deltaEntrySchema.safeParse(e);
+    if (entry.success) d.push(entry.data);
+    else skipped++;
+  }
+  return { from: r.data.from, d, hello: r.data.hello, skipped };
 }
 
 /** Publishes one delta, signed. */
@@ -52,7 +73,7 @@ export function publishDelta(nc: NatsConnection, key: FabricKey, delta: QuotaDel
 }
 
 /** The delta in a received message; undefined when its signature is refused (counted by the gate) or it is malformed. */
-export function readDelta(gate: FabricGate, msg: Msg): QuotaDelta | 'refused' | undefined {
+export function readDelta(gate: FabricGate, msg: Msg): ReceivedDelta | 'refused' | undefined {
   if (!gate.accept(msg)) return 'refused';
   return decodeDelta(msg.data);
 }

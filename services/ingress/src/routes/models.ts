@@ -37,7 +37,8 @@ export const modelsRoutes: FastifyPluginAsync<ModelsDeps> = async (app, deps) =>
         id: d.name,
         object: 'model',
         created: created(d.createdAt),
-        owned_by: d.tenantId === caller.tenantId ? 'you' : d.tenantId,
+        // A receiver learns that a deployment is shared with it, not who owns it (no tenant ids across tenants).
+        owned_by: d.tenantId === caller.tenantId ? 'you' : 'shared',
         online: online.has(d.id),
       })),
     });
