@@ -41,6 +41,9 @@ export const controlPlugin: FastifyPluginAsync<ControlDeps> = async (app, deps) 
   await app.register(dashboard, { prefix: DASHBOARD_PREFIX });
 };
 
+/** How long a client may take to send one admin request (headers and body). */
+export const CONTROL_RECEIVE_TIMEOUT_MS = 30_000;
+
 /** A standalone control server (the `tokios control` process). */
 export async function buildControlApp(deps: ControlDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
@@ -48,6 +51,10 @@ export async function buildControlApp(deps: ControlDeps): Promise<FastifyInstanc
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     return503OnClosing: true,
+    // Admin requests are small and quick: slow-loris sockets are cut (408 after 30 s to send a request, 2 min idle).
+    requestTimeout: CONTROL_RECEIVE_TIMEOUT_MS,
+    connectionTimeout: 120_000,
+    http: { connectionsCheckingInterval: 5_000 },
   });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/', async (_request, reply) => reply.redirect(DASHBOARD_PREFIX));

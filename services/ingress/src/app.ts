@@ -37,6 +37,11 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
     genReqId: () => `${idPrefix}${(++idCounter).toString(36).padStart(6, '0')}`,
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
+    // Slow-loris: a request must arrive whole within receiveTimeoutMs (408), checked often enough to matter. A socket
+    // may be silent while a whole answer is generated, so the idle cap is the request cap plus that.
+    requestTimeout: deps.options.receiveTimeoutMs,
+    connectionTimeout: deps.options.requestTimeoutMs + deps.options.receiveTimeoutMs,
+    http: { connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(deps.options.receiveTimeoutMs / 4))) },
   });
   // Bodies stay raw: the ingress reads only routing fields and forwards the bytes untouched.
   app.removeAllContentTypeParsers();

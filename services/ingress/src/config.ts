@@ -14,6 +14,7 @@ export const ingressEnvSchema = storeEnvSchema.extend({
   TOKIOS_QUEUE_TIMEOUT_MS: envInt(30_000, 0, 600_000),
   TOKIOS_REQUEST_TIMEOUT_MS: envInt(600_000, 1_000, 24 * 3_600_000),
   TOKIOS_SHUTDOWN_GRACE_MS: envInt(10_000, 0, 3_600_000),
+  TOKIOS_RECEIVE_TIMEOUT_MS: envInt(120_000, 1_000, 3_600_000),
   TOKIOS_MAX_ANSWER_BYTES: envInt(32 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024),
   TOKIOS_MAX_UNSENT_ANSWER_BYTES: envInt(8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
   // Control plane (docs/ingress-control.md)
@@ -42,6 +43,8 @@ export interface IngressOptions {
   noRespondersWindowMs?: number;
   /** On shutdown, how long requests in flight may take to finish before connections are cut. */
   shutdownGraceMs: number;
+  /** A request's headers and body must arrive within this (408 after; slow-loris sockets do not stay open). */
+  receiveTimeoutMs: number;
   /** Largest answer (bytes from the connector) relayed to a caller: above it the call is cancelled and fails 502. */
   maxAnswerBytes: number;
   /** Answer bytes written but not yet taken by a caller that stopped reading, past which the call is cancelled. */
@@ -67,6 +70,7 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
     queueTimeoutMs: e.TOKIOS_QUEUE_TIMEOUT_MS,
     requestTimeoutMs: e.TOKIOS_REQUEST_TIMEOUT_MS,
     shutdownGraceMs: e.TOKIOS_SHUTDOWN_GRACE_MS,
+    receiveTimeoutMs: e.TOKIOS_RECEIVE_TIMEOUT_MS,
     maxAnswerBytes: e.TOKIOS_MAX_ANSWER_BYTES,
     maxUnsentAnswerBytes: e.TOKIOS_MAX_UNSENT_ANSWER_BYTES,
     controlPlane: {
@@ -84,5 +88,5 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
 
 export const defaultIngressOptions = (): IngressOptions => {
   const o = ingressOptionsFromEnv({});
-  return { maxBodyBytes: o.maxBodyBytes, ackTimeoutMs: o.ackTimeoutMs, stallTimeoutMs: o.stallTimeoutMs, queueTimeoutMs: o.queueTimeoutMs, requestTimeoutMs: o.requestTimeoutMs, shutdownGraceMs: o.shutdownGraceMs, maxAnswerBytes: o.maxAnswerBytes, maxUnsentAnswerBytes: o.maxUnsentAnswerBytes };
+  return { maxBodyBytes: o.maxBodyBytes, ackTimeoutMs: o.ackTimeoutMs, stallTimeoutMs: o.stallTimeoutMs, queueTimeoutMs: o.queueTimeoutMs, requestTimeoutMs: o.requestTimeoutMs, shutdownGraceMs: o.shutdownGraceMs, receiveTimeoutMs: o.receiveTimeoutMs, maxAnswerBytes: o.maxAnswerBytes, maxUnsentAnswerBytes: o.maxUnsentAnswerBytes };
 };
