@@ -19,3 +19,4 @@ export * from './sqlite-store.js';
 export * from './service-env.js';
 export * from './compose.js';
 export * from './compose-run.js';
+export * from './k8s.js';
