@@ -1,6 +1,7 @@
 /**
- * Answer fidelity through the real chain with the official SDKs: structured output (OpenAI `response_format`,
- * Responses `text.format`) on both upstream kinds.
+ * Answer fidelity through the real chain with the official SDKs, on both upstream kinds: structured output (OpenAI
+ * `response_format`, Responses `text.format`), Anthropic `stop_sequence` and `message_start` input tokens, and
+ * Responses objects echoing their request.
  */
 import t from 'tap';
 import { OLLAMA_DEP, OPENAI_DEP, defaultOllamaScript, defaultScript, startTranslateStack, type TranslateStack } from '../support/index.js';
@@ -105,4 +106,31 @@ t.test('message_start carries the real input token count when the server reports
   for await (const e of later) seen.push(e);
   t.equal(seen[0]?.message?.usage.input_tokens, 0);
   t.match(seen.find((e) => e.type === 'message_delta')?.usage, { input_tokens: 9, output_tokens: 4 });
+});
+
+t.test('Responses objects echo the request: instructions, tools, sampling values, text format (whole and streamed)', async (t) => {
+  s.ollama.script = () => ({ ...defaultOllamaScript(), chunks: ['ok'] });
+  s.openai.script = () => ({ ...defaultScript(), chunks: ['ok'] });
+  const tools = [{ type: 'function' as const, name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }];
+  const request = {
+    input: 'Weather?',
+    instructions: 'Be brief.',
+    tools,
+    tool_choice: 'auto' as const,
+    temperature: 0.2,
+    top_p: 0.8,
+    max_output_tokens: 77,
+    metadata: { ticket: 'T-1' },
+    prompt_cache_key: 'conv-9',
+  };
+  const echoed = { instructions: 'Be brief.', tools, tool_choice: 'auto', temperature: 0.2, top_p: 0.8, max_output_tokens: 77, metadata: { ticket: 'T-1' }, parallel_tool_calls: true, store: false };
+  const whole = await s.clients.openai.responses.create({ model: OLLAMA_DEP, ...request });
+  t.match(whole, { ...echoed, prompt_cache_key: 'conv-9' });
+
+  const stream = await s.clients.openai.responses.create({ model: OPENAI_DEP, ...request, parallel_tool_calls: false, stream: true });
+  const objects: unknown[] = [];
+  for await (const e of stream) if ('response' in e) objects.push(e.response);
+  t.equal(objects.length, 3, 'created, in_progress, completed');
+  for (const o of objects) t.match(o, { ...echoed, parallel_tool_calls: false });
+  t.equal(s.openai.last.body['parallel_tool_calls'], false);
 });

@@ -1,5 +1,6 @@
 import type { CallerProtocol, UpstreamKind } from '../protocol/meta.js';
 import type { ErrorCode } from '../errors/registry.js';
+import type { ResponsesEcho } from './caller/responses/echo.js';
 import type { ChatEvent, ChatRequest } from './pivot.js';
 
 /** Context for producing caller-facing output. */
@@ -12,6 +13,8 @@ export interface CallerContext {
   includeUsage?: boolean;
   /** The request's stop sequences: a stop string the model server reports is shown to the caller only if it is one. */
   stopSequences?: readonly string[];
+  /** Responses only: the request values its response objects repeat. */
+  echo?: ResponsesEcho;
 }
 
 /** Turns normalized events into the caller's stream bytes (SSE). Pure; no I/O. */
@@ -34,6 +37,8 @@ export interface CallerAdapter {
   readonly protocol: CallerProtocol;
   /** Validates and converts the caller's JSON body. Throws TokiosError('invalid_request' | 'unsupported_parameter'). */
   parseRequest(body: unknown): ChatRequest;
+  /** A caller whose answers repeat request values (Responses): read them from the body parseRequest accepted. */
+  requestEcho?(body: unknown): ResponsesEcho;
   createStreamEncoder(ctx: CallerContext): StreamEncoder;
   createAggregator(ctx: CallerContext): Aggregator;
 }

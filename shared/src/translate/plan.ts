@@ -51,6 +51,7 @@ export function planTranslation(meta: PlanMeta, raw: Buffer, upstream: UpstreamT
   const ctx: CallerContext = { model: meta.model, requestId: meta.rid.replace(/[^A-Za-z0-9]/g, '') };
   if (req.stream_options?.include_usage === true) ctx.includeUsage = true;
   if (req.stop !== undefined) ctx.stopSequences = req.stop;
+  if (caller.requestEcho !== undefined) ctx.echo = caller.requestEcho(parsed.value);
   return {
     ...request,
     translate(status) {

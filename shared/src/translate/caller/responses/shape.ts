@@ -1,6 +1,7 @@
 import type { CallerContext } from '../../adapter.js';
 import { isErrorCode } from '../../../errors/registry.js';
 import { FAILED_CODE } from './maps.js';
+import { NEUTRAL_ECHO } from './echo.js';
 
 /** Response and output item shapes shared by the stream encoder and the aggregator. */
 
@@ -73,11 +74,9 @@ export interface EnvelopeState {
   incomplete_details?: { reason: string } | null;
 }
 
-/**
- * The Response object. Request echo fields (instructions, tools, temperature, ...) hold neutral values: the caller
- * context does not carry the request.
- */
+/** The Response object; the request's values (instructions, tools, sampling…) as the caller sent them (see echo.ts). */
 export function envelope(ctx: CallerContext, state: EnvelopeState) {
+  const echo = ctx.echo ?? NEUTRAL_ECHO;
   return {
     id: `resp_${ctx.requestId}`,
     object: 'response',
@@ -86,20 +85,21 @@ export function envelope(ctx: CallerContext, state: EnvelopeState) {
     background: false,
     error: state.error ?? null,
     incomplete_details: state.incomplete_details ?? null,
-    instructions: null,
-    max_output_tokens: null,
-    metadata: {},
+    instructions: echo.instructions,
+    max_output_tokens: echo.max_output_tokens,
+    metadata: echo.metadata,
     model: ctx.model,
     output: state.output,
-    parallel_tool_calls: true,
+    parallel_tool_calls: echo.parallel_tool_calls,
     previous_response_id: null,
     store: false,
-    temperature: null,
-    text: { format: { type: 'text' } },
-    tool_choice: 'auto',
-    tools: [],
-    top_p: null,
+    temperature: echo.temperature,
+    text: echo.text,
+    tool_choice: echo.tool_choice,
+    tools: echo.tools,
+    top_p: echo.top_p,
     truncation: 'disabled',
+    ...echo.optional,
     usage: state.usage ? usageOf(state.usage) : null,
   };
 }
