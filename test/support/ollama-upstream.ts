@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ScriptedServer, type SeenRequest } from './scripted-server.js';
+import { defaultTextScript, ollamaEmbed, ollamaGenerate, receive, type TextScript } from './legacy-wire.js';
 
 /** One tool call as Ollama sends it: whole, `arguments` an object. */
 export interface OllamaToolCallScript {
@@ -44,13 +45,17 @@ export const defaultOllamaScript = (): OllamaScript => ({
 
 /**
  * A stand-in for Ollama's native API (docs/api.md): GET /api/version, GET /api/tags, GET /v1/models (its OpenAI
- * layer, so detection has to prefer the native API), POST /api/chat streaming NDJSON unless `stream: false`
+ * layer, so detection has to prefer the native API), POST /api/generate and /api/embed (legacy-wire.ts), POST /api/chat streaming NDJSON unless `stream: false`
  * (streaming is the default), one JSON object otherwise. Unknown models get Ollama's 404. Records every chat
  * request and whether the caller hung up; emits 'request', 'aborted' and 'finished' with the SeenRequest.
  */
 export class OllamaUpstream extends ScriptedServer {
   script: (body: Record<string, unknown>) => OllamaScript = () => defaultOllamaScript();
   version = '0.12.6';
+  /** What /api/generate answers (legacy completions, fill-in-the-middle). */
+  textScript: (body: Record<string, unknown>) => TextScript = () => defaultTextScript();
+  /** Length of the vectors /api/embed returns (unless the request sets `dimensions`). */
+  embeddingDims = 8;
 
   constructor(readonly models: string[] = ['llama3.2:latest']) {
     super('Ollama');
@@ -84,6 +89,7 @@ export class OllamaUpstream extends ScriptedServer {
     if (req.method === 'GET' && req.url === '/v1/models') {
       return this.json(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created: 1735689600, owned_by: 'library' })) });
     }
+    if (req.method === 'POST' && (req.url === '/api/generate' || req.url === '/api/embed')) return this.legacy(req, res, req.url);
     if (req.method !== 'POST' || req.url !== '/api/chat') {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('404 page not found');
@@ -121,6 +127,21 @@ export class OllamaUpstream extends ScriptedServer {
     // Ollama streams unless told otherwise.
     if (body.stream === false) await this.complete(res, seen, script, model);
     else await this.stream(res, seen, script, model);
+  }
+
+  /** /api/generate and /api/embed (legacy-wire.ts); unknown models get Ollama's 404 like /api/chat. */
+  private async legacy(req: IncomingMessage, res: ServerResponse, path: '/api/generate' | '/api/embed'): Promise<void> {
+    const seen = await receive(this, req, res);
+    if (!seen) return;
+    const model = typeof seen.body.model === 'string' ? seen.body.model : '';
+    if (!this.models.includes(model) && !this.models.includes(`${model}:latest`)) {
+      seen.finished = true;
+      this.json(res, 404, { error: `model "${model}" not found, try pulling it first` });
+      this.emit('finished', seen);
+      return;
+    }
+    if (path === '/api/embed') return ollamaEmbed(this, seen, res, model, this.embeddingDims);
+    return ollamaGenerate(this, seen, res, this.textScript(seen.body), model);
   }
 
   private async complete(res: ServerResponse, seen: SeenRequest, s: OllamaScript, model: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ScriptedServer, type SeenRequest } from './scripted-server.js';
+import { defaultTextScript, llamaInfill, llamaProps, openaiCompletions, openaiEmbeddings, receive, type TextScript } from './legacy-wire.js';
 
 export type { SeenRequest } from './scripted-server.js';
 
@@ -53,6 +54,12 @@ export class OpenAIUpstream extends ScriptedServer {
   active = 0;
   maxActive = 0;
   script: (body: Record<string, unknown>) => Script = () => defaultScript();
+  /** What /v1/completions and (llama.cpp) /infill answer. */
+  textScript: (body: Record<string, unknown>) => TextScript = () => defaultTextScript();
+  /** Length of the vectors /v1/embeddings returns (unless the request sets `dimensions`). */
+  embeddingDims = 8;
+  /** Be llama.cpp's server: GET /props and POST /infill exist (else both are 404, as on vLLM). */
+  llamacpp = false;
 
   constructor(readonly model = 'scripted-model') {
     super('OpenAI');
@@ -70,6 +77,9 @@ export class OpenAIUpstream extends ScriptedServer {
       res.end(JSON.stringify({ object: 'list', data: [{ id: this.model, object: 'model', created: 1700000000, owned_by: 'scripted' }] }));
       return;
     }
+    if (this.llamacpp && req.method === 'GET' && req.url === '/props') return llamaProps(res, this.model);
+    const legacy = req.method === 'POST' && (req.url === '/v1/completions' || req.url === '/v1/embeddings' || (this.llamacpp && req.url === '/infill'));
+    if (legacy) return this.legacy(req, res, req.url!);
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } }));
@@ -111,6 +121,15 @@ export class OpenAIUpstream extends ScriptedServer {
     const model = typeof body.model === 'string' ? body.model : this.model;
     if (body.stream === true) await this.stream(res, seen, script, id, created, model, body);
     else await this.complete(res, seen, script, id, created, model);
+  }
+
+  /** /v1/completions, /v1/embeddings and /infill (legacy-wire.ts). */
+  private async legacy(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const seen = await receive(this, req, res);
+    if (!seen) return;
+    if (path === '/v1/embeddings') return openaiEmbeddings(this, seen, res, this.model, this.embeddingDims);
+    if (path === '/infill') return llamaInfill(this, seen, res, this.textScript(seen.body), this.model);
+    return openaiCompletions(this, seen, res, this.textScript(seen.body), this.model);
   }
 
   private async complete(res: ServerResponse, seen: SeenRequest, s: Script, id: string, created: number, model: string): Promise<void> {

@@ -29,6 +29,7 @@ export class Connector {
   private readonly active = new Map<string, ActiveRequest>();
   private upstreamKind: UpstreamKind = 'openai';
   private models: string[] = [];
+  private infill = false;
   private healthy = true;
   private draining = false;
   private announced = false;
@@ -56,9 +57,10 @@ export class Connector {
     const probe = await probeUpstream(this.config.upstreamBase, this.config.upstream_kind, this.log);
     this.upstreamKind = probe.kind;
     this.models = probe.models;
+    this.infill = probe.infill;
     this.healthy = probe.reachable;
     this.log.info(
-      { upstream: this.config.upstreamBase, kind: probe.kind, detected: probe.detected, models: probe.models.slice(0, 20), reachable: probe.reachable, reason: probe.reason },
+      { upstream: this.config.upstreamBase, kind: probe.kind, detected: probe.detected, models: probe.models.slice(0, 20), reachable: probe.reachable, infill: probe.infill, reason: probe.reason },
       probe.detected ? `upstream speaks ${probe.kind === 'ollama' ? 'Ollama' : 'the OpenAI API'}` : `upstream kind ${probe.kind} (${this.config.upstream_kind === 'auto' ? 'assumed: detection failed' : 'configured'})`,
     );
     for (let i = 0; i < this.config.tunnels; i++) {
@@ -199,7 +201,7 @@ export class Connector {
           {
             upstreamBase: this.config.upstreamBase,
             log: this.log,
-            upstream: (name) => ({ kind: this.upstreamKind, model: chooseUpstreamModel(this.config.model, name, this.models) }),
+            upstream: (name) => ({ kind: this.upstreamKind, model: chooseUpstreamModel(this.config.model, name, this.models), infill: this.infill }),
             upstreamDown: () => this.setHealth(false),
             done: () => this.requestDone(key),
           },

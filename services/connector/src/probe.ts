@@ -1,6 +1,6 @@
 import type { Logger } from '@tokios/shared/log';
 import type { UpstreamKind } from '@tokios/shared/protocol';
-import { detectUpstreamKind, listOllamaModels, listOpenAIModels, type ProbeResult as HttpProbe } from '@tokios/shared/translate';
+import { detectUpstreamKind, isLlamaCppProps, listOllamaModels, listOpenAIModels, type ProbeResult as HttpProbe } from '@tokios/shared/translate';
 import { upstreamGet } from './upstream-http.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
@@ -11,6 +11,8 @@ export interface ProbeResult {
   detected: boolean;
   reachable: boolean;
   models: string[];
+  /** An OpenAI-compatible llama.cpp server (GET /props): fill-in-the-middle completions go to its /infill. */
+  infill: boolean;
   /** Why detection failed, when it did. */
   reason?: string;
 }
@@ -30,7 +32,7 @@ export async function probeUpstream(base: string, configured: UpstreamKind | 'au
   if (configured !== 'auto') {
     const r = await get(base, configured === 'ollama' ? '/api/tags' : '/v1/models', log);
     const models = r.status >= 200 && r.status < 300 ? ((configured === 'ollama' ? listOllamaModels(r.body) : listOpenAIModels(r.body)) ?? []) : [];
-    return { kind: configured, detected: false, reachable: r.status !== 0, models };
+    return { kind: configured, detected: false, reachable: r.status !== 0, models, infill: configured === 'openai' && (await hasInfill(base, log)) };
   }
   const [ollamaVersion, ollamaTags, openaiModels] = await Promise.all([
     get(base, '/api/version', log),
@@ -39,8 +41,13 @@ export async function probeUpstream(base: string, configured: UpstreamKind | 'au
   ]);
   const d = detectUpstreamKind({ ollamaVersion, ollamaTags, openaiModels });
   const reachable = [ollamaVersion, ollamaTags, openaiModels].some((p) => p.status !== 0);
-  if (d.kind === null) return { kind: 'openai', detected: false, reachable, models: [], reason: d.reason };
-  return { kind: d.kind, detected: true, reachable, models: d.models };
+  if (d.kind === null) return { kind: 'openai', detected: false, reachable, models: [], infill: false, reason: d.reason };
+  return { kind: d.kind, detected: true, reachable, models: d.models, infill: d.kind === 'openai' && (await hasInfill(base, log)) };
+}
+
+/** Whether the OpenAI-compatible server is llama.cpp's, with /infill (see isLlamaCppProps). */
+async function hasInfill(base: string, log: Logger): Promise<boolean> {
+  return isLlamaCppProps(await get(base, '/props', log));
 }
 
 /** Healthy = the model server answers HTTP at all (a 4xx/5xx on a listing still means it is up). */

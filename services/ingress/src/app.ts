@@ -7,6 +7,7 @@ import type { IngressOptions } from './config.js';
 import { registerErrorHandlers } from './errors.js';
 import { openaiChatRoutes } from './routes/openai-chat.js';
 import { openaiResponsesRoutes } from './routes/openai-responses.js';
+import { openaiLegacyRoutes } from './routes/openai-legacy.js';
 import { anthropicMessagesRoutes } from './routes/anthropic-messages.js';
 import { modelsRoutes } from './routes/models.js';
 import { IngressControlPlane, defaultControlPlaneOptions } from './control-plane.js';
@@ -61,6 +62,7 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   for (const prefix of ['/v1', '']) {
     await app.register(openaiChatRoutes, { prefix, ...proxy });
     await app.register(openaiResponsesRoutes, { prefix, ...proxy });
+    await app.register(openaiLegacyRoutes, { prefix, ...proxy });
     await app.register(modelsRoutes, { prefix, store: deps.store, nc: deps.fabric.nc, control });
   }
   for (const prefix of ['/v1', '', '/v1/v1']) await app.register(anthropicMessagesRoutes, { prefix, ...proxy });

@@ -30,6 +30,8 @@ export function renderStreamError(protocol: CallerProtocol, err: TokiosError): s
     case 'openai.responses':
       return `event: error\ndata: ${JSON.stringify({ type: 'error', code: err.code, message: err.message, param: err.param })}\n\n`;
     case 'openai.chat':
+    case 'openai.completions':
+    case 'openai.embeddings':
       return `data: ${JSON.stringify(openaiErrorBody(err.code, err.message, err.param))}\n\n`;
   }
 }

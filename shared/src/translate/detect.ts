@@ -98,3 +98,14 @@ export function chooseUpstreamModel(configModel: string | undefined | null, depl
   if (upstreamModels.length === 1) return upstreamModels[0]!;
   return deploymentName;
 }
+
+/**
+ * llama.cpp's server (llama-server) answers GET /props with its `default_generation_settings` and `total_slots`;
+ * no other OpenAI-compatible server has that route. Such a server has /infill, where fill-in-the-middle completions
+ * (a `suffix`) go: its /v1/completions ignores `suffix`.
+ */
+export function isLlamaCppProps(probe: ProbeResult | undefined): boolean {
+  if (!ok(probe)) return false;
+  const parsed = parseJson(probe.body);
+  return parsed.ok && isRecord(parsed.value) && isRecord(parsed.value['default_generation_settings']) && typeof parsed.value['total_slots'] === 'number';
+}

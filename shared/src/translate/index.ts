@@ -5,6 +5,7 @@ export { planTranslation, type PlanMeta, type PlanOptions, type UpstreamTarget }
 export { SSE_CONTENT_TYPE, JSON_CONTENT_TYPE, type AnswerTranslator, type UpstreamPlan } from './answer/translator.js';
 export {
   detectUpstreamKind,
+  isLlamaCppProps,
   chooseUpstreamModel,
   listOllamaModels,
   listOpenAIModels,

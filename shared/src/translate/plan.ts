@@ -1,10 +1,12 @@
 import { TokiosError } from '../errors/registry.js';
-import type { CallerProtocol, UpstreamKind } from '../protocol/meta.js';
+import type { CallerProtocol, ChatProtocol, UpstreamKind } from '../protocol/meta.js';
 import type { CallerContext, DecoderOptions } from './adapter.js';
 import { StreamAnswer, WholeAnswer } from './answer/translated.js';
 import type { UpstreamPlan } from './answer/translator.js';
 import { upstreamErrorAnswer } from './answer/upstream-error.js';
 import { CALLERS } from './callers.js';
+import { planCompletions } from './completions/plan.js';
+import { planEmbeddings } from './embeddings/plan.js';
 import { planPassthrough } from './passthrough/plan.js';
 import { UPSTREAMS } from './upstream/index.js';
 import { parseJson } from './util.js';
@@ -22,6 +24,8 @@ export interface PlanMeta {
 export interface UpstreamTarget {
   kind: UpstreamKind;
   model: string;
+  /** An OpenAI-compatible llama.cpp server (GET /props at connector start): fill-in-the-middle goes to its /infill. */
+  infill?: boolean;
 }
 
 export interface PlanOptions {
@@ -36,15 +40,36 @@ export interface PlanOptions {
  * * OpenAI Chat caller and OpenAI-compatible upstream: passthrough (see passthrough/plan.ts).
  * * Anything else: caller request -> pivot -> upstream request; the answer upstream bytes -> pivot events -> the
  *   caller's stream events or whole body.
+ * * Legacy completions and embeddings: completions/plan.ts and embeddings/plan.ts.
  * * A non-2xx answer from the model server: the caller's error shape, in every case.
  *
  * Throws TokiosError (invalid_json, invalid_request, unsupported_parameter) before anything is sent upstream.
  */
 export function planTranslation(meta: PlanMeta, raw: Buffer, upstream: UpstreamTarget, options: PlanOptions = {}): UpstreamPlan {
-  if (meta.protocol === 'openai.chat' && upstream.kind === 'openai') return planPassthrough(meta.model, meta.stream, raw, upstream.model);
+  return PLANNERS[meta.protocol](meta, raw, upstream, options);
+}
+
+type Planner = (meta: PlanMeta, raw: Buffer, upstream: UpstreamTarget, options: PlanOptions) => UpstreamPlan;
+
+const chat =
+  (protocol: ChatProtocol): Planner =>
+  (meta, raw, upstream, options) =>
+    planChat(protocol, meta, raw, upstream, options);
+
+/** One planner per caller protocol: conversations through the chat pivot, legacy completions and embeddings their own. */
+const PLANNERS = {
+  'openai.chat': chat('openai.chat'),
+  'openai.responses': chat('openai.responses'),
+  'anthropic.messages': chat('anthropic.messages'),
+  'openai.completions': planCompletions,
+  'openai.embeddings': planEmbeddings,
+} as const satisfies Record<CallerProtocol, Planner>;
+
+function planChat(protocol: ChatProtocol, meta: PlanMeta, raw: Buffer, upstream: UpstreamTarget, options: PlanOptions): UpstreamPlan {
+  if (protocol === 'openai.chat' && upstream.kind === 'openai') return planPassthrough(meta.model, meta.stream, raw, upstream.model);
   const parsed = parseJson(raw.toString('utf8'));
   if (!parsed.ok) throw new TokiosError('invalid_json');
-  const caller = CALLERS[meta.protocol];
+  const caller = CALLERS[protocol];
   const req = caller.parseRequest(parsed.value);
   const adapter = UPSTREAMS[upstream.kind];
   const request = adapter.buildRequest(req, { model: upstream.model });
@@ -55,9 +80,9 @@ export function planTranslation(meta: PlanMeta, raw: Buffer, upstream: UpstreamT
   return {
     ...request,
     translate(status) {
-      if (status < 200 || status >= 300) return upstreamErrorAnswer(meta.protocol, upstream.kind, status);
+      if (status < 200 || status >= 300) return upstreamErrorAnswer(protocol, upstream.kind, status);
       const decoder = adapter.createDecoder(options.decoderOptions);
-      return req.stream ? new StreamAnswer(decoder, caller.createStreamEncoder(ctx)) : new WholeAnswer(decoder, caller.createAggregator(ctx), meta.protocol);
+      return req.stream ? new StreamAnswer(decoder, caller.createStreamEncoder(ctx)) : new WholeAnswer(decoder, caller.createAggregator(ctx), protocol);
     },
   };
 }

@@ -18,10 +18,13 @@ import { PassthroughWholeAnswer } from './whole.js';
  * * `finish_reason` is `tool_calls` whenever the answer made a tool call, as on the translated paths (streams: see
  *   ToolFinish; whole answers: whole.ts).
  *
+ * The same holds for the other OpenAI endpoints a compatible server has (`path`: legacy completions, embeddings),
+ * whose answers have the same `usage` and error shapes.
+ *
  * With neither change needed (no rename, not streamed) the body is not even parsed: the ingress parsed it already and
  * took `model` from it.
  */
-export function planPassthrough(deploymentName: string, stream: boolean, raw: Buffer, upstreamModel: string): UpstreamPlan {
+export function planPassthrough(deploymentName: string, stream: boolean, raw: Buffer, upstreamModel: string, path: string = OPENAI_CHAT_PATH): UpstreamPlan {
   const rename = upstreamModel !== deploymentName;
   let body: string | Buffer = raw;
   let strip = false;
@@ -48,7 +51,7 @@ export function planPassthrough(deploymentName: string, stream: boolean, raw: Bu
     if (changed) body = JSON.stringify(value);
   }
   return {
-    path: OPENAI_CHAT_PATH,
+    path,
     body,
     headers: { 'content-type': 'application/json' },
     translate: (status, contentType) => passthroughAnswer(status, contentType, { strip, toolFinish }),

@@ -1,7 +1,7 @@
-import type { z } from 'zod';
 import { TokiosError } from '../../../errors/registry.js';
 import type { ChatMessage, ChatRequest, ChatTool, ChatToolChoice, ContentPart, ResponseFormat } from '../../pivot.js';
 import { isRecord } from '../../util.js';
+import { zodToError } from '../../zod-error.js';
 import { chatBodySchema, type ChatBody, type ParsedMessage } from './schema.js';
 
 type Neutral = (value: unknown) => boolean;
@@ -59,19 +59,6 @@ export function parseOpenAIChatRequest(body: unknown): ChatRequest {
   const parsed = chatBodySchema.safeParse(body);
   if (!parsed.success) throw zodToError(parsed.error);
   return toPivot(parsed.data);
-}
-
-function pathOf(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out.length === 0 ? String(p) : `.${String(p)}`;
-  return out;
-}
-
-function zodToError(error: z.ZodError): TokiosError {
-  const issue = error.issues[0];
-  const param = issue === undefined ? null : pathOf(issue.path);
-  const where = param ? `'${param}': ` : '';
-  return new TokiosError('invalid_request', `Invalid request: ${where}${issue?.message ?? 'invalid value'}.`, { param });
 }
 
 function joinText(content: string | Array<{ text: string }>): string {
