@@ -7,7 +7,7 @@ import t from 'tap';
 import {
   connectorDrainMs,
   defaultPort,
-  drainSettings,
+  stopMs,
   isTier,
   knownEnv,
   kubectlKustomize,
@@ -73,7 +73,8 @@ t.test('terminationGracePeriodSeconds covers preStop and every drain', async (t)
     const env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
     const preStopMs = c.lifecycle?.preStop.exec.command[0] === 'sleep' ? Number(c.lifecycle.preStop.exec.command[1]) * 1000 : 0;
     const graceMs = w.spec.template.spec.terminationGracePeriodSeconds * 1000;
-    for (const d of drainSettings(tier, env)) t.ok(graceMs > preStopMs + d.ms, `${w.metadata.name}: ${graceMs} ms > preStop ${preStopMs} + ${d.key} ${d.ms}`);
+    const stop = stopMs(tier, env);
+    t.ok(graceMs > preStopMs + stop.ms, `${w.metadata.name}: ${graceMs} ms > preStop ${preStopMs} + ${stop.what}`);
     t.ok(graceMs > preStopMs + connectorDrainMs(), `${w.metadata.name}: ${graceMs} ms > preStop + a connector's drain`);
   }
   t.ok(nats!.spec.template.spec.terminationGracePeriodSeconds > 35, 'NATS: longer than its lame duck preStop');

@@ -14,8 +14,8 @@ export type Tier = (typeof TIERS)[number];
 
 const schemas = { ingress: ingressEnvSchema, terminator: terminatorEnvSchema, control: controlEnvSchema } satisfies Record<Tier, z.ZodObject>;
 
-/** Read outside the schemas: the logger's level (shared/src/log) and Node's own extra CA file. */
-const COMMON = ['LOG_LEVEL', 'NODE_EXTRA_CA_CERTS'];
+/** Read outside the schemas: the logger's level (shared/src/log). */
+const COMMON = ['LOG_LEVEL'];
 
 export const isTier = (s: string | undefined): s is Tier => (TIERS as readonly string[]).includes(s ?? '');
 
@@ -40,11 +40,20 @@ export function defaultPort(tier: Tier): number {
   return p;
 }
 
-/** Variables of the tier that bound how long a stop takes (drain / shutdown grace), with their values in ms. */
+/**
+ * Variables of the tier that bound how long a stop takes, with their values in ms: a shutdown delay (readiness
+ * fails first, the listener stays open), then the drain / shutdown grace. They run one after the other, so a stop
+ * may take their sum (`stopMs`).
+ */
 export function drainSettings(tier: Tier, env: Record<string, string | undefined>): { key: string; ms: number }[] {
   return Object.keys(schemas[tier].shape)
-    .filter((k) => /(DRAIN|GRACE)_MS$/.test(k))
+    .filter((k) => /(DRAIN|GRACE|DELAY)_MS$/.test(k))
     .map((key) => ({ key, ms: env[key] !== undefined ? Number(env[key]) : Number(envDefault(tier, key)) }));
+}
+
+export function stopMs(tier: Tier, env: Record<string, string | undefined>): { ms: number; what: string } {
+  const d = drainSettings(tier, env);
+  return { ms: d.reduce((sum, x) => sum + x.ms, 0), what: d.map((x) => `${x.key} ${x.ms}`).join(' + ') || 'no drain' };
 }
 
 /** The connector's default drain (tokios.json drain_timeout_ms): streams a tier stop may have to wait for. */
