@@ -20,3 +20,4 @@ export * from './service-env.js';
 export * from './compose.js';
 export * from './compose-run.js';
 export * from './k8s.js';
+export * from './metrics.js';

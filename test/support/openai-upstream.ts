@@ -33,6 +33,8 @@ export interface Script {
   finishExtra?: Record<string, unknown>;
   /** After this many content chunks, send this body as a `data:` event and end the stream (the 200 is already out). */
   streamError?: { afterChunks: number; body: unknown };
+  /** After this many content chunks, cut the connection (a model server crashing mid-stream; the 200 is out). */
+  crashAfterChunks?: number;
 }
 
 type ToolCallScript = NonNullable<Script['toolCalls']>[number];
@@ -187,6 +189,11 @@ export class OpenAIUpstream extends ScriptedServer {
     for (const r of s.reasoning ?? []) if (!(await write(() => chunk({ reasoning_content: r, ...empty }, null)))) return;
     for (let i = 0; i < s.chunks.length; i++) {
       if (s.streamError && i === s.streamError.afterChunks) return this.streamFailure(res, seen, s.streamError.body);
+      if (s.crashAfterChunks === i) {
+        seen.finished = true;
+        res.socket?.destroy();
+        return;
+      }
       if (!(await write(() => chunk({ content: s.chunks[i], ...empty }, null)))) return;
     }
     if (s.streamError) return this.streamFailure(res, seen, s.streamError.body);

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '@tokios/shared/log';
 import { ConfigError } from '@tokios/shared/config';
-import { Connector, loadConnectorConfig } from '@tokios/connector';
+import { Connector, connectorEnvFromProcess, listenOps, loadConnectorConfig } from '@tokios/connector';
+import { listenError } from './listen-error.js';
 
 export const CONNECTOR_USAGE = `tokios connector [--config tokios.json]
 
@@ -23,7 +24,9 @@ export async function runConnectorCommand(argv: string[], env: NodeJS.ProcessEnv
     return 2;
   }
   let config;
+  let cenv;
   try {
+    cenv = connectorEnvFromProcess(env);
     config = await loadConnectorConfig(configPath);
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -33,7 +36,8 @@ export async function runConnectorCommand(argv: string[], env: NodeJS.ProcessEnv
     throw e;
   }
   const log = createLogger('connector', env.LOG_LEVEL);
-  return new Promise<number>((resolve) => {
+  let ops: Awaited<ReturnType<typeof listenOps>> | undefined;
+  const code = await new Promise<number>((resolve) => {
     const connector = new Connector(config, log, {
       onEstablished: ({ deployment }) => process.stdout.write(`Tunnel established (deployment "${deployment}", upstream ${config.upstreamBase})\n`),
       onFatal: (reason) => {
@@ -56,9 +60,20 @@ export async function runConnectorCommand(argv: string[], env: NodeJS.ProcessEnv
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    connector.start().catch((e: unknown) => {
+    const start = async (): Promise<void> => {
+      if (cenv.TOKIOS_METRICS_PORT !== undefined) {
+        ops = await listenOps(connector, cenv.TOKIOS_METRICS_HOST, cenv.TOKIOS_METRICS_PORT, cenv.TOKIOS_METRICS_TOKEN).catch((e: unknown) => {
+          throw listenError(e, cenv.TOKIOS_METRICS_HOST, cenv.TOKIOS_METRICS_PORT!, 'TOKIOS_METRICS_PORT');
+        });
+        log.info({ port: ops.port, host: cenv.TOKIOS_METRICS_HOST }, 'metrics listening');
+      }
+      await connector.start();
+    };
+    start().catch((e: unknown) => {
       process.stderr.write(`error: ${(e as Error).message}\n`);
-      resolve(1);
+      resolve(e instanceof ConfigError ? 2 : 1);
     });
   });
+  ops?.server.close();
+  return code;
 }

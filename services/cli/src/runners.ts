@@ -11,6 +11,8 @@ import { startLocalNats, type LocalNats } from './local-nats.js';
 import { removeDevFile, writeDevFile } from './dev-file.js';
 import { devAdminToken } from './admin-token.js';
 import { fabricSecretFile } from './nats-credentials.js';
+import { Metrics } from '@tokios/shared/metrics';
+import { NatsState, Readiness, opsEnvSchema } from '@tokios/shared/ops';
 
 export interface Running {
   /** Port the HTTP server listens on. */
@@ -67,10 +69,11 @@ function warnIfUnsigned(settings: NatsSettings, log: Logger): void {
 /** A stateless ingress replica. */
 export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<IngressHandle> {
   const o = ingressOptionsFromEnv(env);
+  const opsEnv = parseEnv(opsEnvSchema, env);
   const { log: logger, nc, store, fatal } = await common('ingress', 'ingress', o.nats, env, log);
   const fabric = new FabricClient(nc, o, logger);
   fabric.start();
-  const app = await buildIngressApp({ fabric, store, log: logger, options: o });
+  const app = await buildIngressApp({ fabric, store, log: logger, options: o, metricsToken: opsEnv.TOKIOS_METRICS_TOKEN });
   await app.listen({ port: o.port, host: o.host });
   const port = (app.server.address() as AddressInfo).port;
   logger.info({ port, ingressId: fabric.id }, 'ingress listening');
@@ -89,8 +92,9 @@ export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Log
 /** A tunnel terminator. */
 export async function runTerminator(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<TerminatorHandle> {
   const o = terminatorOptionsFromEnv(env);
+  const opsEnv = parseEnv(opsEnvSchema, env);
   const { log: logger, nc, store, fatal } = await common('terminator', 'terminator', o.nats, env, log);
-  const terminator = new Terminator(o, nc, store, logger);
+  const terminator = new Terminator(o, nc, store, logger, { metricsToken: opsEnv.TOKIOS_METRICS_TOKEN });
   terminator.start();
   const port = await terminator.listen(o.port, o.host);
   logger.info({ port, terminatorId: terminator.id }, 'terminator listening');
@@ -109,9 +113,11 @@ export async function runTerminator(env: NodeJS.ProcessEnv = process.env, log?: 
 /** The control plane alone: admin API and dashboard (`tokios control`). */
 export async function runControl(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<Running> {
   const e = controlEnvFromProcess(env);
+  const opsEnv = parseEnv(opsEnvSchema, env);
   const { log: logger, nc, store, fatal } = await common('control', 'control', e.nats, env, log);
   const app = await buildControlApp({
     store, nc, log: logger, adminToken: e.TOKIOS_ADMIN_TOKEN, fabricSecret: e.nats.fabricSecret, statusWaitMs: e.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: e.TOKIOS_SESSION_TTL_S,
+    metricsToken: opsEnv.TOKIOS_METRICS_TOKEN,
   });
   await app.listen({ port: e.TOKIOS_CONTROL_PORT, host: e.TOKIOS_CONTROL_HOST });
   const port = (app.server.address() as AddressInfo).port;
@@ -151,6 +157,7 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
   const logger = log ?? createLogger('tokios-dev', env.LOG_LEVEL);
   const storeEnv = parseEnv(storeEnvSchema, env, 'store environment');
   const dataDir = storeEnv.TOKIOS_DATA_DIR;
+  const opsEnv = parseEnv(opsEnvSchema, env);
   const undo: (() => Promise<unknown>)[] = [];
   const unwind = async (): Promise<void> => {
     for (const fn of undo.reverse()) await fn().catch(() => undefined);
@@ -181,13 +188,17 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
       return nc;
     };
     const [ingressNc, terminatorNc, controlNc] = [await connect('ingress', io.nats), await connect('terminator', to.nats), await connect('control', controlNats)];
+    // One registry and one readiness for the three tiers of this process, served by the ingress's routes.
+    const metrics = new Metrics();
+    const controlNatsState = new NatsState(controlNc);
+    const readiness = new Readiness().add('store', () => store.ping().then(() => true)).add('nats_control', () => controlNatsState.up);
     const fabric = new FabricClient(ingressNc, io, logger);
     fabric.start();
-    const app = await buildIngressApp({ fabric, store, log: logger, options: io });
+    const app = await buildIngressApp({ fabric, store, log: logger, options: io, metrics, readiness, metricsToken: opsEnv.TOKIOS_METRICS_TOKEN });
     undo.push(() => app.close());
     const admin = await devAdminToken(env, dataDir);
     await app.register(controlPlugin, {
-      store, nc: controlNc, log: logger, adminToken: admin.token, fabricSecret, statusWaitMs: tuning.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: tuning.TOKIOS_SESSION_TTL_S,
+      store, nc: controlNc, log: logger, adminToken: admin.token, fabricSecret, statusWaitMs: tuning.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: tuning.TOKIOS_SESSION_TTL_S, metrics,
     });
     let terminator: Terminator | undefined;
     app.server.on('upgrade', (req, socket, head) => {
@@ -197,7 +208,7 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
     await app.listen({ port: io.port, host: io.host });
     const port = (app.server.address() as AddressInfo).port;
     const publicUrl = to.publicUrl ?? `ws://127.0.0.1:${port}/v1/tunnel`;
-    terminator = new Terminator({ ...to, publicUrl } satisfies TerminatorOptions, terminatorNc, store, logger);
+    terminator = new Terminator({ ...to, publicUrl } satisfies TerminatorOptions, terminatorNc, store, logger, { metrics, readiness });
     terminator.start();
     const natsUrl = local?.url ?? (env.NATS_URL as string);
     const natsDir = local ? join(dataDir, 'nats') : undefined;

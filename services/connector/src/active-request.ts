@@ -1,11 +1,12 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { loggableParam, type Logger } from '@tokios/shared/log';
-import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
+import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, type EndMeta, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '@tokios/shared/codec';
 import type { TunnelClient } from './tunnel-client.js';
 import { isConnectError, upstreamRequest } from './upstream-http.js';
 import { planTranslation, type UpstreamPlan, type UpstreamTarget } from '@tokios/shared/translate';
+import type { RequestObserver } from './metrics.js';
 
 /** Pause reading the model's answer while the tunnel has this much unsent. */
 const TUNNEL_HIGH_WATER = 4 * 1024 * 1024;
@@ -18,6 +19,7 @@ export interface RequestContext {
   /** The model server refused a connection: stop taking traffic until a health check passes. */
   upstreamDown(): void;
   done(req: ActiveRequest): void;
+  observer?: RequestObserver;
 }
 
 /**
@@ -42,6 +44,11 @@ export class ActiveRequest {
   private flushQueued = false;
   private finished = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly started = Date.now();
+  /** The caller's status as sent in Head. */
+  private status: number | undefined;
+  /** How it ended: ok, an error registry code, rejected, cancelled (logs and metrics). */
+  private outcome = 'ok';
 
   constructor(
     private readonly ctx: RequestContext,
@@ -60,6 +67,7 @@ export class ActiveRequest {
 
   cancel(reason: string): void {
     if (this.finished) return;
+    this.outcome = 'cancelled';
     this.ctx.log.info({ rid: this.meta.rid, reason }, 'request cancelled; aborting upstream');
     this.finish();
   }
@@ -67,7 +75,10 @@ export class ActiveRequest {
   private start(): void {
     const remaining = this.meta.deadline - Date.now();
     if (remaining <= 0) return this.fail(new TokiosError('timeout', 'the request deadline passed before it reached the model'));
-    this.deadlineTimer = setTimeout(() => this.fail(new TokiosError('timeout')), remaining);
+    this.deadlineTimer = setTimeout(() => {
+      this.ctx.observer?.upstreamError('timeout');
+      this.fail(new TokiosError('timeout'));
+    }, remaining);
     const body = Buffer.concat(this.body);
     // Bytes from the tunnel are untrusted too: bound the parse before it runs (the ingress checks the same).
     if (jsonDeeperThan(body)) return this.fail(new TokiosError('invalid_json', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`));
@@ -80,15 +91,21 @@ export class ActiveRequest {
     this.body.length = 0;
     const req = upstreamRequest(this.ctx.upstreamBase, { method: 'POST', path: plan.path, body: plan.body, headers: plan.headers });
     this.upstream = req;
+    const sentAt = Date.now();
     req.on('error', (err) => {
       if (this.finished) return;
+      // After the response head, the answer's own error/close handlers count it (as 'stream').
+      if (!this.response) this.ctx.observer?.upstreamError('unreachable');
       if (!this.response && isConnectError(err)) {
         this.ctx.upstreamDown();
         return this.reject('unavailable', `model server unreachable (${(err as NodeJS.ErrnoException).code})`);
       }
       this.fail(new TokiosError(this.response ? 'upstream_error' : 'upstream_unreachable', `model server request failed: ${err.message}`));
     });
-    req.on('response', (res) => this.onResponse(res, plan));
+    req.on('response', (res) => {
+      this.ctx.observer?.firstByte(this.meta.protocol, Date.now() - sentAt);
+      this.onResponse(res, plan);
+    });
   }
 
   private onResponse(res: IncomingMessage, plan: UpstreamPlan): void {
@@ -97,8 +114,13 @@ export class ActiveRequest {
       return;
     }
     this.response = res;
-    const translator = plan.translate(res.statusCode ?? 502, String(res.headers['content-type'] ?? 'application/octet-stream'));
-    const head = (): void => this.send(encodeFrame(FrameKind.Head, this.sid, { status: translator.status(), contentType: translator.contentType }));
+    const upstreamStatus = res.statusCode ?? 502;
+    if (upstreamStatus < 200 || upstreamStatus >= 300) this.ctx.observer?.upstreamError(upstreamStatus >= 500 ? 'http_5xx' : 'http_4xx');
+    const translator = plan.translate(upstreamStatus, String(res.headers['content-type'] ?? 'application/octet-stream'));
+    const head = (): void => {
+      this.status = translator.status();
+      this.send(encodeFrame(FrameKind.Head, this.sid, { status: this.status, contentType: translator.contentType }));
+    };
     // Whole answers whose status depends on the body (errors, aggregated translations) send Head at the end.
     if (translator.headFirst) head();
     res.on('data', (chunk: Buffer) => {
@@ -111,14 +133,16 @@ export class ActiveRequest {
       const tail = translator.end();
       if (!translator.headFirst) head();
       this.sendData(tail);
-      this.complete(translator.usage());
+      this.complete(translator.usage(), translator.errorCode?.());
     });
     const broken = (why: string): void => {
       if (this.finished) return;
+      this.ctx.observer?.upstreamError('stream');
       const message = `model server stream failed: ${why}`;
       if (!translator.headFirst) return this.fail(new TokiosError('upstream_error', message));
+      // The head (a 200) is out: the caller gets the error as its protocol's error event, and End says so.
       this.sendData(translator.fail({ code: 'upstream_error', message }));
-      this.complete(translator.usage());
+      this.complete(translator.usage(), 'upstream_error');
     };
     res.on('error', (err) => broken(err.message));
     res.on('close', () => {
@@ -186,19 +210,28 @@ export class ActiveRequest {
     }
   }
 
-  private complete(usage: Usage | undefined): void {
+  /** `errorCode`: the answer is an error in the caller's format (mapped upstream error, or a failed stream). */
+  private complete(usage: Usage | undefined, errorCode?: string): void {
     this.flushData();
-    this.send(encodeFrame(FrameKind.End, this.sid, usage ? { frames: this.frames, usage } : { frames: this.frames }));
+    const end: EndMeta = { frames: this.frames };
+    if (usage) end.usage = usage;
+    if (errorCode) {
+      end.error = { code: errorCode };
+      this.outcome = errorCode;
+    }
+    this.send(encodeFrame(FrameKind.End, this.sid, end));
     this.finish(false);
   }
 
   private reject(reason: RejectReason, message: string): void {
+    this.outcome = 'rejected';
     this.send(encodeFrame(FrameKind.Reject, this.sid, { reason, message }));
     this.finish();
   }
 
   private fail(err: TokiosError): void {
     if (this.finished) return;
+    this.outcome = err.code;
     // The message may echo the caller's strings (an unknown parameter's name, a content type): it goes to the
     // caller only; the log line gets the code and the parameter name, with any caller-chosen part masked.
     this.ctx.log.warn({ rid: this.meta.rid, code: err.code, param: loggableParam(err.param) }, 'request failed');
@@ -221,6 +254,12 @@ export class ActiveRequest {
       this.response?.destroy();
       this.upstream?.destroy();
     }
+    const ms = Date.now() - this.started;
+    this.ctx.observer?.requestDone(this.meta.protocol, this.outcome, ms);
+    this.ctx.log.info(
+      { rid: this.meta.rid, protocol: this.meta.protocol, stream: this.meta.stream, status: this.status, outcome: this.outcome, ms },
+      'request done',
+    );
     this.ctx.done(this);
   }
 }

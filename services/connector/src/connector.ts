@@ -7,6 +7,9 @@ import { TunnelClient, type StreamFrame } from './tunnel-client.js';
 import { ActiveRequest } from './active-request.js';
 import { chooseUpstreamModel } from '@tokios/shared/translate';
 import { probeUpstream, checkHealth } from './probe.js';
+import { Metrics } from '@tokios/shared/metrics';
+import { Readiness } from '@tokios/shared/ops';
+import { ConnectorMetrics } from './metrics.js';
 
 const BAD_PEER_MS = 30_000;
 
@@ -42,12 +45,32 @@ export class Connector {
    * gone but still listed). Keyed by id: a terminator restarted at the same URL has a new id and is tried at once.
    */
   private readonly badPeers = new Map<string, number>();
+  readonly metrics: Metrics;
+  /** Ready: a tunnel is up, the model server is healthy, not draining (served with the metrics, when enabled). */
+  readonly readiness: Readiness;
+  private readonly observer: ConnectorMetrics;
 
   constructor(
     readonly config: ConnectorConfig,
     private readonly log: Logger,
     private readonly hooks: ConnectorHooks = {},
-  ) {}
+    metrics: Metrics = new Metrics(),
+  ) {
+    this.metrics = metrics;
+    metrics.announce('connector', this.id);
+    this.observer = new ConnectorMetrics(metrics, {
+      inFlight: () => this.active.size,
+      tunnelsUp: () => this.tunnelsUp,
+      tunnels: config.tunnels,
+      healthy: () => this.healthy,
+      draining: () => this.draining,
+    });
+    this.readiness = new Readiness().add('tunnel', () => this.tunnelsUp > 0).add('upstream', () => this.healthy);
+  }
+
+  private get tunnelsUp(): number {
+    return this.tunnels.filter((t) => t.established).length;
+  }
 
   get inFlight(): number {
     return this.active.size;
@@ -204,6 +227,7 @@ export class Connector {
             upstream: (name) => ({ kind: this.upstreamKind, model: chooseUpstreamModel(this.config.model, name, this.models), infill: this.infill }),
             upstreamDown: () => this.setHealth(false),
             done: () => this.requestDone(key),
+            observer: this.observer,
           },
           tc, frame.id, meta,
         );
@@ -231,6 +255,7 @@ export class Connector {
   }
 
   private onTunnelDown(tc: TunnelClient): void {
+    this.observer.tunnelDisconnects.inc();
     this.moving.delete(tc);
     this.retiring.delete(tc);
     for (const req of [...this.active.values()]) if (req.tunnel === tc) req.cancel('tunnel lost');
@@ -268,6 +293,7 @@ export class Connector {
   async drain(): Promise<number> {
     if (!this.draining) {
       this.draining = true;
+      this.readiness.startDraining();
       this.broadcastStatus();
       this.log.info({ inFlight: this.active.size }, 'draining');
     }

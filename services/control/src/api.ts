@@ -47,6 +47,7 @@ export const adminApi: FastifyPluginAsync<RouteContext> = async (app, ctx) => {
     reply.header('cache-control', 'no-store');
   });
   app.addHook('onResponse', async (request, reply) => {
+    ctx.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
     request.log.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'admin api');
   });
   app.setErrorHandler((err, request, reply) => {

@@ -11,6 +11,8 @@ import { ControlEventPublisher } from './events.js';
 import { ControlOps } from './ops.js';
 import { SessionSigner } from './session.js';
 import { StatusService } from './status.js';
+import { Metrics, watchNatsMetrics } from '@tokios/shared/metrics';
+import { OPS_PATHS, NatsState, Readiness, opsAnswer, type OpsEndpoints } from '@tokios/shared/ops';
 
 export interface ControlDeps {
   store: Store;
@@ -22,6 +24,14 @@ export interface ControlDeps {
   log: Logger;
   statusWaitMs?: number;
   sessionTtlSeconds?: number;
+  /** The process's registry (shared in `tokios dev`); a new one when absent. */
+  metrics?: Metrics;
+}
+
+export interface ControlAppDeps extends ControlDeps {
+  readiness?: Readiness;
+  /** TOKIOS_METRICS_TOKEN: GET /metrics needs it as a bearer token when set. */
+  metricsToken?: string | undefined;
 }
 
 /**
@@ -31,11 +41,19 @@ export interface ControlDeps {
 export const controlPlugin: FastifyPluginAsync<ControlDeps> = async (app, deps) => {
   const ops = new ControlOps(deps.store, new ControlEventPublisher(deps.nc, new FabricKey(deps.fabricSecret), deps.log));
   const sessions = SessionSigner.fromAdminToken(deps.adminToken, deps.sessionTtlSeconds ?? 12 * 3600);
+  const metrics = deps.metrics ?? new Metrics();
+  metrics.announce('control');
+  if (deps.nc) watchNatsMetrics(metrics, deps.nc, 'control');
   const ctx = {
     ops,
     sessions,
     status: new StatusService(deps.nc, deps.statusWaitMs ?? 150, deps.log),
     auth: createAuthenticator(ops, deps.adminToken, sessions),
+    requests: metrics.counter({
+      name: 'tokios_control_requests_total',
+      help: 'Admin API requests by method, route template (never the concrete path) and HTTP status.',
+      labelNames: ['method', 'route', 'status'],
+    }),
   };
   await app.register(adminApi, { prefix: API_PREFIX, ...ctx });
   await app.register(dashboard, { prefix: DASHBOARD_PREFIX });
@@ -44,8 +62,8 @@ export const controlPlugin: FastifyPluginAsync<ControlDeps> = async (app, deps) 
 /** How long a client may take to send one admin request (headers and body). */
 export const CONTROL_RECEIVE_TIMEOUT_MS = 30_000;
 
-/** A standalone control server (the `tokios control` process). */
-export async function buildControlApp(deps: ControlDeps): Promise<FastifyInstance> {
+/** A standalone control server (the `tokios control` process): ready when NATS and the store answer. */
+export async function buildControlApp(deps: ControlAppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -56,8 +74,23 @@ export async function buildControlApp(deps: ControlDeps): Promise<FastifyInstanc
     connectionTimeout: 120_000,
     http: { connectionsCheckingInterval: 5_000 },
   });
-  app.get('/healthz', async () => ({ ok: true }));
+  const metrics = deps.metrics ?? new Metrics();
+  const readiness = deps.readiness ?? new Readiness();
+  readiness.add('store', () => deps.store.ping().then(() => true));
+  if (deps.nc) {
+    const nats = new NatsState(deps.nc);
+    readiness.add('nats_control', () => nats.up);
+  }
+  const ops: OpsEndpoints = { metrics, readiness, metricsToken: deps.metricsToken, health: () => ({}) };
+  for (const path of Object.values(OPS_PATHS)) {
+    app.get(path, async (request, reply) => {
+      const a = (await opsAnswer(ops, path, request.headers.authorization))!;
+      return reply.code(a.status).header('content-type', a.contentType).header('cache-control', 'no-store').send(a.body);
+    });
+  }
+  // Draining before the listener closes (see ingress closeGracefully).
+  app.addHook('preClose', async () => readiness.startDraining());
   app.get('/', async (_request, reply) => reply.redirect(DASHBOARD_PREFIX));
-  await app.register(controlPlugin, deps);
+  await app.register(controlPlugin, { ...deps, metrics });
   return app;
 }

@@ -4,6 +4,7 @@ import type { ControlOps } from './ops.js';
 import type { Scope } from './scope.js';
 import type { SessionSigner } from './session.js';
 import type { StatusService } from './status.js';
+import type { Counter } from '@tokios/shared/metrics';
 
 /** What every route plugin of the admin API gets. */
 export interface RouteContext {
@@ -11,6 +12,8 @@ export interface RouteContext {
   status: StatusService;
   auth: Authenticator;
   sessions: SessionSigner;
+  /** tokios_control_requests_total */
+  requests: Counter<'method' | 'route' | 'status'>;
 }
 
 declare module 'fastify' {

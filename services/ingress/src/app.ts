@@ -11,17 +11,27 @@ import { openaiLegacyRoutes } from './routes/openai-legacy.js';
 import { anthropicMessagesRoutes } from './routes/anthropic-messages.js';
 import { modelsRoutes } from './routes/models.js';
 import { IngressControlPlane, defaultControlPlaneOptions } from './control-plane.js';
+import { Metrics, watchNatsMetrics } from '@tokios/shared/metrics';
+import { OPS_PATHS, Readiness, opsAnswer, type OpsEndpoints } from '@tokios/shared/ops';
+import { IngressMetrics } from './metrics.js';
 
 export interface IngressDeps {
   fabric: FabricClient;
   store: Store;
   log: Logger;
   options: IngressOptions;
+  /** The process's registry (shared with the other tiers in `tokios dev`); a new one when absent. */
+  metrics?: Metrics;
+  /** The process's readiness (the ingress adds its NATS check); a new one when absent. */
+  readiness?: Readiness;
+  /** TOKIOS_METRICS_TOKEN: GET /metrics needs it as a bearer token when set. */
+  metricsToken?: string | undefined;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     tokiosControl: IngressControlPlane;
+    tokiosReadiness: Readiness;
   }
 }
 
@@ -55,8 +65,20 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   app.addHook('onClose', async () => control.close());
   app.decorate('tokiosControl', control);
 
-  app.get('/healthz', async () => ({ ok: true, ingressId: deps.fabric.id, inFlight: deps.fabric.inFlight }));
-  const proxy = { fabric: deps.fabric, control };
+  const metrics = deps.metrics ?? new Metrics();
+  metrics.announce('ingress', deps.fabric.id);
+  watchNatsMetrics(metrics, deps.fabric.nc, 'ingress');
+  const ingressMetrics = new IngressMetrics(metrics, control.usage);
+  deps.fabric.observer = ingressMetrics;
+  const readiness = (deps.readiness ?? new Readiness()).add('nats_ingress', () => deps.fabric.connected);
+  app.decorate('tokiosReadiness', readiness);
+  registerOpsRoutes(app, {
+    metrics,
+    readiness,
+    metricsToken: deps.metricsToken,
+    health: () => ({ ingressId: deps.fabric.id, inFlight: deps.fabric.inFlight }),
+  });
+  const proxy = { fabric: deps.fabric, control, metrics: ingressMetrics };
   // SDK base URLs: OpenAI's include /v1 (or not, OPENAI_BASE_URL style); Anthropic's SDK appends /v1 itself,
   // so a base URL that already ends in /v1 yields /v1/v1/messages.
   for (const prefix of ['/v1', '']) {
@@ -67,4 +89,15 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   }
   for (const prefix of ['/v1', '', '/v1/v1']) await app.register(anthropicMessagesRoutes, { prefix, ...proxy });
   return app;
+}
+
+/** /healthz, /readyz and /metrics on a Fastify app (the answers themselves: shared/src/ops). */
+export function registerOpsRoutes(app: FastifyInstance, ops: OpsEndpoints): void {
+  for (const path of Object.values(OPS_PATHS)) {
+    app.get(path, async (request, reply) => {
+      const a = await opsAnswer(ops, path, request.headers.authorization);
+      if (!a) return reply.callNotFound();
+      return reply.code(a.status).header('content-type', a.contentType).header('cache-control', 'no-store').send(a.body);
+    });
+  }
 }

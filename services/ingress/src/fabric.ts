@@ -7,7 +7,15 @@ import {
   type EndMeta, type Frame, type HeadMeta, type RejectMeta, type RequestMeta,
 } from '@tokios/shared/protocol';
 import { TokiosError, isErrorCode } from '@tokios/shared/errors';
+import { NatsState } from '@tokios/shared/ops';
 import type { IngressOptions } from './config.js';
+
+/** What the fabric reports about placement (the ingress metrics). */
+export interface FabricObserver {
+  /** A terminator took the request `waitedMs` after it was first published. */
+  acked(deploymentId: string, waitedMs: number): void;
+  rejected(reason: RejectMeta['reason']): void;
+}
 
 export interface CallHandlers {
   onHead(head: HeadMeta): void;
@@ -67,6 +75,8 @@ export class Call {
 
   send(): void {
     if (this.done) return;
+    // With NATS away a publish is only buffered and no Ack can come: say so now instead of after the Ack timeout.
+    if (!this.fabric.connected) return this.fail(new TokiosError('fabric_unavailable', 'The gateway fabric (NATS) is unavailable; retry shortly.', { headers: { 'retry-after': '1' } }));
     this.fabric.forget(this);
     this.attempt++;
     this.rid = `${this.input.requestId}-${this.attempt}`;
@@ -112,6 +122,7 @@ export class Call {
         this.terminatorId = terminatorId;
         this.connectorId = connectorId;
         this.control = subjects.terminator(terminatorId, this.rid);
+        this.fabric.observer?.acked(this.input.deploymentId, Date.now() - this.started);
         this.sendBodyParts();
         return;
       }
@@ -187,6 +198,7 @@ export class Call {
 
   private onReject(r: RejectMeta): void {
     if (this.headSeen) return this.protocolError('reject after the answer started');
+    this.fabric.observer?.rejected(r.reason);
     const waited = Date.now() - this.started;
     if (r.reason === 'busy') {
       if (waited < this.fabric.options.queueTimeoutMs) return this.retryLater(Math.min(250, 10 * 2 ** Math.min(this.attempt, 5)) * (0.5 + Math.random()));
@@ -229,6 +241,9 @@ export class FabricClient {
   private sub: Subscription | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly inboxPrefix: string;
+  private readonly nats: NatsState;
+  /** Set by the app: placement timings for the metrics. */
+  observer: FabricObserver | undefined;
 
   constructor(
     readonly nc: NatsConnection,
@@ -236,6 +251,12 @@ export class FabricClient {
     readonly log: Logger,
   ) {
     this.inboxPrefix = subjects.ingressInboxPrefix(this.id);
+    this.nats = new NatsState(nc);
+  }
+
+  /** NATS is connected now (readiness; calls fail fast with fabric_unavailable while it is not). */
+  get connected(): boolean {
+    return this.nats.up;
   }
 
   start(): void {

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallerProtocol, HeadMeta, Usage } from '@tokios/shared/protocol';
-import { TokiosError, renderStreamError } from '@tokios/shared/errors';
+import { ERRORS, TokiosError, isErrorCode, renderStreamError, type ErrorCode } from '@tokios/shared/errors';
 import type { Call, FabricClient } from './fabric.js';
+import type { IngressMetrics } from './metrics.js';
 import type { IngressControlPlane } from './control-plane.js';
 import { authenticate, resolveDeployment } from './auth.js';
 import { parseJsonBody, routingFields } from './body.js';
@@ -12,12 +13,29 @@ import { clampUsage } from './usage/clamp.js';
 export interface ProxyDeps {
   fabric: FabricClient;
   control: IngressControlPlane;
+  metrics: IngressMetrics;
 }
 
 /** Caller headers the model side may need. */
 const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'];
 /** Status recorded for a caller that hung up before an answer (nginx's convention). */
 const CLIENT_CLOSED = 499;
+
+/** How a request ended when it did not succeed: an error registry code, or the caller leaving or not reading. */
+type Outcome = ErrorCode | 'client_closed' | 'client_not_reading';
+
+/** The caller, the routing fields and the deployment; a refusal (bad key, body or model) is counted, then thrown. */
+async function admit(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest) {
+  try {
+    const caller = await authenticate(request, deps.control.auth);
+    const { model, stream } = routingFields(parseJsonBody(request.body as Buffer));
+    const deployment = await resolveDeployment(deps.control.auth, caller, model);
+    return { caller, model, stream, deployment };
+  } catch (err) {
+    if (err instanceof TokiosError) deps.metrics.refused(protocol, undefined, err.status, err.code);
+    throw err;
+  }
+}
 
 /**
  * Authenticates, finds the deployment, checks the key's quota, sends the request down the fabric and relays
@@ -26,12 +44,9 @@ const CLIENT_CLOSED = 499;
  */
 export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const started = Date.now();
-  const { control } = deps;
-  const caller = await authenticate(request, control.auth);
+  const { control, metrics } = deps;
+  const { caller, model, stream, deployment } = await admit(deps, protocol, request);
   const raw = request.body as Buffer;
-  const body = parseJsonBody(raw);
-  const { model, stream } = routingFields(body);
-  const deployment = await resolveDeployment(control.auth, caller, model);
 
   const record = (status: number, usage: Usage | undefined, ttftMs: number | null, connectorId: string | undefined): void => {
     control.usage.record({
@@ -54,8 +69,11 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   const exceeded = control.quota.check(caller.keyId, caller.limits);
   if (exceeded) {
     record(429, undefined, null, undefined);
+    metrics.limited(exceeded.kind);
+    metrics.refused(protocol, deployment.id, 429, 'rate_limited');
     throw new RateLimitError(exceeded, protocol, model, caller.keyId);
   }
+  metrics.begin();
 
   const headers: Record<string, string> = {};
   for (const h of FORWARDED_HEADERS) {
@@ -81,10 +99,15 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   const { maxAnswerBytes, maxUnsentAnswerBytes } = deps.fabric.options;
   let answerBytes = 0;
 
-  /** Exactly once per request: usage record, tokens against the quota, log line. */
-  const done = (outcome: string, status: number, reported?: Usage): void => {
+  /**
+   * Exactly once per request: usage record, tokens against the quota, metrics, log line. `status` is the outcome's
+   * status: for a stream that failed after its 200 went out, the status of its error (what usage and metrics count).
+   */
+  const done = (code: Outcome | undefined, status: number, reported?: Usage, httpStatus = status): void => {
     if (settled) return;
     settled = true;
+    const ms = Date.now() - started;
+    const ttftMs = stream && firstDataAt ? firstDataAt - started : null;
     let usage = reported;
     if (reported) {
       const c = clampUsage(reported, { requestBytes: raw.length, answerBytes });
@@ -93,9 +116,13 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     }
     const tokens = usage ? usage.input_tokens + usage.output_tokens : 0;
     if (tokens > 0) control.quota.addTokens(caller.keyId, caller.limits, tokens);
-    record(status, usage, stream && firstDataAt ? firstDataAt - started : null, call?.connectorId);
+    record(status, usage, ttftMs, call?.connectorId);
+    metrics.done(protocol, deployment.id, status, code, stream, ms, ttftMs);
     request.log.info(
-      { rid: request.id, deploymentId: deployment.id, keyId: caller.keyId, protocol, stream, status, outcome, ms: Date.now() - started, terminatorId: call?.terminatorId, connectorId: call?.connectorId },
+      {
+        rid: request.id, deploymentId: deployment.id, keyId: caller.keyId, protocol, stream, status, outcome: code ?? 'ok', ms,
+        ...(httpStatus !== status && { httpStatus }), terminatorId: call?.terminatorId, connectorId: call?.connectorId,
+      },
       'request done',
     );
     settle();
@@ -153,7 +180,11 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
             .header('x-request-id', request.id)
             .send(Buffer.concat(parts));
         }
-        done('ok', head?.status ?? 502, end.usage);
+        // The outcome is the final result, not the arrival of an End: a mapped upstream error, or a stream that
+        // failed after its head, says so in End.error.
+        const sent = head?.status ?? 502;
+        const code = end.error ? (isErrorCode(end.error.code) ? end.error.code : 'upstream_error') : sent >= 400 ? 'upstream_error' : undefined;
+        done(code, code && sent < 400 ? ERRORS[code].status : sent, end.usage, sent);
       },
       onError(err) {
         if (streaming) {
@@ -161,7 +192,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
         } else if (!reply.sent) {
           sendError(request, reply, err);
         }
-        done(err.code, err.status);
+        done(err.code, err.status, undefined, streaming ? (head?.status ?? err.status) : err.status);
       },
     },
   );

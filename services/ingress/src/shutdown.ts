@@ -1,12 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { FabricClient } from './fabric.js';
 
+import type {} from './app.js'; // the tokiosReadiness decorator's type
+
 /**
  * Graceful stop for rolling restarts: stop accepting (new requests on open connections get 503), let requests in
  * flight finish for up to `graceMs`, then cut the remaining connections (idle keep-alive sockets would otherwise
  * hold the close for the server's header timeout) and end what is still pending.
  */
 export async function closeGracefully(app: FastifyInstance, fabric: FabricClient, graceMs: number, beforeServerClose?: () => Promise<void>): Promise<void> {
+  // Readiness goes first, so /readyz says 503 draining to load balancers before the listener closes.
+  if (app.hasDecorator('tokiosReadiness')) app.tokiosReadiness.startDraining();
   const closing = app.close();
   const deadline = Date.now() + graceMs;
   while (fabric.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));

@@ -8,5 +8,7 @@ export { TunnelSession, connectorIdentity, type SessionContext, type TunnelGrant
 export { TunnelServer } from './tunnel-server.js';
 export { RequestIntake, type IntakeOptions } from './intake.js';
 export { RelayStream, type RelayContext } from './relay.js';
+export { TerminatorMetrics, type TerminatorObserver, type UpgradeRefusal } from './metrics.js';
+export { type TerminatorOps } from './terminator.js';
 export { AckBatcher, ACK_DEFER_MS, type DeferredAck } from './ack-batcher.js';
 export { RevokedTokens } from './revoked-tokens.js';

@@ -6,12 +6,15 @@ import type { TunnelRegistry } from './registry.js';
 import type { Tunnel } from './tunnel.js';
 import { AckBatcher } from './ack-batcher.js';
 import { RelayStream } from './relay.js';
+import type { TerminatorObserver } from './metrics.js';
 
 export interface IntakeOptions {
   /** A stream silent this long gets a Heartbeat towards the ingress. */
   heartbeatMs: number;
   /** How long an Ack may wait for the first answer frame (AckBatcher; default ACK_DEFER_MS). */
   ackDeferMs?: number;
+  /** Told how each stream ended (metrics). */
+  observer?: Pick<TerminatorObserver, 'streamDone'>;
 }
 
 /**
@@ -51,6 +54,11 @@ export class RequestIntake {
 
   get size(): number {
     return this.streams.size;
+  }
+
+  /** Deployments whose request subject this terminator subscribes now. */
+  get deployments(): number {
+    return this.subs.size;
   }
 
   /** Called by the registry when a deployment gains its first or loses its last routable tunnel here. */
@@ -147,7 +155,13 @@ export class RequestIntake {
       return;
     }
     const stream = new RelayStream(
-      { terminatorId: this.terminatorId, nc: this.nc, registry: this.registry, log: this.log, acks: this.acks, onDone: (s) => this.streamDone(s.rid) },
+      {
+        terminatorId: this.terminatorId, nc: this.nc, registry: this.registry, log: this.log, acks: this.acks,
+        onDone: (s, result) => {
+          this.streamDone(s.rid);
+          this.opts.observer?.streamDone(result);
+        },
+      },
       meta, deploymentId, reply, subjects.terminator(this.terminatorId, meta.rid), Buffer.from(payload),
     );
     this.streams.set(meta.rid, stream);

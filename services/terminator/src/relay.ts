@@ -2,7 +2,7 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import {
   DEFAULT_NATS_MAX_PAYLOAD, FrameKind, NATS_RELAY_SLACK_BYTES, chunkBytes, dataPayload, encodeBodyFrames, encodeFrame, encodeRequestFrames,
-  payloadRoom, setFrameId, type RequestMeta, type RejectMeta, type Usage,
+  payloadRoom, setFrameId, type EndMeta, type RequestMeta, type RejectMeta,
 } from '@tokios/shared/protocol';
 import type { ErrorCode } from '@tokios/shared/errors';
 import type { AckBatcher, DeferredAck } from './ack-batcher.js';
@@ -16,9 +16,12 @@ export interface RelayContext {
   log: Logger;
   /** Holds Acks back briefly so a quick answer carries its Ack in the same NATS write (see AckBatcher). */
   acks: AckBatcher;
-  /** Called once when the stream is over, whatever the reason. */
-  onDone(stream: RelayStream): void;
+  /** Called once when the stream is over, with how it ended. */
+  onDone(stream: RelayStream, result: RelayResult): void;
 }
+
+/** How a relayed request ended, as the terminator saw it (metrics label). */
+export type RelayResult = 'ok' | 'error' | 'cancelled' | 'rejected';
 
 /**
  * One request between the NATS reply inbox of an ingress and a stream on a connector's tunnel.
@@ -67,7 +70,7 @@ export class RelayStream implements TunnelStream, DeferredAck {
         message: routable ? 'every connector here is at capacity' : 'no routable connector here',
       };
       this.publish(encodeFrame(FrameKind.Reject, 0, reason));
-      this.finish();
+      this.finish('rejected');
       return;
     }
     this.tried.add(t);
@@ -123,14 +126,18 @@ export class RelayStream implements TunnelStream, DeferredAck {
     }
   }
 
-  onEnd(usage: Usage | undefined): void {
-    this.publish(encodeFrame(FrameKind.End, 0, usage ? { frames: this.seq, usage } : { frames: this.seq }));
-    this.finish();
+  onEnd(end: EndMeta): void {
+    // Our own frame count: Data frames too large for NATS were split on the way.
+    const meta: EndMeta = { frames: this.seq };
+    if (end.usage) meta.usage = end.usage;
+    if (end.error) meta.error = end.error;
+    this.publish(encodeFrame(FrameKind.End, 0, meta));
+    this.finish(end.error ? 'error' : 'ok');
   }
 
   onError(code: string, message: string, param?: string | null): void {
     this.publish(encodeFrame(FrameKind.Error, 0, param ? { code, message, param } : { code, message }));
-    this.finish();
+    this.finish('error');
   }
 
   /**
@@ -153,7 +160,7 @@ export class RelayStream implements TunnelStream, DeferredAck {
   cancel(reason: string): void {
     if (this.done) return;
     this.tunnel?.sendControl(FrameKind.Cancel, this.sid, { reason });
-    this.finish();
+    this.finish('cancelled');
   }
 
   /** Ends the stream with an error towards the ingress (tunnel lost, protocol error). */
@@ -198,12 +205,12 @@ export class RelayStream implements TunnelStream, DeferredAck {
     this.tunnel = undefined;
   }
 
-  private finish(): void {
+  private finish(result: RelayResult): void {
     if (this.done) return;
     this.done = true;
     this.ackFrame = undefined;
     this.ctx.acks.delete(this);
     this.detach();
-    this.ctx.onDone(this);
+    this.ctx.onDone(this, result);
   }
 }

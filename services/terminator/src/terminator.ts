@@ -14,6 +14,16 @@ import { TunnelServer } from './tunnel-server.js';
 import { isTunnelPath } from './upgrade.js';
 import { subscribeControlPlane, type ControlTarget } from './control-plane.js';
 import { FabricKey } from '@tokios/shared/fabric-auth';
+import { Metrics, watchNatsMetrics } from '@tokios/shared/metrics';
+import { NatsState, Readiness, serveOps, type OpsEndpoints } from '@tokios/shared/ops';
+import { TerminatorMetrics } from './metrics.js';
+
+/** Operations endpoints of a terminator: its metrics registry and readiness (shared with the rest of `tokios dev`). */
+export interface TerminatorOps {
+  metrics?: Metrics;
+  readiness?: Readiness;
+  metricsToken?: string | undefined;
+}
 
 export { TUNNEL_PATHS } from './upgrade.js';
 
@@ -33,18 +43,34 @@ export class Terminator implements ControlTarget {
   private planeSubs: Subscription[] = [];
   private server: Server | undefined;
   private drainingSince: number | undefined;
+  readonly metrics: Metrics;
+  readonly readiness: Readiness;
+  private readonly ops: OpsEndpoints;
 
   constructor(
     private readonly opts: TerminatorOptions,
     private readonly nc: NatsConnection,
     store: Store,
     private readonly log: Logger,
+    ops: TerminatorOps = {},
   ) {
+    this.metrics = ops.metrics ?? new Metrics();
+    this.metrics.announce('terminator', this.id);
+    watchNatsMetrics(this.metrics, nc, 'terminator');
+    const nats = new NatsState(nc);
+    this.readiness = (ops.readiness ?? new Readiness()).add('nats_terminator', () => nats.up);
+    this.ops = {
+      metrics: this.metrics,
+      readiness: this.readiness,
+      metricsToken: ops.metricsToken,
+      health: () => ({ id: this.id, tunnels: this.registry.tunnels().length, streams: this.intake.size, draining: this.draining }),
+    };
     this.registry = new TunnelRegistry((dep, routable) => this.intake.setRoutable(dep, routable));
-    this.intake = new RequestIntake(this.id, nc, this.registry, log, { heartbeatMs: opts.heartbeatMs });
+    const observer = new TerminatorMetrics(this.metrics, { registry: this.registry, streams: () => this.intake.size, deployments: () => this.intake.deployments });
+    this.intake = new RequestIntake(this.id, nc, this.registry, log, { heartbeatMs: opts.heartbeatMs, observer });
     this.key = new FabricKey(opts.fabricSecret);
     this.presence = new Presence(nc, this.key, this.id, opts.publicUrl, log, () => this.tunnels.announcePeers());
-    this.tunnels = new TunnelServer(this.id, opts, store, this.registry, () => this.presence.livePeers(), log);
+    this.tunnels = new TunnelServer(this.id, opts, store, this.registry, () => this.presence.livePeers(), log, observer);
   }
 
   start(): void {
@@ -56,20 +82,10 @@ export class Terminator implements ControlTarget {
     this.log.info({ terminatorId: this.id, publicUrl: this.opts.publicUrl }, 'terminator started');
   }
 
-  /** Standalone HTTP server that only accepts tunnel upgrades (and answers /healthz). */
+  /** Standalone HTTP server that accepts tunnel upgrades and answers the operations paths (/healthz, /readyz, /metrics). */
   listen(port: number, host: string): Promise<number> {
     const server = createServer((req, res) => {
-      if (req.url === '/healthz') {
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ ok: true, id: this.id, tunnels: this.registry.tunnels().length, streams: this.intake.size, draining: this.draining }));
-        return;
-      }
-      if (req.url === '/readyz') {
-        // A draining terminator is alive (streams finish) but must get no new tunnels from the load balancer.
-        res.writeHead(this.draining ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: !this.draining, draining: this.draining }));
-        return;
-      }
+      if (serveOps(this.ops, req, res)) return;
       res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'tunnel endpoint: upgrade to WebSocket' }));
     });
     server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
@@ -124,6 +140,7 @@ export class Terminator implements ControlTarget {
   async drain(): Promise<void> {
     if (this.draining) return;
     this.drainingSince = Date.now();
+    this.readiness.startDraining();
     const drainMs = this.opts.drainMs ?? 30_000;
     this.log.info({ streams: this.intake.size, tunnels: this.registry.tunnels().length, drainMs }, 'terminator draining');
     this.presence.stop();

@@ -11,6 +11,7 @@ import type { Tunnel } from './tunnel.js';
 import { RevokedTokens } from './revoked-tokens.js';
 import { TunnelSession, type SessionContext, type TunnelGrant } from './tunnel-session.js';
 import { bearerToken, isTunnelPath, rejectUpgrade } from './upgrade.js';
+import type { TerminatorObserver } from './metrics.js';
 
 /** Live tunnels' tokens are re-checked against the store this often, in case a revocation event was lost. */
 const TOKEN_SWEEP_MS = 15_000;
@@ -36,6 +37,7 @@ export class TunnelServer {
     private readonly registry: TunnelRegistry<Tunnel>,
     private readonly peers: () => PeerTerminator[],
     private readonly log: Logger,
+    private readonly observer?: TerminatorObserver,
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes, perMessageDeflate: false });
     this.sessions = {
@@ -47,6 +49,7 @@ export class TunnelServer {
       revoked: this.revoked,
       peers,
       log,
+      ...(observer && { observer }),
     };
   }
 
@@ -62,20 +65,26 @@ export class TunnelServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
     if (!isTunnelPath(req.url) || this.closing) {
+      this.observer?.upgradeRefused(this.closing ? 'shutting_down' : 'not_found');
       rejectUpgrade(socket, this.closing ? 503 : 404, this.closing ? 'terminator shutting down' : 'not a tunnel path');
       return;
     }
     const secret = bearerToken(req);
     if (!secret) {
+      this.observer?.upgradeRefused('unauthorized');
       rejectUpgrade(socket, 401, 'missing tunnel token');
       return;
     }
     this.authenticate(secret).then(
       (grant) => {
-        if (typeof grant === 'string') return rejectUpgrade(socket, 401, grant);
+        if (typeof grant === 'string') {
+          this.observer?.upgradeRefused('unauthorized');
+          return rejectUpgrade(socket, 401, grant);
+        }
         this.wss.handleUpgrade(req, socket, head, (ws) => new TunnelSession(ws, grant, this.sessions));
       },
       (err: unknown) => {
+        this.observer?.upgradeRefused('store_unavailable');
         this.log.error({ err: (err as Error).message }, 'store lookup failed during tunnel upgrade');
         rejectUpgrade(socket, 503, 'control store unavailable');
       },

@@ -5,6 +5,7 @@ import { CloseCode, FrameKind, HELLO_TIMEOUT_MS, ProtocolError, dataFrameId, dec
 import type { TunnelRegistry } from './registry.js';
 import type { RevokedTokens } from './revoked-tokens.js';
 import { Tunnel } from './tunnel.js';
+import type { TerminatorObserver } from './metrics.js';
 
 /** What the upgrade's authentication established for a socket. */
 export interface TunnelGrant {
@@ -26,6 +27,7 @@ export interface SessionContext {
   /** Live peer terminators, for the Welcome. */
   peers(): PeerTerminator[];
   log: Logger;
+  observer?: Pick<TerminatorObserver, 'tunnelOpened' | 'tunnelClosed'>;
 }
 
 /**
@@ -103,6 +105,7 @@ export class TunnelSession {
     };
     t.sendControl(FrameKind.Welcome, 0, t.welcome);
     ctx.registry.add(t);
+    ctx.observer?.tunnelOpened();
     ctx.log.info(
       { tunnel: t.id, deploymentId: grant.deploymentId, connectorId: t.connectorId, version: hello.version, upstreamKind: hello.upstreamKind, maxConcurrency: hello.maxConcurrency },
       'tunnel established',
@@ -134,7 +137,7 @@ export class TunnelSession {
         return;
       }
       case FrameKind.End:
-        t.stream(frame.id)?.onEnd(frame.meta.usage);
+        t.stream(frame.id)?.onEnd(frame.meta);
         return;
       case FrameKind.Error:
         t.stream(frame.id)?.onError(frame.meta.code, frame.meta.message, frame.meta.param);
@@ -167,6 +170,7 @@ export class TunnelSession {
     this.ctx.registry.remove(t);
     t.closed = true;
     t.loseStreams('the connector disconnected mid-request');
+    this.ctx.observer?.tunnelClosed();
     this.ctx.log.info({ tunnel: t.id, connectorId: t.connectorId, deploymentId: t.deploymentId }, 'tunnel closed');
   }
 }

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
 import {
-  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FrameKind, encodeFrame, type HelloMeta, type MetaOf, type RejectMeta, type Usage, type WelcomeMeta,
+  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FrameKind, encodeFrame, type EndMeta, type HelloMeta, type MetaOf, type RejectMeta, type WelcomeMeta,
 } from '@tokios/shared/protocol';
 import type { Placeable } from './registry.js';
 
@@ -12,7 +12,7 @@ export interface TunnelStream {
   onHead(frame: Buffer): void;
   /** The encoded Data frame (its header checked), relayed in place. */
   onData(frame: Buffer): void;
-  onEnd(usage: Usage | undefined): void;
+  onEnd(end: EndMeta): void;
   onError(code: string, message: string, param?: string | null): void;
   onReject(meta: RejectMeta): void;
   /** Ends the stream with an error towards the caller (and a Cancel to the connector): it broke the protocol. */

@@ -87,6 +87,11 @@ export const endMeta = z.object({
   /** Number of Data frames sent for this stream (gap detection). */
   frames: z.number().int().min(0),
   usage: usageSchema.optional(),
+  /**
+   * The answer carries an error in the caller's format: a mapped model-server error, or a stream that failed after
+   * its 200 went out. The code (error registry) is what logs, metrics and usage record as the outcome.
+   */
+  error: z.object({ code: z.string().max(64) }).optional(),
 });
 export const errorMeta = z.object({
   code: z.string().max(64),

@@ -98,6 +98,10 @@ export class MongoStore implements Store {
     return `MongoDB ${this.server} database ${this.dbName}`;
   }
 
+  async ping(): Promise<void> {
+    await this.op('ping', () => this.client.db(this.dbName).command({ ping: 1 }));
+  }
+
   /** Runs one store operation, translating driver errors (see mongo-errors.ts). */
   private async op<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {

@@ -118,6 +118,10 @@ export class SqliteStore implements Store {
     return `SQLite ${this.file}`;
   }
 
+  async ping(): Promise<void> {
+    await this.read('ping', () => this.db.prepare('SELECT 1').get());
+  }
+
   private read<T>(what: string, fn: () => T): Promise<T> {
     return runSqlite(this.file, what, this.lockWaitMs, fn);
   }

@@ -15,6 +15,8 @@ export interface Store {
   readonly kind: string;
   /** Where the data is, for messages: the SQLite file, or the MongoDB hosts and database (never credentials). */
   describe(): string;
+  /** Resolves when the backend answers a trivial query (readiness probes); StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
 
   createTenant(input: { name: string }): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant | null>;

@@ -18,6 +18,8 @@ export interface AnswerTranslator {
   fail(err: { code: string; message: string }): Buffer | string;
   /** The last usage the model server reported (cumulative, never summed). */
   usage(): Usage | undefined;
+  /** After end(): the error registry code this answer carries, when it is an error (outcome for logs and usage). */
+  errorCode?(): string | undefined;
 }
 
 /** How one request goes to the model server, and how its answer comes back. */

@@ -32,5 +32,6 @@ export function upstreamErrorAnswer(protocol: CallerProtocol, kind: UpstreamKind
     },
     fail: () => '',
     usage: () => undefined,
+    errorCode: () => mapped?.code ?? 'upstream_error',
   };
 }

@@ -1,0 +1,157 @@
+import { BoundedLabel, LATENCY_BUCKETS, WAIT_BUCKETS, type Counter, type Histogram, type Metrics } from '@tokios/shared/metrics';
+import type { CallerProtocol, RejectReason } from '@tokios/shared/protocol';
+import type { UsageRecorder } from './usage/recorder.js';
+import type { FabricObserver } from './fabric.js';
+
+/** Series per deployment are capped (BoundedLabel); past this, new deployments count as "other". */
+export const DEFAULT_MAX_DEPLOYMENT_LABELS = 100;
+/** Requests refused before a deployment was known (bad key, unknown model) carry this deployment label. */
+export const NO_DEPLOYMENT = 'none';
+
+type DurationChild = ReturnType<Histogram<string>['labels']>;
+type CountChild = ReturnType<Counter<string>['labels']>;
+
+/**
+ * The ingress's metrics (documented in docs/operations.md). The per-request path costs a few map lookups and
+ * increments: label children are created once per label combination and kept, so no label object is hashed per
+ * request; gauges and totals owned by other parts (in flight, the usage backlog) are read only at scrape time.
+ */
+export class IngressMetrics implements FabricObserver {
+  private active = 0;
+  private readonly deployments: BoundedLabel;
+  private readonly requests: Counter<'protocol' | 'deployment' | 'status'>;
+  private readonly errors: Counter<'protocol' | 'code'>;
+  private readonly duration: Histogram<'protocol' | 'deployment' | 'stream'>;
+  private readonly ttft: Histogram<'protocol' | 'deployment'>;
+  private readonly queueWait: Histogram<'deployment'>;
+  private readonly rejects: Counter<'reason'>;
+  private readonly rateLimited: Counter<'kind'>;
+  private readonly ignored: Counter<'protocol' | 'field'>;
+  private readonly counts = new Map<string, CountChild>();
+  private readonly timings = new Map<string, DurationChild>();
+
+  constructor(metrics: Metrics, usage: UsageRecorder, maxDeployments = DEFAULT_MAX_DEPLOYMENT_LABELS) {
+    this.deployments = new BoundedLabel(maxDeployments);
+    this.requests = metrics.counter({
+      name: 'tokios_ingress_requests_total',
+      help: 'API requests answered, by caller protocol, deployment id (capped; "none" before one was resolved) and HTTP status (499: the caller hung up).',
+      labelNames: ['protocol', 'deployment', 'status'],
+    });
+    this.errors = metrics.counter({ name: 'tokios_ingress_errors_total', help: 'Failed API requests by error code (the error registry).', labelNames: ['protocol', 'code'] });
+    this.duration = metrics.histogram({
+      name: 'tokios_ingress_request_duration_seconds',
+      help: 'Whole request time at the ingress, from arrival to the last byte (streams: until the stream ends).',
+      labelNames: ['protocol', 'deployment', 'stream'],
+      buckets: LATENCY_BUCKETS,
+    });
+    this.ttft = metrics.histogram({
+      name: 'tokios_ingress_time_to_first_token_seconds',
+      help: 'Streams only: time from arrival to the first answer bytes relayed to the caller.',
+      labelNames: ['protocol', 'deployment'],
+      buckets: LATENCY_BUCKETS,
+    });
+    this.queueWait = metrics.histogram({
+      name: 'tokios_ingress_queue_wait_seconds',
+      help: 'Time from the first publish of a request to the Ack of the terminator that placed it (includes waiting for a free connector).',
+      labelNames: ['deployment'],
+      buckets: WAIT_BUCKETS,
+    });
+    this.rejects = metrics.counter({ name: 'tokios_ingress_placement_rejects_total', help: 'Reject answers from terminators (busy, draining, unhealthy, unavailable); each is retried until the queue timeout.', labelNames: ['reason'] });
+    this.rateLimited = metrics.counter({ name: 'tokios_ingress_rate_limited_total', help: 'Requests refused with 429 by a per-key limit.', labelNames: ['kind'] });
+    this.ignored = metrics.counter({ name: 'tokios_ingress_ignored_fields_total', help: 'Request fields accepted and ignored (reported in the tokios-ignored header), by field name.', labelNames: ['protocol', 'field'] });
+    const self = this;
+    metrics.gauge({
+      name: 'tokios_ingress_in_flight',
+      help: 'API requests being served now.',
+      collect() {
+        this.set(self.active);
+      },
+    });
+    metrics.gauge({
+      name: 'tokios_ingress_usage_buffered',
+      help: 'Usage records waiting to be written to the store (the write backlog; grows while the store is down).',
+      collect() {
+        this.set(usage.buffered);
+      },
+    });
+    // Totals kept by the recorder itself, exported as counters at scrape time.
+    metrics.counter({
+      name: 'tokios_ingress_usage_dropped_total',
+      help: 'Usage records dropped because the backlog reached TOKIOS_USAGE_MAX_BUFFERED.',
+      collect() {
+        this.reset();
+        this.inc(usage.stats.dropped);
+      },
+    });
+    metrics.counter({
+      name: 'tokios_ingress_usage_write_failures_total',
+      help: 'Failed usage batch writes (each batch is kept and retried).',
+      collect() {
+        this.reset();
+        this.inc(usage.stats.failedWrites);
+      },
+    });
+    for (const kind of ['requests', 'tokens']) this.rateLimited.inc({ kind }, 0);
+  }
+
+  /** A request entered the proxy. */
+  begin(): void {
+    this.active++;
+  }
+
+  /** The request proxied to `deploymentId` was answered (once per begin()). */
+  done(protocol: CallerProtocol, deploymentId: string, status: number, errorCode: string | undefined, stream: boolean, ms: number, ttftMs: number | null): void {
+    this.active--;
+    const dep = this.deployments.of(deploymentId);
+    this.count(protocol, dep, status, errorCode);
+    const key = `${protocol}|${dep}|${stream}`;
+    let d = this.timings.get(key);
+    if (!d) this.timings.set(key, (d = this.duration.labels(protocol, dep, String(stream))));
+    d.observe(ms / 1000);
+    if (ttftMs !== null) {
+      const tk = `${protocol}|${dep}|ttft`;
+      let t = this.timings.get(tk);
+      if (!t) this.timings.set(tk, (t = this.ttft.labels(protocol, dep)));
+      t.observe(ttftMs / 1000);
+    }
+  }
+
+  /** Refused before it reached a deployment (auth, unknown model, bad body), or by a rate limit. */
+  refused(protocol: CallerProtocol, deploymentId: string | undefined, status: number, errorCode: string): void {
+    this.count(protocol, deploymentId === undefined ? NO_DEPLOYMENT : this.deployments.of(deploymentId), status, errorCode);
+  }
+
+  limited(kind: 'requests' | 'tokens'): void {
+    this.rateLimited.inc({ kind });
+  }
+
+  /** Fields the acceptance policy dropped from a request (names only, from the policy's own list). */
+  ignoredFields(protocol: CallerProtocol, fields: readonly string[]): void {
+    for (const field of fields) this.ignored.inc({ protocol, field });
+  }
+
+  acked(deploymentId: string, waitedMs: number): void {
+    const dep = this.deployments.of(deploymentId);
+    const key = `${dep}|queue`;
+    let q = this.timings.get(key);
+    if (!q) this.timings.set(key, (q = this.queueWait.labels(dep)));
+    q.observe(waitedMs / 1000);
+  }
+
+  rejected(reason: RejectReason): void {
+    this.rejects.inc({ reason });
+  }
+
+  private count(protocol: CallerProtocol, dep: string, status: number, errorCode: string | undefined): void {
+    const key = `${protocol}|${dep}|${status}`;
+    let c = this.counts.get(key);
+    if (!c) this.counts.set(key, (c = this.requests.labels(protocol, dep, String(status))));
+    c.inc();
+    if (errorCode !== undefined) {
+      const ek = `${protocol}|${errorCode}|err`;
+      let e = this.counts.get(ek);
+      if (!e) this.counts.set(ek, (e = this.errors.labels(protocol, errorCode)));
+      e.inc();
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export { Readiness, type ReadinessCheck, type ReadinessReport } from './readiness.js';
+export { OPS_PATHS, opsAnswer, opsEnvSchema, metricsAuthorized, serveOps, type OpsAnswer, type OpsEndpoints } from './endpoints.js';
+export { NatsState } from './nats-state.js';
