@@ -1,9 +1,11 @@
 // Issue 9 item 1: /metrics on every tier (ingress, terminator, connector on its optional local port), scraped
 // before and after real requests through real processes; values change as the traffic says, labels stay bounded.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import t from 'tap';
 import { freePort } from 'tokios';
 import { SqliteStore } from '@tokios/shared/store';
-import { TestFabric, metric, quickScript, scrape, slowScript, until, type Sample } from '../support/index.js';
+import { ROOT, TestFabric, metric, quickScript, scrape, slowScript, until, type Sample } from '../support/index.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
 
@@ -108,6 +110,19 @@ t.test('metrics of ingress, terminator and connector follow the traffic', async 
     // Bounded labels: no label value carries a key or a prompt.
     const text = (await scrape(ingress.url)).text;
     t.notOk(text.includes(limited.secret) || text.includes(f.seeded.apiKey) || text.includes('sk-tokios'), 'no API key in the metrics');
+  });
+
+  await t.test('every tokios_ metric is documented in docs/operations.md, and the dashboard uses documented ones', async (t) => {
+    const docs = await readFile(join(ROOT, 'docs/operations.md'), 'utf8');
+    const documented = new Set([...docs.matchAll(/`(tokios_[a-z_]+)`/g)].map((m) => m[1]!));
+    const texts = await Promise.all([scrape(ingress.url), scrape(termBase, METRICS_TOKEN), scrape(connBase)]);
+    const exported = new Set(texts.flatMap(({ text }) => [...text.matchAll(/^# TYPE (tokios_[a-z_]+) /gm)].map((m) => m[1]!)));
+    t.ok(exported.size >= 30, `${exported.size} tokios_ metrics exported by the three tiers`);
+    t.same([...exported].filter((n) => !documented.has(n)), [], 'no undocumented metric');
+    const dashboard = await readFile(join(ROOT, 'infra/grafana/tokios-dashboard.json'), 'utf8');
+    JSON.parse(dashboard);
+    const used = new Set([...dashboard.matchAll(/(tokios_[a-z_]+?)(?:_bucket|_count|_sum)?\b/g)].map((m) => m[1]!).filter((n) => n !== 'tokios_overview'));
+    t.same([...used].filter((n) => !documented.has(n) && !exported.has(n)), [], 'the dashboard queries only documented metrics');
   });
 
   void connector;

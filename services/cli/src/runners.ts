@@ -82,7 +82,7 @@ export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Log
     fabric,
     fatal,
     async close() {
-      await closeGracefully(app, fabric, o.shutdownGraceMs);
+      await closeGracefully(app, fabric, o.shutdownGraceMs, { delayMs: o.shutdownDelayMs });
       await nc.drain().catch(() => undefined);
       await store.close();
     },
@@ -126,6 +126,8 @@ export async function runControl(env: NodeJS.ProcessEnv = process.env, log?: Log
     port,
     fatal,
     async close() {
+      app.tokiosReadiness.startDraining();
+      await new Promise((r) => setTimeout(r, e.TOKIOS_SHUTDOWN_DELAY_MS));
       await app.close();
       await nc.drain().catch(() => undefined);
       await store.close();
@@ -227,8 +229,12 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
       async close() {
         await removeDevFile(dataDir);
         // Ingress first: its requests in flight finish through the terminator, which drains last (and closes the
-        // tunnels upgraded on the shared HTTP server, which would otherwise hold the server's close).
-        await closeGracefully(app, fabric, io.shutdownGraceMs, async () => terminator?.close());
+        // tunnels upgraded on the shared HTTP server, which would otherwise hold the server's close). One process on
+        // a laptop has no load balancer to warn: no readiness delay unless asked for.
+        await closeGracefully(app, fabric, io.shutdownGraceMs, {
+          delayMs: env.TOKIOS_SHUTDOWN_DELAY_MS ? io.shutdownDelayMs : 0,
+          beforeServerClose: async () => terminator?.close(),
+        });
         for (const nc of [ingressNc, terminatorNc, controlNc]) await nc.drain().catch(() => undefined);
         await store.close();
         await local?.stop();

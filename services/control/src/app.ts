@@ -28,6 +28,13 @@ export interface ControlDeps {
   metrics?: Metrics;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The standalone control server's readiness; shutdown marks it draining before closing the listener. */
+    tokiosReadiness: Readiness;
+  }
+}
+
 export interface ControlAppDeps extends ControlDeps {
   readiness?: Readiness;
   /** TOKIOS_METRICS_TOKEN: GET /metrics needs it as a bearer token when set. */
@@ -88,8 +95,7 @@ export async function buildControlApp(deps: ControlAppDeps): Promise<FastifyInst
       return reply.code(a.status).header('content-type', a.contentType).header('cache-control', 'no-store').send(a.body);
     });
   }
-  // Draining before the listener closes (see ingress closeGracefully).
-  app.addHook('preClose', async () => readiness.startDraining());
+  app.decorate('tokiosReadiness', readiness);
   app.get('/', async (_request, reply) => reply.redirect(DASHBOARD_PREFIX));
   await app.register(controlPlugin, { ...deps, metrics });
   return app;

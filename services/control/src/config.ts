@@ -22,6 +22,8 @@ export const controlEnvSchema = storeEnvSchema.extend({
   TOKIOS_CONTROL_HOST: z.string().default('0.0.0.0'),
   TOKIOS_CONTROL_PORT: envInt(8082, 0, 65535),
   TOKIOS_ADMIN_TOKEN: adminTokenSchema,
+  /** On SIGTERM, how long /readyz says "draining" before the listener closes (see the ingress's knob). */
+  TOKIOS_SHUTDOWN_DELAY_MS: envInt(5_000, 0, 600_000),
   ...controlTuningSchema.shape,
 });
 

@@ -4,6 +4,12 @@ import { natsSettingsFromEnv, type NatsSettings } from '@tokios/shared/nats';
 import { storeEnvSchema } from '@tokios/shared/store';
 import type { ControlPlaneOptions } from './control-plane.js';
 
+/**
+ * On SIGTERM, how long /readyz says "draining" while the listener still serves, before it closes: a load balancer
+ * needs a probe period or two to stop sending new connections.
+ */
+export const DEFAULT_SHUTDOWN_DELAY_MS = 5_000;
+
 /** Ingress settings, from the environment (documented in README "Configuration"). */
 export const ingressEnvSchema = storeEnvSchema.extend({
   TOKIOS_INGRESS_HOST: z.string().default('0.0.0.0'),
@@ -17,6 +23,7 @@ export const ingressEnvSchema = storeEnvSchema.extend({
   TOKIOS_RECEIVE_TIMEOUT_MS: envInt(120_000, 1_000, 3_600_000),
   TOKIOS_MAX_ANSWER_BYTES: envInt(32 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024),
   TOKIOS_MAX_UNSENT_ANSWER_BYTES: envInt(8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  TOKIOS_SHUTDOWN_DELAY_MS: envInt(DEFAULT_SHUTDOWN_DELAY_MS, 0, 600_000),
   // Control plane (docs/ingress-control.md)
   TOKIOS_AUTH_CACHE_TTL_MS: envInt(30_000, 0, 3_600_000),
   TOKIOS_AUTH_CACHE_NEGATIVE_TTL_MS: envInt(2_000, 0, 600_000),
@@ -49,6 +56,8 @@ export interface IngressOptions {
   maxAnswerBytes: number;
   /** Answer bytes written but not yet taken by a caller that stopped reading, past which the call is cancelled. */
   maxUnsentAnswerBytes: number;
+  /** On shutdown, how long readiness fails before the listener closes (default 0). */
+  shutdownDelayMs?: number;
   /** Key of signed fabric messages (TOKIOS_FABRIC_SECRET); undefined → unsigned. */
   fabricSecret?: string | undefined;
   /** Auth cache, usage accounting and quotas; defaults when absent. */
@@ -73,6 +82,7 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
     receiveTimeoutMs: e.TOKIOS_RECEIVE_TIMEOUT_MS,
     maxAnswerBytes: e.TOKIOS_MAX_ANSWER_BYTES,
     maxUnsentAnswerBytes: e.TOKIOS_MAX_UNSENT_ANSWER_BYTES,
+    shutdownDelayMs: e.TOKIOS_SHUTDOWN_DELAY_MS,
     controlPlane: {
       authCache: {
         ttlMs: e.TOKIOS_AUTH_CACHE_TTL_MS,
