@@ -1,7 +1,7 @@
 import type { Usage } from '../../protocol/meta.js';
 import { EMPTY } from '../answer/translator.js';
 import { openaiStreamError } from '../caller/openai-chat/stream.js';
-import { errorMessageOf, safeText } from '../upstream/http-error.js';
+import { inStreamError } from '../upstream/openai/error.js';
 import { openaiUsage } from '../upstream/openai/usage.js';
 import { isRecord, parseJson } from '../util.js';
 import { applyEdits, startsWithAt, valueAt, type Edit } from './members.js';
@@ -177,11 +177,8 @@ export class PassthroughStreamFilter {
 function errorEvent(json: string): string | undefined {
   const parsed = parseJson(json);
   if (!parsed.ok || !isRecord(parsed.value)) return undefined;
-  const v = parsed.value;
-  const isError = (v['error'] !== undefined && v['error'] !== null) || v['object'] === 'error';
-  if (!isError || Array.isArray(v['choices'])) return undefined;
-  const message = errorMessageOf(v);
-  const text = message === undefined ? 'The model server failed mid-stream.' : `The model server failed: ${safeText(message)}`;
+  const text = inStreamError(parsed.value);
+  if (text === undefined) return undefined;
   // openaiStreamError ends the event with a blank line; the upstream's own event end follows as usual.
   return openaiStreamError({ code: 'upstream_error', message: text }).replace(/\n\n$/, '');
 }

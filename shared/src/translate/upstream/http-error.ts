@@ -37,6 +37,11 @@ export function safeText(text: string, max = MAX_UPSTREAM_MESSAGE): string {
   return out.length > max ? out.slice(0, max - 1) + '…' : out;
 }
 
+/** What a caller is told when the model server fails after its answer started, with its own message made safe. */
+export function midStreamMessage(message: string | undefined): string {
+  return message === undefined || message.length === 0 ? 'The model server failed mid-stream.' : `The model server failed: ${safeText(message)}`;
+}
+
 /** The upstream's own message from a non-2xx body, made safe; undefined for empty or HTML bodies. */
 export function upstreamBodyMessage(bodyText: string): string | undefined {
   const body = bodyText.length > MAX_BODY_SCAN ? bodyText.slice(0, MAX_BODY_SCAN) : bodyText;

@@ -298,3 +298,10 @@ t.test('usage without prompt_tokens on the first chunk gives no input count', as
   const input = sse(chunk({ content: 'a' }, null, { usage: { completion_tokens: 1 } }), chunk({}, 'stop'), '[DONE]');
   sameForEveryChunking(t, make, input, [start, { type: 'text', text: 'a' }, { type: 'finish', reason: 'stop' }, { type: 'usage', input_tokens: 0, output_tokens: 1 }]);
 });
+
+t.test('one in-stream error rule with the passthrough: a chunk that has choices is a chunk, even with an error member', async (t) => {
+  const input = sse(chunk({ content: 'a' }, null, { error: null }), chunk({ content: 'b' }, null, { error: { message: 'warning' } }), chunk({}, 'stop'), '[DONE]');
+  sameForEveryChunking(t, make, input, [start, { type: 'text', text: 'a' }, { type: 'text', text: 'b' }, { type: 'finish', reason: 'stop' }]);
+  const failed = sse(chunk({ content: 'a' }), { error: { message: 'CUDA\nout of memory' } });
+  sameForEveryChunking(t, make, failed, [start, { type: 'text', text: 'a' }, { type: 'error', code: 'upstream_error', message: 'The model server failed: CUDA out of memory' }]);
+});

@@ -3,7 +3,7 @@ import type { DecoderOptions } from '../../adapter.js';
 import type { ChatEvent, FinishReason } from '../../pivot.js';
 import { count, isRecord, parseJson, str, type JsonRecord } from '../../util.js';
 import { MSG_CUT, MSG_EMPTY, StreamDecoderBase } from '../decoder-base.js';
-import { safeText } from '../http-error.js';
+import { midStreamMessage } from '../http-error.js';
 
 /** Ollama done_reason -> pivot. `load` / `unload` and unknown reasons end normally: `stop`. */
 const DONE_REASONS = {
@@ -88,7 +88,7 @@ export class OllamaStreamDecoder extends StreamDecoderBase {
     const error = value['error'];
     if (error !== undefined && error !== null) {
       const message = typeof error === 'string' ? error : isRecord(error) && typeof error['message'] === 'string' ? error['message'] : '';
-      this.fail(message.length > 0 ? `The model server failed: ${safeText(message)}` : 'The model server failed mid-stream.');
+      this.fail(midStreamMessage(message));
       return;
     }
     if (!this.started) {

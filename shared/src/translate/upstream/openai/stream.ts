@@ -3,7 +3,7 @@ import type { DecoderOptions } from '../../adapter.js';
 import type { ChatEvent, FinishReason } from '../../pivot.js';
 import { count, isRecord, parseJson, str, type JsonRecord } from '../../util.js';
 import { MSG_CUT, MSG_EMPTY, StreamDecoderBase } from '../decoder-base.js';
-import { errorMessageOf, safeText } from '../http-error.js';
+import { inStreamError } from './error.js';
 import { openaiUsage } from './usage.js';
 
 /** OpenAI-compatible finish_reason -> pivot. Anything else (e.g. llama.cpp / vLLM `abort`, `eos`) is `stop`. */
@@ -95,9 +95,9 @@ export class OpenAIStreamDecoder extends StreamDecoderBase {
       return;
     }
     const chunk = parsed.value;
-    if ((chunk['error'] !== undefined && chunk['error'] !== null) || chunk['object'] === 'error') {
-      const message = errorMessageOf(chunk);
-      this.fail(message === undefined ? 'The model server failed mid-stream.' : `The model server failed: ${safeText(message)}`);
+    const error = inStreamError(chunk);
+    if (error !== undefined) {
+      this.fail(error);
       return;
     }
     this.chunk(chunk);
