@@ -93,7 +93,7 @@ export async function startTerminatorProc(env: NodeJS.ProcessEnv, port?: number)
   const p = port ?? (await freePort());
   const url = `ws://127.0.0.1:${p}/v1/tunnel`;
   const proc = spawnCli('terminator', ['terminator'], {
-    ...env, TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(p), TOKIOS_PUBLIC_TUNNEL_URL: url,
+    ...env, TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(p), TOKIOS_PUBLIC_TUNNEL_URL: env.TOKIOS_PUBLIC_TUNNEL_URL ?? url,
   });
   await proc.waitFor(/terminator listening/, SERVICE_START_MS);
   return { proc, port: p, url };

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@tokios/shared/log';
 import { TOKIOS_VERSION } from '@tokios/shared';
-import { FrameKind, encodeFrame, type HelloMeta, type UpstreamKind, type WelcomeMeta } from '@tokios/shared/protocol';
+import { FrameKind, encodeFrame, type HelloMeta, type PeerTerminator, type UpstreamKind, type WelcomeMeta } from '@tokios/shared/protocol';
+import { peerRefusal } from './peer-policy.js';
 import type { ConnectorConfig } from './config.js';
 import { TunnelClient, type StreamFrame } from './tunnel-client.js';
 import { ActiveRequest } from './active-request.js';
@@ -49,6 +50,8 @@ export class Connector {
   /** Ready: a tunnel is up, the model server is healthy, not draining (served with the metrics, when enabled). */
   readonly readiness: Readiness;
   private readonly observer: ConnectorMetrics;
+  /** Peers already logged as refused by the peer policy (bounded). */
+  private readonly refusedPeers = new Set<string>();
 
   constructor(
     readonly config: ConnectorConfig,
@@ -119,15 +122,16 @@ export class Connector {
     const leaving = tc.welcome?.terminatorId;
     const used = new Set(this.tunnels.filter((o) => o !== tc).map((o) => o.terminatorId));
     const now = Date.now();
-    const usable = (tc.welcome?.peers ?? []).filter((p) => p.id !== leaving && !((this.badPeers.get(p.id) ?? 0) > now));
-    const target = usable.find((p) => !used.has(p.id)) ?? usable[0];
+    const ticket = tc.welcome?.ticket;
+    const usable = (tc.welcome ? this.allowedPeers(tc.welcome) : []).filter((p) => p.id !== leaving && !((this.badPeers.get(p.id) ?? 0) > now));
+    const target = ticket ? (usable.find((p) => !used.has(p.id)) ?? usable[0]) : undefined;
     this.log.info({ tunnel: tc.index, terminatorId: leaving, reason, target: target?.url ?? 'gateway', inFlight: this.requestsOn(tc) }, 'terminator going away; opening a replacement tunnel');
     this.moving.delete(tc);
     tc.retire();
     this.retiring.add(tc);
     const next = this.newTunnel(tc.index);
     this.tunnels[i] = next;
-    if (target) next.connectTo(target.url, target.id);
+    if (target && ticket) next.connectTo(target.url, target.id, ticket);
     else next.connect();
     this.maybeRetire(tc);
   }
@@ -176,11 +180,12 @@ export class Connector {
     if (this.draining) return;
     for (const tc of this.tunnels) {
       const w = tc.welcome;
-      if (!tc.established || !w || this.moving.has(tc)) continue;
+      // No ticket (the terminators share no fabric secret): moving would mean handing a peer the tunnel token.
+      if (!tc.established || !w?.ticket || this.moving.has(tc)) continue;
       if (!this.tunnels.some((o) => o.index < tc.index && o.terminatorId === w.terminatorId)) continue;
       const used = new Set([...this.tunnels.map((o) => o.terminatorId), ...[...this.moving.values()].map((m) => m.id)]);
       const now = Date.now();
-      const target = w.peers.find((p) => !used.has(p.id) && !((this.badPeers.get(p.id) ?? 0) > now));
+      const target = this.allowedPeers(w).find((p) => !used.has(p.id) && !((this.badPeers.get(p.id) ?? 0) > now));
       if (!target) continue;
       this.log.info({ tunnel: tc.index, target: target.url }, 'moving tunnel to another terminator');
       this.moveGracefully(tc, target);
@@ -207,7 +212,29 @@ export class Connector {
     if (!m?.quiet) return;
     for (const req of this.active.values()) if (req.tunnel === tc) return;
     this.moving.delete(tc);
-    tc.switchTo(m.url, m.id);
+    const ticket = tc.welcome?.ticket;
+    if (!ticket) {
+      // The tunnel went down and came back without one meanwhile: stay, and serve again.
+      tc.sendFrame(this.statusFrame(tc));
+      return;
+    }
+    tc.switchTo(m.url, m.id, ticket);
+  }
+
+  /**
+   * The Welcome's peers this connector may move to (peer-policy.ts): on the gateway's host or the operator's
+   * allow-list, never from wss to ws. A refused peer is logged once (its id and why, not its URL).
+   */
+  private allowedPeers(w: WelcomeMeta): PeerTerminator[] {
+    return w.peers.filter((p) => {
+      const refusal = peerRefusal(this.config.gatewayUrl, p.url, w.peerHosts);
+      if (refusal && !this.refusedPeers.has(p.id)) {
+        if (this.refusedPeers.size >= 1024) this.refusedPeers.clear();
+        this.refusedPeers.add(p.id);
+        this.log.warn({ peerId: p.id, reason: refusal }, 'peer terminator refused; not moving a tunnel there');
+      }
+      return refusal === undefined;
+    });
   }
 
   private onFrame(tc: TunnelClient, frame: StreamFrame): void {

@@ -51,6 +51,8 @@ export class TunnelClient {
   private target: string;
   /** Peer id of the switch target, until its socket is dialled. */
   private targetPeer: string | undefined;
+  /** What to present to the switch target: a ticket from the current terminator, never the tunnel token. */
+  private targetCredential: string | undefined;
   /** Peer id of the socket being (or last) dialled; undefined for the gateway. */
   private dialingPeer: string | undefined;
   welcome: WelcomeMeta | undefined;
@@ -82,10 +84,11 @@ export class TunnelClient {
     return this.ws?.bufferedAmount ?? 0;
   }
 
-  /** Dials `url` (a peer's) first instead of the gateway. */
-  connectTo(url: string, peerId: string): void {
+  /** Dials `url` (a peer's) first instead of the gateway, presenting `credential` (a ticket) there. */
+  connectTo(url: string, peerId: string, credential: string): void {
     this.target = url;
     this.targetPeer = peerId;
+    this.targetCredential = credential;
     this.connect();
   }
 
@@ -93,12 +96,15 @@ export class TunnelClient {
     if (this.stopped) return;
     const url = this.target;
     const peer = this.targetPeer;
+    // The tunnel token goes to the gateway only; a peer gets the ticket it was chosen with.
+    const credential = peer ? this.targetCredential : this.token;
     this.target = this.gatewayUrl;
     this.targetPeer = undefined;
+    this.targetCredential = undefined;
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, {
-        headers: { authorization: `Bearer ${this.token}` },
+        headers: { authorization: `Bearer ${credential}` },
         perMessageDeflate: false,
         maxPayload: CONNECTOR_MAX_FRAME_BYTES,
         handshakeTimeout: 10_000,
@@ -115,7 +121,8 @@ export class TunnelClient {
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
       res.resume();
-      if (status === 401 || status === 403) this.events.fatal(this, `the gateway rejected the tunnel token (HTTP ${status})`);
+      // A peer refusing a ticket (expired, say) says nothing about the token: back to the gateway.
+      if ((status === 401 || status === 403) && !peer) this.events.fatal(this, `the gateway rejected the tunnel token (HTTP ${status})`);
       else this.log.warn({ tunnel: this.index, status, url }, 'gateway refused the tunnel');
       ws.terminate();
     });
@@ -214,10 +221,11 @@ export class TunnelClient {
     clearTimeout(this.reconnectTimer);
   }
 
-  /** Reconnects to another terminator (used to spread tunnels over distinct terminators). */
-  switchTo(url: string, peerId?: string): void {
+  /** Reconnects to another terminator (used to spread tunnels over distinct terminators), with a ticket for it. */
+  switchTo(url: string, peerId: string, credential: string): void {
     this.target = url;
     this.targetPeer = peerId;
+    this.targetCredential = credential;
     this.backoff.reset();
     this.ws?.close(CloseCode.Normal, 'moving to another terminator');
   }

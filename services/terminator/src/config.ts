@@ -15,6 +15,14 @@ export const terminatorEnvSchema = storeEnvSchema.extend({
   TOKIOS_MAX_FRAME_BYTES: envInt(DEFAULT_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES, MAX_TUNNEL_FRAME_BYTES),
   TOKIOS_MAX_TUNNEL_BUFFER_BYTES: envInt(16 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
   TOKIOS_DRAIN_MS: envInt(30_000, 0, 3_600_000),
+  /** Peer hosts connectors may move to besides the gateway's own: `host` or `*.domain`, comma-separated. */
+  TOKIOS_PEER_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(\*\.)?[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'a host name or *.domain')).max(64)),
+  TOKIOS_MAX_TUNNELS_PER_TOKEN: envInt(32, 1, 100_000),
+  TOKIOS_TUNNEL_UPGRADES_PER_MIN: envInt(120, 1, 1_000_000),
 });
 
 export type TerminatorEnv = z.infer<typeof terminatorEnvSchema>;
@@ -31,6 +39,12 @@ export interface TerminatorOptions {
   maxTunnelBufferBytes: number;
   /** On SIGTERM, how long streams in flight may take to finish before the tunnels are closed (default 30 s). */
   drainMs?: number;
+  /** Operator allow-list of peer hosts, sent to connectors in Welcome (default: only the gateway's host). */
+  peerHosts?: string[];
+  /** Live tunnels one token may hold on this terminator (default 32); more are refused with 429. */
+  maxTunnelsPerToken?: number;
+  /** Tunnel upgrades one token may make per minute on this terminator (default 120); more are refused with 429. */
+  tunnelUpgradesPerMin?: number;
 }
 
 export function terminatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): TerminatorOptions & { host: string; port: number; nats: NatsSettings; env: TerminatorEnv } {
@@ -48,5 +62,8 @@ export function terminatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     maxFrameBytes: e.TOKIOS_MAX_FRAME_BYTES,
     maxTunnelBufferBytes: e.TOKIOS_MAX_TUNNEL_BUFFER_BYTES,
     drainMs: e.TOKIOS_DRAIN_MS,
+    peerHosts: e.TOKIOS_PEER_HOSTS,
+    maxTunnelsPerToken: e.TOKIOS_MAX_TUNNELS_PER_TOKEN,
+    tunnelUpgradesPerMin: e.TOKIOS_TUNNEL_UPGRADES_PER_MIN,
   };
 }

@@ -4,7 +4,7 @@ import type { RelayResult } from './relay.js';
 import type { Tunnel } from './tunnel.js';
 
 /** Why a tunnel upgrade was refused (metrics label). */
-export type UpgradeRefusal = 'unauthorized' | 'not_found' | 'shutting_down' | 'store_unavailable';
+export type UpgradeRefusal = 'unauthorized' | 'not_found' | 'shutting_down' | 'store_unavailable' | 'rate_limited';
 
 /** What the terminator's parts report (docs/operations.md); gauges are read from the registry at scrape time. */
 export interface TerminatorObserver {

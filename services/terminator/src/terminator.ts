@@ -70,7 +70,7 @@ export class Terminator implements ControlTarget {
     this.intake = new RequestIntake(this.id, nc, this.registry, log, { heartbeatMs: opts.heartbeatMs, observer });
     this.key = new FabricKey(opts.fabricSecret);
     this.presence = new Presence(nc, this.key, this.id, opts.publicUrl, log, () => this.tunnels.announcePeers());
-    this.tunnels = new TunnelServer(this.id, opts, store, this.registry, () => this.presence.livePeers(), log, observer);
+    this.tunnels = new TunnelServer(this.id, opts, store, this.registry, () => this.presence.livePeers(), log, observer, this.key);
   }
 
   start(): void {

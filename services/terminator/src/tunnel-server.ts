@@ -12,6 +12,8 @@ import { RevokedTokens } from './revoked-tokens.js';
 import { TunnelSession, type SessionContext, type TunnelGrant } from './tunnel-session.js';
 import { bearerToken, isTunnelPath, rejectUpgrade } from './upgrade.js';
 import type { TerminatorObserver } from './metrics.js';
+import { TUNNEL_TICKET_TTL_MS, issueTunnelTicket, isTunnelTicket, verifyTunnelTicket, type FabricKey } from '@tokios/shared/fabric-auth';
+import { UpgradeLimits } from './upgrade-limits.js';
 
 /** Live tunnels' tokens are re-checked against the store this often, in case a revocation event was lost. */
 const TOKEN_SWEEP_MS = 15_000;
@@ -27,6 +29,7 @@ export class TunnelServer {
   private readonly wss: WebSocketServer;
   private readonly revoked = new RevokedTokens();
   private readonly sessions: SessionContext;
+  private readonly limits: UpgradeLimits;
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
 
@@ -38,7 +41,10 @@ export class TunnelServer {
     private readonly peers: () => PeerTerminator[],
     private readonly log: Logger,
     private readonly observer?: TerminatorObserver,
+    /** Issues and checks tunnel tickets (TOKIOS_FABRIC_SECRET). */
+    private readonly key?: FabricKey,
   ) {
+    this.limits = new UpgradeLimits(opts.maxTunnelsPerToken ?? 32, opts.tunnelUpgradesPerMin ?? 120, registry);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes, perMessageDeflate: false });
     this.sessions = {
       terminatorId,
@@ -48,6 +54,8 @@ export class TunnelServer {
       registry,
       revoked: this.revoked,
       peers,
+      ticket: (grant) => (this.key ? issueTunnelTicket(this.key, grant.deploymentId, grant.tokenId) : undefined),
+      peerHosts: opts.peerHosts ?? [],
       log,
       ...(observer && { observer }),
     };
@@ -81,6 +89,12 @@ export class TunnelServer {
           this.observer?.upgradeRefused('unauthorized');
           return rejectUpgrade(socket, 401, grant);
         }
+        const limited = this.limits.refusal(grant.tokenId);
+        if (limited) {
+          this.observer?.upgradeRefused('rate_limited');
+          this.limits.logRefusal(this.log, grant, limited);
+          return rejectUpgrade(socket, 429, limited);
+        }
         this.wss.handleUpgrade(req, socket, head, (ws) => new TunnelSession(ws, grant, this.sessions));
       },
       (err: unknown) => {
@@ -91,11 +105,25 @@ export class TunnelServer {
     );
   }
 
-  /** The grant for a tunnel token, or why it is refused. */
+  /** The grant for a tunnel token (or a peer terminator's ticket for one), or why it is refused. */
   private async authenticate(secret: string): Promise<TunnelGrant | string> {
+    if (isTunnelTicket(secret)) return this.authenticateTicket(secret);
     const token = await this.store.findTunnelTokenBySecret(secret);
     if (!token || token.revokedAt || this.revoked.has(token.id)) return 'invalid or revoked tunnel token';
     const dep = await this.store.getDeployment(token.deploymentId);
+    if (!dep) return 'the deployment of this token no longer exists';
+    return { deploymentId: dep.id, deploymentName: dep.name, tokenId: token.id };
+  }
+
+  /** A ticket is only as good as its token: the token must still be live in the store, as for the token itself. */
+  private async authenticateTicket(ticket: string): Promise<TunnelGrant | string> {
+    if (!this.key) return 'tickets are not accepted here';
+    const claims = verifyTunnelTicket(this.key, ticket);
+    if (typeof claims === 'string') return claims;
+    if (this.revoked.has(claims.tokenId)) return 'invalid or revoked tunnel token';
+    const [dep, tokens] = await Promise.all([this.store.getDeployment(claims.deploymentId), this.store.listTunnelTokens(claims.deploymentId)]);
+    const token = tokens.find((t) => t.id === claims.tokenId);
+    if (!token || token.revokedAt) return 'invalid or revoked tunnel token';
     if (!dep) return 'the deployment of this token no longer exists';
     return { deploymentId: dep.id, deploymentName: dep.name, tokenId: token.id };
   }
@@ -117,8 +145,21 @@ export class TunnelServer {
     const now = Date.now();
     for (const t of this.registry.tunnels()) {
       if (now - t.lastSeen > this.opts.pingIntervalMs * TUNNEL_SILENT_PINGS) t.terminate(CloseCode.PingTimeout, 'ping timeout');
-      else t.sendControl(FrameKind.Ping, 0);
+      else {
+        t.sendControl(FrameKind.Ping, 0);
+        this.refreshTicket(t, now);
+      }
     }
+  }
+
+  /** A connector always holds a ticket with at least half its lifetime left: a repeated Welcome carries a fresh one. */
+  private refreshTicket(t: Tunnel, now: number): void {
+    if (!t.welcome?.ticket || now - t.ticketIssuedAt < TUNNEL_TICKET_TTL_MS / 2 || !this.key) return;
+    const ticket = issueTunnelTicket(this.key, t.deploymentId, t.tokenId, now);
+    if (!ticket) return;
+    t.ticketIssuedAt = now;
+    t.welcome = { ...t.welcome, ticket };
+    t.sendControl(FrameKind.Welcome, 0, t.welcome);
   }
 
   /** Live tunnels in the shape of `tokios.status.query` answers. */

@@ -26,6 +26,10 @@ export interface SessionContext {
   revoked: RevokedTokens;
   /** Live peer terminators, for the Welcome. */
   peers(): PeerTerminator[];
+  /** A ticket for this grant (what the connector presents to a peer), undefined without a fabric secret. */
+  ticket?(grant: TunnelGrant): string | undefined;
+  /** Operator allow-list of peer hosts, for the Welcome. */
+  peerHosts?: string[];
   log: Logger;
   observer?: Pick<TerminatorObserver, 'tunnelOpened' | 'tunnelClosed'>;
 }
@@ -103,6 +107,12 @@ export class TunnelSession {
       peers: ctx.peers(),
       maxFrameBytes: ctx.maxFrameBytes,
     };
+    const ticket = ctx.ticket?.(grant);
+    if (ticket) {
+      t.welcome.ticket = ticket;
+      t.ticketIssuedAt = Date.now();
+    }
+    if (ctx.peerHosts?.length) t.welcome.peerHosts = ctx.peerHosts;
     t.sendControl(FrameKind.Welcome, 0, t.welcome);
     ctx.registry.add(t);
     ctx.observer?.tunnelOpened();

@@ -29,8 +29,10 @@ export class Tunnel implements Placeable {
   lastSeen = Date.now();
   readonly connectedAt = new Date().toISOString();
   closed = false;
-  /** The Welcome this tunnel got; sent again with a fresh peer list when a terminator joins. */
+  /** The Welcome this tunnel got; sent again with a fresh peer list when a terminator joins, or a fresh ticket. */
   welcome: WelcomeMeta | undefined;
+  /** When the Welcome's ticket was issued (0: none). */
+  ticketIssuedAt = 0;
   private nextSid = 1;
   private corked = false;
 

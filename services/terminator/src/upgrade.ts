@@ -12,13 +12,13 @@ export function isTunnelPath(url: string | undefined): boolean {
 export function bearerToken(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization ?? '';
   const secret = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
-  return secret && secret.length <= 256 ? secret : undefined;
+  return secret && secret.length <= 512 ? secret : undefined;
 }
 
-const REASONS: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
 
 /** Answers a refused WebSocket upgrade with a plain HTTP error and closes the socket. */
-export function rejectUpgrade(socket: Duplex, status: 401 | 404 | 503, message: string): void {
+export function rejectUpgrade(socket: Duplex, status: 401 | 404 | 429 | 503, message: string): void {
   const body = JSON.stringify({ error: message });
   socket.end(
     `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -40,6 +40,12 @@ export class FabricKey {
     return createHmac('sha256', this.key!).update(`${VERSION}\n${subject}\n${ms}\n${nonce}\n`).update(body).digest('base64url');
   }
 
+  /** HMAC-SHA256 of `text` under a purpose label (domain separation from message signatures), undefined without a secret. */
+  tag(purpose: string, text: string): string | undefined {
+    if (!this.key) return undefined;
+    return createHmac('sha256', this.key).update(`${purpose}\n${text}`).digest('base64url');
+  }
+
   /** The signature header value for this message, or undefined without a secret. */
   signature(subject: string, body: Uint8Array, now = Date.now()): string | undefined {
     if (!this.key) return undefined;
@@ -129,3 +135,5 @@ export class FabricGate {
     return false;
   }
 }
+
+export { TUNNEL_TICKET_PREFIX, TUNNEL_TICKET_TTL_MS, issueTunnelTicket, isTunnelTicket, verifyTunnelTicket, type TunnelTicket } from './ticket.js';

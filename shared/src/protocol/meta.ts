@@ -45,6 +45,13 @@ export const welcomeMeta = z.object({
   peers: z.array(z.object({ id: idSchema, url: z.string().max(2048) })).max(64),
   /** What the terminator accepts: the connector sizes its Data frames to fit. */
   maxFrameBytes,
+  /**
+   * Short-lived credential for dialling a peer instead of the tunnel token (shared/src/fabric-auth/ticket.ts);
+   * absent when the terminators share no fabric secret.
+   */
+  ticket: z.string().max(512).optional(),
+  /** Operator allow-list of peer hosts beyond the gateway's own (`host` or `*.domain`, TOKIOS_PEER_HOSTS). */
+  peerHosts: z.array(z.string().max(253)).max(64).optional(),
 });
 
 export const statusMeta = z.object({ healthy: z.boolean(), draining: z.boolean() });
