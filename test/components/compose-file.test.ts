@@ -33,8 +33,8 @@ const tiers = services.flatMap((s) => {
 });
 const named = (prefix: string) => services.filter((s) => new RegExp(`^${prefix}-\\d+$`).test(s.name));
 const oneShot = (s: ComposeService) => s.restart === 'no';
-/** The tiers' probe: /healthz until /readyz (readiness that fails while NATS is away or draining) is on main. */
-const PROBE = '/healthz';
+/** Each tier's probe: readiness (/readyz: 503 while draining) where the tier serves it, else liveness. */
+const PROBE = { ingress: '/healthz', terminator: '/readyz', control: '/healthz' } satisfies Record<Tier, string>;
 
 t.test('the topology: 3 NATS nodes, 3 MongoDB members, 2 ingress, 2 terminators, control, a TLS front, init', async (t) => {
   t.same(tiers.map(({ s, tier }) => `${s.name}=${tier}`).sort(), ['control=control', 'ingress-1=ingress', 'ingress-2=ingress', 'terminator-1=terminator', 'terminator-2=terminator']);
@@ -50,7 +50,7 @@ t.test('every long-running service has a healthcheck; the tiers probe their own 
     const port = Number(s.environment[PORT_VAR[tier]] ?? defaultPort(tier));
     t.equal(port, defaultPort(tier), `${s.name} listens on the ${tier} default port (fixed ports)`);
     t.same(s.expose, [port], `${s.name} exposes ${port}`);
-    t.equal(s.healthcheck?.test.at(-1), `http://127.0.0.1:${port}${PROBE}`, `${s.name} probes ${PROBE} on its own port`);
+    t.equal(s.healthcheck?.test.at(-1), `http://127.0.0.1:${port}${PROBE[tier]}`, `${s.name} probes ${PROBE[tier]} on its own port`);
     t.equal(s.environment[PORT_VAR[tier].replace('_PORT', '_HOST')], '0.0.0.0', `${s.name} listens on the container network`);
   }
   for (const s of services.filter((x) => x.depends_on.init !== undefined)) {
