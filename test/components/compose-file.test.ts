@@ -33,8 +33,6 @@ const tiers = services.flatMap((s) => {
 });
 const named = (prefix: string) => services.filter((s) => new RegExp(`^${prefix}-\\d+$`).test(s.name));
 const oneShot = (s: ComposeService) => s.restart === 'no';
-/** Each tier's probe: readiness (/readyz: 503 while draining) where the tier serves it, else liveness. */
-const PROBE = { ingress: '/healthz', terminator: '/readyz', control: '/healthz' } satisfies Record<Tier, string>;
 
 t.test('the topology: 3 NATS nodes, 3 MongoDB members, 2 ingress, 2 terminators, control, a TLS front, init', async (t) => {
   t.same(tiers.map(({ s, tier }) => `${s.name}=${tier}`).sort(), ['control=control', 'ingress-1=ingress', 'ingress-2=ingress', 'terminator-1=terminator', 'terminator-2=terminator']);
@@ -44,13 +42,13 @@ t.test('the topology: 3 NATS nodes, 3 MongoDB members, 2 ingress, 2 terminators,
   t.same(compose.services.get('gateway')?.ports.map((p) => p.container).sort(), [443, 80].sort(), 'the front publishes 443 (and 80 for the redirect)');
 });
 
-t.test('every long-running service has a healthcheck; the tiers probe their own port', async (t) => {
+t.test('every long-running service has a healthcheck; the tiers probe /readyz on their own port', async (t) => {
   for (const s of services.filter((x) => !oneShot(x))) t.ok(s.healthcheck, `${s.name} has a healthcheck`);
   for (const { s, tier } of tiers) {
     const port = Number(s.environment[PORT_VAR[tier]] ?? defaultPort(tier));
     t.equal(port, defaultPort(tier), `${s.name} listens on the ${tier} default port (fixed ports)`);
     t.same(s.expose, [port], `${s.name} exposes ${port}`);
-    t.equal(s.healthcheck?.test.at(-1), `http://127.0.0.1:${port}${PROBE[tier]}`, `${s.name} probes ${PROBE[tier]} on its own port`);
+    t.equal(s.healthcheck?.test.at(-1), `http://127.0.0.1:${port}/readyz`, `${s.name} probes its readiness on its own port`);
     t.equal(s.environment[PORT_VAR[tier].replace('_PORT', '_HOST')], '0.0.0.0', `${s.name} listens on the container network`);
   }
   for (const s of services.filter((x) => x.depends_on.init !== undefined)) {
