@@ -117,9 +117,10 @@ export class ActiveRequest {
     const upstreamStatus = res.statusCode ?? 502;
     if (upstreamStatus < 200 || upstreamStatus >= 300) this.ctx.observer?.upstreamError(upstreamStatus >= 500 ? 'http_5xx' : 'http_4xx');
     const translator = plan.translate(upstreamStatus, String(res.headers['content-type'] ?? 'application/octet-stream'));
+    const ignored = plan.ignored !== undefined && plan.ignored.length > 0 ? { ignored: [...plan.ignored] } : {};
     const head = (): void => {
       this.status = translator.status();
-      this.send(encodeFrame(FrameKind.Head, this.sid, { status: this.status, contentType: translator.contentType }));
+      this.send(encodeFrame(FrameKind.Head, this.sid, { status: this.status, contentType: translator.contentType, ...ignored }));
     };
     // Whole answers whose status depends on the body (errors, aggregated translations) send Head at the end.
     if (translator.headFirst) head();

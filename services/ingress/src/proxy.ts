@@ -9,6 +9,7 @@ import { parseJsonBody, routingFields } from './body.js';
 import { sendError } from './errors.js';
 import { RateLimitError } from './quota/rate-limit-error.js';
 import { clampUsage } from './usage/clamp.js';
+import { IGNORED_HEADER, reportIgnored } from './acceptance/ignored-fields.js';
 
 export interface ProxyDeps {
   fabric: FabricClient;
@@ -82,6 +83,8 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   }
 
   let head: HeadMeta | undefined;
+  /** The `tokios-ignored` header value, from the Head. */
+  let ignored: string | undefined;
   let streaming = false;
   let firstDataAt = 0;
   let settled = false;
@@ -138,6 +141,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     {
       onHead(h) {
         head = h;
+        ignored = reportIgnored(h.ignored);
         if (stream && h.status < 400) {
           streaming = true;
           reply.hijack();
@@ -146,6 +150,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
             'cache-control': 'no-cache',
             'x-request-id': request.id,
             'x-accel-buffering': 'no',
+            ...(ignored !== undefined && { [IGNORED_HEADER]: ignored }),
           });
           res.flushHeaders();
         }
@@ -174,6 +179,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
       onEnd(end) {
         if (streaming) res.end();
         else {
+          if (ignored !== undefined) reply.header(IGNORED_HEADER, ignored);
           reply
             .code(head?.status ?? 502)
             .header('content-type', head?.contentType ?? 'application/json')

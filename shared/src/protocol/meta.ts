@@ -85,6 +85,8 @@ export const headMeta = z.object({
    */
   status: z.number().int().min(200).max(599),
   contentType: z.string().max(256),
+  /** Request fields the connector accepted without effect, or tools it dropped (names only; `tokios-ignored`). */
+  ignored: z.array(z.string().regex(/^[A-Za-z0-9_.:?-]{1,96}$/)).max(32).optional(),
 });
 export const usageSchema = z.object({
   input_tokens: z.number().int().min(0),

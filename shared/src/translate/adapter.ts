@@ -1,7 +1,8 @@
 import type { CallerProtocol, UpstreamKind } from '../protocol/meta.js';
 import type { ErrorCode } from '../errors/registry.js';
 import type { ResponsesEcho } from './caller/responses/echo.js';
-import type { ChatEvent, ChatRequest } from './pivot.js';
+import type { ChatEvent, ChatRequest, NamespacedName } from './pivot.js';
+import type { Ignored } from './caller/ignored.js';
 
 /** Context for producing caller-facing output. */
 export interface CallerContext {
@@ -15,6 +16,8 @@ export interface CallerContext {
   stopSequences?: readonly string[];
   /** Responses only: the request values its response objects repeat. */
   echo?: ResponsesEcho;
+  /** Responses only: flattened tool names of namespace tools -> the caller's namespace and name. */
+  toolNames?: ReadonlyMap<string, NamespacedName>;
 }
 
 /** Turns normalized events into the caller's stream bytes (SSE). Pure; no I/O. */
@@ -35,8 +38,11 @@ export interface Aggregator {
 /** One caller protocol (one folder under translate/caller/). */
 export interface CallerAdapter {
   readonly protocol: CallerProtocol;
-  /** Validates and converts the caller's JSON body. Throws TokiosError('invalid_request' | 'unsupported_parameter'). */
-  parseRequest(body: unknown): ChatRequest;
+  /**
+   * Validates and converts the caller's JSON body; what was accepted without effect goes into `ignored`.
+   * Throws TokiosError('invalid_request' | 'unsupported_parameter').
+   */
+  parseRequest(body: unknown, ignored?: Ignored): ChatRequest;
   /** A caller whose answers repeat request values (Responses): read them from the body parseRequest accepted. */
   requestEcho?(body: unknown): ResponsesEcho;
   createStreamEncoder(ctx: CallerContext): StreamEncoder;

@@ -20,3 +20,4 @@ export { openaiChatCaller } from './caller/openai-chat/index.js';
 export { anthropicCaller } from './caller/anthropic/index.js';
 export { responsesCaller } from './caller/responses/index.js';
 export { CALLERS } from './callers.js';
+export { Ignored, IGNORED_HEADER, IGNORED_NAME, MAX_IGNORED, UNNAMED } from './caller/ignored.js';

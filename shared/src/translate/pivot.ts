@@ -34,7 +34,8 @@ export type ChatMessage =
   | { role: 'system'; content: string }
   | { role: 'user'; content: string | ContentPart[] }
   | { role: 'assistant'; content: string | null; tool_calls?: ToolCall[]; reasoning_content?: string }
-  | { role: 'tool'; tool_call_id: string; content: string };
+  /** Content parts only when the result carries images (screenshots, a picture the tool read); else its text. */
+  | { role: 'tool'; tool_call_id: string; content: string | ContentPart[] };
 
 export interface ChatTool {
   type: 'function';
@@ -70,6 +71,14 @@ export interface ChatRequest {
   response_format?: ResponseFormat;
   /** OpenAI Chat callers only: whether the caller asked for a final usage chunk. Never sent upstream as is. */
   stream_options?: { include_usage?: boolean };
+  /** Responses callers only: flattened tool name -> the caller's namespace and name (answers map back). Never sent upstream. */
+  namespaced?: ReadonlyMap<string, NamespacedName>;
+}
+
+/** A function inside a Responses `namespace` tool; the model sees it as one function with a flattened name. */
+export interface NamespacedName {
+  namespace: string;
+  name: string;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';

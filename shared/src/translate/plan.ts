@@ -10,6 +10,7 @@ import { planEmbeddings } from './embeddings/plan.js';
 import { planPassthrough } from './passthrough/plan.js';
 import { UPSTREAMS } from './upstream/index.js';
 import { parseJson } from './util.js';
+import { Ignored } from './caller/ignored.js';
 
 /** What the plan needs of the tunnelled request (the Request frame's metadata). */
 export interface PlanMeta {
@@ -70,15 +71,18 @@ function planChat(protocol: ChatProtocol, meta: PlanMeta, raw: Buffer, upstream:
   const parsed = parseJson(raw.toString('utf8'));
   if (!parsed.ok) throw new TokiosError('invalid_json');
   const caller = CALLERS[protocol];
-  const req = caller.parseRequest(parsed.value);
+  const ignored = new Ignored();
+  const req = caller.parseRequest(parsed.value, ignored);
   const adapter = UPSTREAMS[upstream.kind];
   const request = adapter.buildRequest(req, { model: upstream.model });
   const ctx: CallerContext = { model: meta.model, requestId: meta.rid.replace(/[^A-Za-z0-9]/g, '') };
   if (req.stream_options?.include_usage === true) ctx.includeUsage = true;
   if (req.stop !== undefined) ctx.stopSequences = req.stop;
   if (caller.requestEcho !== undefined) ctx.echo = caller.requestEcho(parsed.value);
+  if (req.namespaced !== undefined) ctx.toolNames = req.namespaced;
   return {
     ...request,
+    ignored: ignored.list(),
     translate(status) {
       if (status < 200 || status >= 300) return upstreamErrorAnswer(protocol, upstream.kind, status);
       const decoder = adapter.createDecoder(options.decoderOptions);

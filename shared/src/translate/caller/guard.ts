@@ -1,4 +1,5 @@
 import { TokiosError } from '../../errors/registry.js';
+import type { Ignored } from './ignored.js';
 
 /** Small validation helpers for request parsing. Messages name the parameter, never echo prompt text. */
 
@@ -19,6 +20,41 @@ export function unsupported(param: string, message: string): never {
 export function checkKeys(obj: Obj, allowed: readonly string[], path: string): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) unsupported(path ? `${path}.${key}` : key, 'this parameter is not supported');
+  }
+}
+
+/**
+ * Forward compatibility: keys this parser does not read are accepted and reported as ignored (a new client version
+ * adds fields faster than a gateway learns them). Keys the parser reads are validated where it reads them.
+ */
+export function acceptKeys(obj: Obj, known: readonly string[], path: string, ignored: Ignored): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key) || obj[key] === undefined || obj[key] === null) continue;
+    ignored.field(path ? `${path}.${key}` : key);
+  }
+}
+
+/** The JSON shape an advisory field must have: its value is not used, but a malformed body is still a 400. */
+export type Shape = 'object' | 'array' | 'string' | 'boolean' | 'number' | 'any';
+
+export function checkShape(value: unknown, shape: Shape, param: string): void {
+  const ok =
+    shape === 'any' ||
+    (shape === 'object' && isObject(value)) ||
+    (shape === 'array' && Array.isArray(value)) ||
+    (shape === 'number' && typeof value === 'number' && Number.isFinite(value)) ||
+    typeof value === shape;
+  if (!ok) invalid(param, `must be ${shape === 'array' || shape === 'object' ? 'an' : 'a'} ${shape}`);
+}
+
+/** Advisory fields of one object: shape-checked, then reported as ignored (null/absent ones are not reported). */
+export function acceptAdvisory(obj: Obj, advisory: Readonly<Record<string, Shape>>, path: string, ignored: Ignored): void {
+  for (const [key, shape] of Object.entries(advisory)) {
+    const value = obj[key];
+    if (value === undefined || value === null) continue;
+    const at = path ? `${path}.${key}` : key;
+    checkShape(value, shape, at);
+    ignored.field(at);
   }
 }
 

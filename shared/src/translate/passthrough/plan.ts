@@ -54,6 +54,8 @@ export function planPassthrough(deploymentName: string, stream: boolean, raw: Bu
     path,
     body,
     headers: { 'content-type': 'application/json' },
+    // The server gets every field as sent: nothing is ignored by the gateway.
+    ignored: [],
     translate: (status, contentType) => passthroughAnswer(status, contentType, { strip, toolFinish }),
   };
 }

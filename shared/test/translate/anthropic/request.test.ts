@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { anthropicCaller } from '../../../src/translate/caller/anthropic/index.js';
 import { TokiosError } from '../../../src/errors/registry.js';
+import { Ignored } from '../../../src/translate/caller/ignored.js';
 
 const parse = (body: unknown) => anthropicCaller.parseRequest(body);
 const base = { model: 'llama', max_tokens: 256 };
@@ -224,9 +225,6 @@ t.test('rejections name the parameter', async (t) => {
   rejects(t, { ...base, messages: msgs, temperature: 1.5 }, 'invalid_request', 'temperature');
   rejects(t, { ...base, messages: msgs, top_p: -0.1 }, 'invalid_request', 'top_p');
   rejects(t, { ...base, messages: msgs, top_k: 2.5 }, 'invalid_request', 'top_k');
-  rejects(t, { ...base, messages: msgs, container: 'c1' }, 'unsupported_parameter', 'container');
-  rejects(t, { ...base, messages: msgs, mcp_servers: [] }, 'unsupported_parameter', 'mcp_servers');
-  rejects(t, { ...base, messages: msgs, metadata: { tenant: 'x' } }, 'unsupported_parameter', 'metadata.tenant');
   rejects(t, { ...base, messages: msgs, stop_sequences: ['a', 1] }, 'invalid_request', 'stop_sequences[1]');
   rejects(t, { ...base, messages: [{ role: 'tool', content: 'x' }] }, 'invalid_request', 'messages[0].role');
   rejects(
@@ -249,34 +247,78 @@ t.test('rejections name the parameter', async (t) => {
   );
   rejects(
     t,
-    {
-      ...base,
-      messages: [
-        {
-          role: 'user',
-          content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'image', source: { type: 'url', url: 'https://x' } }] }],
-        },
-      ],
-    },
-    'unsupported_parameter',
-    'messages[0].content[0].content[0].type',
-  );
-  rejects(
-    t,
-    { ...base, messages: [{ role: 'assistant', content: [{ type: 'redacted_thinking', data: 'x' }] }] },
-    'unsupported_parameter',
-    'messages[0].content[0].type',
-  );
-  rejects(
-    t,
     { ...base, messages: [{ role: 'assistant', content: [{ type: 'tool_use', id: 't', name: 'f', input: 'x' }] }] },
     'invalid_request',
     'messages[0].content[0].input',
   );
-  rejects(t, { ...base, messages: msgs, tools: [{ type: 'web_search_20250305', name: 'web_search' }] }, 'unsupported_parameter', 'tools[0].type');
-  rejects(t, { ...base, messages: msgs, tools: [{ name: 'f', input_schema: {}, strict: true }] }, 'unsupported_parameter', 'tools[0].strict');
-  rejects(t, { ...base, messages: msgs, tools: [{ name: 'f', input_schema: {}, input_examples: [] }] }, 'unsupported_parameter', 'tools[0].input_examples');
   rejects(t, { ...base, messages: msgs, tools: [{ name: 'f' }] }, 'invalid_request', 'tools[0].input_schema');
+});
+
+t.test('advisory and unknown fields are accepted and reported; server tools and their history dropped', async (t) => {
+  const msgs = [{ role: 'user', content: 'x' }];
+  const plain = parse({ ...base, messages: msgs });
+  const ignored = new Ignored();
+  const req = anthropicCaller.parseRequest(
+    {
+      ...base,
+      messages: [
+        { role: 'user', content: 'x' },
+        { role: 'assistant', content: [{ type: 'redacted_thinking', data: 'x' }, { type: 'server_tool_use', id: 's', name: 'web_search', input: {} }, { type: 'text', text: 'y' }] },
+        { role: 'user', content: 'z' },
+      ],
+      container: 'c1',
+      mcp_servers: [],
+      metadata: { user_id: 'u', tenant: 'x' },
+      context_management: { edits: [] },
+      output_config: { effort: 'high' },
+      brand_new_field: 1,
+      tools: [
+        { type: 'web_search_20250305', name: 'web_search' },
+        { name: 'f', input_schema: {}, strict: true, input_examples: [], defer_loading: true, eager_input_streaming: true },
+      ],
+    },
+    ignored,
+  );
+  t.strictSame(req.tools, [{ type: 'function', function: { name: 'f', parameters: {} } }], 'only the custom tool is sent (deferred or not)');
+  t.equal(req.user, 'u');
+  t.strictSame(req.messages[1], { role: 'assistant', content: 'y' });
+  t.strictSame(ignored.list().sort(), [
+    'brand_new_field', 'container', 'context_management', 'mcp_servers', 'messages.content:redacted_thinking', 'messages.content:server_tool_use',
+    'metadata.tenant', 'output_config.effort', 'tools.defer_loading', 'tools.eager_input_streaming', 'tools.input_examples', 'tools.strict', 'tools:web_search_20250305',
+  ]);
+  t.strictSame(parse({ ...base, messages: msgs, speed: 'fast', inference_geo: 'eu' }), plain, 'no effect on the pivot');
+  rejects(t, { ...base, messages: msgs, context_management: 'x' }, 'invalid_request', 'context_management');
+  rejects(t, { ...base, messages: msgs, tools: [{ name: 'f', input_schema: {}, defer_loading: 'yes' }] }, 'invalid_request', 'tools[0].defer_loading');
+  rejects(t, { ...base, messages: msgs, output_config: { format: { type: 'json_schema', schema: {} } } }, 'unsupported_parameter', 'output_config.format');
+  rejects(t, { ...base, messages: msgs, output_format: { type: 'json_schema', schema: {} } }, 'unsupported_parameter', 'output_format');
+});
+
+t.test('tool results keep their images; tool_reference blocks read as text', async (t) => {
+  const req = parse({
+    ...base,
+    messages: [
+      { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'Read', input: {} }, { type: 'tool_use', id: 't2', name: 'ToolSearch', input: {} }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'a picture' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } }] },
+          { type: 'tool_result', tool_use_id: 't2', content: [{ type: 'tool_reference', tool_name: 'Deferred' }] },
+          { type: 'tool_result', tool_use_id: 't3', content: [{ type: 'image', source: { type: 'url', url: 'https://x/y.png' } }] },
+        ],
+      },
+    ],
+  });
+  t.strictSame(req.messages.slice(1), [
+    { role: 'tool', tool_call_id: 't1', content: [{ type: 'text', text: 'a picture' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] },
+    { role: 'tool', tool_call_id: 't2', content: 'Tool available: Deferred' },
+    { role: 'tool', tool_call_id: 't3', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] },
+  ]);
+  rejects(
+    t,
+    { ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'document', source: {} }] }] }] },
+    'unsupported_parameter',
+    'messages[0].content[0].content[0].type',
+  );
 });
 
 t.test('error messages never echo prompt text', async (t) => {

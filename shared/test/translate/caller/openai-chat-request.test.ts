@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { TokiosError } from '../../../src/errors/registry.js';
 import { parseOpenAIChatRequest } from '../../../src/translate/caller/openai-chat/index.js';
+import { Ignored } from '../../../src/translate/caller/ignored.js';
 
 function rejects(t: Test, body: unknown, expected: { code: string; param: string | null; message?: string }): void {
   try {
@@ -91,8 +92,6 @@ t.test('unsupported parameters are named (400 unsupported_parameter)', async (t)
   rejects(t, { model: 'm', messages: msgs, frequency_penalty: 0.5 }, { code: 'unsupported_parameter', param: 'frequency_penalty' });
   rejects(t, { model: 'm', messages: msgs, logit_bias: { '50256': -100 } }, { code: 'unsupported_parameter', param: 'logit_bias' });
   rejects(t, { model: 'm', messages: msgs, functions: [{ name: 'f' }] }, { code: 'unsupported_parameter', param: 'functions' });
-  rejects(t, { model: 'm', messages: msgs, reasoning_effort: 'high' }, { code: 'unsupported_parameter', param: 'reasoning_effort' });
-  rejects(t, { model: 'm', messages: msgs, foo: 1 }, { code: 'unsupported_parameter', param: 'foo', message: "Unknown parameter: 'foo'." });
   rejects(t, { model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'x', format: 'wav' } }] }] }, {
     code: 'unsupported_parameter',
     param: 'messages[0].content[0].type',
@@ -101,9 +100,22 @@ t.test('unsupported parameters are named (400 unsupported_parameter)', async (t)
   rejects(t, { model: 'm', messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'f' } }] }] }, { code: 'unsupported_parameter', param: 'messages[0].content[0].type' });
   rejects(t, { model: 'm', messages: [{ role: 'function', name: 'f', content: 'x' }] }, { code: 'unsupported_parameter', param: 'messages[0].role' });
   rejects(t, { model: 'm', messages: [{ role: 'assistant', content: 'x', function_call: { name: 'f', arguments: '{}' } }] }, { code: 'unsupported_parameter', param: 'messages[0].function_call' });
-  rejects(t, { model: 'm', messages: msgs, tools: [{ type: 'function', function: { name: 'f', strict: true } }] }, { code: 'unsupported_parameter', param: 'tools[0].function.strict' });
   rejects(t, { model: 'm', messages: msgs, tools: [{ type: 'custom', custom: { name: 'f' } }] }, { code: 'unsupported_parameter', param: 'tools[0].type' });
   rejects(t, { model: 'm', messages: msgs, tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'allowed_tools', allowed_tools: {} } }, { code: 'unsupported_parameter', param: 'tool_choice' });
+});
+
+t.test('hints, unknown fields and strict are accepted and reported as ignored', async (t) => {
+  const ignored = new Ignored();
+  const req = parseOpenAIChatRequest(
+    {
+      model: 'm', messages: msgs, reasoning_effort: 'high', verbosity: 'low', foo: 1, prediction: { type: 'content', content: 'x' },
+      web_search_options: {}, prompt_cache_key: 'k', store: false, empty: null,
+      tools: [{ type: 'function', function: { name: 'f', strict: true } }],
+    },
+    ignored,
+  );
+  t.strictSame(req, { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: false, tools: [{ type: 'function', function: { name: 'f' } }] });
+  t.strictSame(ignored.list().sort(), ['foo', 'prediction', 'prompt_cache_key', 'reasoning_effort', 'store', 'tools.function.strict', 'verbosity', 'web_search_options']);
 });
 
 t.test('invalid requests (400 invalid_request) with the param path', async (t) => {

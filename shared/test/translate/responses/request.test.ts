@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { responsesCaller } from '../../../src/translate/caller/responses/index.js';
 import { TokiosError } from '../../../src/errors/registry.js';
+import { Ignored } from '../../../src/translate/caller/ignored.js';
 
 const parse = (body: unknown) => responsesCaller.parseRequest(body);
 const base = { model: 'qwen' };
@@ -196,29 +197,51 @@ t.test('stateful and unsupported features are rejected naming the parameter', as
   rejects(t, { ...x, store: true }, 'unsupported_parameter', 'store');
   rejects(t, { ...x, background: true }, 'unsupported_parameter', 'background');
   rejects(t, { ...x, prompt: { id: 'pmpt_1' } }, 'unsupported_parameter', 'prompt');
-  rejects(t, { ...x, tools: [{ type: 'web_search' }] }, 'unsupported_parameter', 'tools[0].type');
-  rejects(t, { ...x, tools: [{ type: 'function', name: 'f', defer_loading: true }] }, 'unsupported_parameter', 'tools[0].defer_loading');
   rejects(t, { ...x, tool_choice: { type: 'file_search' } }, 'unsupported_parameter', 'tool_choice');
   rejects(t, { ...x, tool_choice: 'sometimes' }, 'invalid_request', 'tool_choice');
-  rejects(t, { ...x, text: { verbosity: 'low' } }, 'unsupported_parameter', 'text.verbosity');
-  rejects(t, { ...x, truncation: 'auto' }, 'unsupported_parameter', 'truncation');
-  rejects(t, { ...x, include: ['file_search_call.results'] }, 'unsupported_parameter', 'include[0]');
   rejects(t, { ...x, top_logprobs: 5 }, 'unsupported_parameter', 'top_logprobs');
-  rejects(t, { ...x, max_tool_calls: 3 }, 'unsupported_parameter', 'max_tool_calls');
-  rejects(t, { ...x, service_tier: 'flex' }, 'unsupported_parameter', 'service_tier');
-  rejects(t, { ...x, frequency_penalty: 1 }, 'unsupported_parameter', 'frequency_penalty');
-  rejects(t, { ...x, reasoning: { effort: 'extreme' } }, 'invalid_request', 'reasoning.effort');
   rejects(t, { ...base, input: [{ type: 'item_reference', id: 'msg_1' }] }, 'unsupported_parameter', 'input[0].type');
-  rejects(t, { ...base, input: [{ type: 'web_search_call', id: 'ws_1' }] }, 'unsupported_parameter', 'input[0].type');
   rejects(t, { ...base, input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] }, 'unsupported_parameter', 'input[0].content[0].type');
   rejects(t, { ...base, input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'f' }] }] }, 'unsupported_parameter', 'input[0].content[0].file_id');
-  rejects(t, { ...base, input: [{ type: 'reasoning', summary: [], encrypted_content: 'gAAA' }] }, 'unsupported_parameter', 'input[0].encrypted_content');
-  rejects(
-    t,
-    { ...base, input: [{ type: 'function_call_output', call_id: 'c', output: [{ type: 'input_image', image_url: 'https://x' }] }] },
-    'unsupported_parameter',
-    'input[0].output[0].type',
+});
+
+t.test('advisory, unknown and hosted-tool fields are accepted and reported; namespaces flattened; output images kept', async (t) => {
+  const ignored = new Ignored();
+  const req = responsesCaller.parseRequest(
+    {
+      ...base,
+      input: [
+        { type: 'web_search_call', id: 'ws_1', status: 'completed' },
+        { type: 'reasoning', summary: [{ type: 'summary_text', text: 'thought' }], encrypted_content: 'gAAA' },
+        { type: 'function_call', call_id: 'c1', name: 'close_agent', namespace: 'multi_agent', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'c1', output: [{ type: 'input_text', text: 'shot' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'high' }] },
+      ],
+      client_metadata: { a: 'b' }, store: false, include: ['reasoning.encrypted_content'], reasoning: { summary: 'auto', effort: 'max' },
+      truncation: 'auto', text: { verbosity: 'low' }, max_tool_calls: 3, service_tier: 'flex', frequency_penalty: 1,
+      tools: [
+        { type: 'web_search', external_web_access: false },
+        { type: 'function', name: 'f', strict: false, defer_loading: true, parameters: { type: 'object' } },
+        { type: 'namespace', name: 'multi_agent', description: 'agents', tools: [{ type: 'function', name: 'close_agent', strict: false }] },
+      ],
+    },
+    ignored,
   );
+  t.strictSame(req.tools, [
+    { type: 'function', function: { name: 'f', parameters: { type: 'object' } } },
+    { type: 'function', function: { name: 'multi_agent__close_agent' } },
+  ]);
+  t.strictSame([...(req.namespaced ?? [])], [['multi_agent__close_agent', { namespace: 'multi_agent', name: 'close_agent' }]]);
+  t.strictSame(req.messages, [
+    { role: 'assistant', content: null, reasoning_content: 'thought', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'multi_agent__close_agent', arguments: '{}' } }] },
+    { role: 'tool', tool_call_id: 'c1', content: [{ type: 'text', text: 'shot' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'high' } }] },
+  ]);
+  t.strictSame(ignored.list().sort(), [
+    'client_metadata', 'frequency_penalty', 'include', 'input.encrypted_content', 'input:web_search_call', 'max_tool_calls', 'reasoning', 'service_tier',
+    'store', 'text.verbosity', 'tools.defer_loading', 'tools.strict', 'tools.tools.strict', 'tools:web_search', 'truncation',
+  ]);
+  rejects(t, { ...base, input: 'x', tools: [{ type: 'custom', name: 'apply_patch' }] }, 'unsupported_parameter', 'tools[0].type');
+  rejects(t, { ...base, input: 'x', tools: [{ type: 'function', name: 'a__b' }, { type: 'namespace', name: 'a', tools: [{ type: 'function', name: 'b' }] }] }, 'invalid_request', 'tools[1].tools[0].name');
+  rejects(t, { ...base, input: 'x', client_metadata: 'x' }, 'invalid_request', 'client_metadata');
 });
 
 t.test('invalid values are rejected, never clamped', async (t) => {

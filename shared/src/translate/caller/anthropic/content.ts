@@ -1,5 +1,6 @@
 import type { ChatMessage, ContentPart, ToolCall } from '../../pivot.js';
-import { IMAGE_MEDIA_TYPES, TOOL_ERROR_PREFIX } from './maps.js';
+import { DROPPED_ASSISTANT_BLOCKS, IMAGE_MEDIA_TYPES, TOOL_ERROR_PREFIX, TOOL_REFERENCE_TEXT } from './maps.js';
+import type { Ignored } from '../ignored.js';
 import { invalid, isObject, oneOf, requireArray, requireObject, requireString, unsupported, type Obj } from '../guard.js';
 
 /**
@@ -8,10 +9,13 @@ import { invalid, isObject, oneOf, requireArray, requireObject, requireString, u
  * - user `tool_result` blocks become one `tool` message each, placed BEFORE the rest of that user turn,
  *   which follows as a user message (only if anything is left);
  * - assistant `text` + `tool_use` + `thinking` blocks become one assistant message;
- * - `role: "system"` inside `messages` becomes a system message in place;
- * - `cache_control` and `citations` are accepted and not forwarded (cache hints have no effect on the answer).
+ * - `role: "system"` inside `messages` becomes a system message in place (recent Claude Code sends one);
+ * - a `tool_result` keeps its images (screenshots, a Read of a picture) as image parts of the tool message, and a
+ *   `tool_reference` (a deferred tool the client loaded) reads as text: every tool is sent anyway;
+ * - assistant history blocks of Anthropic's server tools and `redacted_thinking` are dropped and reported;
+ * - `cache_control` (reported) and `citations` are accepted and not forwarded (no effect on the answer).
  */
-export function convertMessages(raw: unknown): ChatMessage[] {
+export function convertMessages(raw: unknown, ignored: Ignored): ChatMessage[] {
   const list = requireArray(raw, 'messages');
   if (list.length === 0) invalid('messages', 'must contain at least one message');
   const out: ChatMessage[] = [];
@@ -20,13 +24,13 @@ export function convertMessages(raw: unknown): ChatMessage[] {
     const msg = requireObject(item, path);
     switch (msg.role) {
       case 'user':
-        convertUser(msg.content, `${path}.content`, out);
+        convertUser(msg.content, `${path}.content`, out, ignored);
         break;
       case 'assistant':
-        out.push(convertAssistant(msg.content, `${path}.content`));
+        out.push(convertAssistant(msg.content, `${path}.content`, ignored));
         break;
       case 'system':
-        out.push({ role: 'system', content: systemText(msg.content, `${path}.content`) });
+        out.push({ role: 'system', content: systemText(msg.content, `${path}.content`, ignored) });
         break;
       default:
         invalid(`${path}.role`, 'must be one of user, assistant, system');
@@ -36,15 +40,23 @@ export function convertMessages(raw: unknown): ChatMessage[] {
 }
 
 /** `system`: a string or text blocks, joined with newlines. */
-export function systemText(raw: unknown, path: string): string {
+export function systemText(raw: unknown, path: string, ignored: Ignored): string {
   if (typeof raw === 'string') return raw;
   const blocks = requireArray(raw, path);
-  return blocks.map((b, j) => textOf(requireObject(b, `${path}[${j}]`), `${path}[${j}]`)).join('\n');
+  return blocks.map((b, j) => textOf(requireObject(b, `${path}[${j}]`), `${path}[${j}]`, ignored)).join('\n');
 }
 
-function textOf(block: Obj, path: string): string {
+function textOf(block: Obj, path: string, ignored: Ignored): string {
   if (block.type !== 'text') invalid(`${path}.type`, 'only text blocks are allowed here');
+  cacheHint(block, path, ignored);
   return requireString(block.text, `${path}.text`);
+}
+
+/** Prompt-cache breakpoints are Anthropic's; a local server caches prompts its own way. */
+function cacheHint(block: Obj, path: string, ignored: Ignored): void {
+  if (block.cache_control === undefined || block.cache_control === null) return;
+  requireObject(block.cache_control, `${path}.cache_control`);
+  ignored.field(`${path}.cache_control`);
 }
 
 function blocksOf(raw: unknown, path: string): Obj[] {
@@ -53,7 +65,7 @@ function blocksOf(raw: unknown, path: string): Obj[] {
   return blocks.map((b, j) => requireObject(b, `${path}[${j}]`));
 }
 
-function convertUser(raw: unknown, path: string, out: ChatMessage[]): void {
+function convertUser(raw: unknown, path: string, out: ChatMessage[], ignored: Ignored): void {
   if (typeof raw === 'string') {
     out.push({ role: 'user', content: raw });
     return;
@@ -61,9 +73,10 @@ function convertUser(raw: unknown, path: string, out: ChatMessage[]): void {
   const parts: ContentPart[] = [];
   blocksOf(raw, path).forEach((block, j) => {
     const at = `${path}[${j}]`;
+    cacheHint(block, at, ignored);
     switch (block.type) {
       case 'tool_result':
-        out.push(toolResult(block, at));
+        out.push(toolResult(block, at, ignored));
         break;
       case 'text':
         parts.push({ type: 'text', text: requireString(block.text, `${at}.text`) });
@@ -78,13 +91,14 @@ function convertUser(raw: unknown, path: string, out: ChatMessage[]): void {
   if (parts.length > 0) out.push({ role: 'user', content: parts });
 }
 
-function convertAssistant(raw: unknown, path: string): ChatMessage {
+function convertAssistant(raw: unknown, path: string, ignored: Ignored): ChatMessage {
   if (typeof raw === 'string') return { role: 'assistant', content: raw };
   const texts: string[] = [];
   const thinking: string[] = [];
   const calls: ToolCall[] = [];
   blocksOf(raw, path).forEach((block, j) => {
     const at = `${path}[${j}]`;
+    cacheHint(block, at, ignored);
     switch (block.type) {
       case 'text':
         texts.push(requireString(block.text, `${at}.text`));
@@ -97,7 +111,8 @@ function convertAssistant(raw: unknown, path: string): ChatMessage {
         thinking.push(requireString(block.thinking, `${at}.thinking`));
         break;
       default:
-        unsupportedBlock(block, at);
+        if (typeof block.type === 'string' && DROPPED_ASSISTANT_BLOCKS.test(block.type)) ignored.dropped(path, block.type);
+        else unsupportedBlock(block, at);
     }
   });
   const content = texts.length > 0 ? texts.join('\n') : calls.length > 0 ? null : '';
@@ -116,24 +131,40 @@ function toolUse(block: Obj, path: string): ToolCall {
   return { id, type: 'function', function: { name, arguments: JSON.stringify(block.input) } };
 }
 
-function toolResult(block: Obj, path: string): ChatMessage {
+/**
+ * One tool_result -> one tool message: text only (joined with newlines) when it has no images, else content parts
+ * (the upstream adapters place the images where their server takes them).
+ */
+function toolResult(block: Obj, path: string, ignored: Ignored): ChatMessage {
   const id = requireString(block.tool_use_id, `${path}.tool_use_id`);
-  let text: string;
-  if (block.content === undefined || block.content === null) text = '';
-  else if (typeof block.content === 'string') text = block.content;
-  else {
-    const inner = requireArray(block.content, `${path}.content`);
-    text = inner
-      .map((b, k) => {
-        const at = `${path}.content[${k}]`;
-        const obj = requireObject(b, at);
-        if (obj.type !== 'text') unsupported(`${at}.type`, 'only text is supported inside tool_result');
-        return requireString(obj.text, `${at}.text`);
-      })
-      .join('\n');
+  const texts: string[] = [];
+  const images: ContentPart[] = [];
+  if (typeof block.content === 'string') texts.push(block.content);
+  else if (block.content !== undefined && block.content !== null) {
+    requireArray(block.content, `${path}.content`).forEach((b, k) => {
+      const at = `${path}.content[${k}]`;
+      const obj = requireObject(b, at);
+      cacheHint(obj, at, ignored);
+      switch (obj.type) {
+        case 'text':
+          texts.push(requireString(obj.text, `${at}.text`));
+          break;
+        case 'image':
+          images.push(image(obj, at));
+          break;
+        case 'tool_reference':
+          texts.push(TOOL_REFERENCE_TEXT + requireString(obj.tool_name, `${at}.tool_name`));
+          break;
+        default:
+          if (typeof obj.type !== 'string') invalid(`${at}.type`, 'must be a string');
+          unsupported(`${at}.type`, 'only text, image and tool_reference are supported inside tool_result');
+      }
+    });
   }
+  let text = texts.join('\n');
   if (block.is_error === true) text = TOOL_ERROR_PREFIX + text;
-  return { role: 'tool', tool_call_id: id, content: text };
+  if (images.length === 0) return { role: 'tool', tool_call_id: id, content: text };
+  return { role: 'tool', tool_call_id: id, content: text.length > 0 ? [{ type: 'text', text }, ...images] : images };
 }
 
 function image(block: Obj, path: string): ContentPart {

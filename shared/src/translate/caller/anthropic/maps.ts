@@ -1,3 +1,4 @@
+import type { Shape } from '../guard.js';
 import type { ChatToolChoice, FinishReason } from '../../pivot.js';
 
 /** Pivot finish reason -> Anthropic `stop_reason`. */
@@ -32,7 +33,7 @@ export const SERVICE_TIERS = ['auto', 'standard_only'] as const;
 /** How a tool_result with `is_error: true` reaches the model: the pivot's tool message has text only. */
 export const TOOL_ERROR_PREFIX = 'Error: ';
 
-/** Top-level request keys this caller understands; anything else is a 400 naming the key. */
+/** Top-level request keys this caller reads (honoured, mapped or validated); any other key is reported as ignored. */
 export const REQUEST_KEYS = [
   'model',
   'messages',
@@ -48,8 +49,47 @@ export const REQUEST_KEYS = [
   'tool_choice',
   'thinking',
   'service_tier',
-  'cache_control',
+  'output_config',
+  'output_format',
+  'mcp_servers',
 ] as const;
 
-/** Keys of a custom tool definition; anything else is a 400 naming it. */
-export const TOOL_KEYS = ['name', 'description', 'input_schema', 'cache_control', 'type', 'strict'] as const;
+/**
+ * Top-level keys accepted and ignored, with the shape they must have: hints and settings of Anthropic's own service
+ * (prompt caching, context editing, routing, diagnostics, betas) that change nothing a private model generates.
+ */
+export const ADVISORY_KEYS = {
+  cache_control: 'object',
+  container: 'any',
+  context_management: 'object',
+  compaction: 'any',
+  diagnostics: 'object',
+  inference_geo: 'string',
+  speed: 'string',
+  user_profile_id: 'string',
+  workspace_id: 'string',
+  betas: 'array',
+} as const satisfies Record<string, Shape>;
+
+/** Keys of a custom tool definition this caller reads. */
+export const TOOL_KEYS = ['name', 'description', 'input_schema', 'type'] as const;
+
+/**
+ * Tool keys accepted and ignored: `defer_loading` (a deferred tool is an ordinary tool here: every tool is sent),
+ * `strict` (schema adherence is up to the deployed model), `eager_input_streaming` (arguments always stream),
+ * cache hints, examples and callers of Anthropic's tool runner.
+ */
+export const TOOL_ADVISORY_KEYS = {
+  cache_control: 'object',
+  strict: 'boolean',
+  defer_loading: 'boolean',
+  eager_input_streaming: 'boolean',
+  input_examples: 'array',
+  allowed_callers: 'array',
+} as const satisfies Record<string, Shape>;
+
+/** Assistant history blocks from Anthropic's server tools and encrypted reasoning: nothing a local model can read. */
+export const DROPPED_ASSISTANT_BLOCKS = /^(redacted_thinking|server_tool_use|mcp_tool_use|mcp_tool_result|container_upload|[a-z_]+_tool_result)$/;
+
+/** How a `tool_reference` block (a deferred tool the client loaded) reads to the model: every tool is already sent. */
+export const TOOL_REFERENCE_TEXT = 'Tool available: ';

@@ -1,9 +1,11 @@
 import type { ChatMessage, ChatRequest } from '../../pivot.js';
-import { REQUEST_KEYS, SERVICE_TIERS, THINKING_TYPES } from './maps.js';
+import { ADVISORY_KEYS, REQUEST_KEYS, SERVICE_TIERS, THINKING_TYPES } from './maps.js';
 import { convertMessages, systemText } from './content.js';
 import { convertToolChoice, convertTools } from './tools.js';
+import { Ignored } from '../ignored.js';
 import {
-  checkKeys,
+  acceptAdvisory,
+  acceptKeys,
   invalid,
   isObject,
   oneOf,
@@ -13,20 +15,24 @@ import {
   requireArray,
   requireObject,
   requireString,
+  unsupported,
 } from '../guard.js';
 
 /**
- * Anthropic Messages request -> pivot ChatRequest.
+ * Anthropic Messages request -> pivot ChatRequest (the policy, field by field: docs/protocols.md).
  *
- * Unknown top-level parameters are a 400 naming them (as the Messages API does); nothing is clamped.
+ * Read fields are validated strictly (shapes, ranges; nothing is clamped). Advisory fields (ADVISORY_KEYS) are
+ * shape-checked and ignored; keys this parser does not know are ignored too (clients add fields faster than a
+ * gateway learns them); both are reported in `ignored`. A 400 remains only where the client relies on something a
+ * private model cannot give (structured output formats), naming the field.
  *
  * `thinking` is validated and accepted as advisory: whether and how long a private model reasons is part of the
  * deployed model, and the pivot has no reasoning budget. Its reasoning is always returned as `thinking` blocks.
- * Rejecting it would break clients (e.g. Claude Code) that send it whenever the user turns thinking on.
  */
-export function parseAnthropicRequest(body: unknown): ChatRequest {
+export function parseAnthropicRequest(body: unknown, ignored: Ignored = new Ignored()): ChatRequest {
   if (!isObject(body)) invalid('body', 'must be a JSON object');
-  checkKeys(body, REQUEST_KEYS, '');
+  acceptKeys(body, [...REQUEST_KEYS, ...Object.keys(ADVISORY_KEYS)], '', ignored);
+  acceptAdvisory(body, ADVISORY_KEYS, '', ignored);
 
   const model = requireString(body.model, 'model');
   if (model.length === 0) invalid('model', 'must not be empty');
@@ -35,10 +41,10 @@ export function parseAnthropicRequest(body: unknown): ChatRequest {
 
   const messages: ChatMessage[] = [];
   if (body.system !== undefined && body.system !== null) {
-    const system = systemText(body.system, 'system');
+    const system = systemText(body.system, 'system', ignored);
     if (system.length > 0) messages.push({ role: 'system', content: system });
   }
-  messages.push(...convertMessages(body.messages));
+  messages.push(...convertMessages(body.messages, ignored));
 
   const req: ChatRequest = {
     model,
@@ -54,15 +60,30 @@ export function parseAnthropicRequest(body: unknown): ChatRequest {
   if (topK !== undefined) req.top_k = topK;
   const stop = stopSequences(body.stop_sequences);
   if (stop) req.stop = stop;
-  const user = userId(body.metadata);
+  const user = userId(body.metadata, ignored);
   if (user !== undefined) req.user = user;
   if (body.tools !== undefined && body.tools !== null) {
-    const tools = convertTools(body.tools);
+    const tools = convertTools(body.tools, ignored);
     if (tools.length > 0) req.tools = tools;
   }
   if (body.tool_choice !== undefined && body.tool_choice !== null) Object.assign(req, convertToolChoice(body.tool_choice));
-  if (body.thinking !== undefined && body.thinking !== null) checkThinking(body.thinking, maxTokens);
-  if (body.service_tier !== undefined && body.service_tier !== null) oneOf(body.service_tier, SERVICE_TIERS, 'service_tier');
+  if (body.thinking !== undefined && body.thinking !== null) {
+    checkThinking(body.thinking, maxTokens);
+    ignored.field('thinking');
+  }
+  if (body.service_tier !== undefined && body.service_tier !== null) {
+    oneOf(body.service_tier, SERVICE_TIERS, 'service_tier');
+    ignored.field('service_tier');
+  }
+  if (body.output_config !== undefined && body.output_config !== null) outputConfig(requireObject(body.output_config, 'output_config'), ignored);
+  if (body.output_format !== undefined && body.output_format !== null) {
+    unsupported('output_format', 'structured output formats cannot be guaranteed by this deployment');
+  }
+  if (body.mcp_servers !== undefined && body.mcp_servers !== null) {
+    // Remote MCP servers are called by Anthropic's service; a private deployment has no such runner (dropped).
+    requireArray(body.mcp_servers, 'mcp_servers');
+    ignored.field('mcp_servers');
+  }
   return req;
 }
 
@@ -72,12 +93,22 @@ function stopSequences(raw: unknown): string[] | undefined {
   return list.length > 0 ? list : undefined;
 }
 
-function userId(raw: unknown): string | undefined {
+/** `metadata.user_id` is mapped to the pivot's `user`; other metadata keys are ignored. */
+function userId(raw: unknown, ignored: Ignored): string | undefined {
   if (raw === undefined || raw === null) return undefined;
   const metadata = requireObject(raw, 'metadata');
-  checkKeys(metadata, ['user_id'], 'metadata');
+  acceptKeys(metadata, ['user_id'], 'metadata', ignored);
   if (metadata.user_id === undefined || metadata.user_id === null) return undefined;
   return requireString(metadata.user_id, 'metadata.user_id');
+}
+
+/** `effort` is advisory (the pivot has no effort knob); a `format` is structured output the client relies on. */
+function outputConfig(config: Record<string, unknown>, ignored: Ignored): void {
+  if (config.format !== undefined && config.format !== null) {
+    unsupported('output_config.format', 'structured output formats cannot be guaranteed by this deployment');
+  }
+  if (config.effort !== undefined && config.effort !== null) requireString(config.effort, 'output_config.effort');
+  acceptKeys(config, [], 'output_config', ignored);
 }
 
 function checkThinking(raw: unknown, maxTokens: number): void {

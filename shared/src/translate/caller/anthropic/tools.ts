@@ -1,23 +1,32 @@
 import type { ChatTool, ChatToolChoice } from '../../pivot.js';
-import { TOOL_CHOICE, TOOL_KEYS } from './maps.js';
-import { checkKeys, invalid, optBoolean, requireArray, requireObject, requireString, unsupported } from '../guard.js';
+import { TOOL_ADVISORY_KEYS, TOOL_CHOICE, TOOL_KEYS } from './maps.js';
+import type { Ignored } from '../ignored.js';
+import { acceptAdvisory, acceptKeys, invalid, optBoolean, requireArray, requireObject, requireString } from '../guard.js';
 
-/** `tools` -> function tools. Only custom tools (no server tools); `strict: true` cannot be guaranteed, so it is a 400. */
-export function convertTools(raw: unknown): ChatTool[] {
-  return requireArray(raw, 'tools').map((item, i) => {
+/**
+ * `tools` -> function tools. Custom tools (no `type`, or `custom`) are honoured, deferred ones (`defer_loading`)
+ * included: every tool is sent, so a deferred tool is an ordinary one. Any other type is one of Anthropic's server
+ * or Anthropic-defined tools (web search, code execution, computer use, ...) that a private model has no runner or
+ * training for: dropped and reported.
+ */
+export function convertTools(raw: unknown, ignored: Ignored): ChatTool[] {
+  const out: ChatTool[] = [];
+  requireArray(raw, 'tools').forEach((item, i) => {
     const path = `tools[${i}]`;
     const tool = requireObject(item, path);
     if (tool.type !== undefined && tool.type !== null && tool.type !== 'custom') {
-      unsupported(`${path}.type`, 'only custom tools are supported (no server tools)');
+      ignored.dropped('tools', requireString(tool.type, `${path}.type`));
+      return;
     }
-    checkKeys(tool, TOOL_KEYS, path);
-    if (optBoolean(tool.strict, `${path}.strict`) === true) unsupported(`${path}.strict`, 'strict tool schemas cannot be guaranteed');
+    acceptKeys(tool, [...TOOL_KEYS, ...Object.keys(TOOL_ADVISORY_KEYS)], path, ignored);
+    acceptAdvisory(tool, TOOL_ADVISORY_KEYS, path, ignored);
     const name = requireString(tool.name, `${path}.name`);
     if (name.length === 0) invalid(`${path}.name`, 'must not be empty');
     const parameters = requireObject(tool.input_schema, `${path}.input_schema`);
-    const description = tool.description === undefined ? undefined : requireString(tool.description, `${path}.description`);
-    return { type: 'function', function: { name, ...(description !== undefined && { description }), parameters } };
+    const description = tool.description === undefined || tool.description === null ? undefined : requireString(tool.description, `${path}.description`);
+    out.push({ type: 'function', function: { name, ...(description !== undefined && { description }), parameters } });
   });
+  return out;
 }
 
 export interface ToolChoiceResult {

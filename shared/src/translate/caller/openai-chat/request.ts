@@ -2,6 +2,7 @@ import { TokiosError } from '../../../errors/registry.js';
 import type { ChatMessage, ChatRequest, ChatTool, ChatToolChoice, ContentPart, ResponseFormat } from '../../pivot.js';
 import { isRecord } from '../../util.js';
 import { zodToError } from '../../zod-error.js';
+import { Ignored } from '../ignored.js';
 import { chatBodySchema, type ChatBody, type ParsedMessage } from './schema.js';
 
 type Neutral = (value: unknown) => boolean;
@@ -23,42 +24,56 @@ const UNSUPPORTED = {
   audio: isNull,
   functions: isNull,
   function_call: isNull,
-  reasoning_effort: isNull,
-  verbosity: isNull,
-  prediction: isNull,
-  web_search_options: isNull,
 } as const satisfies Record<string, Neutral>;
 
 /**
- * Top-level fields that do not change what the model generates and are ignored on purpose:
- * `metadata` / `store` (OpenAI-side storage, Tokios stores nothing), `service_tier` (OpenAI billing tier),
- * `prompt_cache_key` / `safety_identifier` (OpenAI-side caching and abuse hints).
+ * Top-level fields accepted and ignored on purpose (reported in `ignored`): `metadata` / `store` (OpenAI-side
+ * storage, Tokios stores nothing), `service_tier` (OpenAI billing tier), `prompt_cache_*` / `safety_identifier` /
+ * `moderation` (OpenAI-side caching, abuse and moderation settings), `reasoning_effort` / `verbosity` (hints: how a
+ * private model reasons and how long it writes is part of the deployed model), `prediction` (a latency
+ * optimisation: the answer is the same without it), `web_search_options` (OpenAI's hosted search, dropped).
  */
-export const IGNORED_FIELDS = ['metadata', 'store', 'service_tier', 'prompt_cache_key', 'safety_identifier'] as const;
+export const IGNORED_FIELDS = [
+  'metadata',
+  'store',
+  'service_tier',
+  'prompt_cache_key',
+  'prompt_cache_options',
+  'prompt_cache_retention',
+  'safety_identifier',
+  'moderation',
+  'reasoning_effort',
+  'verbosity',
+  'prediction',
+  'web_search_options',
+] as const;
 
 const KNOWN = new Set<string>(Object.keys(chatBodySchema.shape));
-const IGNORED = new Set<string>(IGNORED_FIELDS);
 
 /**
  * Validates an OpenAI Chat Completions body and converts it to the pivot.
  *
- * Policy: known fields are validated by zod (size limits included); fields in UNSUPPORTED are rejected unless
- * neutral; IGNORED_FIELDS are ignored; any other field is rejected (as OpenAI itself does). Inside messages,
- * `name` is ignored (local chat templates have no participant names); audio/file parts, `function` messages,
- * assistant `audio` / `function_call`, tools other than functions and `strict: true` are rejected.
+ * Policy (docs/protocols.md): known fields are validated by zod (size limits included); fields in UNSUPPORTED are
+ * rejected unless neutral; IGNORED_FIELDS and fields this parser does not know are accepted and reported in
+ * `ignored` (clients add fields faster than a gateway learns them). Inside messages, `name` is ignored (local chat
+ * templates have no participant names); audio/file parts, `function` messages, assistant `audio` / `function_call`
+ * and tools other than functions are rejected; `strict` on a function is accepted and not enforced.
  * Several text parts are joined with "\n" where the pivot needs a string (system, assistant, tool).
  */
-export function parseOpenAIChatRequest(body: unknown): ChatRequest {
+export function parseOpenAIChatRequest(body: unknown, ignored: Ignored = new Ignored()): ChatRequest {
   if (!isRecord(body)) throw new TokiosError('invalid_request', 'The request body must be a JSON object.');
   for (const key of Object.keys(body)) {
-    if (KNOWN.has(key) || IGNORED.has(key)) continue;
+    if (KNOWN.has(key)) continue;
     const neutral = (UNSUPPORTED as Record<string, Neutral>)[key];
-    if (neutral === undefined) throw new TokiosError('unsupported_parameter', `Unknown parameter: '${key}'.`, { param: key });
+    if (neutral === undefined) {
+      if (body[key] !== null && body[key] !== undefined) ignored.field(key);
+      continue;
+    }
     if (!neutral(body[key])) throw new TokiosError('unsupported_parameter', `'${key}' is not supported by this deployment.`, { param: key });
   }
   const parsed = chatBodySchema.safeParse(body);
   if (!parsed.success) throw zodToError(parsed.error);
-  return toPivot(parsed.data);
+  return toPivot(parsed.data, ignored);
 }
 
 function joinText(content: string | Array<{ text: string }>): string {
@@ -68,7 +83,7 @@ function joinText(content: string | Array<{ text: string }>): string {
   return out;
 }
 
-function toPivot(b: ChatBody): ChatRequest {
+function toPivot(b: ChatBody, ignored: Ignored): ChatRequest {
   const stream = b.stream === true;
   const req: ChatRequest = { model: b.model, messages: b.messages.map(toMessage), stream };
   if (b.stream_options != null) {
@@ -93,7 +108,7 @@ function toPivot(b: ChatBody): ChatRequest {
     if (format !== undefined) req.response_format = format;
   }
   if (b.user != null) req.user = b.user;
-  const tools = b.tools == null ? [] : b.tools.map(toTool);
+  const tools = b.tools == null ? [] : b.tools.map((t, i) => toTool(t, i, ignored));
   if (tools.length > 0) req.tools = tools;
   if (b.tool_choice != null) req.tool_choice = toToolChoice(b.tool_choice, tools);
   if (b.parallel_tool_calls != null) req.parallel_tool_calls = b.parallel_tool_calls;
@@ -149,15 +164,14 @@ function toMessage(m: ParsedMessage, i: number): ChatMessage {
   }
 }
 
-function toTool(t: NonNullable<ChatBody['tools']>[number], i: number): ChatTool {
+function toTool(t: NonNullable<ChatBody['tools']>[number], i: number, ignored: Ignored): ChatTool {
   if (t.type !== 'function') {
     throw new TokiosError('unsupported_parameter', `Tools of type '${t.type}' are not supported; only 'function'.`, { param: `tools[${i}].type` });
   }
   const fn = t.function;
   if (fn === undefined) throw new TokiosError('invalid_request', "A function tool needs 'function'.", { param: `tools[${i}].function` });
-  if (fn.strict === true) {
-    throw new TokiosError('unsupported_parameter', 'Strict function schemas cannot be enforced by this deployment.', { param: `tools[${i}].function.strict` });
-  }
+  // Schema adherence is up to the deployed model: `strict` is a request it cannot be held to.
+  if (fn.strict != null) ignored.field('tools.function.strict');
   const out: ChatTool = { type: 'function', function: { name: fn.name } };
   if (fn.description != null) out.function.description = fn.description;
   if (fn.parameters != null) out.function.parameters = fn.parameters;

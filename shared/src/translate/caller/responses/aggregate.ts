@@ -1,7 +1,7 @@
 import type { Aggregator, CallerContext } from '../../adapter.js';
 import { AnswerCollector } from '../answer.js';
 import { TERMINAL } from './maps.js';
-import { callId, envelope, finalArgs, functionCallItem, itemId, messageItem, outputText, reasoningItem, reasoningText, type ItemStatus } from './shape.js';
+import { callId, callerToolName, envelope, finalArgs, functionCallItem, itemId, messageItem, outputText, reasoningItem, reasoningText, type ItemStatus } from './shape.js';
 
 /**
  * Pivot events -> the Response object (non-streamed). Items follow the answer's order: consecutive text joins one
@@ -23,7 +23,7 @@ export function createResponsesAggregator(ctx: CallerContext): Aggregator {
           case 'tool':
             return functionCallItem(itemId(ctx, 'function_call', i), status, {
               callId: callId(ctx, part.id, part.index),
-              name: part.name,
+              tool: callerToolName(ctx, part.name),
               args: finalArgs(part.args),
             });
           case 'text':

@@ -1,5 +1,7 @@
 import type { ChatMessage, ContentPart, ImagePart, ToolCall } from '../../pivot.js';
-import { IMAGE_DETAILS, ROLES } from './maps.js';
+import { DROPPED_INPUT_ITEMS, IMAGE_DETAILS, ROLES } from './maps.js';
+import { flatName } from './tools.js';
+import type { Ignored } from '../ignored.js';
 import { invalid, oneOf, requireArray, requireObject, requireString, unsupported, type Obj } from '../guard.js';
 
 type Assistant = Extract<ChatMessage, { role: 'assistant' }>;
@@ -10,11 +12,13 @@ type Assistant = Extract<ChatMessage, { role: 'assistant' }>;
  * - a string is one user message;
  * - message items keep their order (system/developer -> system);
  * - consecutive `function_call` items join the assistant message before them (or a new one) as `tool_calls`;
- * - `function_call_output` -> a tool message;
- * - a `reasoning` item's text becomes `reasoning_content` of the assistant message that follows it;
- * - item references and hosted-tool items need server state or tools we do not run: 400.
+ * - a `function_call` of a namespace function is named as the model saw it (`<namespace>__<name>`);
+ * - `function_call_output` -> a tool message (content parts when the output carries images, e.g. Codex view_image);
+ * - a `reasoning` item's text becomes `reasoning_content` of the assistant message that follows it (an
+ *   `encrypted_content` from OpenAI cannot be read here: ignored);
+ * - history items of hosted tools are dropped and reported; item references need server state: 400.
  */
-export function convertInput(raw: unknown): ChatMessage[] {
+export function convertInput(raw: unknown, ignored: Ignored): ChatMessage[] {
   if (typeof raw === 'string') return [{ role: 'user', content: raw }];
   const items = requireArray(raw, 'input');
   const out: ChatMessage[] = [];
@@ -62,7 +66,7 @@ export function convertInput(raw: unknown): ChatMessage[] {
         out.push(functionOutput(item, path));
         break;
       case 'reasoning': {
-        const text = reasoningText(item, path);
+        const text = reasoningText(item, path, ignored);
         reasoning = reasoning === null ? text : `${reasoning}\n${text}`;
         break;
       }
@@ -71,6 +75,10 @@ export function convertInput(raw: unknown): ChatMessage[] {
         break;
       default:
         if (typeof type !== 'string') invalid(`${path}.type`, 'must be a string');
+        if (DROPPED_INPUT_ITEMS.test(type)) {
+          ignored.dropped('input', type);
+          break;
+        }
         unsupported(`${path}.type`, `input items of type ${named(type)}are not supported; only message, function_call, function_call_output and reasoning`);
     }
   });
@@ -136,23 +144,37 @@ function assistantText(raw: unknown, path: string): string {
 }
 
 function functionCall(item: Obj, path: string): ToolCall {
+  const name = requireString(item.name, `${path}.name`);
+  const namespace = item.namespace === undefined || item.namespace === null ? undefined : requireString(item.namespace, `${path}.namespace`);
   return {
     id: requireString(item.call_id, `${path}.call_id`),
     type: 'function',
-    function: { name: requireString(item.name, `${path}.name`), arguments: requireString(item.arguments, `${path}.arguments`) },
+    function: { name: namespace === undefined ? name : flatName(namespace, name), arguments: requireString(item.arguments, `${path}.arguments`) },
   };
 }
 
+/** A string, or input_text / input_image parts: text only when there is no image (joined with newlines). */
 function functionOutput(item: Obj, path: string): ChatMessage {
   const id = requireString(item.call_id, `${path}.call_id`);
-  const content = typeof item.output === 'string' ? item.output : plainText(item.output, `${path}.output`, '\n');
-  return { role: 'tool', tool_call_id: id, content };
+  if (typeof item.output === 'string') return { role: 'tool', tool_call_id: id, content: item.output };
+  const at = `${path}.output`;
+  const parts = requireArray(item.output, at).map((p, j): ContentPart => {
+    const part = requireObject(p, `${at}[${j}]`);
+    if (part.type === 'input_text') return { type: 'text', text: requireString(part.text, `${at}[${j}].text`) };
+    if (part.type === 'input_image') return image(part, `${at}[${j}]`);
+    if (typeof part.type !== 'string') return invalid(`${at}[${j}].type`, 'must be a string');
+    return unsupported(`${at}[${j}].type`, 'only input_text and input_image are supported in a function call output');
+  });
+  const texts = parts.flatMap((p) => (p.type === 'text' ? [p.text] : []));
+  if (texts.length === parts.length) return { role: 'tool', tool_call_id: id, content: texts.join('\n') };
+  return { role: 'tool', tool_call_id: id, content: parts };
 }
 
 /** Reasoning we returned comes back as `content` (reasoning_text) or, from other servers, as `summary`. */
-function reasoningText(item: Obj, path: string): string {
+function reasoningText(item: Obj, path: string, ignored: Ignored): string {
   if (item.encrypted_content !== undefined && item.encrypted_content !== null) {
-    unsupported(`${path}.encrypted_content`, 'encrypted reasoning from another server cannot be read');
+    requireString(item.encrypted_content, `${path}.encrypted_content`);
+    ignored.field(`${path}.encrypted_content`);
   }
   const [field, kind] = item.content !== undefined && item.content !== null ? ['content', 'reasoning_text'] : ['summary', 'summary_text'];
   return requireArray(item[field], `${path}.${field}`)

@@ -1,3 +1,4 @@
+import type { Shape } from '../guard.js';
 import type { ChatToolChoice, FinishReason } from '../../pivot.js';
 
 /** How a finish reason ends the response: terminal event, response status, and the item status of the last item. */
@@ -19,19 +20,10 @@ export const ROLES = ['user', 'assistant', 'system', 'developer'] as const;
 
 export const IMAGE_DETAILS = ['auto', 'low', 'high'] as const;
 
-/** `include` values we can satisfy: reasoning is always returned as plain text, so nothing needs encrypting. */
-export const INCLUDES = ['reasoning.encrypted_content'] as const;
-
-/** `reasoning` is advisory (see request.ts); its fields are validated against these. */
-export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
-export const REASONING_SUMMARIES = ['auto', 'concise', 'detailed'] as const;
-
-export const SERVICE_TIERS = ['auto', 'default'] as const;
-
 /** `text.format.type` values; the JSON ones are structured output (the pivot's response_format). */
 export const FORMAT_TYPES = ['text', 'json_object', 'json_schema'] as const;
 
-/** Top-level request keys this caller understands; anything else is a 400 naming the key. */
+/** Top-level request keys this caller reads (honoured, mapped, validated or refused); others are reported as ignored. */
 export const REQUEST_KEYS = [
   'model',
   'input',
@@ -46,8 +38,6 @@ export const REQUEST_KEYS = [
   'stream_options',
   'user',
   'safety_identifier',
-  'metadata',
-  'prompt_cache_key',
   'store',
   'background',
   'previous_response_id',
@@ -57,10 +47,53 @@ export const REQUEST_KEYS = [
   'reasoning',
   'text',
   'truncation',
-  'service_tier',
   'top_logprobs',
-  'max_tool_calls',
 ] as const;
 
-/** Keys of a function tool definition. `strict` is accepted but not enforced (see request.ts). */
-export const TOOL_KEYS = ['type', 'name', 'description', 'parameters', 'strict'] as const;
+/**
+ * Top-level keys accepted and ignored, with the shape they must have: OpenAI-side storage, caching, routing,
+ * moderation and client bookkeeping (Codex's `client_metadata`), none of which changes what a private model writes.
+ * `max_tool_calls` limits calls to hosted tools, which are dropped here, so it holds trivially.
+ */
+export const ADVISORY_KEYS = {
+  metadata: 'object',
+  client_metadata: 'object',
+  prompt_cache_key: 'string',
+  prompt_cache_retention: 'string',
+  prompt_cache_options: 'object',
+  service_tier: 'string',
+  context_management: 'any',
+  moderation: 'any',
+  max_tool_calls: 'number',
+} as const satisfies Record<string, Shape>;
+
+/** Keys of a function tool this caller reads. */
+export const TOOL_KEYS = ['type', 'name', 'description', 'parameters'] as const;
+
+/**
+ * Function tool keys accepted and ignored: `strict` (the API treats a missing one as true, so clients send it by
+ * habit; schema adherence is up to the deployed model), `defer_loading` (every tool is sent, so a deferred tool is an
+ * ordinary one), and tool-runner settings.
+ */
+export const TOOL_ADVISORY_KEYS = {
+  strict: 'boolean',
+  defer_loading: 'boolean',
+  allowed_callers: 'array',
+  output_schema: 'object',
+} as const satisfies Record<string, Shape>;
+
+/** Keys of a `namespace` tool: its functions are flattened (see tools.ts). */
+export const NAMESPACE_KEYS = ['type', 'name', 'description', 'tools'] as const;
+
+/** How a namespace function is named to the model: `<namespace>__<name>` (mapped back on the way out). */
+export const NAMESPACE_SEPARATOR = '__';
+
+/** Tool types that need a runner of their own (free-form input): refused, since the answer could not carry the call. */
+export const REFUSED_TOOL_TYPES = ['custom'] as const;
+
+/**
+ * History items of hosted tools (and server-side compaction): their calls ran on OpenAI's side, a local model has no
+ * such tool, so they are dropped and reported.
+ */
+export const DROPPED_INPUT_ITEMS =
+  /^(web_search_call|file_search_call|computer_call|computer_call_output|code_interpreter_call|image_generation_call|local_shell_call|local_shell_call_output|shell_call|shell_call_output|apply_patch_call|apply_patch_call_output|tool_search_call|tool_search_output|mcp_call|mcp_list_tools|mcp_approval_request|mcp_approval_response|compaction)$/;

@@ -41,8 +41,20 @@ export function reasoningItem(id: string, status: ItemStatus, content: object[])
   return { id, type: 'reasoning', status, summary: [], content };
 }
 
-export function functionCallItem(id: string, status: ItemStatus, call: { callId: string; name: string; args: string }) {
-  return { id, type: 'function_call', status, arguments: call.args, call_id: call.callId, name: call.name };
+/** A tool name as the caller declared it: a flattened namespace function goes back to its name and namespace. */
+export interface CallerToolName {
+  name: string;
+  namespace?: string;
+}
+
+export function callerToolName(ctx: CallerContext, name: string): CallerToolName {
+  const namespaced = ctx.toolNames?.get(name);
+  return namespaced === undefined ? { name } : { name: namespaced.name, namespace: namespaced.namespace };
+}
+
+export function functionCallItem(id: string, status: ItemStatus, call: { callId: string; tool: CallerToolName; args: string }) {
+  const item = { id, type: 'function_call', status, arguments: call.args, call_id: call.callId, name: call.tool.name };
+  return call.tool.namespace === undefined ? item : { ...item, namespace: call.tool.namespace };
 }
 
 /** The final argument text: a call that streamed no arguments takes none, which clients must be able to parse. */

@@ -7,6 +7,8 @@ import {
   failedError,
   finalArgs,
   functionCallItem,
+  callerToolName,
+  type CallerToolName,
   itemId,
   messageItem,
   outputText,
@@ -19,7 +21,7 @@ import { typedSse as sse } from '../typed-sse.js';
 
 type Open =
   | { kind: 'message' | 'reasoning'; index: number; id: string; text: string }
-  | { kind: 'function_call'; index: number; id: string; toolIndex: number; callId: string; name: string; args: string };
+  | { kind: 'function_call'; index: number; id: string; toolIndex: number; callId: string; tool: CallerToolName; args: string };
 
 /**
  * Pivot events -> Responses API SSE.
@@ -99,7 +101,7 @@ export function createResponsesEncoder(ctx: CallerContext): StreamEncoder {
           emit('response.content_part.done', { ...at, content_index: 0, part: reasoningText(item.text) });
         break;
       case 'function_call':
-        out = emit('response.function_call_arguments.done', { ...at, name: item.name, arguments: finalArgs(item.args) });
+        out = emit('response.function_call_arguments.done', { ...at, name: item.tool.name, arguments: finalArgs(item.args) });
         break;
     }
     return out + emit('response.output_item.done', { output_index: item.index, item: final });
@@ -155,7 +157,7 @@ export function createResponsesEncoder(ctx: CallerContext): StreamEncoder {
           id: itemId(ctx, 'function_call', index),
           toolIndex: event.index,
           callId: callId(ctx, event.id, event.index),
-          name: event.name,
+          tool: callerToolName(ctx, event.name),
           args: '',
         }));
       case 'tool_args':

@@ -22,7 +22,8 @@ export interface OllamaMessage {
  *
  * Decisions (each one is "honour or reject", never drop silently):
  *  - Text parts of one message are joined with "\n"; base64 data-URL images go to `images` without the
- *    `data:…;base64,` prefix. http(s) image URLs are rejected (Ollama cannot fetch them).
+ *    `data:…;base64,` prefix, on user messages and on tool results alike. http(s) image URLs are rejected
+ *    (Ollama cannot fetch them).
  *  - Assistant tool calls carry `arguments` as an object (parsed from the JSON text; invalid JSON or a
  *    non-object is a 400). Tool results become role "tool" with `tool_name` found from the matching call.
  *  - max_tokens -> options.num_predict, stop -> options.stop, temperature/top_p/top_k/seed -> options.
@@ -98,7 +99,8 @@ export function toOllamaMessages(messages: ChatMessage[]): OllamaMessage[] {
         break;
       }
       case 'tool': {
-        const msg: OllamaMessage = { role: 'tool', content: m.content, tool_call_id: m.tool_call_id };
+        // Images of a tool result go on the tool message: Ollama reads `images` on any role.
+        const msg: OllamaMessage = { role: 'tool', ...withImages(m.content, i), tool_call_id: m.tool_call_id };
         const name = toolNames.get(m.tool_call_id);
         if (name !== undefined) msg.tool_name = name;
         out.push(msg);
@@ -110,7 +112,12 @@ export function toOllamaMessages(messages: ChatMessage[]): OllamaMessage[] {
 }
 
 function userMessage(content: string | ContentPart[], i: number): OllamaMessage {
-  if (typeof content === 'string') return { role: 'user', content };
+  return { role: 'user', ...withImages(content, i) };
+}
+
+/** Text parts joined with "\n"; images as base64 payloads. */
+function withImages(content: string | ContentPart[], i: number): { content: string; images?: string[] } {
+  if (typeof content === 'string') return { content };
   let text = '';
   let first = true;
   const images: string[] = [];
@@ -123,9 +130,7 @@ function userMessage(content: string | ContentPart[], i: number): OllamaMessage 
       images.push(base64Image(part.image_url.url, `messages[${i}].content[${j}].image_url.url`));
     }
   }
-  const msg: OllamaMessage = { role: 'user', content: text };
-  if (images.length > 0) msg.images = images;
-  return msg;
+  return images.length > 0 ? { content: text, images } : { content: text };
 }
 
 /** `data:<mime>;base64,<payload>` -> payload. URLs cannot be fetched by Ollama. */
