@@ -197,8 +197,8 @@ t.test('errors before the stream: status and Anthropic error shape', async (t) =
   t.equal(r.status, 400, 'max_tokens is required');
   t.match(r.body, { type: 'error', error: { type: 'invalid_request_error', message: /max_tokens/ } });
 
-  r = await post({ model: OPENAI_DEP, max_tokens: 10, messages: user, top_logprobs: 3 });
-  t.match(r, { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: /top_logprobs/ } } });
+  r = await post({ model: OPENAI_DEP, max_tokens: 10, messages: user, output_format: { type: 'json_schema', schema: {} } });
+  t.match(r, { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: /output_format/ } } }, 'a structured output the client relies on');
 
   r = await post({ model: OLLAMA_DEP, max_tokens: 10, messages: user, tool_choice: { type: 'any' }, tools: [anthropicTool(WEATHER_TOOL)] });
   t.match(r, { status: 400, body: { error: { type: 'invalid_request_error', message: /tool/ } } }, 'Ollama cannot force a tool call');

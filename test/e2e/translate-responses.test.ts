@@ -185,8 +185,8 @@ t.test('rejected with 400 naming the parameter; upstream 404 -> 404; OpenAI erro
     t.match(e.error, { type: 'invalid_request_error', code: 'unsupported_parameter', param: 'previous_response_id', message: /previous_response_id/ });
     e = await apiError(openai().responses.create({ model, input: 'x', store: true, stream: true }));
     t.match(e, { status: 400, param: 'store' });
-    e = await apiError(openai().responses.create({ model, input: 'x', tools: [{ type: 'web_search' }] }));
-    t.match(e, { status: 400, code: 'unsupported_parameter' });
+    e = await apiError(openai().responses.create({ model, input: 'x', tools: [{ type: 'custom', name: 'apply_patch' }] }));
+    t.match(e, { status: 400, code: 'unsupported_parameter', param: 'tools[0].type' });
   }
   const e = await apiError(openai().responses.create({ model: MISSING_DEP, input: 'x', stream: true }));
   t.equal(e.status, 404);

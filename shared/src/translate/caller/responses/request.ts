@@ -137,7 +137,8 @@ function checkAdvisory(body: Obj, ignored: Ignored): void {
   if (body.stream_options !== undefined && body.stream_options !== null) {
     const options = requireObject(body.stream_options, 'stream_options');
     acceptKeys(options, ['include_obfuscation'], 'stream_options', ignored);
-    optBoolean(options.include_obfuscation, 'stream_options.include_obfuscation');
+    // No obfuscation padding is added to stream events.
+    if (optBoolean(options.include_obfuscation, 'stream_options.include_obfuscation') !== undefined) ignored.field('stream_options.include_obfuscation');
   }
 }
 
