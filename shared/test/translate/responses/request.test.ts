@@ -271,6 +271,8 @@ t.test('structured output: text.format json_object / json_schema -> the pivot re
   t.equal(parse({ ...x, text: {} }).response_format, undefined);
   rejects(t, { ...x, text: { format: { type: 'json_schema', name: 'count' } } }, 'invalid_request', 'text.format.schema');
   rejects(t, { ...x, text: { format: { type: 'json_schema', name: 'a b', schema } } }, 'invalid_request', 'text.format.name');
-  rejects(t, { ...x, text: { format: { type: 'json_schema', name: 'c', schema, extra: 1 } } }, 'unsupported_parameter', 'text.format.extra');
+  const ignored = new Ignored();
+  responsesCaller.parseRequest({ ...x, text: { format: { type: 'json_schema', name: 'c', schema, extra: 1 } } }, ignored);
+  t.strictSame(ignored.list(), ['text.format.extra'], 'an unknown key of the format is accepted and reported');
   rejects(t, { ...x, text: { format: { type: 'grammar' } } }, 'invalid_request', 'text.format.type');
 });
