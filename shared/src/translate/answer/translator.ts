@@ -29,7 +29,7 @@ export interface UpstreamPlan {
   body: string | Buffer;
   headers: Record<string, string>;
   /** Request fields accepted without effect and tools dropped (names only), for the caller's `tokios-ignored` header. */
-  ignored: readonly string[];
+  ignored?: readonly string[];
   /** Called once, with the model server's status and content type, when its answer starts. */
   translate(status: number, contentType: string): AnswerTranslator;
 }
