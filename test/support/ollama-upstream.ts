@@ -33,6 +33,8 @@ export interface OllamaScript {
   streamError?: { afterChunks: number; message: string };
   /** Answer with this HTTP status and body instead. */
   fail?: { status: number; body: unknown };
+  /** Nothing is written until this settles (a test holds the answer open, e.g. to keep a slot busy). */
+  hold?: Promise<void>;
 }
 
 export const defaultOllamaScript = (): OllamaScript => ({
@@ -123,6 +125,7 @@ export class OllamaUpstream extends ScriptedServer {
       return finishWith(404, { error: `model "${model}" not found, try pulling it first` });
     }
     const script = this.script(body);
+    if (script.hold) await script.hold;
     if (script.fail) return finishWith(script.fail.status, script.fail.body);
     // Ollama streams unless told otherwise.
     if (body.stream === false) await this.complete(res, seen, script, model);

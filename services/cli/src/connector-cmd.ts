@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '@tokios/shared/log';
 import { ConfigError } from '@tokios/shared/config';
-import { Connector, connectorEnvFromProcess, listenOps, loadConnectorConfig } from '@tokios/connector';
+import { ConnectorGroup, connectorEnvFromProcess, listenOps, loadConnectorConfig } from '@tokios/connector';
 import { listenError } from './listen-error.js';
 
 export const CONNECTOR_USAGE = `tokios connector [--config tokios.json]
 
-Dials out to the gateway over WebSocket and serves requests with the model server named in the config.
+Dials out to the gateway over WebSocket and serves requests with the model server named in the config
+(one deployment, or several with "deployments": [...], each with its own tunnel token).
 SIGTERM/SIGINT drains (in-flight requests finish, no new ones arrive); a second signal exits at once.`;
 
 /** Runs the connector until drained; returns the exit code. */
@@ -38,11 +39,12 @@ export async function runConnectorCommand(argv: string[], env: NodeJS.ProcessEnv
   const log = createLogger('connector', env.LOG_LEVEL);
   let ops: Awaited<ReturnType<typeof listenOps>> | undefined;
   const code = await new Promise<number>((resolve) => {
-    const connector = new Connector(config, log, {
+    const connector = new ConnectorGroup(config, log, {
       onEstablished: ({ deployment }) => process.stdout.write(`Tunnel established (deployment "${deployment}", upstream ${config.upstreamBase})\n`),
-      onFatal: (reason) => {
+      onFatal: (reason, remaining) => {
         process.stderr.write(`error: ${reason}\n`);
-        void connector.stop().then(() => resolve(1));
+        // A refused token stops its deployment; the process ends when none is left.
+        if (remaining === 0) void connector.stop().then(() => resolve(1));
       },
     });
     let signals = 0;

@@ -21,28 +21,88 @@ const gatewayUrl = z.string().refine((v) => {
   }
 }, 'must be a ws://, wss://, http:// or https:// URL');
 
-/** tokios.json — documented in README "Connector configuration". */
-export const connectorFileSchema = z
+const tunnelToken = z.string().min(10).max(256);
+const modelName = z.string().min(1).max(256);
+const maxConcurrency = z.number().int().min(1).max(10_000);
+const tunnelCount = z.number().int().min(1).max(8);
+
+/** One deployment served from the shared model server: its own token, model and caps. */
+const deploymentEntrySchema = z
   .object({
-    tunnel_token: z.string().min(10).max(256),
-    upstream: httpUrl,
-    gateway: gatewayUrl.default(DEFAULT_GATEWAY),
-    model: z.string().min(1).max(256).optional(),
-    upstream_kind: z.enum(['openai', 'ollama', 'auto']).default('auto'),
-    max_concurrency: z.number().int().min(1).max(10_000).default(8),
-    tunnels: z.number().int().min(1).max(8).default(2),
-    drain_timeout_ms: z.number().int().min(0).max(3_600_000).default(30_000),
-    health_interval_ms: z.number().int().min(100).max(600_000).default(5_000),
+    tunnel_token: tunnelToken,
+    model: modelName.optional(),
+    max_concurrency: maxConcurrency.optional(),
+    tunnels: tunnelCount.optional(),
   })
   .strict();
 
+/** Deployments one connector process may serve (each holds `tunnels` WebSockets). */
+export const MAX_DEPLOYMENTS = 32;
+
+/** tokios.json — documented in README "Connector configuration". */
+export const connectorFileSchema = z
+  .object({
+    tunnel_token: tunnelToken.optional(),
+    /** Several deployments from one model server, instead of `tunnel_token` (and `model`). */
+    deployments: z.array(deploymentEntrySchema).min(1).max(MAX_DEPLOYMENTS).optional(),
+    upstream: httpUrl,
+    gateway: gatewayUrl.default(DEFAULT_GATEWAY),
+    model: modelName.optional(),
+    upstream_kind: z.enum(['openai', 'ollama', 'auto']).default('auto'),
+    /** With `deployments`: the default of each entry. */
+    max_concurrency: maxConcurrency.default(8),
+    tunnels: tunnelCount.default(2),
+    drain_timeout_ms: z.number().int().min(0).max(3_600_000).default(30_000),
+    health_interval_ms: z.number().int().min(100).max(600_000).default(5_000),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.deployments === undefined && c.tunnel_token === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tunnel_token'], message: 'required (or a "deployments" list)' });
+    }
+    if (c.deployments !== undefined && c.tunnel_token !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tunnel_token'], message: 'give either tunnel_token or deployments, not both' });
+    }
+    if (c.deployments !== undefined && c.model !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['model'], message: 'with "deployments", set model on each entry' });
+    }
+    const seen = new Set<string>();
+    c.deployments?.forEach((d, i) => {
+      if (seen.has(d.tunnel_token)) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'tunnel_token'], message: 'the same token twice' });
+      seen.add(d.tunnel_token);
+    });
+  });
+
 export type ConnectorFileConfig = z.infer<typeof connectorFileSchema>;
 
-export interface ConnectorConfig extends ConnectorFileConfig {
+/** One deployment this process serves, with the caps it has (defaults filled in). */
+export interface DeploymentConfig {
+  tunnel_token: string;
+  model?: string;
+  max_concurrency: number;
+  tunnels: number;
+}
+
+/**
+ * The configuration of one deployment's connector: the shared settings plus that deployment's token, model and caps
+ * (what `Connector` reads).
+ */
+export interface ConnectorConfig extends Omit<ConnectorFileConfig, 'tunnel_token' | 'deployments'> {
+  tunnel_token: string;
+  /** Every deployment of the file, in order (the single-deployment form gives one). */
+  deployments: DeploymentConfig[];
   /** Normalized tunnel URL (ws/wss with the tunnel path). */
   gatewayUrl: string;
   /** Upstream base URL without a trailing /v1 or slash. */
   upstreamBase: string;
+}
+
+/** The config one deployment's Connector runs with. */
+export function forDeployment(config: ConnectorConfig, d: DeploymentConfig): ConnectorConfig {
+  const out: ConnectorConfig = { ...config, tunnel_token: d.tunnel_token, max_concurrency: d.max_concurrency, tunnels: d.tunnels, deployments: [d] };
+  if (d.model === undefined) delete out.model;
+  else out.model = d.model;
+  return out;
 }
 
 /** http(s) → ws(s); a bare host gets the tunnel path. */
@@ -65,8 +125,13 @@ export function parseConnectorConfig(input: unknown, source = 'config'): Connect
     const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`invalid ${source}:\n${lines.join('\n')}`);
   }
-  return { ...r.data, gatewayUrl: normalizeGateway(r.data.gateway), upstreamBase: normalizeUpstream(r.data.upstream) };
+  const { tunnel_token, deployments, ...shared } = r.data;
+  const list: DeploymentConfig[] =
+    deployments?.map((d) => ({ tunnel_token: d.tunnel_token, ...(d.model === undefined ? {} : { model: d.model }), max_concurrency: d.max_concurrency ?? shared.max_concurrency, tunnels: d.tunnels ?? shared.tunnels })) ??
+    [{ tunnel_token: tunnel_token!, ...(shared.model === undefined ? {} : { model: shared.model }), max_concurrency: shared.max_concurrency, tunnels: shared.tunnels }];
+  return { ...shared, tunnel_token: list[0]!.tunnel_token, deployments: list, gatewayUrl: normalizeGateway(shared.gateway), upstreamBase: normalizeUpstream(shared.upstream) };
 }
+
 
 export async function loadConnectorConfig(path: string): Promise<ConnectorConfig> {
   let text: string;

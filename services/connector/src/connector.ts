@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@tokios/shared/log';
 import { TOKIOS_VERSION } from '@tokios/shared';
-import { FrameKind, encodeFrame, type HelloMeta, type PeerTerminator, type UpstreamKind, type WelcomeMeta } from '@tokios/shared/protocol';
+import { FrameKind, encodeFrame, type HelloMeta, type PeerTerminator, type WelcomeMeta } from '@tokios/shared/protocol';
 import { peerRefusal } from './peer-policy.js';
 import type { ConnectorConfig } from './config.js';
 import { TunnelClient, type StreamFrame } from './tunnel-client.js';
 import { ActiveRequest } from './active-request.js';
 import { chooseUpstreamModel } from '@tokios/shared/translate';
-import { probeUpstream, checkHealth } from './probe.js';
 import { Metrics } from '@tokios/shared/metrics';
 import { Readiness } from '@tokios/shared/ops';
 import { ConnectorMetrics } from './metrics.js';
+import { ModelServer } from './model-server.js';
 
 const BAD_PEER_MS = 30_000;
 
@@ -31,13 +31,12 @@ export class Connector {
   /** Tunnels to a draining terminator (GoAway), replaced already: closed once their streams are done. */
   private readonly retiring = new Set<TunnelClient>();
   private readonly active = new Map<string, ActiveRequest>();
-  private upstreamKind: UpstreamKind = 'openai';
-  private models: string[] = [];
-  private infill = false;
-  private healthy = true;
+  /** The model server, shared with the other deployments of this process (or this connector's own). */
+  private readonly server: ModelServer;
+  private readonly ownsServer: boolean;
+  private unlistenHealth: (() => void) | undefined;
   private draining = false;
   private announced = false;
-  private healthTimer: NodeJS.Timeout | undefined;
   private drainWaiters: (() => void)[] = [];
   /** Tunnels being moved to another terminator: drained first, switched once idle. */
   private readonly moving = new Map<TunnelClient, { id: string; url: string; quiet: boolean }>();
@@ -58,7 +57,10 @@ export class Connector {
     private readonly log: Logger,
     private readonly hooks: ConnectorHooks = {},
     metrics: Metrics = new Metrics(),
+    server?: ModelServer,
   ) {
+    this.ownsServer = server === undefined;
+    this.server = server ?? new ModelServer({ upstreamBase: config.upstreamBase, upstreamKind: config.upstream_kind, healthIntervalMs: config.health_interval_ms }, log);
     this.metrics = metrics;
     metrics.announce('connector', this.id);
     this.observer = new ConnectorMetrics(metrics, {
@@ -71,6 +73,10 @@ export class Connector {
     this.readiness = new Readiness().add('tunnel', () => this.tunnelsUp > 0).add('upstream', () => this.healthy);
   }
 
+  private get healthy(): boolean {
+    return this.server.healthy;
+  }
+
   private get tunnelsUp(): number {
     return this.tunnels.filter((t) => t.established).length;
   }
@@ -80,22 +86,13 @@ export class Connector {
   }
 
   async start(): Promise<void> {
-    const probe = await probeUpstream(this.config.upstreamBase, this.config.upstream_kind, this.log);
-    this.upstreamKind = probe.kind;
-    this.models = probe.models;
-    this.infill = probe.infill;
-    this.healthy = probe.reachable;
-    this.log.info(
-      { upstream: this.config.upstreamBase, kind: probe.kind, detected: probe.detected, models: probe.models.slice(0, 20), reachable: probe.reachable, infill: probe.infill, reason: probe.reason },
-      probe.detected ? `upstream speaks ${probe.kind === 'ollama' ? 'Ollama' : 'the OpenAI API'}` : `upstream kind ${probe.kind} (${this.config.upstream_kind === 'auto' ? 'assumed: detection failed' : 'configured'})`,
-    );
+    await this.server.start();
+    this.unlistenHealth = this.server.onHealth(() => this.broadcastStatus());
     for (let i = 0; i < this.config.tunnels; i++) {
       const t = this.newTunnel(i);
       this.tunnels.push(t);
       t.connect();
     }
-    this.healthTimer = setInterval(() => void this.checkHealth(), this.config.health_interval_ms);
-    this.healthTimer.unref();
   }
 
   private newTunnel(index: number): TunnelClient {
@@ -153,8 +150,8 @@ export class Connector {
     return {
       connectorId: this.id,
       version: TOKIOS_VERSION,
-      upstreamKind: this.upstreamKind,
-      models: this.models.slice(0, 256),
+      upstreamKind: this.server.kind,
+      models: this.server.models.slice(0, 256),
       maxConcurrency: this.config.max_concurrency,
       healthy: this.healthy,
       draining: this.draining,
@@ -251,8 +248,8 @@ export class Connector {
           {
             upstreamBase: this.config.upstreamBase,
             log: this.log,
-            upstream: (name) => ({ kind: this.upstreamKind, model: chooseUpstreamModel(this.config.model, name, this.models), infill: this.infill }),
-            upstreamDown: () => this.setHealth(false),
+            upstream: (name) => ({ kind: this.server.kind, model: chooseUpstreamModel(this.config.model, name, this.server.models), infill: this.server.infill }),
+            upstreamDown: () => this.server.setHealth(false),
             done: () => this.requestDone(key),
             observer: this.observer,
           },
@@ -293,18 +290,6 @@ export class Connector {
     this.hooks.onFatal?.(reason);
   }
 
-  private async checkHealth(): Promise<void> {
-    const ok = await checkHealth(this.config.upstreamBase, this.upstreamKind);
-    this.setHealth(ok);
-  }
-
-  private setHealth(healthy: boolean): void {
-    if (healthy === this.healthy) return;
-    this.healthy = healthy;
-    this.log[healthy ? 'info' : 'warn']({ upstream: this.config.upstreamBase }, healthy ? 'model server is back' : 'model server is down; taking no traffic');
-    this.broadcastStatus();
-  }
-
   private statusFrame(tc: TunnelClient): Buffer {
     return encodeFrame(FrameKind.Status, 0, { healthy: this.healthy, draining: this.draining || this.moving.has(tc) });
   }
@@ -342,7 +327,8 @@ export class Connector {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.healthTimer);
+    this.unlistenHealth?.();
+    if (this.ownsServer) this.server.stop();
     for (const req of [...this.active.values()]) req.cancel('connector stopping');
     await Promise.all([...this.tunnels, ...this.retiring].map((t) => t.stop()));
   }

@@ -22,7 +22,7 @@ export function connectorEnvFromProcess(env: NodeJS.ProcessEnv = process.env): C
  * /healthz, /readyz and /metrics of a connector on a local port. Bound before the connector dials out, so a port
  * in use fails the start at once (EADDRINUSE, for the caller to explain) instead of after tunnels are up.
  */
-export async function listenOps(connector: Connector, host: string, port: number, metricsToken?: string): Promise<{ server: Server; port: number }> {
+export async function listenOps(connector: Pick<Connector, 'id' | 'inFlight' | 'metrics' | 'readiness'>, host: string, port: number, metricsToken?: string): Promise<{ server: Server; port: number }> {
   const ops = {
     metrics: connector.metrics,
     readiness: connector.readiness,

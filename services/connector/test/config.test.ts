@@ -27,3 +27,30 @@ t.test('file errors are clear', async (t) => {
   await writeFile(join(dir, 'bad.json'), '{ "tunnel_token": ');
   await t.rejects(loadConnectorConfig(join(dir, 'bad.json')), { name: 'ConfigError', message: /not valid JSON/ });
 });
+
+t.test('several deployments: each entry its own token, model and caps; shared defaults fill the rest', async (t) => {
+  const c = parseConnectorConfig({
+    upstream: 'http://localhost:11434',
+    max_concurrency: 3,
+    deployments: [
+      { tunnel_token: 'tt-tokios-aaaaaaaa', model: 'qwen2.5-coder:7b', max_concurrency: 1, tunnels: 1 },
+      { tunnel_token: 'tt-tokios-bbbbbbbb' },
+    ],
+  });
+  t.strictSame(c.deployments, [
+    { tunnel_token: 'tt-tokios-aaaaaaaa', model: 'qwen2.5-coder:7b', max_concurrency: 1, tunnels: 1 },
+    { tunnel_token: 'tt-tokios-bbbbbbbb', max_concurrency: 3, tunnels: 2 },
+  ]);
+  const single = parseConnectorConfig({ tunnel_token: 'tt-tokios-abcdefgh', upstream: 'http://x', model: 'm', tunnels: 1 });
+  t.strictSame(single.deployments, [{ tunnel_token: 'tt-tokios-abcdefgh', model: 'm', max_concurrency: 8, tunnels: 1 }], 'the single form is one deployment');
+  t.equal(single.tunnel_token, 'tt-tokios-abcdefgh');
+});
+
+t.test('several deployments: mistakes are named', async (t) => {
+  const base = { upstream: 'http://x' };
+  t.throws(() => parseConnectorConfig({ ...base, tunnel_token: 'tt-tokios-abcdefgh', deployments: [{ tunnel_token: 'tt-tokios-bbbbbbbb' }] }), { message: /tunnel_token: give either/ });
+  t.throws(() => parseConnectorConfig({ ...base, model: 'm', deployments: [{ tunnel_token: 'tt-tokios-bbbbbbbb' }] }), { message: /model: with "deployments"/ });
+  t.throws(() => parseConnectorConfig({ ...base, deployments: [{ tunnel_token: 'tt-tokios-bbbbbbbb' }, { tunnel_token: 'tt-tokios-bbbbbbbb' }] }), { message: /deployments\.1\.tunnel_token: the same token twice/ });
+  t.throws(() => parseConnectorConfig({ ...base, deployments: [] }), { message: /deployments/ });
+  t.throws(() => parseConnectorConfig({ ...base, deployments: [{ tunnel_token: 'tt-tokios-bbbbbbbb', upstream: 'http://y' }] }), { message: /deployments\.0/ });
+});
