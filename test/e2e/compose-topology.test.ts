@@ -19,6 +19,8 @@ import {
   ROOT,
   connectorTerminators,
   findExecutable,
+  metric,
+  scrape,
   startConnectorProc,
   terminatorHealth,
   until,
@@ -153,6 +155,20 @@ if (!findExecutable('nginx', ['/usr/sbin/nginx'])) {
     const plain = await undiciFetch(`http://127.0.0.1:${lc.net.port('gateway', 80)}/v1/models`, { redirect: 'manual' });
     t.equal(plain.status, 308, 'plain HTTP is redirected to HTTPS');
     t.match(plain.headers.get('location'), /^https:\/\/127\.0\.0\.1(:\d+)?\/v1\/models$/);
+
+    // Prometheus' view: each tier's /metrics on its own port (inside the compose network; the front refuses it).
+    const tier = (name: string, port: number) => scrape(`http://127.0.0.1:${lc.net.port(name, port)}`);
+    const ingresses = await Promise.all(['ingress-1', 'ingress-2'].map((n) => tier(n, 8080)));
+    const answered = ingresses.map((m) => metric(m.samples, 'tokios_ingress_requests_total', { deployment: depId, status: '200' }));
+    t.equal(answered[0]! + answered[1]!, 3, `the ingress replicas counted the 3 API requests (${answered.join(' + ')}) by deployment id and status`);
+    const terminators = await Promise.all(['terminator-1', 'terminator-2'].map((n) => tier(n, 8081)));
+    t.same(terminators.map((m) => metric(m.samples, 'tokios_terminator_tunnels', { state: 'routable' })), [1, 1], 'each terminator reports its routable tunnel');
+    const control = await tier('control', 8082);
+    t.ok(metric(control.samples, 'tokios_control_requests_total') > 0, 'control counts its admin API requests');
+    for (const [name, m] of [['ingress-1', ingresses[0]!], ['terminator-1', terminators[0]!], ['control', control]] as const) {
+      const shown = m.text.split('\n').filter((l) => /^tokios_(ingress_requests_total|ingress_in_flight|terminator_tunnels|terminator_streams_total|control_requests_total|nats_connected)\b/.test(l));
+      t.comment(`${name} /metrics:\n${shown.slice(0, 8).join('\n')}`);
+    }
 
     // `docker compose stop`: each service's stop signal, within its stop_grace_period, clean exit.
     await connector.kill('SIGTERM');
