@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { freePort } from 'tokios';
@@ -222,8 +222,9 @@ export class LocalCompose {
     return { ...first, within: true };
   }
 
-  /** Kills whatever still runs, last started first. */
+  /** Kills whatever still runs, last started first, and removes the volumes (`docker compose down -v`). */
   async down(): Promise<void> {
     for (const name of [...this.started].reverse()) await this.procs.get(name)?.kill();
+    await rm(this.dir, { recursive: true, force: true });
   }
 }
