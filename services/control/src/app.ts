@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { NatsConnection } from 'nats';
 import type { Logger } from '@tokios/shared/log';
@@ -77,9 +78,12 @@ export async function buildControlApp(deps: ControlAppDeps): Promise<FastifyInst
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     return503OnClosing: true,
     // Admin requests are small and quick: slow-loris sockets are cut (408 after 30 s to send a request, 2 min idle).
-    requestTimeout: CONTROL_RECEIVE_TIMEOUT_MS,
-    connectionTimeout: 120_000,
-    http: { connectionsCheckingInterval: 5_000 },
+    // Fastify passes no options to the server it makes (Node checks request timeouts every 30 s by default).
+    serverFactory: (handler) => {
+      const server = createServer({ requestTimeout: CONTROL_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 5_000 }, handler);
+      server.setTimeout(120_000);
+      return server;
+    },
   });
   const metrics = deps.metrics ?? new Metrics();
   const readiness = deps.readiness ?? new Readiness();

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Logger } from '@tokios/shared/log';
 import type { Store } from '@tokios/shared/store';
 import type { FabricClient } from './fabric.js';
@@ -35,6 +36,22 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The HTTP server, with slow-loris bounds: a request must arrive whole (headers and body) within receiveTimeoutMs, or
+ * it gets 408 and the socket is closed, checked often enough to matter (Node checks every 30 s by default, and
+ * Fastify passes no server options through). A socket may be silent while a whole answer is generated, so its idle
+ * cap is the request cap plus that.
+ */
+function timedServer(handler: RequestListener, o: IngressOptions): Server {
+  const server = createServer(
+    { requestTimeout: o.receiveTimeoutMs, connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(o.receiveTimeoutMs / 4))) },
+    handler,
+  );
+  server.keepAliveTimeout = 65_000;
+  server.setTimeout(o.requestTimeoutMs + o.receiveTimeoutMs);
+  return server;
+}
+
 /** The public API: one plugin per API surface, each mounted under /v1 and at the root. */
 export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstance> {
   // Request ids: a random prefix per process and a counter, instead of 8 random bytes from the CSPRNG per request
@@ -48,11 +65,7 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
     genReqId: () => `${idPrefix}${(++idCounter).toString(36).padStart(6, '0')}`,
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
-    // Slow-loris: a request must arrive whole within receiveTimeoutMs (408), checked often enough to matter. A socket
-    // may be silent while a whole answer is generated, so the idle cap is the request cap plus that.
-    requestTimeout: deps.options.receiveTimeoutMs,
-    connectionTimeout: deps.options.requestTimeoutMs + deps.options.receiveTimeoutMs,
-    http: { connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(deps.options.receiveTimeoutMs / 4))) },
+    serverFactory: (handler) => timedServer(handler, deps.options),
   });
   // Bodies stay raw: the ingress reads only routing fields and forwards the bytes untouched.
   app.removeAllContentTypeParsers();

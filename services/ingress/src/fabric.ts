@@ -36,6 +36,13 @@ export interface CallInput {
 export const NO_RESPONDERS_WINDOW_MS = 400;
 const ACK_RETRIES = 1;
 /**
+ * Every retry after a Reject sends the whole body again: a connector that rejects everything must not turn one
+ * request into a hundred copies on the fabric. Retries stop at whichever comes first of the queue window, this
+ * many sends, or this many bytes sent in all (then 503 capacity / no_tunnel).
+ */
+export const MAX_REQUEST_SENDS = 64;
+export const MAX_SENT_BODY_BYTES = 64 * 1024 * 1024;
+/**
  * A Cancel is kept this long and published again after a NATS reconnect: nats.js drops whatever was published while
  * the connection was down, and a lost Cancel would leave the model generating for nobody.
  */
@@ -200,12 +207,13 @@ export class Call {
     if (this.headSeen) return this.protocolError('reject after the answer started');
     this.fabric.observer?.rejected(r.reason);
     const waited = Date.now() - this.started;
+    const mayResend = this.attempt < MAX_REQUEST_SENDS && (this.attempt + 1) * this.input.body.length <= MAX_SENT_BODY_BYTES;
     if (r.reason === 'busy') {
-      if (waited < this.fabric.options.queueTimeoutMs) return this.retryLater(Math.min(250, 10 * 2 ** Math.min(this.attempt, 5)) * (0.5 + Math.random()));
+      if (waited < this.fabric.options.queueTimeoutMs && mayResend) return this.retryLater(Math.min(500, 10 * 2 ** Math.min(this.attempt, 6)) * (0.5 + Math.random()));
       return this.fail(new TokiosError('capacity', `Every connector for "${this.input.meta.model}" stayed at capacity for ${waited} ms.`));
     }
     // unavailable / unhealthy / draining: that terminator has nothing for us; another may.
-    if (this.attempt < 8 && waited < this.fabric.options.queueTimeoutMs) return this.retryLater(10 + Math.random() * 40);
+    if (this.attempt < 8 && mayResend && waited < this.fabric.options.queueTimeoutMs) return this.retryLater(10 + Math.random() * 40);
     this.fail(new TokiosError('no_tunnel', `No healthy connector for "${this.input.meta.model}" (${r.reason}).`));
   }
 

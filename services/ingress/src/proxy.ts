@@ -106,9 +106,11 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
    * Exactly once per request: usage record, tokens against the quota, metrics, log line. `status` is the outcome's
    * status: for a stream that failed after its 200 went out, the status of its error (what usage and metrics count).
    */
+  let unregister = (): void => undefined;
   const done = (code: Outcome | undefined, status: number, reported?: Usage, httpStatus = status): void => {
     if (settled) return;
     settled = true;
+    unregister();
     const ms = Date.now() - started;
     const ttftMs = stream && firstDataAt ? firstDataAt - started : null;
     let usage = reported;
@@ -212,6 +214,9 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     } else if (!reply.sent) sendError(request, reply, err);
     done(err.code, err.status);
   }
+
+  // Revoking the key stops this request too (a stream of a revoked key must not run on).
+  unregister = control.streams.add(caller.keyId, () => abort(new TokiosError('invalid_api_key', 'This API key has been revoked.')));
 
   // A caller that goes away must stop the generation, not just our relay.
   res.on('close', () => {

@@ -42,6 +42,8 @@ export interface SessionContext {
 export class TunnelSession {
   private tunnel: Tunnel | undefined;
   private readonly helloTimer: NodeJS.Timeout;
+  /** Status changes a connector may make: a burst of STATUS_BURST, then one per STATUS_REFILL_MS. */
+  private readonly statusChanges = new TokenBucket(STATUS_BURST, STATUS_REFILL_MS);
   /** Stream ids already answered with a Cancel because no stream here has them (bounded; one Cancel each). */
   private readonly cancelled = new Set<number>();
 
@@ -133,6 +135,14 @@ export class TunnelSession {
         return;
       case FrameKind.Status: {
         const { healthy, draining } = frame.meta;
+        // A repeated status changes nothing and logs nothing; a connector flipping its status faster than any real
+        // health change would (each flip may (un)subscribe a NATS subject) is cut off.
+        if (healthy === t.healthy && draining === t.draining) return;
+        if (!this.statusChanges.take()) {
+          this.ctx.log.warn({ tunnel: t.id, connectorId: t.connectorId }, 'connector status flood; closing tunnel');
+          this.ws.close(CloseCode.ProtocolError, 'status changes too often');
+          return;
+        }
         this.ctx.registry.update(t, () => {
           t.healthy = healthy;
           t.draining = draining;
@@ -182,6 +192,32 @@ export class TunnelSession {
     t.loseStreams('the connector disconnected mid-request');
     this.ctx.observer?.tunnelClosed();
     this.ctx.log.info({ tunnel: t.id, connectorId: t.connectorId, deploymentId: t.deploymentId }, 'tunnel closed');
+  }
+}
+
+/** Status changes allowed at once, and the pace after that (a drain or a health flap needs a handful). */
+const STATUS_BURST = 20;
+const STATUS_REFILL_MS = 1_000;
+
+/** A token bucket: `take()` is false when `burst` were taken faster than one per `refillMs`. */
+class TokenBucket {
+  private tokens: number;
+  private at = Date.now();
+
+  constructor(
+    private readonly burst: number,
+    private readonly refillMs: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + (now - this.at) / this.refillMs);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 }
 

@@ -17,12 +17,17 @@ export class ControlEventListener {
     key: FabricKey,
     private readonly cache: AuthCache,
     private readonly log: Logger,
+    /** Called after a key's revocation reached the cache: its requests in flight are stopped. */
+    private readonly onKeyRevoked: (keyId: string) => void = () => undefined,
   ) {
     this.gate = new FabricGate(key, 'control events', log);
   }
 
   start(): void {
-    this.on('key_revoked', (e) => this.cache.keyRevoked(e.keyId, e.hash));
+    this.on('key_revoked', (e) => {
+      this.cache.keyRevoked(e.keyId, e.hash);
+      this.onKeyRevoked(e.keyId);
+    });
     this.on('key_changed', (e) => this.cache.keyChanged(e.keyId, e.hash));
     this.on('deployment_changed', (e) => this.cache.deploymentChanged(e.deploymentId));
   }
