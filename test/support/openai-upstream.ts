@@ -62,6 +62,8 @@ export class OpenAIUpstream extends ScriptedServer {
   embeddingDims = 8;
   /** Be llama.cpp's server: GET /props and POST /infill exist (else both are 404, as on vLLM). */
   llamacpp = false;
+  /** vLLM's POST /tokenize: answers this many tokens (`count` and the `tokens` list); null = no such route (404). */
+  tokenizeCount: number | null = null;
 
   constructor(readonly model = 'scripted-model') {
     super('OpenAI');
@@ -73,6 +75,15 @@ export class OpenAIUpstream extends ScriptedServer {
     return u;
   }
 
+  private async tokenize(req: IncomingMessage, res: ServerResponse, n: number): Promise<void> {
+    const parts: Buffer[] = [];
+    for await (const c of req) parts.push(c as Buffer);
+    const raw = Buffer.concat(parts);
+    this.requests.push({ path: req.url!, body: JSON.parse(raw.toString('utf8')) as Record<string, unknown>, raw, headers: req.headers, aborted: false, finished: true });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ count: n, max_model_len: 32768, tokens: Array.from({ length: n }, (_, i) => i + 1) }));
+  }
+
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.url === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -82,6 +93,7 @@ export class OpenAIUpstream extends ScriptedServer {
     if (this.llamacpp && req.method === 'GET' && req.url === '/props') return llamaProps(res, this.model);
     const legacy = req.method === 'POST' && (req.url === '/v1/completions' || req.url === '/v1/embeddings' || (this.llamacpp && req.url === '/infill'));
     if (legacy) return this.legacy(req, res, req.url!);
+    if (req.method === 'POST' && req.url === '/tokenize' && this.tokenizeCount !== null) return this.tokenize(req, res, this.tokenizeCount);
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } }));

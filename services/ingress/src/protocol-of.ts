@@ -13,7 +13,7 @@ export function protocolOf(request: FastifyRequest): CallerProtocol {
   const configured = request.routeOptions?.config?.protocol;
   if (configured) return configured;
   const url = request.url;
-  if (url.includes('/messages') || request.headers['anthropic-version'] !== undefined) return 'anthropic.messages';
+  if (url.includes('/messages') || request.headers['anthropic-version'] !== undefined || request.headers['x-api-key'] !== undefined) return 'anthropic.messages';
   if (url.includes('/responses')) return 'openai.responses';
   return 'openai.chat';
 }

@@ -1,5 +1,5 @@
 import { ERRORS, TokiosError, type ErrorCode } from './registry.js';
-import type { CallerProtocol } from '../protocol/meta.js';
+import { isAnthropicProtocol, type CallerProtocol } from '../protocol/meta.js';
 
 export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string };
@@ -19,13 +19,14 @@ export function anthropicErrorBody(code: ErrorCode, message: string): AnthropicE
 
 /** The JSON body for an error, in the shape the caller's protocol expects. */
 export function renderError(protocol: CallerProtocol, err: TokiosError): OpenAIErrorBody | AnthropicErrorBody {
-  return protocol === 'anthropic.messages' ? anthropicErrorBody(err.code, err.message) : openaiErrorBody(err.code, err.message, err.param);
+  return isAnthropicProtocol(protocol) ? anthropicErrorBody(err.code, err.message) : openaiErrorBody(err.code, err.message, err.param);
 }
 
 /** An error after a stream has started, as one event in the caller's stream format. */
 export function renderStreamError(protocol: CallerProtocol, err: TokiosError): string {
   switch (protocol) {
     case 'anthropic.messages':
+    case 'anthropic.count_tokens':
       return `event: error\ndata: ${JSON.stringify(anthropicErrorBody(err.code, err.message))}\n\n`;
     case 'openai.responses':
       return `event: error\ndata: ${JSON.stringify({ type: 'error', code: err.code, message: err.message, param: err.param })}\n\n`;

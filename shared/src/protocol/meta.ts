@@ -6,12 +6,17 @@ import { MAX_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES } from './limits.js';
 /** Safe identifier: usable as a NATS subject token and in logs. */
 export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]');
 
-export const CALLER_PROTOCOLS = ['openai.chat', 'openai.responses', 'anthropic.messages', 'openai.completions', 'openai.embeddings'] as const;
+export const CALLER_PROTOCOLS = ['openai.chat', 'openai.responses', 'anthropic.messages', 'openai.completions', 'openai.embeddings', 'anthropic.count_tokens'] as const;
 export const callerProtocolSchema = z.enum(CALLER_PROTOCOLS);
 export type CallerProtocol = z.infer<typeof callerProtocolSchema>;
 /** The protocols that are conversations (messages in, a turn out), translated through the chat pivot. */
 export const CHAT_PROTOCOLS = ['openai.chat', 'openai.responses', 'anthropic.messages'] as const satisfies readonly CallerProtocol[];
 export type ChatProtocol = (typeof CHAT_PROTOCOLS)[number];
+/** The protocols whose callers are Anthropic clients: errors in Anthropic's shape. */
+export const ANTHROPIC_PROTOCOLS = ['anthropic.messages', 'anthropic.count_tokens'] as const satisfies readonly CallerProtocol[];
+export function isAnthropicProtocol(protocol: CallerProtocol): boolean {
+  return (ANTHROPIC_PROTOCOLS as readonly CallerProtocol[]).includes(protocol);
+}
 
 export const UPSTREAM_KINDS = ['openai', 'ollama'] as const;
 export const upstreamKindSchema = z.enum(UPSTREAM_KINDS);

@@ -7,6 +7,7 @@ import { upstreamErrorAnswer } from './answer/upstream-error.js';
 import { CALLERS } from './callers.js';
 import { planCompletions } from './completions/plan.js';
 import { planEmbeddings } from './embeddings/plan.js';
+import { planCountTokens } from './count-tokens/plan.js';
 import { planPassthrough } from './passthrough/plan.js';
 import { UPSTREAMS } from './upstream/index.js';
 import { parseJson } from './util.js';
@@ -64,6 +65,7 @@ const PLANNERS = {
   'anthropic.messages': chat('anthropic.messages'),
   'openai.completions': planCompletions,
   'openai.embeddings': planEmbeddings,
+  'anthropic.count_tokens': planCountTokens,
 } as const satisfies Record<CallerProtocol, Planner>;
 
 function planChat(protocol: ChatProtocol, meta: PlanMeta, raw: Buffer, upstream: UpstreamTarget, options: PlanOptions): UpstreamPlan {

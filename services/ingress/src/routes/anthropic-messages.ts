@@ -7,4 +7,9 @@ export const anthropicMessagesRoutes: FastifyPluginAsync<ProxyDeps> = async (app
     await proxyToDeployment(deps, 'anthropic.messages', request, reply);
     return reply;
   });
+  // Token counting travels the tunnel like any request (`?beta=true` too): the model server counts where it can.
+  app.post('/messages/count_tokens', { config: { protocol: 'anthropic.count_tokens' } }, async (request, reply) => {
+    await proxyToDeployment(deps, 'anthropic.count_tokens', request, reply);
+    return reply;
+  });
 };
