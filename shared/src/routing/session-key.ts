@@ -42,6 +42,8 @@ const LEADING = {
   // An editor's completions share the file's beginning.
   'openai.completions': (b) => (typeof b['prompt'] === 'string' ? b['prompt'].slice(0, 1024) : undefined),
   'openai.embeddings': () => undefined,
+  // Counted where the conversation runs: the model server's prompt cache makes the count cheap.
+  'anthropic.count_tokens': (b) => [b['system'] ?? null, Array.isArray(b['messages']) ? b['messages'].slice(0, 1) : null],
 } as const satisfies Record<CallerProtocol, (body: Record<string, unknown>) => unknown>;
 
 function digest(scope: string, source: SessionSource, value: string): string {
