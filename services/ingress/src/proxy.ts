@@ -143,7 +143,11 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     {
       onHead(h) {
         head = h;
-        ignored = reportIgnored(h.ignored);
+        const report = reportIgnored(h.ignored);
+        if (report !== undefined) {
+          ignored = report.header;
+          metrics.ignoredFields(protocol, report.labels);
+        }
         if (stream && h.status < 400) {
           streaming = true;
           reply.hijack();

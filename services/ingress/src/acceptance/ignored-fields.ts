@@ -10,15 +10,24 @@ const counts = new Map<string, number>();
 export const MAX_NAMES = 256;
 export const OTHER = 'other';
 
-/** The header value for a Head's names, or undefined when there are none; each valid name is counted once. */
-export function reportIgnored(names: readonly string[] | undefined): string | undefined {
+export interface IgnoredReport {
+  /** The `tokios-ignored` header value. */
+  header: string;
+  /** The names as counted: bounded (MAX_NAMES distinct, the rest OTHER), fit for a metric label. */
+  labels: string[];
+}
+
+/** The header value and counted names for a Head's names, or undefined when there are none. */
+export function reportIgnored(names: readonly string[] | undefined): IgnoredReport | undefined {
   if (names === undefined || names.length === 0) return undefined;
   const valid = names.slice(0, MAX_IGNORED).filter((n) => IGNORED_NAME.test(n) || n === '?');
-  for (const name of valid) {
+  if (valid.length === 0) return undefined;
+  const labels = valid.map((name) => {
     const key = counts.has(name) || counts.size < MAX_NAMES ? name : OTHER;
     counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return valid.length > 0 ? valid.join(', ') : undefined;
+    return key;
+  });
+  return { header: valid.join(', '), labels };
 }
 
 /** Requests per ignored field name since the process started (for metrics). */
