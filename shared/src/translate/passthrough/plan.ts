@@ -39,7 +39,7 @@ export function planPassthrough(deploymentName: string, stream: boolean, raw: Bu
       value['model'] = upstreamModel;
       changed = true;
     }
-    if (value['stream'] === true) {
+    if (stream && value['stream'] === true) {
       toolFinish = value['n'] === undefined || value['n'] === null || value['n'] === 1;
       const options = value['stream_options'];
       if (!(isRecord(options) && options['include_usage'] === true)) {

@@ -105,3 +105,10 @@ t.test('embeddings: base64 is little-endian float32; requests keep input order',
   t.strictSame(parseEmbeddingsRequest({ model: 'm', input: ['a', 'b'], encoding_format: 'base64', dimensions: 3, user: 'u' }), { input: ['a', 'b'], encoding: 'base64', dimensions: 3 });
   t.throws(() => parseEmbeddingsRequest({ model: 'm', input: [] }), { code: 'invalid_request', param: 'input' } as never, 'an empty input list is refused');
 });
+
+t.test('embeddings to an OpenAI-compatible server are never turned into a stream request', async (t) => {
+  const { planTranslation } = await import('../../../src/translate/plan.js');
+  const plan = planTranslation({ rid: 'r', protocol: 'openai.embeddings', model: 'dep', stream: true }, Buffer.from(JSON.stringify({ model: 'dep', input: 'x', stream: true })), { kind: 'openai', model: 'bge-m3' });
+  t.equal(plan.path, '/v1/embeddings');
+  t.strictSame(JSON.parse(plan.body.toString()), { model: 'bge-m3', input: 'x', stream: true }, 'model renamed, no stream_options added');
+});
