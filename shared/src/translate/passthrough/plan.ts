@@ -40,7 +40,9 @@ export function planPassthrough(deploymentName: string, stream: boolean, raw: Bu
       changed = true;
     }
     if (stream && value['stream'] === true) {
-      toolFinish = value['n'] === undefined || value['n'] === null || value['n'] === 1;
+      // Only a request with tools can get tool calls back: a stream without them pays nothing for the rule.
+      const tools = value['tools'];
+      toolFinish = Array.isArray(tools) && tools.length > 0 && (value['n'] === undefined || value['n'] === null || value['n'] === 1);
       const options = value['stream_options'];
       if (!(isRecord(options) && options['include_usage'] === true)) {
         value['stream_options'] = { ...(isRecord(options) ? options : {}), include_usage: true };

@@ -5,6 +5,10 @@ const FINISH_KEY = Buffer.from('"finish_reason"');
 const STOP = Buffer.from('"stop"');
 const TOOL_CALLS = Buffer.from('"tool_calls"');
 const OPEN_BRACKET = 0x5b;
+const QUOTE = 0x22;
+const UNDERSCORE = 0x5f;
+/** Where the underscore is in `"tool_calls"`. */
+const UNDERSCORE_AT = TOOL_CALLS_KEY.indexOf(UNDERSCORE);
 const CLOSE_BRACKET = 0x5d;
 
 function isSpace(b: number | undefined): boolean {
@@ -41,9 +45,16 @@ export class ToolFinish {
     return edits === undefined ? data : applyEdits(data, edits);
   }
 
-  /** The index of the first non-empty `"tool_calls"` array member in `data`, or -1. */
+  /**
+   * The index of the first non-empty `"tool_calls"` array member in `data`, or -1. This runs on every chunk of every
+   * passthrough stream: a native substring search costs a fixed ~0.35 µs per call (a third of the whole hot path),
+   * a single-byte one ~0.02 µs, so the key is found through its underscore (two or three per chunk: finish_reason,
+   * system_fingerprint), each checked on its surrounding bytes before the whole key is compared.
+   */
   private firstCall(data: Buffer): number {
-    for (let at = data.indexOf(TOOL_CALLS_KEY); at !== -1; at = data.indexOf(TOOL_CALLS_KEY, at + TOOL_CALLS_KEY.length)) {
+    for (let u = data.indexOf(UNDERSCORE); u !== -1; u = data.indexOf(UNDERSCORE, u + 1)) {
+      const at = u - UNDERSCORE_AT;
+      if (at < 0 || data[at] !== QUOTE || data[at + TOOL_CALLS_KEY.length - 1] !== QUOTE || !startsWithAt(data, at, TOOL_CALLS_KEY)) continue;
       const value = valueAt(data, at + TOOL_CALLS_KEY.length);
       if (value === -1 || data[value] !== OPEN_BRACKET) continue;
       let i = value + 1;

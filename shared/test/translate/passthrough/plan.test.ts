@@ -79,13 +79,16 @@ t.test('a whole answer over the limit is refused with a clear error, not held wi
   t.equal(a.contentType, 'application/json');
 });
 
-t.test('tool calls end with finish_reason "tool_calls", also when the server says "stop" (stream: single choice only)', async (t) => {
+t.test('tool calls end with finish_reason "tool_calls", also when the server says "stop" (stream: a single choice, with tools)', async (t) => {
   const call = chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] });
   const upstream = call + chunk({}, 'stop') + DONE;
   const fixed = call + chunk({}, 'tool_calls') + DONE;
-  golden(t, () => plan({ model: DEPLOYMENT, stream: true, messages, stream_options: { include_usage: true } }).translate(200, 'text/event-stream'), upstream, fixed);
-  golden(t, () => plan({ model: DEPLOYMENT, stream: true, n: 1, messages, stream_options: { include_usage: true } }).translate(200, 'text/event-stream'), upstream, fixed);
-  golden(t, () => plan({ model: DEPLOYMENT, stream: true, n: 2, messages, stream_options: { include_usage: true } }).translate(200, 'text/event-stream'), upstream, upstream);
+  const tools = [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }];
+  const asked = { model: DEPLOYMENT, stream: true, messages, tools, stream_options: { include_usage: true } };
+  golden(t, () => plan(asked).translate(200, 'text/event-stream'), upstream, fixed);
+  golden(t, () => plan({ ...asked, n: 1 }).translate(200, 'text/event-stream'), upstream, fixed);
+  golden(t, () => plan({ ...asked, n: 2 }).translate(200, 'text/event-stream'), upstream, upstream);
+  golden(t, () => plan({ ...asked, tools: undefined }).translate(200, 'text/event-stream'), upstream, upstream, undefined);
 
   const message = (calls: unknown[] | undefined, finish: string) => ({ index: 0, message: { role: 'assistant', content: null, ...(calls ? { tool_calls: calls } : {}) }, finish_reason: finish });
   const calls = [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }];

@@ -121,3 +121,14 @@ t.test('several choices (n > 1): the bytes do not say which choice called, so fi
   const input = call('', true) + chunk({}, 'stop') + DONE;
   golden(t, f, input, input);
 });
+
+t.test('error events are found by their members in any spacing; "error" as another value or in text is no error', async (t) => {
+  const spaced = 'data: {"object" : "error", "message": "boom", "code": 500}\n\n';
+  golden(t, keep, spaced, 'data: {"error":{"message":"The model server failed: boom","type":"server_error","param":null,"code":"upstream_error"}}\n\n');
+  const notErrors =
+    chunk({ content: 'x' }, 'error') +
+    chunk({ content: '{"object":"error"} and "error": as text' }) +
+    'data: {"choices":[{"index":0,"delta":{}}],"error" : null}\n\n' +
+    DONE;
+  golden(t, keep, notErrors, notErrors);
+});
