@@ -10,6 +10,13 @@ export type UpstreamKind = keyof typeof UPSTREAMS;
 /** Model routes of the three caller APIs (other calls, such as model lists, are not model turns). */
 const MODEL_CALL = /^(\/v1)?\/(messages|chat\/completions|responses)(\?|$)/;
 
+/**
+ * These suites test clients, not failure detection (the fault tests hold the 900 ms default to account). On a
+ * loaded shared machine this test process, which hosts the gateway, and the connector processes stall for longer
+ * than that now and then, and a healthy stream failed as `tunnel_lost` (Claude Code retried it; the cell failed).
+ */
+const GATEWAY_ENV = { TOKIOS_STALL_TIMEOUT_MS: '10000' };
+
 /** What the scripted model decided for one upstream request: the request and the turn it was given. */
 export interface Decision {
   body: Record<string, unknown>;
@@ -75,7 +82,7 @@ export class ScriptedStack {
   }
 
   static async start(): Promise<ScriptedStack> {
-    const stack = await startTranslateStack();
+    const stack = await startTranslateStack(GATEWAY_ENV);
     try {
       return new ScriptedStack(stack, await RecordingProxy.start(stack.origin));
     } catch (err) {

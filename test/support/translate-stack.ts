@@ -49,10 +49,11 @@ export function probeLog(output: string): ProbeLog {
 
 /**
  * One gateway (in-process ingress + terminator, own NATS) with three connector processes, upstream kind left to
- * auto-detection: Ollama, OpenAI-compatible, and Ollama configured with a model it does not have.
+ * auto-detection: Ollama, OpenAI-compatible, and Ollama configured with a model it does not have. `env` goes to
+ * the gateway (`tokios dev`).
  */
-export async function startTranslateStack(): Promise<TranslateStack> {
-  const stack = await startDevStack([OLLAMA_DEP, OPENAI_DEP, MISSING_DEP]);
+export async function startTranslateStack(env: NodeJS.ProcessEnv = {}): Promise<TranslateStack> {
+  const stack = await startDevStack([OLLAMA_DEP, OPENAI_DEP, MISSING_DEP], env);
   const [ollama, openai] = await Promise.all([OllamaUpstream.start(['llama3.2:latest']), OpenAIUpstream.start('Qwen/Qwen2.5-7B-Instruct')]);
   const procs: Proc[] = [];
   const close = async (): Promise<void> => {
