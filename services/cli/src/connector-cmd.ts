@@ -36,7 +36,7 @@ export async function runConnectorCommand(argv: string[], env: NodeJS.ProcessEnv
     }
     throw e;
   }
-  const log = createLogger('connector', env.LOG_LEVEL);
+  const log = createLogger('connector', env);
   let ops: Awaited<ReturnType<typeof listenOps>> | undefined;
   const code = await new Promise<number>((resolve) => {
     const connector = new ConnectorGroup(config, log, {

@@ -27,12 +27,12 @@ async function serve(start: () => Promise<Running>): Promise<number> {
   return new Promise((resolve) => {
     void running.fatal.then((err) => {
       process.stderr.write(`error: ${err.message}\n`);
-      void running.close().finally(() => resolve(1));
+      void running.close('fatal').finally(() => resolve(1));
     });
     let signals = 0;
-    const stop = (): void => {
+    const stop = (signal: NodeJS.Signals): void => {
       if (++signals > 1) process.exit(130);
-      void running.close().then(() => resolve(0));
+      void running.close(signal).then(() => resolve(0));
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

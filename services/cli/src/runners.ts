@@ -17,7 +17,8 @@ import { NatsState, Readiness, opsEnvSchema } from '@tokios/shared/ops';
 export interface Running {
   /** Port the HTTP server listens on. */
   port: number;
-  close(): Promise<void>;
+  /** Graceful stop; `reason` (the signal) goes into the shutdown log lines. */
+  close(reason?: string): Promise<void>;
   /** Resolves when the service cannot go on (NATS closed its connection for good, e.g. credentials refused). */
   fatal: Promise<Error>;
 }
@@ -28,6 +29,16 @@ export interface IngressHandle extends Running {
 
 export interface TerminatorHandle extends Running {
   terminator: Terminator;
+}
+
+/** A service's close with its shutdown lines around it: what began it, and how long it took. */
+function shutdownLogged(log: Logger, close: () => Promise<void>): (reason?: string) => Promise<void> {
+  return async (reason) => {
+    const started = Date.now();
+    log.info({ reason: reason ?? 'requested' }, 'shutting down');
+    await close();
+    log.info({ ms: Date.now() - started }, 'stopped');
+  };
 }
 
 /** A promise the NATS connections resolve when they close for good. */
@@ -44,7 +55,7 @@ async function common(
   env: NodeJS.ProcessEnv,
   log?: Logger,
 ): Promise<{ log: Logger; nc: NatsConnection; store: Store; fatal: Promise<Error> }> {
-  const logger = log ?? createLogger(service, env.LOG_LEVEL);
+  const logger = log ?? createLogger(service, env);
   warnIfUnsigned(settings, logger);
   const store = await openStore(parseEnv(storeEnvSchema, env, 'store environment'), { log: logger });
   logger.info({ store: store.describe() }, 'store opened');
@@ -81,11 +92,11 @@ export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Log
     port,
     fabric,
     fatal,
-    async close() {
+    close: shutdownLogged(logger, async () => {
       await closeGracefully(app, fabric, o.shutdownGraceMs, { delayMs: o.shutdownDelayMs });
       await nc.drain().catch(() => undefined);
       await store.close();
-    },
+    }),
   };
 }
 
@@ -102,11 +113,11 @@ export async function runTerminator(env: NodeJS.ProcessEnv = process.env, log?: 
     port,
     terminator,
     fatal,
-    async close() {
+    close: shutdownLogged(logger, async () => {
       await terminator.close();
       await nc.drain().catch(() => undefined);
       await store.close();
-    },
+    }),
   };
 }
 
@@ -125,13 +136,13 @@ export async function runControl(env: NodeJS.ProcessEnv = process.env, log?: Log
   return {
     port,
     fatal,
-    async close() {
+    close: shutdownLogged(logger, async () => {
       app.tokiosReadiness.startDraining();
       await new Promise((r) => setTimeout(r, e.TOKIOS_SHUTDOWN_DELAY_MS));
       await app.close();
       await nc.drain().catch(() => undefined);
       await store.close();
-    },
+    }),
   };
 }
 
@@ -156,7 +167,7 @@ const NATS_CLIENT_VARS = ['NATS_URL', 'NATS_CREDS', 'NATS_NKEY_SEED', 'NATS_USER
  * TOKIOS_FABRIC_SECRET, else a secret generated once into `<TOKIOS_DATA_DIR>/fabric-secret`.
  */
 export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<DevHandle> {
-  const logger = log ?? createLogger('tokios-dev', env.LOG_LEVEL);
+  const logger = log ?? createLogger('tokios-dev', env);
   const storeEnv = parseEnv(storeEnvSchema, env, 'store environment');
   const dataDir = storeEnv.TOKIOS_DATA_DIR;
   const opsEnv = parseEnv(opsEnvSchema, env);
@@ -226,7 +237,7 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
       fatal,
       adminToken: admin.token,
       adminTokenFile: admin.file,
-      async close() {
+      close: shutdownLogged(logger, async () => {
         await removeDevFile(dataDir);
         // Ingress first: its requests in flight finish through the terminator, which drains last (and closes the
         // tunnels upgraded on the shared HTTP server, which would otherwise hold the server's close). One process on
@@ -238,7 +249,7 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
         for (const nc of [ingressNc, terminatorNc, controlNc]) await nc.drain().catch(() => undefined);
         await store.close();
         await local?.stop();
-      },
+      }),
     };
   } catch (err) {
     await unwind();

@@ -68,7 +68,7 @@ export class ActiveRequest {
   cancel(reason: string): void {
     if (this.finished) return;
     this.outcome = 'cancelled';
-    this.ctx.log.info({ rid: this.meta.rid, reason }, 'request cancelled; aborting upstream');
+    this.ctx.log.info({ reqId: this.meta.requestId, rid: this.meta.rid, reason }, 'request cancelled; aborting upstream');
     this.finish();
   }
 
@@ -235,7 +235,7 @@ export class ActiveRequest {
     this.outcome = err.code;
     // The message may echo the caller's strings (an unknown parameter's name, a content type): it goes to the
     // caller only; the log line gets the code and the parameter name, with any caller-chosen part masked.
-    this.ctx.log.warn({ rid: this.meta.rid, code: err.code, param: loggableParam(err.param) }, 'request failed');
+    this.ctx.log.warn({ reqId: this.meta.requestId, rid: this.meta.rid, code: err.code, param: loggableParam(err.param) }, 'request failed');
     this.send(encodeFrame(FrameKind.Error, this.sid, err.param ? { code: err.code, message: err.message, param: err.param } : { code: err.code, message: err.message }));
     this.finish();
   }
@@ -258,7 +258,7 @@ export class ActiveRequest {
     const ms = Date.now() - this.started;
     this.ctx.observer?.requestDone(this.meta.protocol, this.outcome, ms);
     this.ctx.log.info(
-      { rid: this.meta.rid, protocol: this.meta.protocol, stream: this.meta.stream, status: this.status, outcome: this.outcome, ms },
+      { reqId: this.meta.requestId, rid: this.meta.rid, protocol: this.meta.protocol, stream: this.meta.stream, status: this.status, outcome: this.outcome, ms },
       'request done',
     );
     this.ctx.done(this);

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import type { Logger } from '@tokios/shared/log';
+import { LogThrottle, type Logger } from '@tokios/shared/log';
 import {
   CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FrameKind, MAX_DATA_PAYLOAD, ProtocolError, TUNNEL_SILENT_PINGS, decodeFrame, encodeFrame, payloadRoom,
   type Frame, type HelloMeta, type WelcomeMeta,
@@ -33,6 +33,11 @@ export interface TunnelEvents {
 
 let serials = 0;
 
+/** A gateway that stays unreachable costs one warning line per this interval. */
+const DIAL_LOG_EVERY_MS = 10_000;
+/** Close codes of an orderly close (ours or the terminator's): logged at info; anything else is a warning. */
+const ORDERLY_CLOSES: readonly number[] = [CloseCode.Normal, CloseCode.GoingAway];
+
 /** One WebSocket to a terminator, reconnecting with backoff until stopped. */
 export class TunnelClient {
   /** Unique per client in this process (a replacement tunnel keeps the index of the one it replaces). */
@@ -47,6 +52,10 @@ export class TunnelClient {
   private corked = false;
   private nextPingId = 1;
   private readonly pongWaiters = new Map<number, () => void>();
+  /** Why the current socket failed (e.g. "connect ECONNREFUSED 10.0.0.5:443"), for its close line. */
+  private lastError: string | undefined;
+  /** Failed dials while the gateway is unreachable: one warning per interval, with how many were held back. */
+  private readonly dialLog = new LogThrottle(DIAL_LOG_EVERY_MS);
   /** URL to dial next; a peer URL after a switch, the gateway again after any failure. */
   private target: string;
   /** Peer id of the switch target, until its socket is dialled. */
@@ -123,7 +132,7 @@ export class TunnelClient {
       res.resume();
       // A peer refusing a ticket (expired, say) says nothing about the token: back to the gateway.
       if ((status === 401 || status === 403) && !peer) this.events.fatal(this, `the gateway rejected the tunnel token (HTTP ${status})`);
-      else this.log.warn({ tunnel: this.index, status, url }, 'gateway refused the tunnel');
+      else this.lastError = `the gateway refused the tunnel: HTTP ${status}`; // logged with the close (rate-limited)
       ws.terminate();
     });
     ws.on('open', () => {
@@ -146,7 +155,12 @@ export class TunnelClient {
       }
       this.onFrame(ws, frame);
     });
-    ws.on('error', (err) => this.log.debug({ tunnel: this.index, err: err.message }, 'tunnel socket error'));
+    this.lastError = undefined;
+    ws.on('error', (err) => {
+      // Told once, with the close that follows (the cause of a 1006).
+      this.lastError ??= err.message.slice(0, 300);
+      this.log.debug({ tunnel: this.index, err: err.message }, 'tunnel socket error');
+    });
     ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
   }
 
@@ -247,7 +261,14 @@ export class TunnelClient {
     }
     const switching = this.target !== this.gatewayUrl;
     const delay = switching ? 0 : this.backoff.next();
-    this.log.info({ tunnel: this.index, code, reason, retryInMs: delay }, 'tunnel closed');
+    const cause = this.lastError ?? (reason || undefined);
+    if (wasUp) {
+      const orderly = ORDERLY_CLOSES.includes(code);
+      this.log[orderly ? 'info' : 'warn']({ tunnel: this.index, code, reason, cause, retryInMs: delay }, 'tunnel closed');
+    } else {
+      const held = this.dialLog.take();
+      if (held !== undefined) this.log.warn({ tunnel: this.index, url: this.gatewayUrl, code, cause, retryInMs: delay, failedSinceLast: held + 1 }, 'cannot open the tunnel; retrying');
+    }
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 

@@ -1,5 +1,4 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Logger } from '@tokios/shared/log';
 import type { Store } from '@tokios/shared/store';
@@ -15,6 +14,7 @@ import { IngressControlPlane, defaultControlPlaneOptions } from './control-plane
 import { Metrics, watchNatsMetrics } from '@tokios/shared/metrics';
 import { OPS_PATHS, Readiness, opsAnswer, type OpsEndpoints } from '@tokios/shared/ops';
 import { IngressMetrics } from './metrics.js';
+import { REQUEST_ID_HEADER, requestIdGenerator } from './request-id.js';
 
 export interface IngressDeps {
   fabric: FabricClient;
@@ -54,15 +54,12 @@ function timedServer(handler: RequestListener, o: IngressOptions): Server {
 
 /** The public API: one plugin per API surface, each mounted under /v1 and at the root. */
 export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstance> {
-  // Request ids: a random prefix per process and a counter, instead of 8 random bytes from the CSPRNG per request
-  // (randomBytes is a synchronous OpenSSL call, plus a getpid syscall for fork safety, on every request).
-  const idPrefix = `req_${randomBytes(6).toString('hex')}`;
-  let idCounter = 0;
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.options.maxBodyBytes,
-    genReqId: () => `${idPrefix}${(++idCounter).toString(36).padStart(6, '0')}`,
+    requestIdHeader: false,
+    genReqId: requestIdGenerator(),
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
     serverFactory: (handler) => timedServer(handler, deps.options),
@@ -71,6 +68,10 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.options.maxBodyBytes }, (_req, body, done) => done(null, body));
   registerErrorHandlers(app);
+  // Streamed answers (hijacked) set it with their head.
+  app.addHook('onSend', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
 
   const control = new IngressControlPlane({ nc: deps.fabric.nc, store: deps.store, log: deps.log, replicaId: deps.fabric.id, options: deps.options.controlPlane ?? defaultControlPlaneOptions(), fabricSecret: deps.options.fabricSecret });
   control.start();

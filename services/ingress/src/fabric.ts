@@ -28,8 +28,10 @@ export interface CallInput {
   deploymentId: string;
   meta: Omit<RequestMeta, 'rid' | 'bodyLength' | 'ingressId' | 'deadline'>;
   body: Buffer;
-  /** Request id for logs; attempt ids derive from it. */
+  /** The request id every tier logs (meta.requestId); the fabric's own attempt ids are unique per call. */
   requestId: string;
+  /** From newCallId() when the caller needs it first (usage records); else made here. */
+  callId?: string;
 }
 
 /** Answers to "no responders" (no terminator subscribed yet) are retried this long: interest spreads asynchronously. */
@@ -55,6 +57,8 @@ const ORPHAN_CANCEL_EVERY_MS = 250;
 export class Call {
   private attempt = 0;
   private rid = '';
+  /** Unique per call: the caller's request id may repeat, subjects and the pending map must not. */
+  private readonly callId: string;
   private control: string | undefined;
   private acked = false;
   private headSeen = false;
@@ -74,6 +78,7 @@ export class Call {
     private readonly handlers: CallHandlers,
   ) {
     this.deadline = this.started + fabric.options.requestTimeoutMs;
+    this.callId = input.callId ?? fabric.newCallId();
   }
 
   get id(): string {
@@ -86,7 +91,7 @@ export class Call {
     if (!this.fabric.connected) return this.fail(new TokiosError('fabric_unavailable', 'The gateway fabric (NATS) is unavailable; retry shortly.', { headers: { 'retry-after': '1' } }));
     this.fabric.forget(this);
     this.attempt++;
-    this.rid = `${this.input.requestId}-${this.attempt}`;
+    this.rid = `${this.callId}-${this.attempt}`;
     this.acked = false;
     this.control = undefined;
     this.fabric.track(this);
@@ -95,6 +100,7 @@ export class Call {
     const meta: RequestMeta = {
       ...this.input.meta,
       rid: this.rid,
+      requestId: this.input.requestId,
       ingressId: this.fabric.id,
       bodyLength: this.input.body.length,
       deadline: this.deadline,
@@ -252,6 +258,7 @@ export class FabricClient {
   private readonly nats: NatsState;
   /** Set by the app: placement timings for the metrics. */
   observer: FabricObserver | undefined;
+  private calls = 0;
 
   constructor(
     readonly nc: NatsConnection,
@@ -286,6 +293,11 @@ export class FabricClient {
     }, every);
     this.sweeper.unref();
     void this.watch();
+  }
+
+  /** `<ingress id>_<counter>`: unique across ingresses (terminators key streams by it) and within 64 characters. */
+  newCallId(): string {
+    return `${this.id}_${(++this.calls).toString(36)}`;
   }
 
   call(input: CallInput, handlers: CallHandlers): Call {

@@ -3,6 +3,7 @@ import type { CallerProtocol, HeadMeta, Usage } from '@tokios/shared/protocol';
 import { ERRORS, TokiosError, isErrorCode, renderStreamError, type ErrorCode } from '@tokios/shared/errors';
 import type { Call, FabricClient } from './fabric.js';
 import type { IngressMetrics } from './metrics.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
 import type { IngressControlPlane } from './control-plane.js';
 import { authenticate, resolveDeployment } from './auth.js';
 import { parseJsonBody, routingFields } from './body.js';
@@ -48,10 +49,12 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   const { control, metrics } = deps;
   const { caller, model, stream, deployment } = await admit(deps, protocol, request);
   const raw = request.body as Buffer;
+  // Ours and unique (usage records are idempotent per id; the caller's request id may repeat).
+  const callId = deps.fabric.newCallId();
 
   const record = (status: number, usage: Usage | undefined, ttftMs: number | null, connectorId: string | undefined): void => {
     control.usage.record({
-      id: request.id,
+      id: callId,
       at: new Date().toISOString(),
       tenantId: caller.tenantId,
       keyId: caller.keyId,
@@ -117,7 +120,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     if (reported) {
       const c = clampUsage(reported, { requestBytes: raw.length, answerBytes });
       usage = c.usage;
-      if (c.clamped) request.log.warn({ rid: request.id, deploymentId: deployment.id, connectorId: call?.connectorId, reported, charged: usage }, 'connector-reported usage clamped');
+      if (c.clamped) request.log.warn({ callId, deploymentId: deployment.id, connectorId: call?.connectorId, reported, charged: usage }, 'connector-reported usage clamped');
     }
     const tokens = usage ? usage.input_tokens + usage.output_tokens : 0;
     if (tokens > 0) control.quota.addTokens(caller.keyId, caller.limits, tokens);
@@ -125,7 +128,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     metrics.done(protocol, deployment.id, status, code, stream, ms, ttftMs);
     request.log.info(
       {
-        rid: request.id, deploymentId: deployment.id, keyId: caller.keyId, protocol, stream, status, outcome: code ?? 'ok', ms,
+        callId, deploymentId: deployment.id, keyId: caller.keyId, protocol, stream, status, outcome: code ?? 'ok', ms,
         ...(httpStatus !== status && { httpStatus }), terminatorId: call?.terminatorId, connectorId: call?.connectorId,
       },
       'request done',
@@ -137,6 +140,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     {
       deploymentId: deployment.id,
       requestId: request.id,
+      callId,
       body: raw,
       meta: { protocol, model, stream, headers, tenantId: caller.tenantId, keyId: caller.keyId },
     },
@@ -154,7 +158,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
           res.writeHead(h.status, {
             'content-type': h.contentType,
             'cache-control': 'no-cache',
-            'x-request-id': request.id,
+            [REQUEST_ID_HEADER]: request.id,
             'x-accel-buffering': 'no',
             ...(ignored !== undefined && { [IGNORED_HEADER]: ignored }),
           });
@@ -189,7 +193,6 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
           reply
             .code(head?.status ?? 502)
             .header('content-type', head?.contentType ?? 'application/json')
-            .header('x-request-id', request.id)
             .send(Buffer.concat(parts));
         }
         // The outcome is the final result, not the arrival of an End: a mapped upstream error, or a stream that

@@ -160,6 +160,11 @@ export class RequestIntake {
         onDone: (s, result) => {
           this.streamDone(s.rid);
           this.opts.observer?.streamDone(result);
+          // One line per request, ids and outcome only (never a body).
+          this.log.info(
+            { reqId: s.meta.requestId, rid: s.rid, deploymentId: s.deploymentId, connectorId: s.connectorId, protocol: s.meta.protocol, result, ms: Date.now() - s.startedAt },
+            'request done',
+          );
         },
       },
       meta, deploymentId, reply, subjects.terminator(this.terminatorId, meta.rid), Buffer.from(payload),
@@ -174,7 +179,7 @@ export class RequestIntake {
     const stream = rid ? this.streams.get(rid) : undefined;
     if (!stream) return;
     if (msg.data.length === 0 && msg.headers?.code === 503) {
-      this.log.info({ rid }, 'ingress is gone; cancelling');
+      this.log.info({ reqId: stream.meta.requestId, rid }, 'ingress is gone; cancelling');
       stream.cancel('ingress gone');
       return;
     }

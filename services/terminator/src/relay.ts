@@ -41,6 +41,9 @@ export class RelayStream implements TunnelStream, DeferredAck {
   private seq = 0;
   private done = false;
   lastSent = Date.now();
+  readonly startedAt = this.lastSent;
+  /** The connector the request was last placed on (for the request's log line). */
+  connectorId: string | undefined;
 
   constructor(
     private readonly ctx: RelayContext,
@@ -75,6 +78,7 @@ export class RelayStream implements TunnelStream, DeferredAck {
     }
     this.tried.add(t);
     this.tunnel = t;
+    this.connectorId = t.connectorId;
     this.sid = t.open(this);
     this.ctx.registry.addLoad(t.connectorId, 1);
     const { ingressId: _i, tenantId: _t, keyId: _k, ...forward } = this.meta;

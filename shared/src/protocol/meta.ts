@@ -6,6 +6,14 @@ import { MAX_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES } from './limits.js';
 /** Safe identifier: usable as a NATS subject token and in logs. */
 export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]');
 
+/**
+ * A request id a caller may choose (`x-request-id`): bounded, and only characters that are safe in a header, a log
+ * line and a URL. Anything else is replaced by an id of ours. It names a request in logs only: it is never a NATS
+ * subject token nor a key of any map (two callers may send the same one).
+ */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+=\/-]{0,127}$/;
+export const requestIdSchema = z.string().regex(REQUEST_ID_PATTERN, 'must be 1-128 of [A-Za-z0-9._:@+=/-], starting with a letter or digit');
+
 export const CALLER_PROTOCOLS = ['openai.chat', 'openai.responses', 'anthropic.messages', 'openai.completions', 'openai.embeddings', 'anthropic.count_tokens'] as const;
 export const callerProtocolSchema = z.enum(CALLER_PROTOCOLS);
 export type CallerProtocol = z.infer<typeof callerProtocolSchema>;
@@ -63,7 +71,10 @@ export const statusMeta = z.object({ healthy: z.boolean(), draining: z.boolean()
 export const goAwayMeta = z.object({ reason: shortText });
 
 export const requestMeta = z.object({
+  /** This attempt's id on the fabric (unique: subjects and stream maps are keyed by it). */
   rid: idSchema,
+  /** The request id every tier logs (the caller's `x-request-id` when valid, else the ingress's own). */
+  requestId: requestIdSchema.optional(),
   protocol: callerProtocolSchema,
   /** Deployment name the caller asked for (the `model` field). */
   model: z.string().max(256),
