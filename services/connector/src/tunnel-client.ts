@@ -54,6 +54,8 @@ export class TunnelClient {
   private readonly pongWaiters = new Map<number, () => void>();
   /** Why the current socket failed (e.g. "connect ECONNREFUSED 10.0.0.5:443"), for its close line. */
   private lastError: string | undefined;
+  /** The URL of the socket being (or last) dialled, for its failure line. */
+  private dialingUrl = '';
   /** Failed dials while the gateway is unreachable: one warning per interval, with how many were held back. */
   private readonly dialLog = new LogThrottle(DIAL_LOG_EVERY_MS);
   /** URL to dial next; a peer URL after a switch, the gateway again after any failure. */
@@ -156,6 +158,7 @@ export class TunnelClient {
       this.onFrame(ws, frame);
     });
     this.lastError = undefined;
+    this.dialingUrl = url;
     ws.on('error', (err) => {
       // Told once, with the close that follows (the cause of a 1006).
       this.lastError ??= err.message.slice(0, 300);
@@ -267,7 +270,7 @@ export class TunnelClient {
       this.log[orderly ? 'info' : 'warn']({ tunnel: this.index, code, reason, cause, retryInMs: delay }, 'tunnel closed');
     } else {
       const held = this.dialLog.take();
-      if (held !== undefined) this.log.warn({ tunnel: this.index, url: this.gatewayUrl, code, cause, retryInMs: delay, failedSinceLast: held + 1 }, 'cannot open the tunnel; retrying');
+      if (held !== undefined) this.log.warn({ tunnel: this.index, url: this.dialingUrl.slice(0, 200), code, cause, retryInMs: delay, failedSinceLast: held + 1 }, 'cannot open the tunnel; retrying');
     }
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
