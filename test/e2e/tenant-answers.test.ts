@@ -22,8 +22,13 @@ async function sendUntilCancel(c: ScriptedConnector, sid: number, size: number, 
   const chunk = Buffer.alloc(size, 0x61);
   for (let i = 0; i < max; i++) {
     c.send(encodeFrame(FrameKind.Data, sid, undefined, chunk));
-    await c.barrier(1000 + i);
-    if (c.frames.queued.some((f) => f.kind === FrameKind.Cancel && f.id === sid)) return true;
+    // Paced by a Ping/Pong round trip per frame; a Cancel may arrive before the Pong.
+    c.send(encodeFrame(FrameKind.Ping, 1000 + i));
+    for (;;) {
+      const f = await c.frames.next(20_000);
+      if (f.kind === FrameKind.Cancel && f.id === sid) return true;
+      if (f.kind === FrameKind.Pong && f.id === 1000 + i) break;
+    }
   }
   return false;
 }
