@@ -4,6 +4,7 @@ import { ADMIN_USAGE, runAdmin } from './admin.js';
 import { runConnectorCommand } from './connector-cmd.js';
 import { runNatsConfigCommand } from './nats-config-cmd.js';
 import { runControl, runDev, runIngress, runTerminator, type Running } from './runners.js';
+import { TOKIOS_VERSION } from '@tokios/shared';
 
 const USAGE = `tokios <command>
 
@@ -39,8 +40,30 @@ async function serve(start: () => Promise<Running>): Promise<number> {
   });
 }
 
+/** What each long-running service says to --help (its settings are environment variables: README). */
+const SERVICE_HELP: Record<string, string> = {
+  dev: 'tokios dev\n\nThe whole stack on one port (TOKIOS_PORT, default 8080): its own nats-server with per-role users, or NATS_URL; data in TOKIOS_DATA_DIR.',
+  ingress: 'tokios ingress\n\nThe public API tier (TOKIOS_INGRESS_PORT, default 8080), configured by environment.',
+  terminator: 'tokios terminator\n\nThe tunnel tier (TOKIOS_TERMINATOR_PORT, default 8081), configured by environment.',
+  control: 'tokios control\n\nThe control plane (TOKIOS_CONTROL_PORT, default 8082): admin API and dashboard; needs TOKIOS_ADMIN_TOKEN.',
+};
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-v' || rest.includes('--version')) {
+    process.stdout.write(`tokios ${TOKIOS_VERSION}\n`);
+    return 0;
+  }
+  // Answered before anything starts: no store, no NATS, no port.
+  const help = cmd !== undefined ? SERVICE_HELP[cmd] : undefined;
+  if (help && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${help}\nEvery setting is an environment variable: see README.md ("Services: environment").\n`);
+    return 0;
+  }
+  if (help && rest.length > 0) {
+    process.stderr.write(`tokios ${cmd} takes no arguments (got ${rest[0]!.slice(0, 40)}); its settings are environment variables\n`);
+    return 2;
+  }
   try {
     switch (cmd) {
       case 'dev':

@@ -11,6 +11,7 @@ import { startLocalNats, type LocalNats } from './local-nats.js';
 import { removeDevFile, writeDevFile } from './dev-file.js';
 import { devAdminToken } from './admin-token.js';
 import { fabricSecretFile } from './nats-credentials.js';
+import { listenError } from './listen-error.js';
 import { Metrics } from '@tokios/shared/metrics';
 import { NatsState, Readiness, opsEnvSchema } from '@tokios/shared/ops';
 
@@ -85,7 +86,10 @@ export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Log
   const fabric = new FabricClient(nc, o, logger);
   fabric.start();
   const app = await buildIngressApp({ fabric, store, log: logger, options: o, metricsToken: opsEnv.TOKIOS_METRICS_TOKEN });
-  await app.listen({ port: o.port, host: o.host });
+  await app.listen({ port: o.port, host: o.host }).catch(async (err: unknown) => {
+    await Promise.allSettled([app.close(), nc.drain(), store.close()]);
+    throw listenError(err, o.host, o.port, 'TOKIOS_INGRESS_PORT');
+  });
   const port = (app.server.address() as AddressInfo).port;
   logger.info({ port, ingressId: fabric.id }, 'ingress listening');
   return {
@@ -107,7 +111,10 @@ export async function runTerminator(env: NodeJS.ProcessEnv = process.env, log?: 
   const { log: logger, nc, store, fatal } = await common('terminator', 'terminator', o.nats, env, log);
   const terminator = new Terminator(o, nc, store, logger, { metricsToken: opsEnv.TOKIOS_METRICS_TOKEN });
   terminator.start();
-  const port = await terminator.listen(o.port, o.host);
+  const port = await terminator.listen(o.port, o.host).catch(async (err: unknown) => {
+    await Promise.allSettled([terminator.close(), nc.drain(), store.close()]);
+    throw listenError(err, o.host, o.port, 'TOKIOS_TERMINATOR_PORT');
+  });
   logger.info({ port, terminatorId: terminator.id }, 'terminator listening');
   return {
     port,
@@ -130,7 +137,10 @@ export async function runControl(env: NodeJS.ProcessEnv = process.env, log?: Log
     store, nc, log: logger, adminToken: e.TOKIOS_ADMIN_TOKEN, fabricSecret: e.nats.fabricSecret, statusWaitMs: e.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: e.TOKIOS_SESSION_TTL_S,
     metricsToken: opsEnv.TOKIOS_METRICS_TOKEN,
   });
-  await app.listen({ port: e.TOKIOS_CONTROL_PORT, host: e.TOKIOS_CONTROL_HOST });
+  await app.listen({ port: e.TOKIOS_CONTROL_PORT, host: e.TOKIOS_CONTROL_HOST }).catch(async (err: unknown) => {
+    await Promise.allSettled([app.close(), nc.drain(), store.close()]);
+    throw listenError(err, e.TOKIOS_CONTROL_HOST, e.TOKIOS_CONTROL_PORT, 'TOKIOS_CONTROL_PORT');
+  });
   const port = (app.server.address() as AddressInfo).port;
   logger.info({ port }, 'control listening');
   return {
@@ -218,7 +228,9 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
       if (terminator) terminator.handleUpgrade(req, socket, head);
       else socket.destroy();
     });
-    await app.listen({ port: io.port, host: io.host });
+    await app.listen({ port: io.port, host: io.host }).catch((err: unknown) => {
+      throw listenError(err, io.host, io.port, env.TOKIOS_PORT ? 'TOKIOS_PORT' : 'TOKIOS_PORT (or TOKIOS_INGRESS_PORT)');
+    });
     const port = (app.server.address() as AddressInfo).port;
     const publicUrl = to.publicUrl ?? `ws://127.0.0.1:${port}/v1/tunnel`;
     terminator = new Terminator({ ...to, publicUrl } satisfies TerminatorOptions, terminatorNc, store, logger, { metrics, readiness });
