@@ -4,7 +4,7 @@ import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, type EndMeta, type
 import { TokiosError } from '@tokios/shared/errors';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '@tokios/shared/codec';
 import type { TunnelClient } from './tunnel-client.js';
-import { isConnectError, upstreamRequest } from './upstream-http.js';
+import { isConnectError, isStaleSocketError, upstreamRequest } from './upstream-http.js';
 import { planTranslation, type UpstreamPlan, type UpstreamTarget } from '@tokios/shared/translate';
 import type { RequestObserver } from './metrics.js';
 
@@ -89,11 +89,19 @@ export class ActiveRequest {
       return this.fail(err instanceof TokiosError ? err : new TokiosError('invalid_request', (err as Error).message));
     }
     this.body.length = 0;
-    const req = upstreamRequest(this.ctx.upstreamBase, { method: 'POST', path: plan.path, body: plan.body, headers: plan.headers });
+    this.callUpstream(plan, false);
+  }
+
+  private callUpstream(plan: UpstreamPlan, fresh: boolean): void {
+    const req = upstreamRequest(this.ctx.upstreamBase, { method: 'POST', path: plan.path, body: plan.body, headers: plan.headers, fresh });
     this.upstream = req;
     const sentAt = Date.now();
     req.on('error', (err) => {
-      if (this.finished) return;
+      if (this.finished || req !== this.upstream) return;
+      if (!this.response && !fresh && isStaleSocketError(req, err)) {
+        this.ctx.log.info({ rid: this.meta.rid, err: (err as NodeJS.ErrnoException).code }, 'reused model server connection failed before any answer; retrying on a new one');
+        return this.callUpstream(plan, true);
+      }
       // After the response head, the answer's own error/close handlers count it (as 'stream').
       if (!this.response) this.ctx.observer?.upstreamError('unreachable');
       if (!this.response && isConnectError(err)) {

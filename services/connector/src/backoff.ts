@@ -1,10 +1,9 @@
-/** Exponential backoff with full jitter; reset once a connection has stayed up for `stableMs`. */
+/** Exponential backoff with full jitter; reset by its owner once a connection succeeds. */
 export class Backoff {
   private attempt = 0;
   constructor(
     private readonly baseMs = 500,
     private readonly capMs = 15_000,
-    readonly stableMs = 30_000,
     private readonly random: () => number = Math.random,
   ) {}
 

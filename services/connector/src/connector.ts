@@ -51,6 +51,8 @@ export class Connector {
   private readonly observer: ConnectorMetrics;
   /** Peers already logged as refused by the peer policy (bounded). */
   private readonly refusedPeers = new Set<string>();
+  /** Every terminator named in a Welcome's peer list (id -> tunnel URL): where to go when the gateway is dead. */
+  private readonly knownPeers = new Map<string, string>();
 
   constructor(
     readonly config: ConnectorConfig,
@@ -99,13 +101,17 @@ export class Connector {
     return new TunnelClient(index, this.config.gatewayUrl, this.config.tunnel_token, {
       hello: () => this.hello(),
       welcome: (tc, w) => this.onWelcome(tc, w),
-      peers: () => this.spread(),
+      peers: (_tc, w) => {
+        this.learnPeers(w);
+        this.spread();
+      },
       frame: (tc, f) => this.onFrame(tc, f),
       unreadableRequest: (tc, sid, message) => tc.sendFrame(encodeFrame(FrameKind.Error, sid, { code: 'protocol_error', message: message.slice(0, 200) })),
       down: (tc) => this.onTunnelDown(tc),
       fatal: (_tc, reason) => this.onFatal(reason),
       dialFailed: (_tc, peerId) => this.badPeers.set(peerId, Date.now() + BAD_PEER_MS),
       goAway: (tc, reason) => this.onGoAway(tc, reason),
+      fallbackPeer: (tc) => this.fallbackPeer(tc),
     }, this.log);
   }
 
@@ -131,6 +137,20 @@ export class Connector {
     if (target && ticket) next.connectTo(target.url, target.id, ticket);
     else next.connect();
     this.maybeRetire(tc);
+  }
+
+  /** Only peers the peer policy allows are remembered: the fallback never leads the token anywhere a move may not. */
+  private learnPeers(w: WelcomeMeta): void {
+    for (const p of this.allowedPeers(w)) this.knownPeers.set(p.id, p.url);
+    if (this.knownPeers.size > 64) this.knownPeers.delete(this.knownPeers.keys().next().value as string);
+  }
+
+  /** A known terminator for a tunnel whose gateway keeps failing: one no other tunnel uses first, never a bad one. */
+  private fallbackPeer(tc: TunnelClient): { id: string; url: string } | undefined {
+    const now = Date.now();
+    const used = new Set(this.tunnels.filter((o) => o !== tc).map((o) => o.terminatorId));
+    const usable = [...this.knownPeers].filter(([id]) => !((this.badPeers.get(id) ?? 0) > now)).map(([id, url]) => ({ id, url }));
+    return usable.find((p) => !used.has(p.id)) ?? usable[0];
   }
 
   private requestsOn(tc: TunnelClient): number {
@@ -164,6 +184,9 @@ export class Connector {
       this.announced = true;
       this.hooks.onEstablished?.({ terminatorId: w.terminatorId, deployment: w.deploymentName });
     }
+    this.learnPeers(w);
+    // The way in works again: tunnels waiting out a grown backoff retry now.
+    for (const o of this.tunnels) if (o !== tc) o.kick();
     // Spread tunnels: if another tunnel already reaches this terminator, move to a peer nobody uses.
     this.spread();
   }

@@ -52,10 +52,16 @@ async function hasInfill(base: string, log: Logger): Promise<boolean> {
 
 /** Healthy = the model server answers HTTP at all (a 4xx/5xx on a listing still means it is up). */
 export async function checkHealth(base: string, kind: UpstreamKind): Promise<boolean> {
-  try {
-    await upstreamGet(base, kind === 'ollama' ? '/api/tags' : '/v1/models', PROBE_TIMEOUT_MS, 4096);
-    return true;
-  } catch {
-    return false;
+  const path = kind === 'ollama' ? '/api/tags' : '/v1/models';
+  // A failure on a pooled socket may be the server closing it as we reused it: one more try on a new connection
+  // before the connector is marked down for a whole interval.
+  for (const fresh of [false, true]) {
+    try {
+      await upstreamGet(base, path, PROBE_TIMEOUT_MS, 4096, fresh);
+      return true;
+    } catch {
+      /* try again on a fresh socket, then give up */
+    }
   }
+  return false;
 }

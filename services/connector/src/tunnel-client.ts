@@ -29,7 +29,12 @@ export interface TunnelEvents {
   dialFailed(tunnel: TunnelClient, peerId: string): void;
   /** The terminator is draining: open a replacement elsewhere; this socket stays for the streams on it. */
   goAway(tunnel: TunnelClient, reason: string): void;
+  /** The gateway failed again and again: a terminator known from earlier Welcomes to dial instead, if any. */
+  fallbackPeer(tunnel: TunnelClient): { id: string; url: string } | undefined;
 }
+
+/** Consecutive failed dials of the gateway after which a known peer is tried instead. */
+const GATEWAY_FAILURES_BEFORE_FALLBACK = 2;
 
 let serials = 0;
 
@@ -46,7 +51,8 @@ export class TunnelClient {
   private readonly backoff = new Backoff();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
-  private stableTimer: NodeJS.Timeout | undefined;
+  /** Failed dials of the gateway URL since the last established tunnel. */
+  private gatewayFailures = 0;
   private lastSeen = 0;
   private stopped = false;
   private corked = false;
@@ -207,8 +213,9 @@ export class TunnelClient {
       this.sendFrame(encodeFrame(FrameKind.Ping, 0));
     }, ping);
     this.pingTimer.unref();
-    this.stableTimer = setTimeout(() => this.backoff.reset(), this.backoff.stableMs);
-    this.stableTimer.unref();
+    // A tunnel that got as far as Welcome proves the way works: the next failure starts over from the base delay.
+    this.backoff.reset();
+    this.gatewayFailures = 0;
     this.events.welcome(this, this.welcome);
   }
 
@@ -252,10 +259,10 @@ export class TunnelClient {
     const wasUp = this.welcome !== undefined;
     this.welcome = undefined;
     clearInterval(this.pingTimer);
-    clearTimeout(this.stableTimer);
     for (const done of [...this.pongWaiters.values()]) done();
     if (wasUp) this.events.down(this);
     else if (this.dialingPeer) this.events.dialFailed(this, this.dialingPeer);
+    else this.gatewayFailures++;
     if (this.stopped) return;
     if (code === CloseCode.TokenRevoked) {
       // The gateway revoked the token: reconnecting would only be refused (HTTP 401).
@@ -264,6 +271,17 @@ export class TunnelClient {
     }
     const switching = this.target !== this.gatewayUrl;
     const delay = switching ? 0 : this.backoff.next();
+    if (!switching && this.gatewayFailures >= GATEWAY_FAILURES_BEFORE_FALLBACK) {
+      // The gateway URL may name a single dead terminator: try one we know from a Welcome (alternating with the
+      // gateway, since a peer that fails is skipped for a while).
+      const peer = this.events.fallbackPeer(this);
+      if (peer) {
+        this.target = peer.url;
+        this.targetPeer = peer.id;
+        this.gatewayFailures = 0;
+        this.log.info({ tunnel: this.index, peer: peer.id, url: peer.url.slice(0, 200) }, 'gateway unreachable; trying a known terminator');
+      }
+    }
     const cause = this.lastError ?? (reason || undefined);
     if (wasUp) {
       const orderly = ORDERLY_CLOSES.includes(code);
@@ -273,6 +291,17 @@ export class TunnelClient {
       if (held !== undefined) this.log.warn({ tunnel: this.index, url: this.dialingUrl.slice(0, 200), code, cause, retryInMs: delay, failedSinceLast: held + 1 }, 'cannot open the tunnel; retrying');
     }
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /**
+   * Another tunnel of this connector just got through: if this one is waiting out a grown backoff, it dials again
+   * within the base delay instead.
+   */
+  kick(): void {
+    if (this.stopped || !this.reconnectTimer || this.ws?.readyState === WebSocket.OPEN || this.ws?.readyState === WebSocket.CONNECTING) return;
+    clearTimeout(this.reconnectTimer);
+    this.backoff.reset();
+    this.reconnectTimer = setTimeout(() => this.connect(), this.backoff.next());
   }
 
   sendFrame(frame: Buffer): boolean {
@@ -304,7 +333,6 @@ export class TunnelClient {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.pingTimer);
-    clearTimeout(this.stableTimer);
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
