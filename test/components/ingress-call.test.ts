@@ -33,7 +33,12 @@ class ScriptedTerminator {
       },
     });
     const prefix = subjects.terminatorPrefix(this.terminatorId);
-    this.nc.subscribe(wildcard(prefix), { callback: (_e, m) => this.controlOf(tailToken(m.subject, prefix)!).push(m.data) });
+    this.nc.subscribe(wildcard(prefix), {
+      callback: (_e, m) => {
+        if (m.data.length === 0) return; // a no-responders notice (the ingress was away): a terminator waits for its Resume
+        this.controlOf(tailToken(m.subject, prefix)!).push(m.data);
+      },
+    });
     await this.nc.flush();
   }
 
@@ -229,26 +234,56 @@ t.test('the Call state machine', async (t) => {
     t.equal(s2.term.requests.queued.length, 0, 'no ninth attempt');
   });
 
-  await t.test('a gap in the Data sequence and a wrong End count fail the call and cancel the stream', async (t) => {
+  await t.test('a gap in the Data sequence asks for a replay (Resume) and picks up; an unfilled gap or a wrong End count fails', async (t) => {
     const s = await setup(t, nats);
+    const head = encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'text/plain' });
+    const data = (seq: number, text: string): Buffer => encodeFrame(FrameKind.Data, seq, undefined, Buffer.from(text));
     const gap = s.call();
     const r1 = await s.term.nextRequest();
     s.term.ack(r1);
-    s.term.answer(r1, encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'text/plain' }));
-    s.term.answer(r1, encodeFrame(FrameKind.Data, 0, undefined, Buffer.from('a')));
-    s.term.answer(r1, encodeFrame(FrameKind.Data, 2, undefined, Buffer.from('c')));
-    const e1 = await gap.rec.failed();
-    t.equal(e1.code, 'protocol_error');
-    t.match(e1.message, /frame 2 arrived, expected 1/);
-    t.same((await s.term.controlOf(r1.rid).expect(FrameKind.Cancel)).meta, { reason: 'protocol_error' });
+    s.term.answer(r1, head);
+    s.term.answer(r1, data(0, 'a'));
+    s.term.answer(r1, data(2, 'c'));
+    t.same((await s.term.controlOf(r1.rid).expect(FrameKind.Resume)).meta, { head: true, next: 1 }, 'the ingress says what it has');
+    // The terminator's replay: what was asked for, then the end; frames it had already are ignored.
+    for (const f of [data(1, 'b'), data(2, 'c'), data(0, 'a'), encodeFrame(FrameKind.End, 0, { frames: 3 })]) s.term.answer(r1, f);
+    t.same(await gap.rec.ended(), { frames: 3 });
+    t.equal(Buffer.concat(gap.rec.seen.data).toString(), 'abc', 'every byte once, in order');
 
-    const short = s.call();
+    const heartbeat = s.call();
     const r2 = await s.term.nextRequest();
     s.term.ack(r2);
-    s.term.answer(r2, encodeFrame(FrameKind.Data, 0, undefined, Buffer.from('a')));
-    s.term.answer(r2, encodeFrame(FrameKind.End, 0, { frames: 3 }));
-    t.match((await short.rec.failed()).message, /ended after 1 of 3 frames/);
-    await s.term.controlOf(r2.rid).expect(FrameKind.Cancel);
+    s.term.answer(r2, encodeFrame(FrameKind.Heartbeat, 2));
+    t.same((await s.term.controlOf(r2.rid).expect(FrameKind.Resume)).meta, { head: false, next: 0 }, 'a Heartbeat counting more answer frames than arrived asks for them');
+    for (const f of [head, data(0, 'x'), encodeFrame(FrameKind.End, 0, { frames: 1 })]) s.term.answer(r2, f);
+    t.same(await heartbeat.rec.ended(), { frames: 1 });
+
+    const early = s.call();
+    const r3 = await s.term.nextRequest();
+    s.term.ack(r3);
+    s.term.answer(r3, data(0, 'a'));
+    s.term.answer(r3, encodeFrame(FrameKind.End, 0, { frames: 2 }));
+    t.same((await s.term.controlOf(r3.rid).expect(FrameKind.Resume)).meta, { head: false, next: 1 }, 'an End counting more frames than arrived asks for the rest');
+    s.term.answer(r3, encodeFrame(FrameKind.Error, 0, { code: 'tunnel_lost', message: 'the terminator no longer has this stream' }));
+    t.equal((await early.rec.failed()).code, 'tunnel_lost', 'a terminator that cannot replay fails the call');
+
+    const long = s.call();
+    const r4 = await s.term.nextRequest();
+    s.term.ack(r4);
+    for (const f of [data(0, 'a'), data(1, 'b'), encodeFrame(FrameKind.End, 0, { frames: 1 })]) s.term.answer(r4, f);
+    t.match((await long.rec.failed()).message, /ended after 2 of 1 frames/, 'an End counting fewer frames than arrived is a protocol error');
+    await s.term.controlOf(r4.rid).expect(FrameKind.Cancel);
+
+    const quick = await setup(t, nats, { stallTimeoutMs: 150 });
+    const lost = quick.call();
+    const r5 = await quick.term.nextRequest();
+    quick.term.ack(r5);
+    for (const f of [head, data(0, 'a'), data(2, 'c')]) quick.term.answer(r5, f);
+    await quick.term.controlOf(r5.rid).expect(FrameKind.Resume);
+    const e5 = await lost.rec.failed();
+    t.equal(e5.code, 'protocol_error', 'a gap nobody fills fails the call (within the stall timeout)');
+    t.match(e5.message, /frame 2 arrived, expected 1/);
+    t.same((await quick.term.controlOf(r5.rid).expect(FrameKind.Cancel)).meta, { reason: 'protocol_error' }, 'and cancels the stream');
   });
 
   await t.test('Error frames keep code and param (unknown codes become upstream_error); cancel and stall publish Cancel', async (t) => {
@@ -298,22 +333,61 @@ t.test('the Call state machine', async (t) => {
   });
 });
 
-t.test('a Cancel published while the ingress is disconnected from NATS is published again after it reconnects', async (t) => {
+t.test('across a NATS reconnect of the ingress: a stream resumes, a new call is held, a Cancel is published again', async (t) => {
   // Two routed nodes: the ingress on n0 (killed), the terminator on n1 (stays up), so only the ingress reconnects.
   const cluster = await NatsCluster.start(2);
   t.teardown(() => cluster.stop());
   const [n0, n1] = cluster.nodes as [NatsServer, NatsServer];
   const ingressNc = await connect({ servers: [n0.url, n1.url], noRandomize: true, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
   const termNc = await connect({ servers: n1.url });
-  const s = await setup(t, n0, {}, true, [ingressNc, termNc]);
-  const { call, rec } = s.call();
-  // Routes carry interest asynchronously: the first Request may find no responders on n0 and is retried.
-  const req = await s.term.nextRequest();
-  s.term.ack(req);
-  await until(() => call.terminatorId === s.term.terminatorId, 10_000, 'the Ack to reach the ingress across the route');
+  // An Ack timeout far above the reconnect (the bound of the hold), so a slow machine does not fail the held call.
+  const s = await setup(t, n0, { ackTimeoutMs: 30_000, stallTimeoutMs: 30_000 }, true, [ingressNc, termNc]);
+  const data = (seq: number, text: string): Buffer => encodeFrame(FrameKind.Data, seq, undefined, Buffer.from(text));
+
+  const streaming = s.call();
+  const cancelled = s.call();
+  // Routes carry interest asynchronously: a first Request may find no responders on n0 and is retried.
+  const reqs = [await s.term.nextRequest(), await s.term.nextRequest()];
+  const r1 = reqs.find((r) => r.rid === streaming.call.id)!;
+  const r2 = reqs.find((r) => r.rid === cancelled.call.id)!;
+  s.term.ack(r1);
+  s.term.ack(r2);
+  s.term.answer(r1, encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'text/plain' }));
+  s.term.answer(r1, data(0, 'before '));
+  await until(() => streaming.rec.seen.data.length === 1 && cancelled.call.terminatorId !== undefined, 10_000, 'the first answer frame and both Acks across the route');
+
   await n0.kill('SIGKILL');
-  const err = await rec.failed();
-  t.equal(err.code, 'fabric_unavailable', 'the call failed when the connection dropped');
-  // The Cancel it published went into a buffer nats.js discards on reconnect; it is published again after it.
-  t.same((await s.term.controlOf(req.rid).expect(FrameKind.Cancel, 15_000)).meta, { reason: 'fabric_unavailable' }, 'the terminator got the Cancel after the reconnect');
+  await until(() => !s.fabric.connected, 10_000, 'the ingress to notice the disconnect');
+  s.term.answer(r1, data(1, 'lost ')); // published while the ingress is away: nobody receives it
+  cancelled.call.cancel('client left'); // published into a buffer nats.js discards on reconnect
+  const held = s.call(); // no connection: held, not failed
+
+  t.same((await s.term.controlOf(r1.rid).expect(FrameKind.Resume, 15_000)).meta, { head: true, next: 1 }, 'after the reconnect the stream asks for what it missed');
+  for (const f of [data(1, 'lost '), data(2, 'after'), encodeFrame(FrameKind.End, 0, { frames: 3 })]) s.term.answer(r1, f);
+  t.same(await streaming.rec.ended(), { frames: 3 }, 'the stream completed');
+  t.equal(Buffer.concat(streaming.rec.seen.data).toString(), 'before lost after', 'every byte, once, in order');
+
+  t.same((await s.term.controlOf(r2.rid).expect(FrameKind.Cancel, 15_000)).meta, { reason: 'client left' }, 'the Cancel lost in the outage was published again');
+
+  const r3 = await s.term.nextRequest();
+  t.equal(r3.rid, held.call.id, 'the held call was published after the reconnect');
+  s.term.ack(r3);
+  s.term.answer(r3, encodeFrame(FrameKind.End, 0, { frames: 0 }));
+  t.same(await held.rec.ended(), { frames: 0 }, 'and served');
+});
+
+t.test('a NATS outage longer than the Ack timeout fails the calls held across it', async (t) => {
+  const nats = await NatsServer.start();
+  t.teardown(() => nats.stop());
+  const ingressNc = await connect({ servers: nats.url, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
+  const termNc = await connect({ servers: nats.url });
+  const s = await setup(t, nats, { ackTimeoutMs: 100 }, true, [ingressNc, termNc]);
+  const inFlight = s.call();
+  const r1 = await s.term.nextRequest();
+  s.term.ack(r1);
+  await until(() => inFlight.call.terminatorId !== undefined, 10_000, 'the Ack');
+  await nats.kill('SIGKILL');
+  await until(() => !s.fabric.connected, 10_000, 'the ingress to notice the disconnect');
+  const held = s.call();
+  for (const c of [inFlight, held]) t.equal((await c.rec.failed()).code, 'fabric_unavailable', 'failed once the outage outlasted the Ack timeout');
 });

@@ -7,7 +7,7 @@ import { silentLogger } from '@tokios/shared/log';
 import { subjects } from '@tokios/shared/subjects';
 import { FrameKind, MIN_TUNNEL_FRAME_BYTES, encodeFrame, type HelloMeta, type RequestMeta } from '@tokios/shared/protocol';
 import { RequestIntake, RevokedTokens, TunnelRegistry, TunnelSession, connectorIdentity, type SessionContext, type Tunnel } from '@tokios/terminator';
-import { FrameQueue, NatsServer, ScriptedConnector } from '../support/index.js';
+import { FrameQueue, NatsServer, ScriptedConnector, until } from '../support/index.js';
 
 const DEP = 'dep_relay';
 const TERMINATOR = 'trm_relay';
@@ -69,7 +69,7 @@ class Harness {
     return c;
   }
 
-  private queue(rid: string): FrameQueue {
+  queue(rid: string): FrameQueue {
     let q = this.inbox.get(rid);
     if (!q) this.inbox.set(rid, (q = new FrameQueue(`ingress inbox ${rid}`)));
     return q;
@@ -234,8 +234,13 @@ t.test('Error from the connector, Cancel from the ingress, a lost tunnel, a vani
   void gone;
   const fg = await c.frames.expect(FrameKind.Request);
   c.send(encodeFrame(FrameKind.Head, fg.id, { status: 200, contentType: 'text/plain' }));
+  // No responders: the ingress may be reconnecting, so the stream waits INGRESS_AWAY_MS for it before giving up.
+  await until(() => {
+    h.intake.heartbeats(60_000);
+    return h.intake.size === 0;
+  }, 10_000, 'the stream to be cancelled');
   const stop = await c.frames.expect(FrameKind.Cancel);
-  t.same([stop.id, stop.meta], [fg.id, { reason: 'ingress gone' }], 'a publish nobody receives (no responders) cancels the upstream work');
+  t.same([stop.id, stop.meta], [fg.id, { reason: 'ingress gone' }], 'a publish nobody receives (no responders) for a while cancels the upstream work');
 
   const l = await h.request('l1', Buffer.from('{}'));
   await c.frames.expect(FrameKind.Request);
@@ -273,4 +278,32 @@ t.test('a tunnel lost under a stream: placed again before the Head, cut after it
 
   await other.close();
   t.equal((await q.expect(FrameKind.Error)).meta.code, 'tunnel_lost', 'after the Head, a lost tunnel cuts the stream');
+});
+
+t.test('replay: a Resume gets what the ingress misses, also just after the End; Heartbeats count the frames; unknown streams answer an Error', async (t) => {
+  const h = await Harness.start(t);
+  const c = await h.connector();
+  const q = await h.request('rp', Buffer.from('{}'));
+  const { id: sid } = await c.frames.expect(FrameKind.Request);
+  await q.expect(FrameKind.Ack);
+  c.send(encodeFrame(FrameKind.Head, sid, { status: 200, contentType: 'text/plain' }));
+  for (const text of ['a', 'b']) c.send(encodeFrame(FrameKind.Data, sid, undefined, Buffer.from(text)));
+  await q.expect(FrameKind.Head);
+  await q.expect(FrameKind.Data);
+  await q.expect(FrameKind.Data);
+  h.intake.heartbeats(0);
+  t.equal((await q.expect(FrameKind.Heartbeat)).id, 3, 'a Heartbeat carries the number of answer frames published (Head and two Data)');
+
+  await h.control('rp', encodeFrame(FrameKind.Resume, 0, { head: false, next: 1 }));
+  t.equal((await q.expect(FrameKind.Head)).meta.status, 200, 'a Resume without the Head gets the Head again');
+  const again = await q.expect(FrameKind.Data);
+  t.same([again.id, again.payload.toString()], [1, 'b'], 'then the Data frames from the one asked for');
+
+  c.send(encodeFrame(FrameKind.End, sid, { frames: 2 }));
+  t.same((await q.expect(FrameKind.End)).meta, { frames: 2 });
+  await h.control('rp', encodeFrame(FrameKind.Resume, 0, { head: true, next: 2 }));
+  t.same((await q.expect(FrameKind.End)).meta, { frames: 2 }, 'after the End, a Resume still gets the End (the log is kept a few seconds)');
+
+  h.ingressNc.publish(subjects.terminator(TERMINATOR, 'nobody'), encodeFrame(FrameKind.Resume, 0, { head: true, next: 0 }), { reply: subjects.ingressInbox(INGRESS, 'nobody') });
+  t.same((await h.queue('nobody').expect(FrameKind.Error)).meta.code, 'tunnel_lost', 'a Resume for a stream this terminator does not have: an Error, so the ingress fails at once');
 });

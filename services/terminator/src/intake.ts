@@ -1,12 +1,20 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import { REQUEST_QUEUE, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import { FrameKind, ProtocolError, decodeFrame, encodeFrame, frameKindName, type RequestMeta } from '@tokios/shared/protocol';
+import { FrameKind, ProtocolError, decodeFrame, encodeFrame, frameKindName, type RequestMeta, type ResumeMeta } from '@tokios/shared/protocol';
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel } from './tunnel.js';
 import { AckBatcher } from './ack-batcher.js';
 import { RelayStream } from './relay.js';
 import type { TerminatorObserver } from './metrics.js';
+import { REPLAY_KEEP_MS } from './replay.js';
+
+/**
+ * A stream whose ingress does not take what we publish (no responders) is cancelled after this: long enough for an
+ * ingress that reconnects to NATS to come back and ask for a replay, short enough that the model stops within 1 s
+ * of a dead ingress.
+ */
+export const INGRESS_AWAY_MS = 750;
 
 export interface IntakeOptions {
   /** A stream silent this long gets a Heartbeat towards the ingress. */
@@ -25,6 +33,8 @@ export interface IntakeOptions {
 export class RequestIntake {
   private readonly subs = new Map<string, Subscription>();
   private readonly streams = new Map<string, RelayStream>();
+  /** Streams that ended in the last REPLAY_KEEP_MS, oldest first: a Resume may still ask for their last frames. */
+  private readonly ended = new Map<string, { stream: RelayStream; at: number }>();
   private readonly acks: AckBatcher;
   private controlSub: Subscription | undefined;
   /** Draining: request subjects are given up and Requests still arriving are answered Reject draining. */
@@ -81,7 +91,22 @@ export class RequestIntake {
   /** Heartbeats for streams that have been silent for `idleMs`. */
   heartbeats(idleMs: number): void {
     const now = Date.now();
-    for (const s of this.streams.values()) s.heartbeat(now, idleMs);
+    for (const s of [...this.streams.values()]) {
+      if (s.awayFor(now) > INGRESS_AWAY_MS) {
+        this.log.info({ reqId: s.meta.requestId, rid: s.rid }, 'ingress is gone; cancelling');
+        s.cancel('ingress gone');
+      } else s.heartbeat(now, idleMs);
+    }
+    for (const [rid, e] of this.ended) {
+      if (now - e.at < REPLAY_KEEP_MS) break;
+      this.ended.delete(rid);
+    }
+  }
+
+  /** This terminator's NATS connection is back: every stream (and those that ended meanwhile) says where it is. */
+  reconnected(): void {
+    for (const s of this.streams.values()) s.reconnected();
+    for (const e of this.ended.values()) e.stream.reconnected();
   }
 
   /** Cancels every stream (their frames could be lost, e.g. during a NATS reconnect). */
@@ -117,7 +142,9 @@ export class RequestIntake {
   }
 
   private streamDone(rid: string): void {
+    const s = this.streams.get(rid);
     this.streams.delete(rid);
+    if (s?.replayable) this.ended.set(rid, { stream: s, at: Date.now() });
     if (this.streams.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -173,23 +200,36 @@ export class RequestIntake {
     stream.place();
   }
 
-  /** Body parts and cancels from the ingress, and no-responders notices when the ingress is gone. */
+  /** Body parts, cancels and resumes from the ingress, and no-responders notices when the ingress is gone. */
   private onControl(msg: Msg): void {
     const rid = tailToken(msg.subject, this.prefix);
-    const stream = rid ? this.streams.get(rid) : undefined;
-    if (!stream) return;
+    if (!rid) return;
+    const stream = this.streams.get(rid);
     if (msg.data.length === 0 && msg.headers?.code === 503) {
-      this.log.info({ reqId: stream.meta.requestId, rid }, 'ingress is gone; cancelling');
-      stream.cancel('ingress gone');
+      // Nobody took what we published: the ingress died, or it is reconnecting to NATS (then it asks for a replay
+      // within INGRESS_AWAY_MS). heartbeats() cancels the stream once it stays away longer.
+      stream?.ingressAway(Date.now());
       return;
     }
+    stream?.ingressBack();
     try {
       const frame = decodeFrame(msg.data);
+      if (frame.kind === FrameKind.Resume) return this.onResume(rid, frame.meta, stream, msg.reply);
+      if (!stream) return;
       if (frame.kind === FrameKind.Body) stream.onBody(Buffer.from(frame.payload));
       else if (frame.kind === FrameKind.Cancel) stream.cancel('cancelled by caller');
       else throw new ProtocolError(`unexpected ${frameKindName(frame.kind)} on control subject`);
     } catch (err) {
       this.log.warn({ rid, err: (err as Error).message }, 'malformed control message');
+    }
+  }
+
+  /** An ingress lost part of an answer: replay it, or say the stream is unknown here so it fails at once. */
+  private onResume(rid: string, have: ResumeMeta, live: RelayStream | undefined, reply: string | undefined): void {
+    const stream = live ?? this.ended.get(rid)?.stream;
+    if (stream) return stream.resume(have);
+    if (reply?.startsWith('tokios.in.')) {
+      this.safePublish(reply, encodeFrame(FrameKind.Error, 0, { code: 'tunnel_lost', message: 'the terminator no longer has this stream' }));
     }
   }
 

@@ -2,8 +2,9 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import {
   DEFAULT_NATS_MAX_PAYLOAD, FrameKind, NATS_RELAY_SLACK_BYTES, chunkBytes, dataPayload, encodeBodyFrames, encodeFrame, encodeRequestFrames,
-  payloadRoom, setFrameId, type EndMeta, type RequestMeta, type RejectMeta,
+  payloadRoom, setFrameId, type EndMeta, type RequestMeta, type RejectMeta, type ResumeMeta,
 } from '@tokios/shared/protocol';
+import { ReplayLog } from './replay.js';
 import type { ErrorCode } from '@tokios/shared/errors';
 import type { AckBatcher, DeferredAck } from './ack-batcher.js';
 import type { TunnelRegistry } from './registry.js';
@@ -40,6 +41,10 @@ export class RelayStream implements TunnelStream, DeferredAck {
   private headSent = false;
   private seq = 0;
   private done = false;
+  /** The Ack as published, sent again after a reconnect of this terminator's NATS connection. */
+  private ackSent: Buffer | undefined;
+  /** Everything published after the Ack, for an ingress that lost part of it in a NATS reconnect (Resume). */
+  private readonly replay = new ReplayLog();
   lastSent = Date.now();
   readonly startedAt = this.lastSent;
   /** The connector the request was last placed on (for the request's log line). */
@@ -114,6 +119,7 @@ export class RelayStream implements TunnelStream, DeferredAck {
   onHead(frame: Buffer): void {
     this.headSent = true;
     this.bodyParts.length = 0;
+    this.replay.head(frame);
     this.publish(frame);
   }
 
@@ -121,13 +127,17 @@ export class RelayStream implements TunnelStream, DeferredAck {
   onData(frame: Buffer): void {
     const room = (this.ctx.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD) - NATS_RELAY_SLACK_BYTES;
     if (frame.length <= room) {
-      setFrameId(frame, this.seq++);
-      this.publish(frame);
+      this.publishData(frame);
       return;
     }
-    for (const part of chunkBytes(dataPayload(frame), payloadRoom(room))) {
-      this.publish(encodeFrame(FrameKind.Data, this.seq++, undefined, part));
-    }
+    for (const part of chunkBytes(dataPayload(frame), payloadRoom(room))) this.publishData(encodeFrame(FrameKind.Data, 0, undefined, part));
+  }
+
+  private publishData(frame: Buffer): void {
+    const seq = this.seq++;
+    setFrameId(frame, seq);
+    this.replay.dataFrame(seq, frame);
+    this.publish(frame);
   }
 
   onEnd(end: EndMeta): void {
@@ -135,13 +145,69 @@ export class RelayStream implements TunnelStream, DeferredAck {
     const meta: EndMeta = { frames: this.seq };
     if (end.usage) meta.usage = end.usage;
     if (end.error) meta.error = end.error;
-    this.publish(encodeFrame(FrameKind.End, 0, meta));
-    this.finish(end.error ? 'error' : 'ok');
+    this.publishFinal(encodeFrame(FrameKind.End, 0, meta), end.error ? 'error' : 'ok');
   }
 
   onError(code: string, message: string, param?: string | null): void {
-    this.publish(encodeFrame(FrameKind.Error, 0, param ? { code, message, param } : { code, message }));
-    this.finish('error');
+    this.publishFinal(encodeFrame(FrameKind.Error, 0, param ? { code, message, param } : { code, message }), 'error');
+  }
+
+  private publishFinal(frame: Buffer, result: RelayResult): void {
+    this.replay.final(frame);
+    this.publish(frame);
+    this.finish(result);
+  }
+
+  /**
+   * The ingress lost part of the answer (a NATS reconnect on its side or ours) and says what it has: what it misses
+   * is published again, from the replay log (also for a while after the stream ended). When the log no longer holds
+   * it, the stream fails instead: a gap is never papered over.
+   */
+  resume(have: ResumeMeta): void {
+    const frames = this.replay.missing(have);
+    if (!frames) {
+      this.ctx.log.warn({ rid: this.rid, next: have.next }, 'resume asked for answer bytes no longer buffered');
+      const message = 'part of the answer was lost in a fabric reconnect and is no longer buffered';
+      if (this.done) this.send(encodeFrame(FrameKind.Error, 0, { code: 'fabric_unavailable', message }));
+      else this.fail('fabric_unavailable', message);
+      return;
+    }
+    for (const f of frames) this.send(f);
+  }
+
+  /**
+   * This terminator's NATS connection came back: what it published meanwhile is lost. The Ack goes again (the
+   * ingress ignores a repeated one), then a Heartbeat that says how many answer frames were published, or the final
+   * frame of a stream that ended meanwhile: an ingress that misses some asks for them (Resume).
+   */
+  reconnected(): void {
+    if (this.ackSent) this.send(this.ackSent);
+    if (this.replay.finished) {
+      const last = this.replay.missing({ head: true, next: this.seq });
+      if (last?.length) this.send(last[last.length - 1]!);
+    } else this.send(encodeFrame(FrameKind.Heartbeat, this.replay.published));
+  }
+
+  private awaySince = 0;
+
+  /** A publish towards the ingress found no responders. */
+  ingressAway(now: number): void {
+    if (this.awaySince === 0) this.awaySince = now;
+  }
+
+  /** The ingress was heard from (a Resume, a Body part). */
+  ingressBack(): void {
+    this.awaySince = 0;
+  }
+
+  /** How long the ingress has not been taking what we publish (0: it has). */
+  awayFor(now: number): number {
+    return this.awaySince === 0 ? 0 : now - this.awaySince;
+  }
+
+  /** True while the stream's log may still serve a Resume. */
+  get replayable(): boolean {
+    return this.ackSent !== undefined;
   }
 
   /**
@@ -176,7 +242,7 @@ export class RelayStream implements TunnelStream, DeferredAck {
 
   /** Tells the ingress the stream is alive when nothing else was sent for `idleMs`. */
   heartbeat(now: number, idleMs: number): void {
-    if (now - this.lastSent >= idleMs) this.publish(encodeFrame(FrameKind.Heartbeat, 0));
+    if (now - this.lastSent >= idleMs) this.publish(encodeFrame(FrameKind.Heartbeat, this.replay.published));
   }
 
   /** Publishes the deferred Ack, if any. */
@@ -185,6 +251,7 @@ export class RelayStream implements TunnelStream, DeferredAck {
     if (!ack) return;
     this.ackFrame = undefined;
     this.ctx.acks.delete(this);
+    this.ackSent = ack;
     this.send(ack);
   }
 

@@ -28,6 +28,12 @@ export interface TerminatorOps {
 export { TUNNEL_PATHS } from './upgrade.js';
 
 /**
+ * How long streams survive this terminator's NATS outage: about as long as an ingress holds a call across its own
+ * reconnect (its Ack timeout, 1 s by default); beyond it the ingress has failed the call, so the model is stopped.
+ */
+export const NATS_OUTAGE_GRACE_MS = 1_000;
+
+/**
  * Holds connectors' WebSockets and serves the requests NATS routes to the deployments they carry: the composition of
  * the NATS side (RequestIntake: subscribes `tokios.req.<deployment>` while a routable tunnel for it is here), the
  * WebSocket side (TunnelServer), presence among terminators and the control plane, joined by the TunnelRegistry.
@@ -108,11 +114,20 @@ export class Terminator implements ControlTarget {
     this.tunnels.handleUpgrade(req, socket, head);
   }
 
-  /** A NATS outage drops publishes silently, so streams in flight cannot be trusted: end them. */
+  /**
+   * A NATS outage drops what is published meanwhile. Streams go on (their answers are kept for replay) while the
+   * connection comes back within NATS_OUTAGE_GRACE_MS, and then say where they are so an ingress that missed frames
+   * asks for them; a longer outage cancels them, so no model generates for a caller that has been failed meanwhile.
+   */
   private async watchNats(): Promise<void> {
+    let outage: NodeJS.Timeout | undefined;
     for await (const s of this.nc.status()) {
-      if (s.type === 'disconnect') {
-        this.intake.cancelAll('nats disconnected');
+      if (s.type === 'disconnect' && !outage) {
+        outage = setTimeout(() => this.intake.cancelAll('nats disconnected'), NATS_OUTAGE_GRACE_MS);
+      } else if (s.type === 'reconnect') {
+        clearTimeout(outage);
+        outage = undefined;
+        this.intake.reconnected();
       }
     }
   }

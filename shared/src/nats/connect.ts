@@ -141,6 +141,12 @@ function watch(nc: NatsConnection, log: Logger, onFatal: ((err: Error) => void) 
         case 'reconnect':
           log.info({ nats: s.type, server: data }, 'nats reconnect');
           break;
+        case 'ldm':
+          // The server is in lame-duck mode (a rolling restart): move to another node now, while it still routes,
+          // rather than when it closes us. Services hold and resume their work across the reconnect.
+          log.info({ nats: s.type, server: data }, 'nats server entering lame-duck mode; reconnecting to another node');
+          nc.reconnect().catch((err: unknown) => log.warn({ err: cause(err) }, 'nats reconnect after lame-duck notice failed'));
+          break;
         case 'reconnecting':
           limited('reconnecting', (held) => log.info({ nats: s.type, server: data, attempts: held + 1 }, 'nats reconnecting'));
           break;

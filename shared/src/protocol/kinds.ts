@@ -17,6 +17,7 @@ export const FrameKind = {
   Request: 10,
   Body: 11,
   Cancel: 12,
+  Resume: 13, // I->T only, after a NATS reconnect or a gap: re-send this stream's answer from here (terminator replay buffer)
 
   // response direction (connector -> terminator -> ingress)
   Ack: 20, // T->I only: a terminator took the request
@@ -25,7 +26,7 @@ export const FrameKind = {
   Data: 23,
   End: 24,
   Error: 25,
-  Heartbeat: 26, // T->I only: stream still alive during a long silence
+  Heartbeat: 26, // T->I only: stream still alive during a long silence; id = answer frames (Head + Data) published so far
 } as const;
 
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];

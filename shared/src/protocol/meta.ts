@@ -92,6 +92,8 @@ export const requestMeta = z.object({
 });
 
 export const cancelMeta = z.object({ reason: shortText }).optional();
+/** What the ingress has of a stream's answer: the Head or not, and the sequence number of the next Data frame. */
+export const resumeMeta = z.object({ head: z.boolean(), next: z.number().int().min(0) });
 export const ackMeta = z.object({ terminatorId: idSchema, connectorId: idSchema });
 export const rejectMeta = z.object({ reason: z.enum(REJECT_REASONS), message: shortText });
 export const headMeta = z.object({
@@ -132,6 +134,7 @@ export type PeerTerminator = WelcomeMeta['peers'][number];
 export type StatusMeta = z.infer<typeof statusMeta>;
 export type GoAwayMeta = z.infer<typeof goAwayMeta>;
 export type RequestMeta = z.infer<typeof requestMeta>;
+export type ResumeMeta = z.infer<typeof resumeMeta>;
 export type AckMeta = z.infer<typeof ackMeta>;
 export type RejectMeta = z.infer<typeof rejectMeta>;
 export type HeadMeta = z.infer<typeof headMeta>;
@@ -151,6 +154,7 @@ const schemas = {
   [FrameKind.Request]: requestMeta,
   [FrameKind.Body]: none,
   [FrameKind.Cancel]: cancelMeta,
+  [FrameKind.Resume]: resumeMeta,
   [FrameKind.Ack]: ackMeta,
   [FrameKind.Reject]: rejectMeta,
   [FrameKind.Head]: headMeta,

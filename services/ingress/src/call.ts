@@ -1,0 +1,310 @@
+import type { Msg } from 'nats';
+import { subjects } from '@tokios/shared/subjects';
+import {
+  FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, dataFrameId, dataPayload, decodeFrame, encodeFrame, frameKindName, peekKind,
+  type EndMeta, type Frame, type HeadMeta, type RejectMeta, type RequestMeta,
+} from '@tokios/shared/protocol';
+import { TokiosError, isErrorCode } from '@tokios/shared/errors';
+import type { FabricClient } from './fabric.js';
+
+export interface CallHandlers {
+  onHead(head: HeadMeta): void;
+  onData(payload: Buffer): void;
+  onEnd(end: EndMeta): void;
+  onError(err: TokiosError): void;
+}
+
+export interface CallInput {
+  deploymentId: string;
+  meta: Omit<RequestMeta, 'rid' | 'bodyLength' | 'ingressId' | 'deadline'>;
+  body: Buffer;
+  /** The request id every tier logs (meta.requestId); the fabric's own attempt ids are unique per call. */
+  requestId: string;
+  /** From newCallId() when the caller needs it first (usage records); else made here. */
+  callId?: string;
+}
+
+/** Answers to "no responders" (no terminator subscribed yet) are retried this long: interest spreads asynchronously. */
+export const NO_RESPONDERS_WINDOW_MS = 400;
+const ACK_RETRIES = 1;
+/**
+ * Every retry after a Reject sends the whole body again: a connector that rejects everything must not turn one
+ * request into a hundred copies on the fabric. Retries stop at whichever comes first of the queue window, this
+ * many sends, or this many bytes sent in all (then 503 capacity / no_tunnel).
+ */
+export const MAX_REQUEST_SENDS = 64;
+export const MAX_SENT_BODY_BYTES = 64 * 1024 * 1024;
+/** A call asks for the part of its answer it missed at most this often, and this many times in all. */
+const RESUME_EVERY_MS = 200;
+const MAX_RESUMES = 5;
+
+/**
+ * One request's life on the fabric: publish, Ack, body parts, frames back, retries before the Ack. Across a NATS
+ * reconnect of this ingress, a new request is held (up to the Ack timeout) and published once the connection is
+ * back, and a stream in flight asks its terminator for what it missed (Resume; the terminator keeps a replay
+ * buffer) instead of failing.
+ */
+export class Call {
+  private attempt = 0;
+  private ackRetries = ACK_RETRIES;
+  private rid = '';
+  /** Unique per call: the caller's request id may repeat, subjects and the pending map must not. */
+  private readonly callId: string;
+  private control: string | undefined;
+  private acked = false;
+  private headSeen = false;
+  private seq = 0;
+  private done = false;
+  private sentAt = 0;
+  /** Published while the fabric was down: the Request goes out when it is back. */
+  private held = false;
+  /** Body parts were sent while the connection may have been down (nats.js drops such publishes). */
+  private bodyPartsAt = 0;
+  private resumes = 0;
+  private resumeAskedAt = 0;
+  /** A gap is open (frames lost): it must be filled by a replay within the stall timeout. */
+  private gapSince = 0;
+  private gapReason = '';
+  lastSeen = 0;
+  private readonly started = Date.now();
+  private readonly deadline: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  terminatorId: string | undefined;
+  connectorId: string | undefined;
+
+  constructor(
+    private readonly fabric: FabricClient,
+    private readonly input: CallInput,
+    private readonly handlers: CallHandlers,
+  ) {
+    this.deadline = this.started + fabric.options.requestTimeoutMs;
+    this.callId = input.callId ?? fabric.newCallId();
+  }
+
+  get id(): string {
+    return this.rid;
+  }
+
+  send(): void {
+    if (this.done) return;
+    this.fabric.forget(this);
+    this.attempt++;
+    this.rid = `${this.callId}-${this.attempt}`;
+    this.acked = false;
+    this.control = undefined;
+    this.fabric.track(this);
+    this.sentAt = Date.now();
+    if (!this.fabric.linkUp) {
+      this.held = true;
+      return;
+    }
+    this.publishRequest();
+  }
+
+  private publishRequest(): void {
+    this.held = false;
+    const maxPayload = this.fabric.maxPayload();
+    const inline = this.input.body.length <= maxPayload - REQUEST_ENVELOPE_BYTES;
+    const meta: RequestMeta = {
+      ...this.input.meta,
+      rid: this.rid,
+      requestId: this.input.requestId,
+      ingressId: this.fabric.id,
+      bodyLength: this.input.body.length,
+      deadline: this.deadline,
+    };
+    const frame = encodeFrame(FrameKind.Request, 0, meta, inline ? this.input.body : undefined);
+    this.sentAt = Date.now();
+    try {
+      this.fabric.nc.publish(subjects.request(this.input.deploymentId), frame, { reply: this.fabric.inbox(this.rid) });
+    } catch (err) {
+      this.fail(new TokiosError('fabric_unavailable', `cannot publish the request: ${(err as Error).message}`));
+    }
+  }
+
+  /**
+   * This ingress's NATS connection is back. A held Request goes out now; one sent before that may have been lost,
+   * or its Ack, so it goes again as a new attempt (a terminator that took the old one gets a Cancel when it answers).
+   * A stream asks for what it missed; one whose body parts may have been lost starts over if nothing was answered.
+   */
+  onReconnect(): void {
+    if (this.done || this.retryTimer) return;
+    this.lastSeen = Date.now();
+    if (this.held) return this.publishRequest();
+    if (!this.acked) return this.send();
+    if (this.bodyPartsAt > 0 && !this.headSeen) {
+      if (this.control) this.fabric.sendCancel(this.control, 'restarted after a fabric reconnect');
+      return this.send();
+    }
+    this.askResume('the fabric reconnected', true);
+  }
+
+  onMessage(msg: Msg): void {
+    if (this.done) return;
+    if (msg.data.length === 0 && msg.headers?.code === 503) return this.onNoResponders();
+    const buf = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
+    this.lastSeen = Date.now();
+    try {
+      if (peekKind(buf) === FrameKind.Data) this.onData(buf);
+      else this.onFrame(decodeFrame(buf));
+    } catch (err) {
+      this.protocolError((err as Error).message);
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    switch (frame.kind) {
+      case FrameKind.Ack: {
+        const { terminatorId, connectorId } = frame.meta;
+        if (this.acked) return; // sent again after that terminator's reconnect
+        this.acked = true;
+        this.terminatorId = terminatorId;
+        this.connectorId = connectorId;
+        this.control = subjects.terminator(terminatorId, this.rid);
+        this.fabric.observer?.acked(this.input.deploymentId, Date.now() - this.started);
+        this.sendBodyParts();
+        return;
+      }
+      case FrameKind.Heartbeat:
+        // Its id counts the answer frames published so far: more than arrived means some were lost.
+        if (frame.id > (this.headSeen ? 1 : 0) + this.seq) this.askResume(`the terminator published ${frame.id} answer frames, ${(this.headSeen ? 1 : 0) + this.seq} arrived`);
+        return;
+      case FrameKind.Reject:
+        return this.onReject(frame.meta);
+      case FrameKind.Head:
+        if (this.headSeen) return; // a replay
+        this.headSeen = true;
+        this.handlers.onHead(frame.meta);
+        return;
+      case FrameKind.End:
+        if (frame.meta.frames > this.seq) return this.askResume(`stream ended after ${this.seq} of ${frame.meta.frames} frames`);
+        if (frame.meta.frames !== this.seq) return this.protocolError(`stream ended after ${this.seq} of ${frame.meta.frames} frames`);
+        this.finish();
+        this.handlers.onEnd(frame.meta);
+        return;
+      case FrameKind.Error: {
+        const { code, message, param } = frame.meta;
+        return this.fail(new TokiosError(isErrorCode(code) ? code : 'upstream_error', message, { param: param ?? null }));
+      }
+      default:
+        return this.protocolError(`unexpected ${frameKindName(frame.kind)} frame`);
+    }
+  }
+
+  /**
+   * Hot path: a Data frame is checked by its header (the sequence number) and handed on without decoding. An
+   * earlier one is a replay of what arrived already; a later one means frames were lost: ask for them.
+   */
+  private onData(buf: Buffer): void {
+    const seq = dataFrameId(buf);
+    if (seq < this.seq) return;
+    if (seq > this.seq) return this.askResume(`frame ${seq} arrived, expected ${this.seq}: a part of the answer was lost`);
+    this.seq++;
+    if (this.gapSince > 0) {
+      this.gapSince = 0;
+      this.resumes = 0;
+    }
+    this.handlers.onData(dataPayload(buf));
+  }
+
+  /** Asks the terminator to publish again what it sent after what we have (its replay buffer). */
+  private askResume(why: string, force = false): void {
+    if (!this.control) return; // no Ack yet (lost in the reconnect too): the terminator sends it again first
+    const now = Date.now();
+    if (this.gapSince === 0) {
+      this.gapSince = now;
+      this.gapReason = why;
+    }
+    if (!force && now - this.resumeAskedAt < RESUME_EVERY_MS) return;
+    if (++this.resumes > MAX_RESUMES) return this.protocolError(`${why} (not resumed after ${MAX_RESUMES} attempts)`);
+    this.resumeAskedAt = now;
+    this.fabric.log.info({ rid: this.rid, why, head: this.headSeen, next: this.seq }, 'asking the terminator to resume the stream');
+    this.fabric.publishControl(this.control, encodeFrame(FrameKind.Resume, 0, { head: this.headSeen, next: this.seq }), this.fabric.inbox(this.rid));
+  }
+
+  /** Checked by the fabric's sweeper: missing Ack, or silence after it, or a fabric outage past the Ack timeout. */
+  checkTimers(now: number): void {
+    if (this.done || this.retryTimer) return;
+    if (now > this.deadline) return this.fail(new TokiosError('timeout'));
+    if (!this.fabric.linkUp) {
+      // Held across the reconnect, as long as an Ack may take: a node killed outright fails calls within about 1 s.
+      const since = Math.max(this.fabric.downSince, this.held ? this.sentAt : 0);
+      if (now - since > this.fabric.options.ackTimeoutMs) {
+        this.fail(new TokiosError('fabric_unavailable', 'The gateway fabric (NATS) is unavailable; retry shortly.', { headers: { 'retry-after': '1' } }));
+      }
+      return;
+    }
+    if (!this.acked) {
+      if (now - this.sentAt < this.fabric.options.ackTimeoutMs) return;
+      if (this.ackRetries-- > 0) {
+        this.fabric.log.warn({ rid: this.rid }, 'no ack from a terminator; retrying');
+        this.send();
+      } else this.fail(new TokiosError('no_tunnel', 'No terminator acknowledged the request.'));
+      return;
+    }
+    if (this.gapSince > 0 && now - this.gapSince > this.fabric.options.stallTimeoutMs) return this.protocolError(`${this.gapReason} (not resumed)`);
+    if (now - this.lastSeen > this.fabric.options.stallTimeoutMs) {
+      this.fail(new TokiosError('tunnel_lost', 'The tunnel went silent mid-request.'));
+    }
+  }
+
+  cancel(reason: string): void {
+    if (this.done) return;
+    if (this.control) this.fabric.sendCancel(this.control, reason);
+    this.finish();
+  }
+
+  fail(err: TokiosError): void {
+    if (this.done) return;
+    if (this.control) this.fabric.sendCancel(this.control, err.code);
+    this.finish();
+    this.handlers.onError(err);
+  }
+
+  private protocolError(message: string): void {
+    this.fail(new TokiosError('protocol_error', message));
+  }
+
+  private onNoResponders(): void {
+    if (this.acked) return;
+    if (Date.now() - this.started < (this.fabric.options.noRespondersWindowMs ?? NO_RESPONDERS_WINDOW_MS)) return this.retryLater(20 + Math.random() * 60);
+    this.fail(new TokiosError('no_tunnel', `No connector is online for deployment "${this.input.meta.model}".`));
+  }
+
+  private onReject(r: RejectMeta): void {
+    if (this.headSeen) return this.protocolError('reject after the answer started');
+    this.fabric.observer?.rejected(r.reason);
+    const waited = Date.now() - this.started;
+    const mayResend = this.attempt < MAX_REQUEST_SENDS && (this.attempt + 1) * this.input.body.length <= MAX_SENT_BODY_BYTES;
+    if (r.reason === 'busy') {
+      if (waited < this.fabric.options.queueTimeoutMs && mayResend) return this.retryLater(Math.min(500, 10 * 2 ** Math.min(this.attempt, 6)) * (0.5 + Math.random()));
+      return this.fail(new TokiosError('capacity', `Every connector for "${this.input.meta.model}" stayed at capacity for ${waited} ms.`));
+    }
+    // unavailable / unhealthy / draining: that terminator has nothing for us; another may.
+    if (this.attempt < 8 && mayResend && waited < this.fabric.options.queueTimeoutMs) return this.retryLater(10 + Math.random() * 40);
+    this.fail(new TokiosError('no_tunnel', `No healthy connector for "${this.input.meta.model}" (${r.reason}).`));
+  }
+
+  private retryLater(ms: number): void {
+    this.fabric.forget(this);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.send();
+    }, ms);
+  }
+
+  private sendBodyParts(): void {
+    const max = this.fabric.maxPayload() - REQUEST_ENVELOPE_BYTES;
+    if (this.input.body.length <= max || !this.control) return;
+    this.bodyPartsAt = Date.now();
+    for (const part of chunkBytes(this.input.body, max)) {
+      this.fabric.publishControl(this.control, encodeFrame(FrameKind.Body, 0, undefined, part));
+    }
+  }
+
+  private finish(): void {
+    this.done = true;
+    clearTimeout(this.retryTimer);
+    this.fabric.forget(this);
+  }
+}
