@@ -36,7 +36,7 @@ export const MAX_REQUEST_SENDS = 64;
 export const MAX_SENT_BODY_BYTES = 64 * 1024 * 1024;
 /** A call asks for the part of its answer it missed at most this often, and this many times in all. */
 const RESUME_EVERY_MS = 200;
-const MAX_RESUMES = 5;
+const MAX_RESUMES = 8;
 
 /**
  * One request's life on the fabric: publish, Ack, body parts, frames back, retries before the Ack. Across a NATS
@@ -136,7 +136,7 @@ export class Call {
       if (this.control) this.fabric.sendCancel(this.control, 'restarted after a fabric reconnect');
       return this.send();
     }
-    this.askResume('the fabric reconnected', true);
+    this.askResume('the fabric reconnected', { force: true, gap: false });
   }
 
   onMessage(msg: Msg): void {
@@ -207,15 +207,20 @@ export class Call {
     this.handlers.onData(dataPayload(buf));
   }
 
-  /** Asks the terminator to publish again what it sent after what we have (its replay buffer). */
-  private askResume(why: string, force = false): void {
+  /**
+   * Asks the terminator to publish again what it sent after what we have (its replay buffer). A known gap stays open
+   * until the sequence moves on: checkTimers asks again while it is (a Resume can be lost in a reconnect too) and
+   * fails the call when it outlasts the stall timeout. After our own reconnect nothing is known to be missing: the
+   * ask is a precaution and opens no gap.
+   */
+  private askResume(why: string, o: { force?: boolean; gap?: boolean } = {}): void {
     if (!this.control) return; // no Ack yet (lost in the reconnect too): the terminator sends it again first
     const now = Date.now();
-    if (this.gapSince === 0) {
+    if (o.gap !== false && this.gapSince === 0) {
       this.gapSince = now;
       this.gapReason = why;
     }
-    if (!force && now - this.resumeAskedAt < RESUME_EVERY_MS) return;
+    if (!o.force && now - this.resumeAskedAt < RESUME_EVERY_MS) return;
     if (++this.resumes > MAX_RESUMES) return this.protocolError(`${why} (not resumed after ${MAX_RESUMES} attempts)`);
     this.resumeAskedAt = now;
     this.fabric.log.info({ rid: this.rid, why, head: this.headSeen, next: this.seq }, 'asking the terminator to resume the stream');
@@ -242,7 +247,10 @@ export class Call {
       } else this.fail(new TokiosError('no_tunnel', 'No terminator acknowledged the request.'));
       return;
     }
-    if (this.gapSince > 0 && now - this.gapSince > this.fabric.options.stallTimeoutMs) return this.protocolError(`${this.gapReason} (not resumed)`);
+    if (this.gapSince > 0) {
+      if (now - this.gapSince > this.fabric.options.stallTimeoutMs) return this.protocolError(`${this.gapReason} (not resumed)`);
+      if (now - this.resumeAskedAt >= RESUME_EVERY_MS) this.askResume(this.gapReason);
+    }
     if (now - this.lastSeen > this.fabric.options.stallTimeoutMs) {
       this.fail(new TokiosError('tunnel_lost', 'The tunnel went silent mid-request.'));
     }

@@ -1,0 +1,340 @@
+import { connect } from 'nats';
+import type OpenAI from 'openai';
+import type { NatsCluster, NatsServer } from './nats-server.js';
+import type { OpenAIUpstream } from './openai-upstream.js';
+import type { Proc } from './processes.js';
+import type { SeenRequest } from './scripted-server.js';
+import type { TcpBalancer } from './tcp-balancer.js';
+import { TestFabric, connectorTerminators, slowScript, until, type IngressInfo, type TerminatorInfo } from './fabric.js';
+
+/*
+ * The chaos run of issue 10, on loopback: a 3-node NATS cluster (lame-duck mode configured), 2 ingress, 2 terminators
+ * behind a TCP balancer, 2 deployments x 2 connectors, each with its own scripted model server. Load (streamed and
+ * whole requests) runs while one fault at a time is injected; each phase then checks what the callers and the model
+ * servers saw. Used by test/e2e/chaos.test.ts (each fault once) and `npm run chaos` (several rounds, a table).
+ */
+
+const DEPLOYMENTS = ['model-a', 'model-b'] as const;
+type Deployment = (typeof DEPLOYMENTS)[number];
+/** lame_duck_duration cannot be below 30 s; the clients leave at once anyway, and the node exits when they are gone. */
+const NATS_CONFIG = 'lame_duck_duration: "30s"\nlame_duck_grace_period: "1s"\n';
+/** Each answer: this many chunks this far apart (about 2 s per request: long enough to tell an orphan). */
+const CHUNKS = 40;
+const CHUNK_MS = 50;
+/** A model request of a failed caller that goes on longer than this after the failure is an orphaned generation. */
+const ORPHAN_MS = 1_000;
+/** A caller that has not settled this long after its phase ended is a hang. */
+const HANG_MS = 30_000;
+
+export type FaultName =
+  | 'ingress SIGKILL' | 'terminator SIGKILL' | 'terminator SIGTERM' | 'NATS node SIGKILL' | 'NATS rolling restart (lame duck)'
+  | 'connector SIGKILL' | 'connector SIGTERM';
+
+export const FAULTS: readonly FaultName[] = [
+  'ingress SIGKILL', 'terminator SIGKILL', 'terminator SIGTERM', 'NATS node SIGKILL', 'NATS rolling restart (lame duck)', 'connector SIGKILL', 'connector SIGTERM',
+];
+
+/** Faults after which callers in flight on the faulted part may fail (the others must fail nothing). */
+const LOSSY = new Set<FaultName>(['ingress SIGKILL', 'terminator SIGKILL', 'NATS node SIGKILL', 'connector SIGKILL']);
+
+interface Caller {
+  tag: string;
+  deployment: Deployment;
+  stream: boolean;
+  ingress: IngressInfo;
+  start: number;
+  end?: number;
+  error?: string;
+  text?: string;
+}
+
+interface ConnectorInfo {
+  deployment: Deployment;
+  up: OpenAIUpstream;
+  proc: Proc;
+}
+
+export interface FaultResult {
+  fault: FaultName;
+  requests: number;
+  inFlightAtFault: number;
+  failed: number;
+  /** Failures that break the targets: off the faulted part, after the fault, or on a graceful fault. */
+  failedOffTarget: string[];
+  /** Slowest time from the fault to a failure of a caller in flight (ms). */
+  maxFailMs: number | undefined;
+  /** Fault to the first success of a request started after it (ms). */
+  recoveryMs: number | undefined;
+  /** Model requests of failed callers that went on more than ORPHAN_MS after the failure (or never ended). */
+  orphans: number;
+  /** Slowest time from a caller failing to its model request ending (aborted, or finished by itself) (ms). */
+  maxAbortMs: number | undefined;
+  corrupted: string[];
+  hung: number;
+}
+
+const expected = (tag: string): string => slowScript(CHUNKS, CHUNK_MS, tag).chunks.join('');
+const tagOf = (r: SeenRequest): string => ((r.body.messages as { content: string }[] | undefined)?.[0]?.content ?? '');
+
+export class Chaos {
+  ingress: IngressInfo[] = [];
+  terminators: TerminatorInfo[] = [];
+  connectors: ConnectorInfo[] = [];
+  private readonly callers: Caller[] = [];
+  private readonly clients = new Map<IngressInfo, OpenAI>();
+  /** When each model request ended (aborted or finished), by tag. */
+  private readonly endedAt = new Map<string, number>();
+  private lb!: TcpBalancer;
+  /** Ingresses the load balancer in front of them would no longer send to (killed by a fault). */
+  private readonly downed = new Set<IngressInfo>();
+  private counter = 0;
+  private running = false;
+  private workers: Promise<void>[] = [];
+  log: (line: string) => void = () => undefined;
+
+  private constructor(readonly f: TestFabric) {}
+
+  static async start(t: { teardown(fn: () => unknown): void }, log?: (line: string) => void): Promise<Chaos> {
+    const f = await TestFabric.start(t, { cluster: true, deployments: [...DEPLOYMENTS], natsConfig: NATS_CONFIG });
+    const c = new Chaos(f);
+    if (log) c.log = log;
+    // One at a time: eight CLI processes starting at once on a loaded 2-core machine outlast any start timeout.
+    c.ingress = [await f.ingress(), await f.ingress()];
+    c.terminators = [await f.terminator(), await f.terminator()];
+    const [t1, t2] = c.terminators as [TerminatorInfo, TerminatorInfo];
+    c.lb = await f.balancer([t1, t2]);
+    for (const d of DEPLOYMENTS) for (let i = 0; i < 2; i++) c.connectors.push(await c.startConnector(d));
+    await c.healthy();
+    return c;
+  }
+
+  get nats(): NatsCluster {
+    return this.f.nats as NatsCluster;
+  }
+
+  private async startConnector(deployment: Deployment, up?: OpenAIUpstream): Promise<ConnectorInfo> {
+    const u = up ?? (await this.f.upstream(`up-${deployment}`));
+    u.script = (body) => slowScript(CHUNKS, CHUNK_MS, tagOf({ body } as SeenRequest));
+    for (const event of ['aborted', 'finished']) u.on(event, (r: SeenRequest) => this.endedAt.set(tagOf(r), Date.now()));
+    const proc = await this.f.connector(deployment, u, this.lb.url, { max_concurrency: 16 });
+    return { deployment, up: u, proc };
+  }
+
+  /** Every connector has a tunnel on each live terminator (bounded: spreading takes a presence round or two). */
+  async healthy(timeoutMs = 30_000): Promise<void> {
+    const live = this.terminators.filter((x) => x.proc.running).map((x) => x.id);
+    await until(() => this.connectors.every((c) => live.every((id) => connectorTerminators(c.proc).has(id))), timeoutMs, 'every connector on every terminator')
+      .catch((err: unknown) => this.log(`(not fully spread: ${(err as Error).message})`));
+  }
+
+  private client(ingress: IngressInfo): OpenAI {
+    let c = this.clients.get(ingress);
+    if (!c) this.clients.set(ingress, (c = this.f.client(ingress, { timeout: 120_000 })));
+    return c;
+  }
+
+  /** `concurrency` callers, each issuing one request after the other, on the live ingresses in turn. */
+  startLoad(concurrency = 8): void {
+    this.running = true;
+    this.workers = Array.from({ length: concurrency }, (_, w) => this.worker(w));
+  }
+
+  async stopLoad(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.workers);
+  }
+
+  get inFlight(): number {
+    return this.callers.filter((c) => c.end === undefined).length;
+  }
+
+  private async worker(w: number): Promise<void> {
+    while (this.running) {
+      const live = this.ingress.filter((i) => i.proc.running && !this.downed.has(i));
+      const ingress = live[this.counter % live.length]!;
+      const n = ++this.counter;
+      const caller: Caller = { tag: `c${n}w${w}`, deployment: DEPLOYMENTS[n % 2]!, stream: n % 4 !== 0, ingress, start: Date.now() };
+      this.callers.push(caller);
+      try {
+        const client = this.client(ingress);
+        const messages = [{ role: 'user' as const, content: caller.tag }];
+        if (caller.stream) {
+          const s = await client.chat.completions.create({ model: caller.deployment, stream: true, messages });
+          let text = '';
+          for await (const ch of s) text += ch.choices[0]?.delta.content ?? '';
+          caller.text = text;
+        } else {
+          const r = await client.chat.completions.create({ model: caller.deployment, messages });
+          caller.text = r.choices[0]?.message.content ?? '';
+        }
+      } catch (err) {
+        caller.error = (err as Error).message.slice(0, 200);
+      }
+      caller.end = Date.now();
+    }
+  }
+
+  /** Runs one fault under load and checks what callers and model servers saw. */
+  async run(fault: FaultName): Promise<FaultResult> {
+    const first = this.callers.length;
+    this.startLoad();
+    await until(() => this.inFlight >= 6 && this.callers.length - first >= 12, 60_000, 'load to be under way');
+    const faulted = await this.inject(fault);
+    const faultAt = faulted.at;
+    // Settle: every caller in flight at the fault has ended and new requests are being served again.
+    await until(() => this.callers.slice(first).filter((c) => c.start > faultAt && c.end !== undefined && !c.error).length >= 8, 60_000, `requests to succeed after ${fault}`)
+      .catch((err: unknown) => this.log(String(err)));
+    await this.stopLoad().then(undefined, () => undefined);
+    const mine = this.callers.slice(first);
+    await until(() => mine.every((c) => c.end !== undefined), HANG_MS, 'every caller to settle').catch(() => undefined);
+    // Orphans: every model request of a failed caller must be aborted (give the cancels their time).
+    const failedTags = new Set(mine.filter((c) => c.error).map((c) => c.tag));
+    const ofFailed = (): SeenRequest[] => this.connectors.concat(faulted.gone).flatMap((c) => c.up.requests).filter((r) => failedTags.has(tagOf(r)));
+    await until(() => ofFailed().every((r) => r.aborted || r.finished), 10_000, 'model requests of failed callers to end').catch(() => undefined);
+    const result = this.analyse(fault, mine, faultAt, faulted, ofFailed());
+    await faulted.restore();
+    await this.healthy();
+    return result;
+  }
+
+  private analyse(fault: FaultName, mine: Caller[], faultAt: number, faulted: Injected, ofFailed: SeenRequest[]): FaultResult {
+    const inFlight = mine.filter((c) => c.start <= faultAt && (c.end === undefined || c.end >= faultAt));
+    const failed = mine.filter((c) => c.error);
+    const offTarget: string[] = [];
+    for (const c of failed) {
+      const where = `${c.tag} (${c.stream ? 'stream' : 'whole'}, started ${c.start - faultAt} ms from the fault, ended ${(c.end ?? 0) - faultAt} ms): ${c.error}`;
+      if (!LOSSY.has(fault)) offTarget.push(`graceful fault: ${where}`);
+      else if (!inFlight.includes(c)) offTarget.push(`not in flight at the fault: ${where}`);
+      else if (!faulted.owns(c)) offTarget.push(`not on the faulted part: ${where}`);
+    }
+    const corrupted = mine.filter((c) => !c.error && c.end !== undefined && c.text !== expected(c.tag)).map((c) => `${c.tag}: ${c.text?.length ?? 0} of ${expected(c.tag).length} chars`);
+    const firstOk = mine.filter((c) => c.start > faultAt && !c.error && c.end !== undefined).map((c) => c.end! - faultAt);
+    // How long each failed caller's model request went on after the failure (negative: it had ended before).
+    const stopMs = failed.filter((c) => ofFailed.some((r) => tagOf(r) === c.tag)).map((c) => (this.endedAt.get(c.tag) ?? Infinity) - (c.end ?? 0));
+    return {
+      fault,
+      requests: mine.length,
+      inFlightAtFault: inFlight.length,
+      failed: failed.length,
+      failedOffTarget: offTarget,
+      maxFailMs: failed.length ? Math.max(...failed.map((c) => (c.end ?? faultAt) - faultAt)) : undefined,
+      recoveryMs: firstOk.length ? Math.min(...firstOk) : undefined,
+      orphans: stopMs.filter((ms) => ms > ORPHAN_MS).length,
+      maxAbortMs: stopMs.length ? Math.max(0, ...stopMs) : undefined,
+      corrupted,
+      hung: mine.filter((c) => c.end === undefined).length,
+    };
+  }
+
+  private async inject(fault: FaultName): Promise<Injected> {
+    const at = (): number => Date.now();
+    switch (fault) {
+      case 'ingress SIGKILL': {
+        const victim = this.ingress[0]!;
+        this.downed.add(victim);
+        const t0 = at();
+        await victim.proc.kill('SIGKILL');
+        return {
+          at: t0, gone: [], owns: (c) => c.ingress === victim,
+          restore: async () => {
+            this.ingress[0] = await this.f.ingress();
+          },
+        };
+      }
+      case 'terminator SIGKILL':
+      case 'terminator SIGTERM': {
+        const i = this.terminators.findIndex((x) => x.proc.running);
+        const victim = this.terminators[i]!;
+        const t0 = at();
+        if (fault === 'terminator SIGKILL') await victim.proc.kill('SIGKILL');
+        else victim.proc.signal('SIGTERM');
+        return {
+          at: t0, gone: [], owns: () => true,
+          restore: async () => {
+            await victim.proc.exited;
+            this.terminators[i] = await this.f.terminator({}, victim.port);
+          },
+        };
+      }
+      case 'NATS node SIGKILL': {
+        const node = this.nats.nodes[0]!;
+        const t0 = at();
+        await node.kill('SIGKILL');
+        return {
+          at: t0, gone: [], owns: () => true,
+          restore: async () => {
+            await node.restart();
+            await routed(node, this.nats.nodes[1]!);
+          },
+        };
+      }
+      case 'NATS rolling restart (lame duck)': {
+        const t0 = at();
+        for (const [n, node] of this.nats.nodes.entries()) {
+          await node.kill('SIGUSR2');
+          await node.restart();
+          await routed(node, this.nats.nodes[(n + 1) % this.nats.nodes.length]!);
+          this.log(`  node ${n} restarted in lame-duck mode and routed again (${at() - t0} ms)`);
+        }
+        return { at: t0, gone: [], owns: () => false, restore: async () => undefined };
+      }
+      case 'connector SIGKILL':
+      case 'connector SIGTERM': {
+        const i = this.connectors.findIndex((c) => c.up.active > 0);
+        const victim = this.connectors[i >= 0 ? i : 0]!;
+        const idx = this.connectors.indexOf(victim);
+        const t0 = at();
+        if (fault === 'connector SIGKILL') await victim.proc.kill('SIGKILL');
+        else victim.proc.signal('SIGTERM');
+        return {
+          at: t0, gone: [victim], owns: (c) => victim.up.requests.some((r) => tagOf(r) === c.tag),
+          restore: async () => {
+            await victim.proc.exited;
+            this.connectors[idx] = await this.startConnector(victim.deployment, victim.up);
+          },
+        };
+      }
+    }
+  }
+}
+
+interface Injected {
+  at: number;
+  /** Connectors taken away by the fault (their model servers still count for orphans). */
+  gone: ConnectorInfo[];
+  /** Whether a caller's request was on the faulted part. */
+  owns(c: Caller): boolean;
+  restore(): Promise<void>;
+}
+
+/** Resolves once a message published on `a` reaches a subscriber on `b` (the restarted node is routed again). */
+async function routed(a: NatsServer, b: NatsServer): Promise<void> {
+  const [pub, sub] = await Promise.all([connect({ servers: a.url }), connect({ servers: b.url })]);
+  try {
+    const s = sub.subscribe('chaos.route.check');
+    await sub.flush();
+    let got = false;
+    void (async () => {
+      for await (const _m of s) {
+        got = true;
+        break;
+      }
+    })();
+    await until(() => {
+      pub.publish('chaos.route.check');
+      return got;
+    }, 30_000, 'the restarted node to route');
+  } finally {
+    await Promise.all([pub.close(), sub.close()]);
+  }
+}
+
+/** The per-fault table `npm run chaos` prints. */
+export function table(results: FaultResult[]): string {
+  const rows = [['fault', 'requests', 'in flight', 'failed', 'off target', 'max fail ms', 'recovery ms', 'model stop ms', 'orphans', 'corrupted', 'hung']];
+  const ms = (v: number | undefined): string => (v === undefined ? '-' : String(v));
+  for (const r of results) {
+    rows.push([r.fault, String(r.requests), String(r.inFlightAtFault), String(r.failed), String(r.failedOffTarget.length), ms(r.maxFailMs), ms(r.recoveryMs), ms(r.maxAbortMs), String(r.orphans), String(r.corrupted.length), String(r.hung)]);
+  }
+  return rows.map((row) => `| ${row.join(' | ')} |`).join('\n').replace(/\n/, `\n|${rows[0]!.map(() => '---').join('|')}|\n`);
+}
