@@ -1,6 +1,7 @@
 // Issue 9 item 2: /readyz is readiness (NATS, and for control the store; 503 while draining, before the listener
 // closes) and /healthz stays liveness. With NATS killed every tier turns unready and the ingress answers
-// fabric_unavailable at once; with NATS back every tier is ready again by itself.
+// fabric_unavailable once the outage outlasts the Ack timeout (calls are held that long, across a reconnect);
+// with NATS back every tier is ready again by itself.
 import t from 'tap';
 import { freePort } from 'tokios';
 import { NatsServer, SERVICE_START_MS, TestFabric, quickScript, slowScript, spawnCli, until } from '../support/index.js';
@@ -47,8 +48,8 @@ t.test('readiness of ingress, terminator and control follows NATS; liveness does
   });
   const body = (await res.json()) as { error: { code: string } };
   t.equal(res.status, 503);
-  // no_tunnel would mean it waited for an Ack that cannot come; fabric_unavailable is the answer given at once.
-  t.equal(body.error.code, 'fabric_unavailable', `fabric_unavailable without waiting for an Ack (${Date.now() - sentAt} ms)`);
+  // no_tunnel would mean it waited for an Ack that cannot come; fabric_unavailable says NATS is away.
+  t.equal(body.error.code, 'fabric_unavailable', `fabric_unavailable after holding the call (${Date.now() - sentAt} ms)`);
   t.equal(res.headers.get('retry-after'), '1', 'with retry-after');
 
   await (f.nats as NatsServer).restart();
