@@ -13,7 +13,7 @@ try {
     for (const fault of FAULTS) {
       const r = await chaos.run(fault);
       results.push(r);
-      log(`round ${round} ${fault}: ${r.requests} requests, ${r.failed} failed, off target ${r.failedOffTarget.length}, recovery ${r.recoveryMs ?? '-'} ms, orphans ${r.orphans}, corrupted ${r.corrupted.length}, hung ${r.hung}`);
+      log(`round ${round} ${fault}: ${r.requests} requests, ${r.failed} failed, off target ${r.failedOffTarget.length}, recovery ${r.recoveryMs ?? '-'} ms, orphans ${r.orphans}, corrupted ${r.corrupted.length}, hung ${r.hung}${r.note ? `; ${r.note}` : ''}`);
       for (const line of [...r.failedOffTarget, ...r.corrupted]) log(`  ${line}`);
     }
   }

@@ -14,7 +14,7 @@ t.test('chaos: every fault in turn under load', async (t) => {
   for (const fault of FAULTS) {
     const r = await chaos.run(fault);
     results.push(r);
-    t.comment(`${fault}: ${r.requests} requests, ${r.inFlightAtFault} in flight at the fault, ${r.failed} failed (max ${r.maxFailMs ?? '-'} ms after it), first success after ${r.recoveryMs ?? '-'} ms, model request of a failed caller stopped within ${r.maxAbortMs ?? '-'} ms of a failure`);
+    t.comment(`${fault}: ${r.requests} requests, ${r.inFlightAtFault} in flight at the fault, ${r.failed} failed (max ${r.maxFailMs ?? '-'} ms after it), first success after ${r.recoveryMs ?? '-'} ms, model request of a failed caller stopped within ${r.maxAbortMs ?? '-'} ms of a failure${r.note ? `; ${r.note}` : ''}`);
     t.equal(r.hung, 0, `${fault}: no caller hangs`);
     t.same(r.corrupted, [], `${fault}: every completed answer is byte-correct`);
     t.same(r.failedOffTarget, [], `${fault}: no failure off the faulted part${['terminator SIGTERM', 'NATS rolling restart (lame duck)', 'connector SIGTERM'].includes(fault) ? ' (graceful: none at all)' : ''}`);

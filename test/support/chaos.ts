@@ -71,6 +71,8 @@ export interface FaultResult {
   maxAbortMs: number | undefined;
   corrupted: string[];
   hung: number;
+  /** What the fault hit (e.g. the model requests in flight on a killed connector). */
+  note: string;
 }
 
 const expected = (tag: string): string => slowScript(CHUNKS, CHUNK_MS, tag).chunks.join('');
@@ -223,6 +225,7 @@ export class Chaos {
       maxAbortMs: stopMs.length ? Math.max(0, ...stopMs) : undefined,
       corrupted,
       hung: mine.filter((c) => c.end === undefined).length,
+      note: faulted.note?.() ?? '',
     };
   }
 
@@ -283,11 +286,13 @@ export class Chaos {
         const i = this.connectors.findIndex((c) => c.up.active > 0);
         const victim = this.connectors[i >= 0 ? i : 0]!;
         const idx = this.connectors.indexOf(victim);
+        const hit = victim.up.requests.filter((r) => !r.finished && !r.aborted);
         const t0 = at();
         if (fault === 'connector SIGKILL') await victim.proc.kill('SIGKILL');
         else victim.proc.signal('SIGTERM');
         return {
           at: t0, gone: [victim], owns: (c) => victim.up.requests.some((r) => tagOf(r) === c.tag),
+          note: () => `${hit.length} model request(s) in flight on the ${victim.deployment} connector hit: ${hit.filter((r) => r.aborted).length} aborted, ${hit.filter((r) => r.finished).length} finished`,
           restore: async () => {
             await victim.proc.exited;
             this.connectors[idx] = await this.startConnector(victim.deployment, victim.up);
@@ -304,6 +309,7 @@ interface Injected {
   gone: ConnectorInfo[];
   /** Whether a caller's request was on the faulted part. */
   owns(c: Caller): boolean;
+  note?(): string;
   restore(): Promise<void>;
 }
 
