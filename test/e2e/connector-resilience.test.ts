@@ -86,7 +86,10 @@ t.test('the gateway names a single dead terminator: the connector falls back to 
   const c = await f.connector('model-a', up, lb.url);
   await until(() => connectorTerminators(c).size === 2, 20_000, 'one tunnel moved to the peer t2');
   await t1.proc.kill('SIGKILL');
-  await until(() => [...connectorTunnels(c).values()].filter((id) => id === t2.id).length === 2, 30_000, 'both tunnels on t2');
+  await until(() => [...connectorTunnels(c).values()].filter((id) => id === t2.id).length === 2, 30_000, 'both tunnels on t2').catch((err: unknown) => {
+    t.comment(c.output.split('\n').filter((l) => /tunnel|gateway|peer|terminator/.test(l)).slice(-25).join('\n'));
+    throw err;
+  });
   t.match(c.output, /gateway unreachable; trying a known terminator/, 'the tunnel left the dead gateway for a known terminator');
   up.script = () => quickScript('via the known peer');
   const r = await f.client(ingress).chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'x' }] });

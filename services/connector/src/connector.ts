@@ -3,6 +3,10 @@ import type { Logger } from '@tokios/shared/log';
 import { TOKIOS_VERSION } from '@tokios/shared';
 import { FrameKind, encodeFrame, type HelloMeta, type PeerTerminator, type WelcomeMeta } from '@tokios/shared/protocol';
 import { peerRefusal } from './peer-policy.js';
+import { TUNNEL_TICKET_TTL_MS } from '@tokios/shared/fabric-auth';
+
+/** A ticket this close to its expiry is not presented any more (clocks and the dial take time). */
+const TICKET_MARGIN_MS = 15_000;
 import type { ConnectorConfig } from './config.js';
 import { TunnelClient, type StreamFrame } from './tunnel-client.js';
 import { ActiveRequest } from './active-request.js';
@@ -53,6 +57,8 @@ export class Connector {
   private readonly refusedPeers = new Set<string>();
   /** Every terminator named in a Welcome's peer list (id -> tunnel URL): where to go when the gateway is dead. */
   private readonly knownPeers = new Map<string, string>();
+  /** The freshest ticket a Welcome carried: what a fallback dial presents to a known peer. */
+  private ticket: { value: string; at: number } | undefined;
 
   constructor(
     readonly config: ConnectorConfig,
@@ -141,16 +147,21 @@ export class Connector {
 
   /** Only peers the peer policy allows are remembered: the fallback never leads the token anywhere a move may not. */
   private learnPeers(w: WelcomeMeta): void {
+    if (w.ticket) this.ticket = { value: w.ticket, at: Date.now() };
     for (const p of this.allowedPeers(w)) this.knownPeers.set(p.id, p.url);
     if (this.knownPeers.size > 64) this.knownPeers.delete(this.knownPeers.keys().next().value as string);
   }
 
   /** A known terminator for a tunnel whose gateway keeps failing: one no other tunnel uses first, never a bad one. */
-  private fallbackPeer(tc: TunnelClient): { id: string; url: string } | undefined {
+  private fallbackPeer(tc: TunnelClient): { id: string; url: string; ticket: string } | undefined {
     const now = Date.now();
+    // A peer never gets the tunnel token, only a ticket from a terminator's Welcome: without a fresh one, no fallback.
+    const ticket = this.ticket && now - this.ticket.at < TUNNEL_TICKET_TTL_MS - TICKET_MARGIN_MS ? this.ticket.value : undefined;
+    if (!ticket) return undefined;
     const used = new Set(this.tunnels.filter((o) => o !== tc).map((o) => o.terminatorId));
     const usable = [...this.knownPeers].filter(([id]) => !((this.badPeers.get(id) ?? 0) > now)).map(([id, url]) => ({ id, url }));
-    return usable.find((p) => !used.has(p.id)) ?? usable[0];
+    const peer = usable.find((p) => !used.has(p.id)) ?? usable[0];
+    return peer && { ...peer, ticket };
   }
 
   private requestsOn(tc: TunnelClient): number {

@@ -30,11 +30,11 @@ export interface TunnelEvents {
   /** The terminator is draining: open a replacement elsewhere; this socket stays for the streams on it. */
   goAway(tunnel: TunnelClient, reason: string): void;
   /** The gateway failed again and again: a terminator known from earlier Welcomes to dial instead, if any. */
-  fallbackPeer(tunnel: TunnelClient): { id: string; url: string } | undefined;
+  fallbackPeer(tunnel: TunnelClient): { id: string; url: string; ticket: string } | undefined;
 }
 
-/** Consecutive failed dials of the gateway after which a known peer is tried instead. */
-const GATEWAY_FAILURES_BEFORE_FALLBACK = 2;
+/** Failed dials of the gateway after which a known peer is tried instead (alternating: a failed peer is skipped 30 s). */
+const GATEWAY_FAILURES_BEFORE_FALLBACK = 1;
 
 let serials = 0;
 
@@ -278,6 +278,7 @@ export class TunnelClient {
       if (peer) {
         this.target = peer.url;
         this.targetPeer = peer.id;
+        this.targetCredential = peer.ticket;
         this.gatewayFailures = 0;
         this.log.info({ tunnel: this.index, peer: peer.id, url: peer.url.slice(0, 200) }, 'gateway unreachable; trying a known terminator');
       }
