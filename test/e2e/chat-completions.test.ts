@@ -32,6 +32,7 @@ t.test('non-streamed completion arrives whole', async (t) => {
   t.equal(res.choices[0]?.message.content, 'The answer is 42.');
   t.equal(res.choices[0]?.finish_reason, 'stop');
   t.same(res.usage, { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 });
+  t.equal(res.model, 'model-a', 'the answer names the deployment, not the upstream model');
   const seen = upstreams['model-a']!.requests.at(-1)!;
   t.equal(seen.body.model, 'upstream-of-model-a', 'upstream gets the model name from tokios.json');
   t.same(seen.body.messages, [{ role: 'user', content: 'question' }], 'body forwarded intact');
@@ -48,6 +49,7 @@ t.test('streamed chunks arrive in order and before the upstream has finished', a
   let text = '';
   let firstContentBeforeUpstreamDone: boolean | undefined;
   let finish: string | null | undefined;
+  const models = new Set<string>();
   for await (const chunk of stream) {
     const c = chunk.choices[0];
     if (c?.delta.content) {
@@ -55,7 +57,9 @@ t.test('streamed chunks arrive in order and before the upstream has finished', a
       text += c.delta.content;
     }
     if (c?.finish_reason) finish = c.finish_reason;
+    models.add(chunk.model);
   }
+  t.same([...models], ['model-a'], 'every chunk names the deployment, not the upstream model');
   t.equal(text, pieces.join(''), 'all chunks, in order');
   t.equal(finish, 'stop');
   t.equal(firstContentBeforeUpstreamDone, true, 'first chunk reached the client while the upstream was still generating');

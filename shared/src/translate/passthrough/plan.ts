@@ -11,7 +11,8 @@ import { PassthroughWholeAnswer } from './whole.js';
  * OpenAI Chat caller and OpenAI-compatible upstream: the body goes up as the caller sent it and the answer comes back
  * as the upstream sent it, but for what the gateway needs:
  *
- * * `model` is the upstream's model name (the caller sent the deployment name);
+ * * `model` is the upstream's model name (the caller sent the deployment name), and the answer's `model` is the
+ *   deployment name again, as on the translated paths;
  * * a stream is always asked for usage (`stream_options.include_usage`), so that streamed calls are counted (and
  *   tokens/min limits cannot be escaped by streaming); when the caller did not ask, the answer filter takes the usage
  *   out again;
@@ -58,7 +59,7 @@ export function planPassthrough(deploymentName: string, stream: boolean, raw: Bu
     headers: { 'content-type': 'application/json' },
     // The server gets every field as sent: nothing is ignored by the gateway.
     ignored: [],
-    translate: (status, contentType) => passthroughAnswer(status, contentType, { strip, toolFinish }),
+    translate: (status, contentType) => passthroughAnswer(status, contentType, { strip, toolFinish, model: rename ? deploymentName : undefined }),
   };
 }
 
@@ -80,6 +81,6 @@ function passthroughAnswer(status: number, contentType: string, options: Passthr
       usage: () => filter.usage,
     };
   }
-  if (contentType.includes('json')) return new PassthroughWholeAnswer(status, contentType);
+  if (contentType.includes('json')) return new PassthroughWholeAnswer(status, contentType, options.model);
   return { headFirst: true, status: () => status, contentType, push: (c) => c, end: () => '', fail: () => '', usage: () => undefined };
 }

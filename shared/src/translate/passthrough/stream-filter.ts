@@ -5,6 +5,7 @@ import { inStreamError } from '../upstream/openai/error.js';
 import { openaiUsage } from '../upstream/openai/usage.js';
 import { isRecord, parseJson } from '../util.js';
 import { applyEdits, startsWithAt, valueAt, type Edit } from './members.js';
+import { ModelName } from './model-name.js';
 import { ToolFinish } from './tool-finish.js';
 
 const NL = 0x0a;
@@ -28,6 +29,8 @@ export interface PassthroughStreamOptions {
   strip: boolean;
   /** A single-choice stream with tools: `finish_reason` "stop" after a tool call becomes "tool_calls" (see ToolFinish). */
   toolFinish: boolean;
+  /** The deployment name, when the upstream's model has another: chunks name the deployment (see ModelName). */
+  model?: string | undefined;
 }
 
 /**
@@ -38,7 +41,8 @@ export interface PassthroughStreamOptions {
  *   as a chunk without `choices` instead of raising it) and other servers' `{"error":{…}}` are rewritten to the
  *   `data: {"error":{message,type,param,code}}` event the translated paths send, the message cleaned and cut;
  * * usage: read from every chunk that has it (the last one wins); with `strip`, removed again (see the option);
- * * `finish_reason` "stop" after a tool call, which becomes "tool_calls" as on the translated paths (see ToolFinish).
+ * * `finish_reason` "stop" after a tool call, which becomes "tool_calls" as on the translated paths (see ToolFinish);
+ * * `model`, which names the deployment the caller asked for (see ModelName).
  *
  * Lines are cut on the newline byte (a UTF-8 character split between reads is never broken). Complete lines go out
  * at once; a trailing partial line waits for its newline, which SSE sends at the end of every event anyway. The hot
@@ -53,9 +57,11 @@ export class PassthroughStreamFilter {
   /** An overlong line is being let through: bytes pass untouched up to its newline. */
   private raw = false;
   private readonly toolFinish: ToolFinish | undefined;
+  private readonly modelName: ModelName | undefined;
 
   constructor(private readonly options: PassthroughStreamOptions) {
     if (options.toolFinish) this.toolFinish = new ToolFinish();
+    if (options.model !== undefined) this.modelName = new ModelName(options.model);
   }
 
   push(chunk: Uint8Array): Buffer {
@@ -92,8 +98,9 @@ export class PassthroughStreamFilter {
   }
 
   private lines(data: Buffer): Buffer {
-    const out = this.filtered(data);
-    return this.toolFinish === undefined ? out : this.toolFinish.apply(out);
+    let out = this.filtered(data);
+    if (this.toolFinish !== undefined) out = this.toolFinish.apply(out);
+    return this.modelName === undefined ? out : this.modelName.apply(out);
   }
 
   /** The lines with in-stream errors rewritten and usage read (and stripped). */

@@ -11,7 +11,8 @@ export const MAX_WHOLE_ANSWER = 64 * 1024 * 1024;
 /**
  * A non-streamed OpenAI Chat passthrough answer (`chat.completion` JSON): held until it is complete, then given to
  * the caller byte for byte, its `usage` read on the way; only a choice that made tool calls but says
- * `finish_reason: "stop"` gets `"tool_calls"` (the rule of every other path), and then the body is written anew. The head goes after the body is complete, so an answer cut
+ * `finish_reason: "stop"` gets `"tool_calls"` (the rule of every other path), and `model` names the deployment; only
+ * then is the body written anew. The head goes after the body is complete, so an answer cut
  * short fails as an error instead of reaching the caller half.
  */
 export class PassthroughWholeAnswer implements AnswerTranslator {
@@ -24,6 +25,8 @@ export class PassthroughWholeAnswer implements AnswerTranslator {
   constructor(
     private readonly upstreamStatus: number,
     private readonly upstreamContentType: string,
+    /** The deployment name, when the upstream's model has another: the answer's `model` names the deployment. */
+    private readonly model?: string,
   ) {}
 
   get contentType(): string {
@@ -58,7 +61,9 @@ export class PassthroughWholeAnswer implements AnswerTranslator {
     const parsed = parseJson(body.toString('utf8'));
     if (!parsed.ok || !isRecord(parsed.value)) return body;
     this.answerUsage = openaiUsage(parsed.value['usage']);
-    return toolFinish(parsed.value) ? JSON.stringify(parsed.value) : body;
+    const renamed = this.model !== undefined && typeof parsed.value['model'] === 'string' && parsed.value['model'] !== this.model;
+    if (renamed) parsed.value['model'] = this.model;
+    return toolFinish(parsed.value) || renamed ? JSON.stringify(parsed.value) : body;
   }
 
   fail(): string {

@@ -15,6 +15,8 @@ function plan(body: Record<string, unknown>, upstreamModel = UPSTREAM_MODEL): Up
   return planTranslation(meta, Buffer.from(JSON.stringify(body)), { kind: 'openai', model: upstreamModel });
 }
 const messages = [{ role: 'user', content: 'x' }];
+/** What the caller sees of upstream chunks: every chunk's `model` is the deployment's name. */
+const named = (sse: string): string => sse.replaceAll('"model":"Qwen/Qwen2.5"', `"model":"${DEPLOYMENT}"`);
 
 t.test('a stream is asked for usage only when the caller did not ask; the caller still gets what it asked for', async (t) => {
   const unasked = plan({ model: DEPLOYMENT, stream: true, messages });
@@ -26,8 +28,26 @@ t.test('a stream is asked for usage only when the caller did not ask; the caller
 
   const upstream = chunk({ content: 'hi' }, null, { usage: null }) + chunk({}, 'stop', { usage: null }) + usageChunk(5, 2) + DONE;
   const usage = { input_tokens: 5, output_tokens: 2 };
-  golden(t, () => unasked.translate(200, 'text/event-stream'), upstream, chunk({ content: 'hi' }) + chunk({}, 'stop') + DONE, usage);
-  golden(t, () => asked.translate(200, 'text/event-stream'), upstream, upstream, usage);
+  golden(t, () => unasked.translate(200, 'text/event-stream'), upstream, named(chunk({ content: 'hi' }) + chunk({}, 'stop') + DONE), usage);
+  golden(t, () => asked.translate(200, 'text/event-stream'), upstream, named(upstream), usage);
+});
+
+t.test("answers name the deployment, not the upstream's model, streamed and whole", async (t) => {
+  const upstream = chunk({ role: 'assistant', content: '' }) + chunk({ content: '"model": "x"' }) + chunk({}, 'stop') + usageChunk(3, 1) + DONE;
+  const p = plan({ model: DEPLOYMENT, stream: true, messages, stream_options: { include_usage: true } });
+  golden(t, () => p.translate(200, 'text/event-stream'), upstream, named(upstream), { input_tokens: 3, output_tokens: 1 });
+  t.notMatch(named(upstream), /Qwen/, 'no chunk names the upstream model');
+  t.match(named(upstream), /"content":"\\"model\\": \\"x\\""/, 'text that looks like a model member is not touched');
+
+  const whole = { id: 'x', object: 'chat.completion', created: 1, model: 'Qwen/Qwen2.5', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } };
+  const w = plan({ model: DEPLOYMENT, messages }).translate(200, 'application/json');
+  w.push(Buffer.from(JSON.stringify(whole)));
+  t.same(JSON.parse(w.end().toString()), { ...whole, model: DEPLOYMENT });
+
+  // Same name on both sides: nothing to rewrite, the bytes are the upstream's.
+  const same = plan({ model: DEPLOYMENT, stream: true, messages }, DEPLOYMENT);
+  const own = upstream.replaceAll('Qwen/Qwen2.5', DEPLOYMENT);
+  golden(t, () => same.translate(200, 'text/event-stream'), own, own.replace(usageChunk(3, 1).replaceAll('Qwen/Qwen2.5', DEPLOYMENT), ''), { input_tokens: 3, output_tokens: 1 });
 });
 
 t.test('no rename and not streamed: the bytes go up untouched, without a parse', async (t) => {
