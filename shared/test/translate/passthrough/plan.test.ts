@@ -105,10 +105,10 @@ t.test('tool calls end with finish_reason "tool_calls", also when the server say
   const fixed = call + chunk({}, 'tool_calls') + DONE;
   const tools = [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }];
   const asked = { model: DEPLOYMENT, stream: true, messages, tools, stream_options: { include_usage: true } };
-  golden(t, () => plan(asked).translate(200, 'text/event-stream'), upstream, fixed);
-  golden(t, () => plan({ ...asked, n: 1 }).translate(200, 'text/event-stream'), upstream, fixed);
-  golden(t, () => plan({ ...asked, n: 2 }).translate(200, 'text/event-stream'), upstream, upstream);
-  golden(t, () => plan({ ...asked, tools: undefined }).translate(200, 'text/event-stream'), upstream, upstream, undefined);
+  golden(t, () => plan(asked).translate(200, 'text/event-stream'), upstream, named(fixed));
+  golden(t, () => plan({ ...asked, n: 1 }).translate(200, 'text/event-stream'), upstream, named(fixed));
+  golden(t, () => plan({ ...asked, n: 2 }).translate(200, 'text/event-stream'), upstream, named(upstream));
+  golden(t, () => plan({ ...asked, tools: undefined }).translate(200, 'text/event-stream'), upstream, named(upstream), undefined);
 
   const message = (calls: unknown[] | undefined, finish: string) => ({ index: 0, message: { role: 'assistant', content: null, ...(calls ? { tool_calls: calls } : {}) }, finish_reason: finish });
   const calls = [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }];
