@@ -2,9 +2,9 @@ import { SseDecoder, type SseEvent } from '../../codec/index.js';
 import type { DecoderOptions, UpstreamHttpRequest } from '../adapter.js';
 import type { FinishReason } from '../pivot.js';
 import { MSG_CUT, MSG_EMPTY, StreamDecoderBase } from '../upstream/decoder-base.js';
-import { safeText } from '../upstream/http-error.js';
+import { errorMessage, midStreamMessage } from '../upstream/http-error.js';
 import { count, isRecord, parseJson, str, type JsonRecord } from '../util.js';
-import type { CompletionRequest } from './request.js';
+import { samplingOptions, type CompletionRequest } from './request.js';
 
 /** llama.cpp server's native fill-in-the-middle endpoint. */
 export const LLAMA_INFILL_PATH = '/infill';
@@ -16,14 +16,7 @@ export const LLAMA_INFILL_PATH = '/infill';
  * penalties keep their names (/infill takes every /completion option).
  */
 export function buildInfillRequest(req: CompletionRequest): UpstreamHttpRequest {
-  const body: Record<string, unknown> = { input_prefix: req.prompt, input_suffix: req.suffix ?? '', prompt: '', n_predict: req.max_tokens, stream: true };
-  if (req.temperature !== undefined) body['temperature'] = req.temperature;
-  if (req.top_p !== undefined) body['top_p'] = req.top_p;
-  if (req.top_k !== undefined) body['top_k'] = req.top_k;
-  if (req.stop !== undefined) body['stop'] = req.stop;
-  if (req.seed !== undefined) body['seed'] = req.seed;
-  if (req.presence_penalty !== undefined) body['presence_penalty'] = req.presence_penalty;
-  if (req.frequency_penalty !== undefined) body['frequency_penalty'] = req.frequency_penalty;
+  const body = { input_prefix: req.prompt, input_suffix: req.suffix ?? '', prompt: '', n_predict: req.max_tokens, stream: true, ...samplingOptions(req) };
   return { path: LLAMA_INFILL_PATH, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
 }
 
@@ -71,10 +64,7 @@ export class InfillDecoder extends StreamDecoderBase {
     if (!parsed.ok || !isRecord(parsed.value)) return this.fail(MSG_MALFORMED);
     const value = parsed.value;
     const error = value['error'];
-    if (error !== undefined && error !== null) {
-      const message = typeof error === 'string' ? error : isRecord(error) && typeof error['message'] === 'string' ? error['message'] : '';
-      return this.fail(message.length > 0 ? `The model server failed: ${safeText(message)}` : 'The model server failed mid-stream.');
-    }
+    if (error !== undefined && error !== null) return this.fail(midStreamMessage(errorMessage(error)));
     if (!this.started) {
       this.started = true;
       this.out.push({ type: 'start', id: this.newId('cmpl'), model: str(value['model']) ?? '', created: Math.floor(this.now() / 1000) });

@@ -2,9 +2,9 @@ import { NdjsonDecoder } from '../../codec/index.js';
 import type { DecoderOptions, UpstreamHttpRequest } from '../adapter.js';
 import type { FinishReason } from '../pivot.js';
 import { MSG_CUT, MSG_EMPTY, StreamDecoderBase } from '../upstream/decoder-base.js';
-import { safeText } from '../upstream/http-error.js';
+import { errorMessage, midStreamMessage } from '../upstream/http-error.js';
 import { count, isRecord, str, type JsonRecord } from '../util.js';
-import type { CompletionRequest } from './request.js';
+import { samplingOptions, type CompletionRequest } from './request.js';
 
 export const OLLAMA_GENERATE_PATH = '/api/generate';
 
@@ -21,15 +21,7 @@ export function buildGenerateRequest(req: CompletionRequest, options: { model: s
   const body: Record<string, unknown> = { model: options.model, prompt: req.prompt, stream: true };
   if (req.suffix !== undefined) body['suffix'] = req.suffix;
   else body['raw'] = true;
-  const opts: Record<string, unknown> = { num_predict: req.max_tokens };
-  if (req.temperature !== undefined) opts['temperature'] = req.temperature;
-  if (req.top_p !== undefined) opts['top_p'] = req.top_p;
-  if (req.top_k !== undefined) opts['top_k'] = req.top_k;
-  if (req.stop !== undefined) opts['stop'] = req.stop;
-  if (req.seed !== undefined) opts['seed'] = req.seed;
-  if (req.presence_penalty !== undefined) opts['presence_penalty'] = req.presence_penalty;
-  if (req.frequency_penalty !== undefined) opts['frequency_penalty'] = req.frequency_penalty;
-  body['options'] = opts;
+  body['options'] = { num_predict: req.max_tokens, ...samplingOptions(req) };
   return { path: OLLAMA_GENERATE_PATH, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
 }
 
@@ -66,10 +58,7 @@ export class OllamaGenerateDecoder extends StreamDecoderBase {
     if (this.state !== 'open') return;
     if (!isRecord(value)) return this.fail(MSG_MALFORMED);
     const error = value['error'];
-    if (error !== undefined && error !== null) {
-      const message = typeof error === 'string' ? error : isRecord(error) && typeof error['message'] === 'string' ? error['message'] : '';
-      return this.fail(message.length > 0 ? `The model server failed: ${safeText(message)}` : 'The model server failed mid-stream.');
-    }
+    if (error !== undefined && error !== null) return this.fail(midStreamMessage(errorMessage(error)));
     if (!this.started) {
       this.started = true;
       const created = typeof value['created_at'] === 'string' ? Date.parse(value['created_at']) : NaN;

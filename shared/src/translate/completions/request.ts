@@ -55,6 +55,16 @@ export interface CompletionRequest {
   frequency_penalty?: number;
 }
 
+/** The sampling options both translated endpoints take under the same names (Ollama in `options`, llama.cpp at the top). */
+const SAMPLING = ['temperature', 'top_p', 'top_k', 'stop', 'seed', 'presence_penalty', 'frequency_penalty'] as const satisfies readonly (keyof CompletionRequest)[];
+
+/** The request's sampling options that are set, by their (shared) upstream names. */
+export function samplingOptions(req: CompletionRequest): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of SAMPLING) if (req[k] !== undefined) out[k] = req[k];
+  return out;
+}
+
 type Neutral = (value: unknown) => boolean;
 
 /**

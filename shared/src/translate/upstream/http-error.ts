@@ -37,6 +37,11 @@ export function safeText(text: string, max = MAX_UPSTREAM_MESSAGE): string {
   return out.length > max ? out.slice(0, max - 1) + '…' : out;
 }
 
+/** The message of an in-stream `error` member: a string, or an object's `message`; '' when it has none. */
+export function errorMessage(error: unknown): string {
+  return typeof error === 'string' ? error : isRecord(error) && typeof error['message'] === 'string' ? error['message'] : '';
+}
+
 /** What a caller is told when the model server fails after its answer started, with its own message made safe. */
 export function midStreamMessage(message: string | undefined): string {
   return message === undefined || message.length === 0 ? 'The model server failed mid-stream.' : `The model server failed: ${safeText(message)}`;
