@@ -197,8 +197,8 @@ t.test('errors before the stream: status and Anthropic error shape', async (t) =
   t.equal(r.status, 400, 'max_tokens is required');
   t.match(r.body, { type: 'error', error: { type: 'invalid_request_error', message: /max_tokens/ } });
 
-  r = await post({ model: OPENAI_DEP, max_tokens: 10, messages: user, output_format: { type: 'json_schema', schema: {} } });
-  t.match(r, { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: /output_format/ } } }, 'a structured output the client relies on');
+  r = await post({ model: OPENAI_DEP, max_tokens: 10, messages: user, output_format: { type: 'xml' } });
+  t.match(r, { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: /output_format\.type/ } } }, 'a structured output type there is none of');
 
   r = await post({ model: OLLAMA_DEP, max_tokens: 10, messages: user, tool_choice: { type: 'any' }, tools: [anthropicTool(WEATHER_TOOL)] });
   t.match(r, { status: 400, body: { error: { type: 'invalid_request_error', message: /tool/ } } }, 'Ollama cannot force a tool call');
@@ -258,4 +258,20 @@ t.test('mid-stream upstream failure: the text so far, then an error event the SD
   t.ok(err instanceof Anthropic.APIError);
   t.match((err as InstanceType<typeof Anthropic.APIError>).error, { type: 'error', error: { type: 'api_error', message: /CUDA out of memory/ } });
   s.openai.script = () => defaultScript();
+});
+
+t.test('structured output (output_config.format, output_format): the schema reaches both upstream kinds', async (t) => {
+  const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+  s.ollama.script = () => ({ ...defaultOllamaScript(), chunks: ['{"city":"Paris"}'] });
+  s.openai.script = () => ({ ...defaultScript(), chunks: ['{"city":"Paris"}'] });
+  const user = [{ role: 'user', content: 'Where?' }];
+  for (const body of [{ output_config: { format: { type: 'json_schema', schema } } }, { output_format: { type: 'json_schema', schema } }]) {
+    const field = Object.keys(body)[0]!;
+    let r = await post({ model: OLLAMA_DEP, max_tokens: 20, messages: user, ...body });
+    t.match(r, { status: 200, body: { content: [{ type: 'text', text: '{"city":"Paris"}' }] } }, `${field}: Ollama`);
+    t.strictSame(s.ollama.last.body['format'], schema, `${field}: Ollama gets the schema as format`);
+    r = await post({ model: OPENAI_DEP, max_tokens: 20, messages: user, ...body });
+    t.match(r, { status: 200, body: { content: [{ type: 'text', text: '{"city":"Paris"}' }] } }, `${field}: OpenAI-compatible`);
+    t.match(s.openai.last.body['response_format'], { type: 'json_schema', json_schema: { schema } }, `${field}: the server gets response_format`);
+  }
 });

@@ -289,8 +289,12 @@ t.test('advisory and unknown fields are accepted and reported; server tools and 
   t.strictSame(parse({ ...base, messages: msgs, speed: 'fast', inference_geo: 'eu' }), plain, 'no effect on the pivot');
   rejects(t, { ...base, messages: msgs, context_management: 'x' }, 'invalid_request', 'context_management');
   rejects(t, { ...base, messages: msgs, tools: [{ name: 'f', input_schema: {}, defer_loading: 'yes' }] }, 'invalid_request', 'tools[0].defer_loading');
-  rejects(t, { ...base, messages: msgs, output_config: { format: { type: 'json_schema', schema: {} } } }, 'unsupported_parameter', 'output_config.format');
-  rejects(t, { ...base, messages: msgs, output_format: { type: 'json_schema', schema: {} } }, 'unsupported_parameter', 'output_format');
+  const schema = { type: 'object', properties: { a: { type: 'string' } } };
+  const structured = { type: 'json_schema', json_schema: { name: 'output', schema } };
+  t.strictSame(parse({ ...base, messages: msgs, output_config: { effort: 'low', format: { type: 'json_schema', schema } } }).response_format, structured, 'output_config.format is structured output');
+  t.strictSame(parse({ ...base, messages: msgs, output_format: { type: 'json_schema', schema } }).response_format, structured, 'output_format (the beta name) too');
+  rejects(t, { ...base, messages: msgs, output_config: { format: { type: 'regex' } } }, 'invalid_request', 'output_config.format.type');
+  rejects(t, { ...base, messages: msgs, output_format: { type: 'json_schema' } }, 'invalid_request', 'output_format.schema');
 });
 
 t.test('tool results keep their images; tool_reference blocks read as text', async (t) => {

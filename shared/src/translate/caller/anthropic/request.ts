@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatRequest } from '../../pivot.js';
+import type { ChatMessage, ChatRequest, ResponseFormat } from '../../pivot.js';
 import { ADVISORY_KEYS, REQUEST_KEYS, SERVICE_TIERS, THINKING_TYPES } from './maps.js';
 import { convertMessages, systemText } from './content.js';
 import { convertToolChoice, convertTools } from './tools.js';
@@ -75,10 +75,11 @@ export function parseAnthropicRequest(body: unknown, ignored: Ignored = new Igno
     oneOf(body.service_tier, SERVICE_TIERS, 'service_tier');
     ignored.field('service_tier');
   }
-  if (body.output_config !== undefined && body.output_config !== null) outputConfig(requireObject(body.output_config, 'output_config'), ignored);
-  if (body.output_format !== undefined && body.output_format !== null) {
-    unsupported('output_format', 'structured output formats cannot be guaranteed by this deployment');
+  if (body.output_config !== undefined && body.output_config !== null) {
+    const format = outputConfig(requireObject(body.output_config, 'output_config'), ignored);
+    if (format !== undefined) req.response_format = format;
   }
+  if (body.output_format !== undefined && body.output_format !== null) req.response_format = structuredFormat(body.output_format, 'output_format');
   if (body.mcp_servers !== undefined && body.mcp_servers !== null) {
     // Remote MCP servers are called by Anthropic's service; a private deployment has no such runner (dropped).
     requireArray(body.mcp_servers, 'mcp_servers');
@@ -102,13 +103,23 @@ function userId(raw: unknown, ignored: Ignored): string | undefined {
   return requireString(metadata.user_id, 'metadata.user_id');
 }
 
-/** `effort` is advisory (the pivot has no effort knob); a `format` is structured output the client relies on. */
-function outputConfig(config: Record<string, unknown>, ignored: Ignored): void {
-  if (config.format !== undefined && config.format !== null) {
-    unsupported('output_config.format', 'structured output formats cannot be guaranteed by this deployment');
-  }
+/** `effort` is advisory (the pivot has no effort knob); a `format` is structured output (the pivot's response_format). */
+function outputConfig(config: Record<string, unknown>, ignored: Ignored): ResponseFormat | undefined {
   if (config.effort !== undefined && config.effort !== null) requireString(config.effort, 'output_config.effort');
-  acceptKeys(config, [], 'output_config', ignored);
+  acceptKeys(config, ['format'], 'output_config', ignored);
+  return config.format !== undefined && config.format !== null ? structuredFormat(config.format, 'output_config.format') : undefined;
+}
+
+/**
+ * Anthropic's structured output (`output_config.format`, and `output_format`, its beta name): `{type: "json_schema",
+ * schema}` is the only type; it becomes the pivot's JSON-schema format, which Ollama takes as `format` and
+ * OpenAI-compatible servers as `response_format` (guided decoding). The answer is the JSON as text, as Anthropic's is.
+ */
+function structuredFormat(raw: unknown, param: string): ResponseFormat {
+  const format = requireObject(raw, param);
+  oneOf(format.type, ['json_schema'] as const, `${param}.type`);
+  const schema = requireObject(format.schema, `${param}.schema`);
+  return { type: 'json_schema', json_schema: { name: 'output', schema } };
 }
 
 function checkThinking(raw: unknown, maxTokens: number): void {
