@@ -12,7 +12,8 @@ t.test('terminator SIGKILL', async (t) => {
   const f = await TestFabric.start(t);
   const [ingress, t1, t2, up] = await Promise.all([f.ingress(), f.terminator(), f.terminator(), f.upstream()]);
   const lb = await f.balancer([t1, t2]);
-  const c = await f.connector('model-a', up, lb.url);
+  // At debug the connector logs every failed dial with its backoff (at warn they are rate-limited).
+  const c = await f.connector('model-a', up, lb.url, {}, { LOG_LEVEL: 'debug' });
   await until(() => connectorTerminators(c).size === 2, 10_000, 'tunnels on both terminators');
   t.same([...connectorTerminators(c)].sort(), [t1.id, t2.id].sort(), 'one tunnel on each terminator');
 
@@ -74,10 +75,11 @@ t.test('terminator SIGKILL', async (t) => {
     t.equal(r.text, 'ok quick after the second kill', `served through the restarted terminator in ${r.ms} ms`);
 
     await t.test('full outage: reconnect with jittered backoff, then serve again', async (t) => {
-      const closesBefore = logLines(c).filter((l) => l.msg === 'tunnel closed').length;
+      const failure = (l: Record<string, unknown>): boolean => l.msg === 'tunnel closed' || l.msg === 'tunnel dial failed';
+      const closesBefore = logLines(c).filter(failure).length;
       await back.proc.kill('SIGKILL');
       // Each tunnel fails a few times against the balancer with no terminator behind it.
-      const outageCloses = () => logLines(c).filter((l) => l.msg === 'tunnel closed').slice(closesBefore);
+      const outageCloses = () => logLines(c).filter(failure).slice(closesBefore);
       await until(() => [0, 1].every((i) => outageCloses().filter((l) => l.tunnel === i).length >= 3), 20_000, 'three failed reconnects per tunnel');
       const delays = outageCloses().map((l) => l.retryInMs as number);
       t.ok(delays.every((d) => d >= 0 && d <= 15_000), `delays within the 15 s cap: ${delays.join(', ')}`);

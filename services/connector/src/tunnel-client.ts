@@ -288,6 +288,8 @@ export class TunnelClient {
       const orderly = ORDERLY_CLOSES.includes(code);
       this.log[orderly ? 'info' : 'warn']({ tunnel: this.index, code, reason, cause, retryInMs: delay }, 'tunnel closed');
     } else {
+      // Every failed dial at debug (its backoff is what an operator tuning reconnects wants); at warn, rate-limited.
+      this.log.debug({ tunnel: this.index, code, retryInMs: delay }, 'tunnel dial failed');
       const held = this.dialLog.take();
       if (held !== undefined) this.log.warn({ tunnel: this.index, url: this.dialingUrl.slice(0, 200), code, cause, retryInMs: delay, failedSinceLast: held + 1 }, 'cannot open the tunnel; retrying');
     }
