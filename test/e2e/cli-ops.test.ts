@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { freePort } from 'tokios';
+import { freePort } from '../support/ports.js';
 import { NatsServer, TEST_FABRIC_SECRET, seed, spawnCli } from '../support/index.js';
 
 async function occupy(): Promise<{ server: Server; port: number }> {

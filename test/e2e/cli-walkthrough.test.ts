@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { connect as natsConnect } from 'nats';
-import { freePort } from 'tokios';
+import { freePort } from '../support/ports.js';
 import { CLI, OpenAIUpstream, SERVICE_START_MS, spawnCli, startConnectorProc, type Proc } from '../support/index.js';
 
 const run = promisify(execFile);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { freePort } from 'tokios';
+import { freePort } from '../support/ports.js';
 import {
   AdminClient, NatsServer, OpenAIUpstream, seed, spawnCli, startConnectorProc, startTerminatorProc, eventually, type Proc, type Seeded,
 } from '../support/index.js';

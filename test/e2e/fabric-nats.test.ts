@@ -2,7 +2,7 @@
 // by itself and requests succeed afterwards. And the basic flow on a 3-node cluster with ingress and terminator on
 // different nodes.
 import t from 'tap';
-import { freePort } from 'tokios';
+import { freePort } from '../support/ports.js';
 import { NatsServer, TestFabric, logLines, quickScript, slowScript, spawnCli, until, within, type NatsCluster } from '../support/index.js';
 
 t.test('NATS restarted on the same port', async (t) => {

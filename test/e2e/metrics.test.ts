@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { freePort } from 'tokios';
+import { freePort } from '../support/ports.js';
 import { SqliteStore } from '@tokios/shared/store';
 import { ROOT, TestFabric, metric, quickScript, scrape, slowScript, until, type Sample } from '../support/index.js';
 

@@ -5,7 +5,8 @@
 import t from 'tap';
 import { createUser } from 'nkeys.js';
 import type { NatsConnection, Status } from 'nats';
-import { freePort, runAdmin } from 'tokios';
+import { runAdmin } from 'tokios';
+import { freePort } from '../support/ports.js';
 import { SqliteStore } from '@tokios/shared/store';
 import { publishControlEvent } from '@tokios/shared/control';
 import {

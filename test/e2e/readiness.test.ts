@@ -3,7 +3,7 @@
 // fabric_unavailable once the outage outlasts the Ack timeout (calls are held that long, across a reconnect);
 // with NATS back every tier is ready again by itself.
 import t from 'tap';
-import { freePort } from 'tokios';
+import { freePort } from '../support/ports.js';
 import { NatsServer, SERVICE_START_MS, TestFabric, quickScript, slowScript, spawnCli, until } from '../support/index.js';
 
 interface Ready {

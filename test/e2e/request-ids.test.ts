@@ -3,7 +3,7 @@
 // an error, in the logs and in usage), no prompt or completion text anywhere, connector connection errors at warn
 // with their cause and rate-limited, and a shutdown line.
 import t from 'tap';
-import { freePort } from 'tokios';
+import { freePort } from '../support/ports.js';
 import { SqliteStore } from '@tokios/shared/store';
 import { TestFabric, logLines, quickScript, slowScript, until, type Proc } from '../support/index.js';
 

@@ -3,7 +3,7 @@ import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'n
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { freePort } from 'tokios';
+import { freePort } from './ports.js';
 import { LoopbackNetwork, dockerfileEntrypoint, dockerfileWorkdir, durationMs, loadCompose, type ComposeFile, type ComposeService } from './compose.js';
 import { Proc, ROOT, SERVICE_START_MS } from './processes.js';
 import { reap } from './reaper.js';

@@ -21,3 +21,4 @@ export * from './compose.js';
 export * from './compose-run.js';
 export * from './k8s.js';
 export * from './metrics.js';
+export * from './ports.js';

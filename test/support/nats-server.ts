@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
-import { freePort } from 'tokios';
+import { freePort } from './ports.js';
 import { reap } from './reaper.js';
 
 const BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from 'tokios';
+import { freePort } from './ports.js';
 import { reap } from './reaper.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
