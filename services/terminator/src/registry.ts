@@ -16,6 +16,7 @@ export class TunnelRegistry<T extends Placeable> {
   private readonly byDeployment = new Map<string, Set<T>>();
   /** In-flight streams per connector across all of its tunnels here (a connector may hold several). */
   private readonly connectorLoad = new Map<string, number>();
+  private count = 0;
   private rr = 0;
 
   constructor(private readonly onRoutableChange: (deploymentId: string, routable: boolean) => void) {}
@@ -24,6 +25,7 @@ export class TunnelRegistry<T extends Placeable> {
     let set = this.byDeployment.get(t.deploymentId);
     if (!set) this.byDeployment.set(t.deploymentId, (set = new Set()));
     const before = this.isRoutable(t.deploymentId);
+    if (!set.has(t)) this.count++;
     set.add(t);
     this.notify(t.deploymentId, before);
   }
@@ -33,6 +35,7 @@ export class TunnelRegistry<T extends Placeable> {
     if (!set?.has(t)) return;
     const before = this.isRoutable(t.deploymentId);
     set.delete(t);
+    this.count--;
     if (set.size === 0) this.byDeployment.delete(t.deploymentId);
     this.notify(t.deploymentId, before);
   }
@@ -49,6 +52,11 @@ export class TunnelRegistry<T extends Placeable> {
     if (!set) return false;
     for (const t of set) if (t.routable) return true;
     return false;
+  }
+
+  /** Tunnels held, without building the list (health answers, metrics). */
+  get size(): number {
+    return this.count;
   }
 
   tunnels(deploymentId?: string): T[] {

@@ -69,7 +69,7 @@ export class Terminator implements ControlTarget {
       metrics: this.metrics,
       readiness: this.readiness,
       metricsToken: ops.metricsToken,
-      health: () => ({ id: this.id, tunnels: this.registry.tunnels().length, streams: this.intake.size, draining: this.draining }),
+      health: () => ({ id: this.id, tunnels: this.registry.size, streams: this.intake.size, draining: this.draining }),
     };
     this.registry = new TunnelRegistry((dep, routable) => this.intake.setRoutable(dep, routable));
     const observer = new TerminatorMetrics(this.metrics, { registry: this.registry, streams: () => this.intake.size, deployments: () => this.intake.deployments });
@@ -157,7 +157,7 @@ export class Terminator implements ControlTarget {
     this.drainingSince = Date.now();
     this.readiness.startDraining();
     const drainMs = this.opts.drainMs ?? 30_000;
-    this.log.info({ streams: this.intake.size, tunnels: this.registry.tunnels().length, drainMs }, 'terminator draining');
+    this.log.info({ streams: this.intake.size, tunnels: this.registry.size, drainMs }, 'terminator draining');
     this.presence.stop();
     await this.intake.stopTaking();
     this.tunnels.goAway('terminator draining');

@@ -89,7 +89,7 @@ export class TunnelServer {
           this.observer?.upgradeRefused('unauthorized');
           return rejectUpgrade(socket, 401, grant);
         }
-        const limited = this.limits.refusal(grant.tokenId);
+        const limited = this.limits.refusal(grant);
         if (limited) {
           this.observer?.upgradeRefused('rate_limited');
           this.limits.logRefusal(this.log, grant, limited);

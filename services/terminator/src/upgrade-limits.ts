@@ -23,10 +23,15 @@ export class UpgradeLimits {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Why an upgrade with this token is refused now, or undefined (and then it is counted). */
-  refusal(tokenId: string): string | undefined {
+  /**
+   * Why an upgrade with this token is refused now, or undefined (and then it is counted). A token belongs to one
+   * deployment, so only that deployment's tunnels are counted: the check costs the token's few tunnels, not all
+   * of the terminator's (10,000 upgrades against 10,000 tunnels would be O(K²)).
+   */
+  refusal(grant: Pick<TunnelGrant, 'tokenId' | 'deploymentId'>): string | undefined {
+    const { tokenId } = grant;
     let live = 0;
-    for (const t of this.registry.tunnels()) if (t.tokenId === tokenId && !t.closed) live++;
+    for (const t of this.registry.tunnels(grant.deploymentId)) if (t.tokenId === tokenId && !t.closed) live++;
     if (live >= this.maxTunnels) return `this tunnel token already holds ${live} tunnels here (at most ${this.maxTunnels})`;
     const now = this.now();
     let b = this.buckets.get(tokenId);

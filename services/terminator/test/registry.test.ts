@@ -97,11 +97,14 @@ t.test('remove: the last routable tunnel leaving turns the deployment off; deplo
   const x = new Entry('x', 'con_x', 1, 'dep_b');
   reg.add(a);
   reg.add(x);
+  reg.add(x);
+  t.equal(reg.size, 2, 'size counts each tunnel once');
   t.same(reg.deployments().sort(), ['dep_a', 'dep_b']);
   reg.remove(a);
   t.same(changes, ['dep_a:on', 'dep_b:on', 'dep_a:off']);
   t.same(reg.deployments(), ['dep_b']);
   reg.remove(a);
   t.equal(changes.length, 3, 'removing twice is a no-op');
+  t.equal(reg.size, 1, 'and does not count twice');
   t.same(reg.tunnels().map((e) => e.name), ['x']);
 });
