@@ -1,6 +1,5 @@
-import { connect } from 'nats';
 import type OpenAI from 'openai';
-import type { NatsCluster, NatsServer } from './nats-server.js';
+import { LAME_DUCK_CONFIG, routed, type NatsCluster } from './nats-server.js';
 import type { OpenAIUpstream } from './openai-upstream.js';
 import type { Proc } from './processes.js';
 import type { SeenRequest } from './scripted-server.js';
@@ -16,8 +15,6 @@ import { TestFabric, connectorTerminators, slowScript, until, type IngressInfo, 
 
 const DEPLOYMENTS = ['model-a', 'model-b'] as const;
 type Deployment = (typeof DEPLOYMENTS)[number];
-/** lame_duck_duration cannot be below 30 s; the clients leave at once anyway, and the node exits when they are gone. */
-const NATS_CONFIG = 'lame_duck_duration: "30s"\nlame_duck_grace_period: "1s"\n';
 /** Each answer: this many chunks this far apart (about 2 s per request: long enough to tell an orphan). */
 const CHUNKS = 40;
 const CHUNK_MS = 50;
@@ -97,7 +94,7 @@ export class Chaos {
   private constructor(readonly f: TestFabric) {}
 
   static async start(t: { teardown(fn: () => unknown): void }, log?: (line: string) => void): Promise<Chaos> {
-    const f = await TestFabric.start(t, { cluster: true, deployments: [...DEPLOYMENTS], natsConfig: NATS_CONFIG });
+    const f = await TestFabric.start(t, { cluster: true, deployments: [...DEPLOYMENTS], natsConfig: LAME_DUCK_CONFIG });
     const c = new Chaos(f);
     if (log) c.log = log;
     // One at a time: eight CLI processes starting at once on a loaded 2-core machine outlast any start timeout.
@@ -273,12 +270,7 @@ export class Chaos {
       }
       case 'NATS rolling restart (lame duck)': {
         const t0 = at();
-        for (const [n, node] of this.nats.nodes.entries()) {
-          await node.kill('SIGUSR2');
-          await node.restart();
-          await routed(node, this.nats.nodes[(n + 1) % this.nats.nodes.length]!);
-          this.log(`  node ${n} restarted in lame-duck mode and routed again (${at() - t0} ms)`);
-        }
+        await this.nats.rollingRestart((n) => this.log(`  node ${n} restarted in lame-duck mode and routed again (${at() - t0} ms)`));
         return { at: t0, gone: [], owns: () => false, restore: async () => undefined };
       }
       case 'connector SIGKILL':
@@ -311,28 +303,6 @@ interface Injected {
   owns(c: Caller): boolean;
   note?(): string;
   restore(): Promise<void>;
-}
-
-/** Resolves once a message published on `a` reaches a subscriber on `b` (the restarted node is routed again). */
-async function routed(a: NatsServer, b: NatsServer): Promise<void> {
-  const [pub, sub] = await Promise.all([connect({ servers: a.url }), connect({ servers: b.url })]);
-  try {
-    const s = sub.subscribe('chaos.route.check');
-    await sub.flush();
-    let got = false;
-    void (async () => {
-      for await (const _m of s) {
-        got = true;
-        break;
-      }
-    })();
-    await until(() => {
-      pub.publish('chaos.route.check');
-      return got;
-    }, 30_000, 'the restarted node to route');
-  } finally {
-    await Promise.all([pub.close(), sub.close()]);
-  }
 }
 
 /** The per-fault table `npm run chaos` prints. */

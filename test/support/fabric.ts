@@ -112,10 +112,13 @@ export class TestFabric {
     readonly seeded: Seeded,
   ) {}
 
-  /** `natsConfig`: a nats-server config for every node (e.g. natsAuthSetup()'s users and permissions). */
-  static async start(t: { teardown(fn: () => unknown): void }, options: { deployments?: string[]; cluster?: boolean; natsArgs?: string[]; natsConfig?: string } = {}): Promise<TestFabric> {
+  /**
+   * `natsConfig`: a nats-server config for every node (e.g. natsAuthSetup()'s users and permissions); `natsMonitor`:
+   * cluster nodes with a monitoring port.
+   */
+  static async start(t: { teardown(fn: () => unknown): void }, options: { deployments?: string[]; cluster?: boolean; natsArgs?: string[]; natsConfig?: string; natsMonitor?: boolean } = {}): Promise<TestFabric> {
     const [nats, seeded] = await Promise.all([
-      options.cluster ? NatsCluster.start(3, options.natsConfig) : NatsServer.start(options.natsArgs, options.natsConfig),
+      options.cluster ? NatsCluster.start(3, options.natsConfig, options.natsMonitor) : NatsServer.start(options.natsArgs, options.natsConfig),
       seed(options.deployments ?? ['model-a']),
     ]);
     const f = new TestFabric(nats, seeded);

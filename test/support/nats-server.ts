@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
+import { connect } from 'nats';
 import { freePort } from './ports.js';
 import { reap } from './reaper.js';
 
@@ -27,6 +28,12 @@ async function waitPort(port: number, open: boolean, timeoutMs = 10_000): Promis
   }
 }
 
+/**
+ * Lame-duck mode for rolling restarts: lame_duck_duration cannot be below 30 s; the clients leave at once anyway (they
+ * reconnect on the lame-duck notice), and the node exits when they are gone.
+ */
+export const LAME_DUCK_CONFIG = 'lame_duck_duration: "30s"\nlame_duck_grace_period: "1s"\n';
+
 /** Writes a nats-server config (e.g. `renderServerConfig` users and permissions) to a temporary file: `-c` args. */
 export function configArgs(config: string | undefined): string[] {
   if (config === undefined) return [];
@@ -41,6 +48,8 @@ export class NatsServer {
   constructor(
     readonly port: number,
     private readonly extraArgs: string[] = [],
+    /** HTTP monitoring port (`-m`, on the client address 127.0.0.1), when asked for: `/connz` lists the node's client connections. */
+    readonly monitorPort?: number,
   ) {}
 
   /** `config`: a config file's text (authorization, limits); the listen address always comes from the arguments. */
@@ -57,7 +66,8 @@ export class NatsServer {
   async restart(): Promise<void> {
     // A process killed by a signal has exitCode null and a signalCode: only a live one counts as running.
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
-    this.child = reap(spawn(BIN, ['-a', '127.0.0.1', '-p', String(this.port), ...this.extraArgs], { stdio: 'ignore' }));
+    const monitor = this.monitorPort === undefined ? [] : ['-m', String(this.monitorPort)];
+    this.child = reap(spawn(BIN, ['-a', '127.0.0.1', '-p', String(this.port), ...monitor, ...this.extraArgs], { stdio: 'ignore' }));
     await waitPort(this.port, true);
   }
 
@@ -72,19 +82,29 @@ export class NatsServer {
   stop(): Promise<void> {
     return this.kill('SIGTERM');
   }
+
+  /** Names of the client connections on this node (its monitoring `/connz`; needs `monitorPort`). */
+  async clientNames(): Promise<string[]> {
+    if (this.monitorPort === undefined) throw new Error('this nats-server has no monitoring port');
+    const r = await fetch(`http://127.0.0.1:${this.monitorPort}/connz?limit=4096`);
+    const body = (await r.json()) as { connections?: { name?: string }[] };
+    return (body.connections ?? []).map((c) => c.name ?? '');
+  }
 }
 
 /** Three routed nats-servers; `urls` lists all client ports. */
 export class NatsCluster {
   private constructor(readonly nodes: NatsServer[]) {}
 
-  static async start(size = 3, config?: string): Promise<NatsCluster> {
+  /** `monitor`: each node gets an HTTP monitoring port (`NatsServer.clientNames`). */
+  static async start(size = 3, config?: string, monitor = false): Promise<NatsCluster> {
     const conf = configArgs(config);
     const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
     const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
     const nodes: NatsServer[] = [];
     for (let i = 0; i < size; i++) {
-      nodes.push(new NatsServer(await freePort(), [...conf, '--name', `n${i}`, '--cluster_name', 'tokios-test', '--cluster', `nats://127.0.0.1:${clusterPorts[i]}`, '--routes', routes]));
+      const args = [...conf, '--name', `n${i}`, '--cluster_name', 'tokios-test', '--cluster', `nats://127.0.0.1:${clusterPorts[i]}`, '--routes', routes];
+      nodes.push(new NatsServer(await freePort(), args, monitor ? await freePort() : undefined));
     }
     await Promise.all(nodes.map((n) => n.restart()));
     return new NatsCluster(nodes);
@@ -96,5 +116,42 @@ export class NatsCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+
+  /**
+   * A rolling restart in lame-duck mode, one node at a time: SIGUSR2 (the node tells its clients, which move, and it
+   * exits once they are gone), start it again on its port, wait until it routes to the next node again.
+   */
+  async rollingRestart(onNode: (n: number) => void = () => undefined): Promise<void> {
+    for (const [n, node] of this.nodes.entries()) {
+      await node.kill('SIGUSR2');
+      await node.restart();
+      await routed(node, this.nodes[(n + 1) % this.nodes.length]!);
+      onNode(n);
+    }
+  }
+}
+
+/** Resolves once a message published on `a` reaches a subscriber on `b` (a restarted node is routed again). */
+export async function routed(a: NatsServer, b: NatsServer, timeoutMs = 30_000): Promise<void> {
+  const [pub, sub] = await Promise.all([connect({ servers: a.url, name: 'test-route-check' }), connect({ servers: b.url, name: 'test-route-check' })]);
+  try {
+    const s = sub.subscribe('test.route.check');
+    await sub.flush();
+    let got = false;
+    void (async () => {
+      for await (const _m of s) {
+        got = true;
+        break;
+      }
+    })();
+    const deadline = Date.now() + timeoutMs;
+    while (!got) {
+      if (Date.now() > deadline) throw new Error(`${a.url} did not route to ${b.url} within ${timeoutMs} ms`);
+      pub.publish('test.route.check');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await Promise.all([pub.close(), sub.close()]);
   }
 }

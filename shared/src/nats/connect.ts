@@ -5,6 +5,7 @@ import { LogThrottle } from '../log/throttle.js';
 import { describeAuth, type NatsSettings } from './env.js';
 import { inboxPrefix, type NatsRole } from './roles.js';
 import { shuffled } from './servers.js';
+import { spreadPool } from './spread.js';
 
 /** NATS refused our credentials: not transient, so the service stops (exit code 2) instead of retrying. */
 export class NatsAuthError extends ConfigError {
@@ -60,7 +61,8 @@ export interface NatsConnectOptions {
  * Connects with fabric defaults: reconnect forever with a short wait, notice a dead server within ~10 s, and
  * keep trying the first connect so services may start before NATS does. Seeds are tried one at a time in a
  * per-process random order, each failure logged (rate-limited) with the server and the cause; refused
- * credentials throw NatsAuthError at once rather than retrying forever.
+ * credentials throw NatsAuthError at once rather than retrying forever. The nodes learned from the cluster join the
+ * pool, which is kept in a random order per process (`spreadPool`): reconnects spread over the cluster.
  */
 export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
   const { settings, log } = o;
@@ -125,6 +127,8 @@ export async function tryConnectNats(settings: NatsSettings, name: string, role:
 /** Status changes as log lines: connection changes always, repeated ones (reconnect attempts, errors) rate-limited. */
 function watch(nc: NatsConnection, log: Logger, onFatal: ((err: Error) => void) | undefined): void {
   const throttle = new LogThrottle(LOG_EVERY_MS);
+  // The nodes learned at connect are in the pool already (the first INFO came before this watch started).
+  if (!spreadPool(nc)) log.warn('nats client pool not recognised: reconnects go in the order nats.js keeps (processes may herd onto one node)');
   const limited = (key: string, fn: (held: number) => void): void => {
     const held = throttle.take(key);
     if (held !== undefined) fn(held);
@@ -139,7 +143,13 @@ function watch(nc: NatsConnection, log: Logger, onFatal: ((err: Error) => void) 
           log.warn({ nats: s.type, server: data }, 'nats disconnect');
           break;
         case 'reconnect':
+          spreadPool(nc);
           log.info({ nats: s.type, server: data }, 'nats reconnect');
+          break;
+        case 'update':
+          // Nodes joined or left the cluster (INFO connect_urls): the next reconnect goes to a random one of them.
+          spreadPool(nc);
+          limited('update', (held) => log.info({ nats: s.type, data: s.data, more: held }, 'nats cluster nodes changed'));
           break;
         case 'ldm':
           // The server is in lame-duck mode (a rolling restart): move to another node now, while it still routes,
