@@ -90,6 +90,10 @@ export function apiBackend(creds: ApiCredentials): AdminBackend {
     listShares: (dep) => data(call('GET', `/deployments/${enc(dep)}/shares`)),
     revokeShare: async (id) => (await call<{ share: Rec }>('DELETE', `/shares/${enc(id)}`)).share,
     listShared: async (tenant) => (await call<{ data: { share: Rec; deployment: Rec }[] }>('GET', '/shared', undefined, tenant)).data,
+    createAlias: async (tenant, name, input) => (await call<{ alias: Rec }>('POST', '/aliases', { name, ...input }, tenant)).alias,
+    listAliases: (tenant) => data(call('GET', '/aliases', undefined, tenant)),
+    updateAlias: async (id, input) => (await call<{ alias: Rec }>('PUT', `/aliases/${enc(id)}`, input)).alias,
+    deleteAlias: async (id) => (await call<{ alias: Rec }>('DELETE', `/aliases/${enc(id)}`)).alias,
     usage: (tenant, q) => {
       const params = new URLSearchParams({ from: q.from, to: q.to, bucket: `${Math.round(q.bucketMs / 1000)}s` });
       if (q.deploymentId) params.set('deploymentId', q.deploymentId);

@@ -2,7 +2,7 @@ import type { NatsConnection } from 'nats';
 import { FabricKey } from '@tokios/shared/fabric-auth';
 import type { KeyLimits, Store } from '@tokios/shared/store';
 import { silentLogger } from '@tokios/shared/log';
-import { ControlEventPublisher, ControlOps, StatusService, operatorScope, type DeploymentStatus } from '@tokios/control';
+import { ControlEventPublisher, ControlOps, StatusService, aliasView, operatorScope, type AliasInput, type DeploymentStatus } from '@tokios/control';
 
 /** A stored object as `tokios admin` prints it (store records locally, API views remotely). */
 export type Rec = { id: string } & Record<string, unknown>;
@@ -45,6 +45,10 @@ export interface AdminBackend {
   listShares(deploymentId: string): Promise<Rec[]>;
   revokeShare(id: string): Promise<Rec>;
   listShared(tenant: string | undefined): Promise<{ share: Rec; deployment: Rec }[]>;
+  createAlias(tenant: string | undefined, name: string, input: AliasInput): Promise<Rec>;
+  listAliases(tenant: string | undefined): Promise<Rec[]>;
+  updateAlias(id: string, input: AliasInput): Promise<Rec>;
+  deleteAlias(id: string): Promise<Rec>;
   usage(tenant: string | undefined, q: { from: string; to: string; bucketMs: number; deploymentId?: string | undefined; keyId?: string | undefined }): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -90,6 +94,10 @@ export function localBackend(store: Store, nc: NatsConnection | undefined, fabri
     listShares: async (dep) => recs(await ops.listShares(op, dep)),
     revokeShare: async (id) => rec(await ops.revokeShare(op, id)),
     listShared: async (tenant) => (await ops.listSharedWithMe(as(tenant))).map((s) => ({ share: rec(s.share), deployment: rec(s.deployment) })),
+    createAlias: async (tenant, name, input) => rec(aliasView(await ops.aliases.create(as(tenant), name, input))),
+    listAliases: async (tenant) => recs((await ops.aliases.list(as(tenant))).map(aliasView)),
+    updateAlias: async (id, input) => rec(aliasView(await ops.aliases.update(op, id, input))),
+    deleteAlias: async (id) => rec(await ops.aliases.delete(op, id)),
     usage: (tenant, q) => ops.usage(as(tenant), q),
     async close() {
       await nc?.drain().catch(() => undefined);

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { StoreUnavailableError, storeEnvSchema, type KeyLimits, type UsageReport, type UsageTotals } from '@tokios/shared/store';
 import { ConfigError, parseEnv } from '@tokios/shared/config';
-import { ControlError, DEFAULT_INVITE_HOURS, durationSchema, usageQuery } from '@tokios/control';
+import { ControlError, DEFAULT_INVITE_HOURS, durationSchema, usageQuery, type AliasInput } from '@tokios/control';
 import { natsSettingsFromEnv, tryConnectNats, type NatsConnection } from '@tokios/shared/nats';
 import { localBackend, type AdminBackend, type Rec } from './admin-backend.js';
 import { AdminApiError, apiBackend } from './admin-api-client.js';
@@ -35,6 +35,12 @@ export const ADMIN_USAGE = `tokios admin <resource> <action> [options]   (add --
   share list --deployment DEPLOYMENT_ID
   share revoke SHARE_ID
   shared list --tenant TENANT_ID                     deployments shared with the tenant
+  alias create --tenant TENANT_ID --name NAME --target MODEL [--target MODEL …] [--weights 3,1]
+                                                     requests for NAME go to the first target with a live tunnel and
+                                                     room (--weights: a weighted set instead of an ordered list)
+  alias list --tenant TENANT_ID
+  alias update ALIAS_ID --target MODEL [--target MODEL …] [--weights 3,1]   replaces the targets
+  alias delete ALIAS_ID
   usage --tenant TENANT_ID [--from ISO] [--to ISO] [--bucket 1h] [--deployment ID] [--key ID]
 
 Local store (TOKIOS_DATA_DIR, default ./.tokios; or MONGODB_URL), named on stderr; only "tenant create" may start
@@ -60,7 +66,7 @@ function perMinute(v: string | undefined, flag: string): number | undefined {
   return Number(v);
 }
 
-type Opts = Record<string, string | boolean | undefined>;
+type Opts = Record<string, string | string[] | boolean | undefined>;
 type Out = { json: unknown; text: string };
 const s = (o: Opts, k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
 const lines = (list: Rec[], fmt: (r: Rec) => string, none: string): string => list.map(fmt).join('\n') || none;
@@ -69,6 +75,7 @@ const revoked = (r: Rec): string => (r.revokedAt ? '  (revoked)' : '');
 /** Commands that change something (and so broadcast a control event) or read live status. */
 const NEEDS_NATS = new Set([
   'key revoke', 'key limits', 'deployment create', 'deployment delete', 'deployment status', 'token revoke', 'invite redeem', 'share revoke',
+  'alias create', 'alias update', 'alias delete',
 ]);
 
 async function dispatch(b: AdminBackend, cmd: string, pos: string[], o: Opts): Promise<Out> {
@@ -177,6 +184,22 @@ async function dispatch(b: AdminBackend, cmd: string, pos: string[], o: Opts): P
         text: list.map((x) => `${x.deployment.id}  ${String(x.deployment.name)}  owner ${String(x.deployment.tenantId)}  share ${x.share.id}`).join('\n') || '(nothing shared with this tenant)',
       };
     }
+    case 'alias create': {
+      const a = await b.createAlias(tenant(), need(s(o, 'name'), 'name'), aliasFrom(o));
+      return { json: a, text: `alias ${a.id} created; clients use "model": "${String(a.name)}" → ${aliasTargetsText(a)}` };
+    }
+    case 'alias list': {
+      const list = await b.listAliases(tenant());
+      return { json: list, text: lines(list, (a) => `${a.id}  ${String(a.name)}  ${String(a.mode)}  → ${aliasTargetsText(a)}`, '(no aliases)') };
+    }
+    case 'alias update': {
+      const a = await b.updateAlias(arg(pos[0], 'ALIAS_ID'), aliasFrom(o));
+      return { json: a, text: `alias ${a.id} (${String(a.name)}) → ${aliasTargetsText(a)}` };
+    }
+    case 'alias delete': {
+      const a = await b.deleteAlias(arg(pos[0], 'ALIAS_ID'));
+      return { json: a, text: `alias ${a.id} (${String(a.name)}) deleted` };
+    }
     case 'usage ': {
       const q = usageQuery.safeParse({ from: s(o, 'from'), to: s(o, 'to'), bucket: s(o, 'bucket'), deploymentId: s(o, 'deployment'), keyId: s(o, 'key') });
       if (!q.success) throw new UsageError(`bad usage query: ${q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -196,6 +219,24 @@ function limitsFrom(o: Opts): KeyLimits | null {
   if (rpm !== undefined) l.requestsPerMinute = rpm;
   if (tpm !== undefined) l.tokensPerMinute = tpm;
   return Object.keys(l).length ? l : null;
+}
+
+/** `--target` (repeated, in order) and `--weights 3,1` (one per target: a weighted set). */
+function aliasFrom(o: Opts): AliasInput {
+  const targets = Array.isArray(o.target) ? o.target.filter((x): x is string => typeof x === 'string') : [];
+  if (targets.length === 0) throw new UsageError('missing --target (give one per deployment, in order)');
+  const raw = s(o, 'weights');
+  if (raw === undefined) return { mode: 'ordered', targets: targets.map((deployment) => ({ deployment })) };
+  const weights = raw.split(',');
+  if (weights.length !== targets.length || !weights.every((w) => /^\d{1,4}$/.test(w) && Number(w) >= 1)) {
+    throw new UsageError(`--weights must be ${targets.length} whole numbers >= 1, one per --target, like 3,1`);
+  }
+  return { mode: 'weighted', targets: targets.map((deployment, i) => ({ deployment, weight: Number(weights[i]) })) };
+}
+
+function aliasTargetsText(a: Rec): string {
+  const targets = Array.isArray(a.targets) ? (a.targets as { name: string | null; deploymentId: string; weight: number }[]) : [];
+  return targets.map((t) => `${t.name ?? `${t.deploymentId} (deleted)`}${a.mode === 'weighted' ? ` ×${t.weight}` : ''}`).join(a.mode === 'weighted' ? ', ' : ' → ');
 }
 
 function limitsText(l: KeyLimits | null | undefined): string {
@@ -288,6 +329,7 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
         rpm: { type: 'string' }, tpm: { type: 'string' },
         'expires-in': { type: 'string' }, 'expires-at': { type: 'string' }, 'max-uses': { type: 'string' },
         from: { type: 'string' }, to: { type: 'string' }, bucket: { type: 'string' },
+        target: { type: 'string', multiple: true }, weights: { type: 'string' },
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });

@@ -8,6 +8,7 @@ import { keyRoutes } from './routes/keys.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { sharingRoutes } from './routes/sharing.js';
 import { usageRoutes } from './routes/usage.js';
+import { aliasRoutes } from './routes/aliases.js';
 
 export const API_PREFIX = '/admin/v1';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -70,6 +71,7 @@ export const adminApi: FastifyPluginAsync<RouteContext> = async (app, ctx) => {
     tenant.addHook('onRequest', tenantAuth);
     keyRoutes(tenant, ctx);
     deploymentRoutes(tenant, ctx);
+    aliasRoutes(tenant, ctx);
     sharingRoutes(tenant, ctx);
     usageRoutes(tenant, ctx);
   });

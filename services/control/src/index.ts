@@ -9,3 +9,5 @@ export { ControlError, CONTROL_ERRORS, type ControlErrorCode } from './errors.js
 export { operatorScope, type Scope } from './scope.js';
 export { DASHBOARD_HEADER, TENANT_HEADER } from './auth.js';
 export { durationSchema, usageQuery, DEFAULT_INVITE_HOURS } from './schemas.js';
+export { aliasView, type AliasView } from './views.js';
+export type { AliasInput } from './alias-ops.js';

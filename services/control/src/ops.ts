@@ -4,6 +4,7 @@ import type {
 import { fromStoreError, notFound } from './errors.js';
 import type { ControlEventPublisher } from './events.js';
 import { canSee, tenantOf, type Scope } from './scope.js';
+import { AliasOps } from './alias-ops.js';
 
 /**
  * Every control operation, once: scoped to who asks (other tenants' objects are "not found"), one store
@@ -11,10 +12,14 @@ import { canSee, tenantOf, type Scope } from './scope.js';
  * by `tokios admin` on a local store.
  */
 export class ControlOps {
+  readonly aliases: AliasOps;
+
   constructor(
     readonly store: Store,
     private readonly events: ControlEventPublisher,
-  ) {}
+  ) {
+    this.aliases = new AliasOps(store, events);
+  }
 
   private async run<T>(fn: () => Promise<T>): Promise<T> {
     try {

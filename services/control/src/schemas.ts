@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { deploymentNameSchema, entityNameSchema, keyLimitsSchema, MAX_INVITE_USES, USAGE_HOUR_MS } from '@tokios/shared/store';
+import {
+  ALIAS_MODES, MAX_ALIAS_TARGETS, MAX_ALIAS_WEIGHT, MAX_INVITE_USES, USAGE_HOUR_MS, deploymentNameSchema, entityNameSchema, keyLimitsSchema,
+} from '@tokios/shared/store';
 
 /** Request schemas of the admin API (validated by validation.ts before any handler runs). */
 
@@ -19,6 +21,15 @@ export const createKeyBody = z.strictObject({
 export const limitsBody = keyLimitsSchema;
 
 export const createDeploymentBody = z.strictObject({ name: deploymentNameSchema });
+
+/** A target as a caller names a model (`name` or `<ownerTenantId>/<name>`): a string, or `{deployment, weight}`. */
+const targetName = z.string().min(1).max(320);
+const aliasTarget = z
+  .union([targetName, z.strictObject({ deployment: targetName, weight: z.number().int().min(1).max(MAX_ALIAS_WEIGHT).optional() })])
+  .transform((t) => (typeof t === 'string' ? { deployment: t } : t));
+const aliasTargets = z.array(aliasTarget).min(1, 'give at least one target').max(MAX_ALIAS_TARGETS, `at most ${MAX_ALIAS_TARGETS} targets`);
+export const createAliasBody = z.strictObject({ name: deploymentNameSchema, mode: z.enum(ALIAS_MODES).optional(), targets: aliasTargets });
+export const updateAliasBody = z.strictObject({ mode: z.enum(ALIAS_MODES).optional(), targets: aliasTargets });
 
 const MAX_INVITE_HOURS = 24 * 366;
 export const DEFAULT_INVITE_HOURS = 24 * 7;

@@ -1,4 +1,5 @@
 import type { ApiKey, Deployment, Invite, Share, Tenant, TunnelToken } from '@tokios/shared/store';
+import type { AliasWithTargets } from './alias-ops.js';
 
 /**
  * What the admin API returns for each stored object: never a secret, never a hash — only the display prefix.
@@ -45,9 +46,24 @@ export const inviteView = (i: Invite) => ({
 
 export const shareView = (s: Share) => ({ ...s });
 
+/** An alias and its targets in order: each target's deployment name (null once deleted) and whose it is. */
+export const aliasView = ({ alias: a, deployments }: AliasWithTargets) => ({
+  id: a.id,
+  tenantId: a.tenantId,
+  name: a.name,
+  mode: a.mode,
+  targets: a.targets.map((t, i) => {
+    const d = deployments[i] ?? null;
+    return { deploymentId: t.deploymentId, name: d?.name ?? null, weight: t.weight, shared: d !== null && d.tenantId !== a.tenantId };
+  }),
+  createdAt: a.createdAt,
+  updatedAt: a.updatedAt,
+});
+
 export type TenantView = ReturnType<typeof tenantView>;
 export type KeyView = ReturnType<typeof keyView>;
 export type DeploymentView = ReturnType<typeof deploymentView>;
 export type TokenView = ReturnType<typeof tokenView>;
 export type InviteView = ReturnType<typeof inviteView>;
 export type ShareView = ReturnType<typeof shareView>;
+export type AliasView = ReturnType<typeof aliasView>;

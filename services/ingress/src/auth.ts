@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { KeyLimits } from '@tokios/shared/store';
 import { TokiosError } from '@tokios/shared/errors';
-import type { AuthCache, CachedDeployment, CachedKey } from './auth/auth-cache.js';
+import type { AuthCache, CachedKey, CachedRoute } from './auth/auth-cache.js';
 import { LookupUnavailableError } from './auth/lookup-cache.js';
 
 export interface Caller {
@@ -38,8 +38,8 @@ export async function authenticate(request: FastifyRequest, cache: AuthCache): P
   return toCaller(hit instanceof Promise ? await hit.catch(storeDown) : hit);
 }
 
-export async function resolveDeployment(cache: AuthCache, caller: Caller, model: string): Promise<CachedDeployment> {
-  const hit = cache.deployment(caller.tenantId, model);
+export async function resolveRoute(cache: AuthCache, caller: Caller, model: string): Promise<CachedRoute> {
+  const hit = cache.route(caller.tenantId, model);
   const d = hit instanceof Promise ? await hit.catch(storeDown) : hit;
   if (!d) throw new TokiosError('model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`, { param: 'model' });
   return d;

@@ -16,6 +16,11 @@ export interface CallHandlers {
 
 export interface CallInput {
   deploymentId: string;
+  /**
+   * An alias's other targets, in the order to try them: the call moves to the next one when the current one has no
+   * terminator (no responders, no Ack) or answers Reject before any answer frame. Never after the Head.
+   */
+  fallbackIds?: readonly string[];
   meta: Omit<RequestMeta, 'rid' | 'bodyLength' | 'ingressId' | 'deadline'>;
   body: Buffer;
   /** The request id every tier logs (meta.requestId); the fabric's own attempt ids are unique per call. */
@@ -47,6 +52,13 @@ const MAX_RESUMES = 8;
 export class Call {
   private attempt = 0;
   private ackRetries = ACK_RETRIES;
+  /** The deployment ids to try, in order, and which one the call is on. */
+  private readonly targets: readonly string[];
+  private target = 0;
+  /** A target answered busy: when the others are down, the call waits for room instead of failing. */
+  private sawBusy = false;
+  /** When the current target was first tried (the no-responders window is per target). */
+  private targetSince: number;
   private rid = '';
   /** Unique per call: the caller's request id may repeat, subjects and the pending map must not. */
   private readonly callId: string;
@@ -79,6 +91,13 @@ export class Call {
   ) {
     this.deadline = this.started + fabric.options.requestTimeoutMs;
     this.callId = input.callId ?? fabric.newCallId();
+    this.targets = [input.deploymentId, ...(input.fallbackIds ?? [])];
+    this.targetSince = this.started;
+  }
+
+  /** The deployment the call is placed on now; after the Ack, the one that serves it. */
+  get deploymentId(): string {
+    return this.targets[this.target]!;
   }
 
   get id(): string {
@@ -116,7 +135,7 @@ export class Call {
     const frame = encodeFrame(FrameKind.Request, 0, meta, inline ? this.input.body : undefined);
     this.sentAt = Date.now();
     try {
-      this.fabric.nc.publish(subjects.request(this.input.deploymentId), frame, { reply: this.fabric.inbox(this.rid) });
+      this.fabric.nc.publish(subjects.request(this.deploymentId), frame, { reply: this.fabric.inbox(this.rid) });
     } catch (err) {
       this.fail(new TokiosError('fabric_unavailable', `cannot publish the request: ${(err as Error).message}`));
     }
@@ -161,7 +180,7 @@ export class Call {
         this.terminatorId = terminatorId;
         this.connectorId = connectorId;
         this.control = subjects.terminator(terminatorId, this.rid);
-        this.fabric.observer?.acked(this.input.deploymentId, Date.now() - this.started);
+        this.fabric.observer?.acked(this.deploymentId, Date.now() - this.started);
         this.sendBodyParts();
         return;
       }
@@ -244,7 +263,7 @@ export class Call {
       if (this.ackRetries-- > 0) {
         this.fabric.log.warn({ rid: this.rid }, 'no ack from a terminator; retrying');
         this.send();
-      } else this.fail(new TokiosError('no_tunnel', 'No terminator acknowledged the request.'));
+      } else if (!this.nextTarget('no ack')) this.fail(new TokiosError('no_tunnel', 'No terminator acknowledged the request.'));
       return;
     }
     if (this.gapSince > 0) {
@@ -273,9 +292,38 @@ export class Call {
     this.fail(new TokiosError('protocol_error', message));
   }
 
+  /**
+   * Moves an alias's call to its next target, at once (nothing was answered: no Ack, or a Reject). False when there
+   * is none left. The new target gets its own no-responders window and Ack retry; the send and deadline limits
+   * stay the call's.
+   */
+  private nextTarget(why: string): boolean {
+    if (this.target + 1 >= this.targets.length || this.headSeen || this.attempt >= MAX_REQUEST_SENDS) return false;
+    const from = this.deploymentId;
+    this.target++;
+    this.targetSince = Date.now();
+    this.ackRetries = ACK_RETRIES;
+    this.fabric.log.info({ rid: this.rid, from, to: this.deploymentId, why }, 'alias target unavailable; trying the next');
+    this.send();
+    return true;
+  }
+
+  /** Every target of an alias was tried and one was busy: the next round starts from the first (the preferred one). */
+  private firstTargetAgain(): void {
+    if (this.target === 0) return;
+    this.target = 0;
+    this.targetSince = Date.now();
+  }
+
   private onNoResponders(): void {
     if (this.acked) return;
-    if (Date.now() - this.started < (this.fabric.options.noRespondersWindowMs ?? NO_RESPONDERS_WINDOW_MS)) return this.retryLater(20 + Math.random() * 60);
+    if (this.nextTarget('no responders')) return;
+    if (this.sawBusy && this.target > 0 && this.attempt < MAX_REQUEST_SENDS && Date.now() - this.started < this.fabric.options.queueTimeoutMs) {
+      // An earlier target of the alias is only busy: wait for it rather than fail on this one being down.
+      this.firstTargetAgain();
+      return this.retryLater(this.busyBackoffMs());
+    }
+    if (Date.now() - this.targetSince < (this.fabric.options.noRespondersWindowMs ?? NO_RESPONDERS_WINDOW_MS)) return this.retryLater(20 + Math.random() * 60);
     this.fail(new TokiosError('no_tunnel', `No connector is online for deployment "${this.input.meta.model}".`));
   }
 
@@ -285,12 +333,21 @@ export class Call {
     const waited = Date.now() - this.started;
     const mayResend = this.attempt < MAX_REQUEST_SENDS && (this.attempt + 1) * this.input.body.length <= MAX_SENT_BODY_BYTES;
     if (r.reason === 'busy') {
-      if (waited < this.fabric.options.queueTimeoutMs && mayResend) return this.retryLater(Math.min(500, 10 * 2 ** Math.min(this.attempt, 6)) * (0.5 + Math.random()));
+      this.sawBusy = true;
+      if (this.nextTarget('busy')) return;
+      if (waited < this.fabric.options.queueTimeoutMs && mayResend) {
+        this.firstTargetAgain();
+        return this.retryLater(this.busyBackoffMs());
+      }
       return this.fail(new TokiosError('capacity', `Every connector for "${this.input.meta.model}" stayed at capacity for ${waited} ms.`));
     }
     // unavailable / unhealthy / draining: that terminator has nothing for us; another may.
     if (this.attempt < 8 && mayResend && waited < this.fabric.options.queueTimeoutMs) return this.retryLater(10 + Math.random() * 40);
-    this.fail(new TokiosError('no_tunnel', `No healthy connector for "${this.input.meta.model}" (${r.reason}).`));
+    if (!this.nextTarget(r.reason)) this.fail(new TokiosError('no_tunnel', `No healthy connector for "${this.input.meta.model}" (${r.reason}).`));
+  }
+
+  private busyBackoffMs(): number {
+    return Math.min(500, 10 * 2 ** Math.min(this.attempt, 6)) * (0.5 + Math.random());
   }
 
   private retryLater(ms: number): void {

@@ -5,12 +5,13 @@ import type { Call, FabricClient } from './fabric.js';
 import type { IngressMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import type { IngressControlPlane } from './control-plane.js';
-import { authenticate, resolveDeployment } from './auth.js';
+import { authenticate, resolveRoute } from './auth.js';
 import { parseJsonBody, routingFields } from './body.js';
 import { sendError } from './errors.js';
 import { RateLimitError } from './quota/rate-limit-error.js';
 import { clampUsage } from './usage/clamp.js';
 import { IGNORED_HEADER, reportIgnored } from './acceptance/ignored-fields.js';
+import { DEPLOYMENT_HEADER, placementOrder } from './routing/targets.js';
 
 export interface ProxyDeps {
   fabric: FabricClient;
@@ -26,13 +27,19 @@ const CLIENT_CLOSED = 499;
 /** How a request ended when it did not succeed: an error registry code, or the caller leaving or not reading. */
 type Outcome = ErrorCode | 'client_closed' | 'client_not_reading';
 
-/** The caller, the routing fields and the deployment; a refusal (bad key, body or model) is counted, then thrown. */
+/**
+ * The caller, the routing fields and the deployments to try (one, or an alias's targets in placement order); a
+ * refusal (bad key, body or model, an alias with no usable target) is counted, then thrown.
+ */
 async function admit(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest) {
   try {
     const caller = await authenticate(request, deps.control.auth);
     const { model, stream } = routingFields(parseJsonBody(request.body as Buffer));
-    const deployment = await resolveDeployment(deps.control.auth, caller, model);
-    return { caller, model, stream, deployment };
+    const route = await resolveRoute(deps.control.auth, caller, model);
+    const targets = placementOrder(route);
+    const [first, ...fallbacks] = targets;
+    if (!first) throw new TokiosError('no_tunnel', `The alias \`${model}\` has no deployment it may use.`);
+    return { caller, model, stream, first, fallbacks, targets, aliasId: route.kind === 'alias' ? route.aliasId : null };
   } catch (err) {
     if (err instanceof TokiosError) deps.metrics.refused(protocol, undefined, err.status, err.code);
     throw err;
@@ -47,7 +54,10 @@ async function admit(deps: ProxyDeps, protocol: CallerProtocol, request: Fastify
 export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const started = Date.now();
   const { control, metrics } = deps;
-  const { caller, model, stream, deployment } = await admit(deps, protocol, request);
+  const { caller, model, stream, first, fallbacks, targets, aliasId } = await admit(deps, protocol, request);
+  let call: Call | undefined;
+  /** The deployment that serves (once acked; an alias's first choice until then). */
+  const served = () => targets.find((d) => d.id === call?.deploymentId) ?? first;
   const raw = request.body as Buffer;
   // Ours and unique (usage records are idempotent per id; the caller's request id may repeat).
   const callId = deps.fabric.newCallId();
@@ -58,7 +68,8 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
       at: new Date().toISOString(),
       tenantId: caller.tenantId,
       keyId: caller.keyId,
-      deploymentId: deployment.id,
+      deploymentId: served().id,
+      aliasId,
       connectorId: connectorId ?? 'none',
       protocol,
       stream,
@@ -74,7 +85,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   if (exceeded) {
     record(429, undefined, null, undefined);
     metrics.limited(exceeded.kind);
-    metrics.refused(protocol, deployment.id, 429, 'rate_limited');
+    metrics.refused(protocol, first.id, 429, 'rate_limited');
     throw new RateLimitError(exceeded, protocol, model, caller.keyId);
   }
   metrics.begin();
@@ -91,7 +102,6 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   let streaming = false;
   let firstDataAt = 0;
   let settled = false;
-  let call: Call | undefined;
   let corked = false;
   const uncork = (): void => {
     corked = false;
@@ -120,15 +130,15 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     if (reported) {
       const c = clampUsage(reported, { requestBytes: raw.length, answerBytes });
       usage = c.usage;
-      if (c.clamped) request.log.warn({ callId, deploymentId: deployment.id, connectorId: call?.connectorId, reported, charged: usage }, 'connector-reported usage clamped');
+      if (c.clamped) request.log.warn({ callId, deploymentId: served().id, connectorId: call?.connectorId, reported, charged: usage }, 'connector-reported usage clamped');
     }
     const tokens = usage ? usage.input_tokens + usage.output_tokens : 0;
     if (tokens > 0) control.quota.addTokens(caller.keyId, caller.limits, tokens);
     record(status, usage, ttftMs, call?.connectorId);
-    metrics.done(protocol, deployment.id, status, code, stream, ms, ttftMs);
+    metrics.done(protocol, served().id, status, code, stream, ms, ttftMs);
     request.log.info(
       {
-        callId, deploymentId: deployment.id, keyId: caller.keyId, protocol, stream, status, outcome: code ?? 'ok', ms,
+        callId, deploymentId: served().id, ...(aliasId !== null && { aliasId }), keyId: caller.keyId, protocol, stream, status, outcome: code ?? 'ok', ms,
         ...(httpStatus !== status && { httpStatus }), terminatorId: call?.terminatorId, connectorId: call?.connectorId,
       },
       'request done',
@@ -138,7 +148,8 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
 
   call = deps.fabric.call(
     {
-      deploymentId: deployment.id,
+      deploymentId: first.id,
+      fallbackIds: fallbacks.map((d) => d.id),
       requestId: request.id,
       callId,
       body: raw,
@@ -159,6 +170,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
             'content-type': h.contentType,
             'cache-control': 'no-cache',
             [REQUEST_ID_HEADER]: request.id,
+            [DEPLOYMENT_HEADER]: served().name,
             'x-accel-buffering': 'no',
             ...(ignored !== undefined && { [IGNORED_HEADER]: ignored }),
           });
@@ -190,6 +202,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
         if (streaming) res.end();
         else {
           if (ignored !== undefined) reply.header(IGNORED_HEADER, ignored);
+          reply.header(DEPLOYMENT_HEADER, served().name);
           reply
             .code(head?.status ?? 502)
             .header('content-type', head?.contentType ?? 'application/json')

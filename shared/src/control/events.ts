@@ -19,6 +19,8 @@ export const controlEvents = {
   token_revoked: z.object({ tokenId: idSchema, deploymentId: idSchema }),
   /** A deployment or its shares changed (deleted, shared, unshared): drop name-resolution caches. */
   deployment_changed: z.object({ deploymentId: idSchema, tenantId: idSchema }),
+  /** An alias was created, changed or deleted: drop name-resolution caches. */
+  alias_changed: z.object({ aliasId: idSchema, tenantId: idSchema }),
 } as const;
 
 export type ControlEventName = keyof typeof controlEvents;

@@ -27,7 +27,7 @@ export const rolePermissions = {
     // requests to terminators; body parts and cancels to the terminator that acked; quota counts; live status
     publish: [p.requests, p.terminatorFrames, subjects.quotaDelta, subjects.statusQuery],
     // answers to its requests; peers' quota counts; cache invalidations; status answers
-    subscribe: [p.ingressInboxes, subjects.quotaDelta, ...ctl('key_revoked', 'key_changed', 'deployment_changed'), inbox('ingress')],
+    subscribe: [p.ingressInboxes, subjects.quotaDelta, ...ctl('key_revoked', 'key_changed', 'deployment_changed', 'alias_changed'), inbox('ingress')],
     allowResponses: false,
   },
   terminator: {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { callerProtocolSchema } from '../protocol/meta.js';
 import { StoreValidationError } from './errors.js';
-import type { KeyLimits } from './types.js';
+import { ALIAS_MODES, MAX_ALIAS_TARGETS, MAX_ALIAS_WEIGHT, deploymentNameSchema, type AliasTarget, type KeyLimits } from './types.js';
 import { USAGE_HOUR_MS, ceilHour, floorHour } from './usage.js';
 
 /**
@@ -42,6 +42,7 @@ export const usageRecordSchema = z.object({
   tenantId: refId,
   keyId: refId,
   deploymentId: refId,
+  aliasId: refId.nullish().transform((v) => v ?? null),
   connectorId: refId,
   protocol: callerProtocolSchema,
   stream: z.boolean(),
@@ -53,6 +54,33 @@ export const usageRecordSchema = z.object({
 });
 export const MAX_USAGE_BATCH = 10_000;
 export const usageBatchSchema = z.array(usageRecordSchema).max(MAX_USAGE_BATCH);
+
+export const MAX_USAGE_RECORDS_LISTED = 1000;
+export const usageRecordQuerySchema = z
+  .object({
+    tenantId: refId,
+    from: instantSchema,
+    to: instantSchema,
+    limit: z.number().int().min(1).max(MAX_USAGE_RECORDS_LISTED).default(100),
+  })
+  .refine((q) => Date.parse(q.to) > Date.parse(q.from), { message: 'to must be after from', path: ['to'] });
+
+/** An alias's targets: distinct deployment ids, weights defaulting to 1 (and kept at 1 in ordered mode). */
+const aliasTargetsSchema = z
+  .array(z.object({ deploymentId: refId, weight: z.number().int().min(1).max(MAX_ALIAS_WEIGHT).optional() }))
+  .min(1)
+  .max(MAX_ALIAS_TARGETS)
+  .refine((ts) => new Set(ts.map((x) => x.deploymentId)).size === ts.length, 'a deployment appears twice');
+
+const toTargets = (mode: (typeof ALIAS_MODES)[number], ts: { deploymentId: string; weight?: number | undefined }[]): AliasTarget[] =>
+  ts.map((x) => ({ deploymentId: x.deploymentId, weight: mode === 'weighted' ? (x.weight ?? 1) : 1 }));
+
+export const aliasInputSchema = z
+  .object({ tenantId: refId, name: deploymentNameSchema, mode: z.enum(ALIAS_MODES).default('ordered'), targets: aliasTargetsSchema })
+  .transform((a) => ({ ...a, targets: toTargets(a.mode, a.targets) }));
+export const aliasUpdateSchema = z
+  .object({ mode: z.enum(ALIAS_MODES).default('ordered'), targets: aliasTargetsSchema })
+  .transform((a) => ({ mode: a.mode, targets: toTargets(a.mode, a.targets) }));
 
 export const MAX_USAGE_BUCKETS = 10_000;
 export const usageQuerySchema = z

@@ -1,6 +1,6 @@
 import type { Collection, Db, IndexDescription } from 'mongodb';
 import { StoreUnavailableError } from './errors.js';
-import type { ApiKey, Deployment, Invite, Share, Tenant, TunnelToken } from './types.js';
+import type { Alias, ApiKey, Deployment, Invite, Share, Tenant, TunnelToken } from './types.js';
 import type { UsageRetention } from './retention.js';
 import { rollupBackfillPipeline, ttlChanges, usageIndexes, type UsageDoc, type UsageHourlyDoc } from './mongo-usage.js';
 
@@ -26,12 +26,13 @@ export interface Collections {
   tunnelTokens: Collection<Doc<TunnelToken>>;
   invites: Collection<Doc<Invite>>;
   shares: Collection<Doc<Share>>;
+  aliases: Collection<Doc<Alias>>;
   usage: Collection<UsageDoc>;
   usageHourly: Collection<UsageHourlyDoc>;
   meta: Collection<MetaDoc>;
 }
 
-export const COLLECTION_NAMES = ['tenants', 'apiKeys', 'deployments', 'tunnelTokens', 'invites', 'shares', 'usage', 'usageHourly', 'meta'] as const;
+export const COLLECTION_NAMES = ['tenants', 'apiKeys', 'deployments', 'tunnelTokens', 'invites', 'shares', 'aliases', 'usage', 'usageHourly', 'meta'] as const;
 
 export function collections(db: Db): Collections {
   return {
@@ -41,6 +42,7 @@ export function collections(db: Db): Collections {
     tunnelTokens: db.collection('tunnelTokens'),
     invites: db.collection('invites'),
     shares: db.collection('shares'),
+    aliases: db.collection('aliases'),
     usage: db.collection('usage'),
     usageHourly: db.collection('usageHourly'),
     meta: db.collection('meta'),
@@ -69,6 +71,7 @@ export const INDEXES: Record<IndexedCollection, IndexDescription[]> = {
     { key: { deploymentId: 1, tenantId: 1 }, name: 'deployment_tenant_unique', unique: true },
     { key: { tenantId: 1, createdAt: 1 }, name: 'tenant_created' },
   ],
+  aliases: [{ key: { tenantId: 1, name: 1 }, name: 'tenant_name_unique', unique: true }],
 };
 
 /** Every collection's indexes, the usage TTLs following the retention. */

@@ -1,8 +1,8 @@
 import { MongoBulkWriteError, MongoClient, type Filter } from 'mongodb';
 import type { Store } from './store.js';
 import type {
-  ApiKey, Deployment, Invite, KeyLimits, Share, SharedDeployment, Tenant, TunnelToken, UsageQuery, UsageRecord,
-  UsageReport, WithSecret,
+  Alias, AliasMode, ApiKey, Deployment, Invite, KeyLimits, ModelRoute, Share, SharedDeployment, Tenant, TunnelToken,
+  UsageQuery, UsageRecord, UsageRecordQuery, UsageReport, WithSecret,
 } from './types.js';
 import { deploymentNameSchema, entityNameSchema } from './types.js';
 import { InviteRejectedError, StoreConflictError, StoreNotFoundError, StoreValidationError } from './errors.js';
@@ -10,8 +10,11 @@ import {
   API_KEY_PREFIX, CONSOLE_SECRET_PREFIX, DISPLAY_CHARS, INVITE_CODE_PREFIX, TUNNEL_TOKEN_PREFIX, hashSecret, newId,
   newSecret, systemClock, type Clock,
 } from './secrets.js';
-import { inviteInputSchema, keyLimitsSchema, parseInput, usageBatchSchema, usageQuerySchema } from './inputs.js';
-import { compareShares, rejectUnusable, resolveAccessible } from './access.js';
+import {
+  aliasInputSchema, aliasUpdateSchema, inviteInputSchema, keyLimitsSchema, parseInput, usageBatchSchema, usageQuerySchema,
+  usageRecordQuerySchema,
+} from './inputs.js';
+import { checkAliasTargets, compareShares, rejectUnusable, resolveAccessible, resolveRoute } from './access.js';
 import { BucketAccumulator, rollUp, toHourlyQuery } from './usage.js';
 import { collections, ensureSchema, type Collections, type Doc, type UsageDoc } from './mongo-schema.js';
 import { insertedIndices, rollupQueryPipeline, rollupUpdates, totalsFromRow } from './mongo-usage.js';
@@ -215,6 +218,11 @@ export class MongoStore implements Store {
     return this.op('createDeployment', async () => {
       const name = parseInput(deploymentNameSchema, input.name, 'name');
       await this.requireTenant(input.tenantId);
+      // Two collections: a deployment and an alias of one name created at the same instant are not excluded (rare;
+      // resolution then prefers the deployment).
+      if (await this.c.aliases.findOne({ tenantId: input.tenantId, name }, { projection: { _id: 1 } })) {
+        throw new StoreConflictError(`an alias ${name} already exists for this tenant`);
+      }
       const dep: Deployment = { id: newId('dep'), tenantId: input.tenantId, name, createdAt: this.now() };
       try {
         await this.c.deployments.insertOne(toDoc(dep));
@@ -256,6 +264,65 @@ export class MongoStore implements Store {
       await this.c.deployments.deleteOne({ _id: id });
       return fromDoc<Deployment>(dep);
     });
+  }
+
+  // ---- aliases ----
+
+  createAlias(input: { tenantId: string; name: string; mode?: AliasMode; targets: { deploymentId: string; weight?: number }[] }): Promise<Alias> {
+    return this.op('createAlias', async () => {
+      const a = parseInput(aliasInputSchema, input, 'alias');
+      await this.requireTenant(a.tenantId);
+      await checkAliasTargets(this, a.tenantId, a.targets);
+      if (await this.c.deployments.findOne({ tenantId: a.tenantId, name: a.name }, { projection: { _id: 1 } })) {
+        throw new StoreConflictError(`a deployment ${a.name} already exists for this tenant`);
+      }
+      const now = this.now();
+      const alias: Alias = { id: newId('als'), tenantId: a.tenantId, name: a.name, mode: a.mode, targets: a.targets, createdAt: now, updatedAt: now };
+      try {
+        await this.c.aliases.insertOne(toDoc(alias));
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new StoreConflictError(`alias ${a.name} already exists for this tenant`, { cause: err });
+        throw err;
+      }
+      return alias;
+    });
+  }
+
+  getAlias(id: string): Promise<Alias | null> {
+    return this.op('getAlias', async () => orNull<Alias>(await this.c.aliases.findOne({ _id: id })));
+  }
+
+  findAliasByName(tenantId: string, name: string): Promise<Alias | null> {
+    return this.op('findAliasByName', async () => orNull<Alias>(await this.c.aliases.findOne({ tenantId, name })));
+  }
+
+  listAliases(tenantId: string): Promise<Alias[]> {
+    return this.op('listAliases', async () =>
+      (await this.c.aliases.find({ tenantId }).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => fromDoc<Alias>(d)),
+    );
+  }
+
+  updateAlias(id: string, input: { mode?: AliasMode; targets: { deploymentId: string; weight?: number }[] }): Promise<Alias | null> {
+    return this.op('updateAlias', async () => {
+      const u = parseInput(aliasUpdateSchema, input, 'alias');
+      const current = await this.c.aliases.findOne({ _id: id });
+      if (!current) return null;
+      await checkAliasTargets(this, current.tenantId, u.targets);
+      const doc = await this.c.aliases.findOneAndUpdate(
+        { _id: id },
+        { $set: { mode: u.mode, targets: u.targets, updatedAt: this.now() } },
+        { returnDocument: 'after' },
+      );
+      return orNull<Alias>(doc);
+    });
+  }
+
+  deleteAlias(id: string): Promise<Alias | null> {
+    return this.op('deleteAlias', async () => orNull<Alias>(await this.c.aliases.findOneAndDelete({ _id: id })));
+  }
+
+  resolveModel(tenantId: string, name: string): Promise<ModelRoute | null> {
+    return resolveRoute(this, tenantId, name);
   }
 
   // ---- tunnel tokens ----
@@ -403,7 +470,7 @@ export class MongoStore implements Store {
     return this.op('recordUsage', async () => {
       const batch = parseInput(usageBatchSchema, records, 'usage');
       if (batch.length === 0) return;
-      const docs: UsageDoc[] = batch.map(({ id, at, ...rest }) => ({ _id: id, at: new Date(at), ...rest }));
+      const docs: UsageDoc[] = batch.map(({ id, at, aliasId, ...rest }) => ({ _id: id, at: new Date(at), aliasId: aliasId ?? null, ...rest }));
       let inserted = batch;
       let failure: unknown;
       try {
@@ -430,6 +497,19 @@ export class MongoStore implements Store {
         acc.add((row._id as Date).getTime(), totalsFromRow(row));
       }
       return acc.report();
+    });
+  }
+
+  listUsageRecords(query: UsageRecordQuery): Promise<UsageRecord[]> {
+    return this.op('listUsageRecords', async () => {
+      const q = parseInput(usageRecordQuerySchema, query, 'query');
+      // By the `at` (TTL) index: the range bounds the scan.
+      const docs = await this.c.usage
+        .find({ at: { $gte: new Date(q.from), $lt: new Date(q.to) }, tenantId: q.tenantId })
+        .sort({ at: -1, _id: -1 })
+        .limit(q.limit)
+        .toArray();
+      return docs.map(({ _id, at, aliasId, ...rest }) => ({ id: _id, at: at.toISOString(), ...rest, aliasId: aliasId ?? null }));
     });
   }
 

@@ -1,4 +1,6 @@
-import type { ApiKey, Deployment, Invite, KeyLimits, Share, Tenant, TunnelToken } from './types.js';
+import { z } from 'zod';
+import type { Alias, ApiKey, Deployment, Invite, KeyLimits, Share, Tenant, TunnelToken } from './types.js';
+import { ALIAS_MODES } from './types.js';
 
 /** Rows of the embedded store's tables (sqlite-schema.ts) and their records. Pure. */
 
@@ -159,6 +161,34 @@ export const shareToRow = (s: Share): ShareRow => ({
   created_at: s.createdAt,
 });
 
+export interface AliasRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  mode: string;
+  /** JSON of AliasTarget[]. */
+  targets: string;
+  created_at: string;
+  updated_at: string;
+}
+const storedAlias = z.object({
+  mode: z.enum(ALIAS_MODES),
+  targets: z.array(z.object({ deploymentId: z.string(), weight: z.number().int() })),
+});
+export const aliasFromRow = (r: AliasRow): Alias => {
+  const { mode, targets } = storedAlias.parse({ mode: r.mode, targets: JSON.parse(r.targets) });
+  return { id: r.id, tenantId: r.tenant_id, name: r.name, mode, targets, createdAt: r.created_at, updatedAt: r.updated_at };
+};
+export const aliasToRow = (a: Alias): AliasRow => ({
+  id: a.id,
+  tenant_id: a.tenantId,
+  name: a.name,
+  mode: a.mode,
+  targets: JSON.stringify(a.targets),
+  created_at: a.createdAt,
+  updated_at: a.updatedAt,
+});
+
 /** `INSERT INTO table (cols…) VALUES (@cols…)` for a row type. */
 export function insertSql(table: string, columns: readonly string[], verb = 'INSERT'): string {
   return `${verb} INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
@@ -171,4 +201,5 @@ export const COLUMNS = {
   tunnel_tokens: ['id', 'tenant_id', 'deployment_id', 'prefix', 'hash', 'created_at', 'revoked_at'],
   invites: ['id', 'deployment_id', 'tenant_id', 'prefix', 'hash', 'created_at', 'expires_at', 'max_uses', 'uses', 'revoked_at'],
   shares: ['id', 'deployment_id', 'owner_tenant_id', 'tenant_id', 'invite_id', 'created_at'],
+  aliases: ['id', 'tenant_id', 'name', 'mode', 'targets', 'created_at', 'updated_at'],
 } as const satisfies Record<string, readonly string[]>;

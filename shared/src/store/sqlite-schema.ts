@@ -69,6 +69,18 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'aliases; the alias a usage record went through',
+    sql: `
+      CREATE TABLE aliases (
+        id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, name TEXT NOT NULL, mode TEXT NOT NULL, targets TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        UNIQUE (tenant_id, name)
+      ) STRICT;
+      ALTER TABLE usage_records ADD COLUMN alias_id TEXT;
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -3,8 +3,8 @@ import { mkdir, open as openFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Store } from './store.js';
 import type {
-  ApiKey, Deployment, Invite, KeyLimits, Share, SharedDeployment, Tenant, TunnelToken, UsageQuery, UsageRecord,
-  UsageReport, WithSecret,
+  Alias, AliasMode, ApiKey, Deployment, Invite, KeyLimits, ModelRoute, Share, SharedDeployment, Tenant, TunnelToken,
+  UsageQuery, UsageRecord, UsageRecordQuery, UsageReport, WithSecret,
 } from './types.js';
 import { deploymentNameSchema, entityNameSchema } from './types.js';
 import { InviteRejectedError, NoStoreError, StoreConflictError, StoreNotFoundError, StoreValidationError } from './errors.js';
@@ -12,12 +12,15 @@ import {
   API_KEY_PREFIX, CONSOLE_SECRET_PREFIX, DISPLAY_CHARS, INVITE_CODE_PREFIX, TUNNEL_TOKEN_PREFIX, hashSecret, newId,
   newSecret, systemClock, type Clock,
 } from './secrets.js';
-import { inviteInputSchema, keyLimitsSchema, parseInput, usageBatchSchema, usageQuerySchema } from './inputs.js';
-import { compareShares, rejectUnusable, resolveAccessible } from './access.js';
+import {
+  aliasInputSchema, aliasUpdateSchema, inviteInputSchema, keyLimitsSchema, parseInput, usageBatchSchema, usageQuerySchema,
+  usageRecordQuerySchema,
+} from './inputs.js';
+import { checkAliasTargets, compareShares, rejectUnusable, resolveAccessible, resolveRoute } from './access.js';
 import { configure, migrate } from './sqlite-schema.js';
 import { DEFAULT_LOCK_WAIT_MS, isUniqueViolation, runSqlite } from './sqlite-run.js';
 import {
-  COLUMNS, apiKeyFromRow, apiKeyToRow, deploymentFromRow, deploymentToRow, insertSql, inviteFromRow, inviteToRow,
+  COLUMNS, aliasFromRow, aliasToRow, apiKeyFromRow, apiKeyToRow, deploymentFromRow, deploymentToRow, insertSql, inviteFromRow, inviteToRow,
   shareFromRow, shareToRow, tenantFromRow, tenantToRow, tunnelTokenFromRow, tunnelTokenToRow,
   type DeploymentRow, type ShareRow,
 } from './sqlite-rows.js';
@@ -229,6 +232,7 @@ export class SqliteStore implements Store {
     const name = parseInput(deploymentNameSchema, input.name, 'name');
     return this.write('createDeployment', () => {
       this.requireTenant(input.tenantId);
+      if (this.s.aliasByName.get(input.tenantId, name)) throw new StoreConflictError(`an alias ${name} already exists for this tenant`);
       const dep: Deployment = { id: newId('dep'), tenantId: input.tenantId, name, createdAt: this.now() };
       try {
         this.s.insertDeployment.run(deploymentToRow(dep));
@@ -267,6 +271,62 @@ export class SqliteStore implements Store {
       this.s.deleteDeployment.run(id);
       return dep;
     });
+  }
+
+  // ---- aliases ----
+
+  async createAlias(input: { tenantId: string; name: string; mode?: AliasMode; targets: { deploymentId: string; weight?: number }[] }): Promise<Alias> {
+    const a = parseInput(aliasInputSchema, input, 'alias');
+    // Checked before the write: a target unshared meanwhile is skipped at resolution (resolveRoute checks again).
+    await checkAliasTargets(this, a.tenantId, a.targets);
+    return this.write('createAlias', () => {
+      this.requireTenant(a.tenantId);
+      if (this.s.deploymentByName.get(a.tenantId, a.name)) throw new StoreConflictError(`a deployment ${a.name} already exists for this tenant`);
+      const now = this.now();
+      const alias: Alias = { id: newId('als'), tenantId: a.tenantId, name: a.name, mode: a.mode, targets: a.targets, createdAt: now, updatedAt: now };
+      try {
+        this.s.insertAlias.run(aliasToRow(alias));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreConflictError(`alias ${a.name} already exists for this tenant`, { cause: err });
+        throw err;
+      }
+      return alias;
+    });
+  }
+
+  getAlias(id: string): Promise<Alias | null> {
+    return this.read('getAlias', () => one(this.s.aliasById, aliasFromRow, id));
+  }
+
+  findAliasByName(tenantId: string, name: string): Promise<Alias | null> {
+    return this.read('findAliasByName', () => one(this.s.aliasByName, aliasFromRow, tenantId, name));
+  }
+
+  listAliases(tenantId: string): Promise<Alias[]> {
+    return this.read('listAliases', () => all(this.s.aliasesOfTenant, aliasFromRow, tenantId));
+  }
+
+  async updateAlias(id: string, input: { mode?: AliasMode; targets: { deploymentId: string; weight?: number }[] }): Promise<Alias | null> {
+    const u = parseInput(aliasUpdateSchema, input, 'alias');
+    const current = await this.getAlias(id);
+    if (!current) return null;
+    await checkAliasTargets(this, current.tenantId, u.targets);
+    return this.write('updateAlias', () => {
+      this.s.updateAlias.run({ id, mode: u.mode, targets: JSON.stringify(u.targets), at: this.now() });
+      return one(this.s.aliasById, aliasFromRow, id);
+    });
+  }
+
+  deleteAlias(id: string): Promise<Alias | null> {
+    return this.write('deleteAlias', () => {
+      const alias = one(this.s.aliasById, aliasFromRow, id);
+      if (alias) this.s.deleteAlias.run(id);
+      return alias;
+    });
+  }
+
+  resolveModel(tenantId: string, name: string): Promise<ModelRoute | null> {
+    return resolveRoute(this, tenantId, name);
   }
 
   // ---- tunnel tokens ----
@@ -388,6 +448,11 @@ export class SqliteStore implements Store {
     return this.read('queryUsage', () => this.usage.query(q));
   }
 
+  async listUsageRecords(query: UsageRecordQuery): Promise<UsageRecord[]> {
+    const q = parseInput(usageRecordQuerySchema, query, 'query');
+    return this.read('listUsageRecords', () => this.usage.list({ tenantId: q.tenantId, fromMs: Date.parse(q.from), toMs: Date.parse(q.to), limit: q.limit }));
+  }
+
   /**
    * Deletes raw records past the raw retention and rollups past the rollup retention, a chunk per
    * transaction so writers from other processes get the lock in between. Returns what was deleted.
@@ -474,5 +539,12 @@ function prepare(db: Database.Database) {
        FROM shares s JOIN deployments d ON d.id = s.deployment_id WHERE s.tenant_id = ?`,
     ),
     deleteShare: p('DELETE FROM shares WHERE id = ?'),
+
+    insertAlias: p(insertSql('aliases', COLUMNS.aliases)),
+    aliasById: p('SELECT * FROM aliases WHERE id = ?'),
+    aliasByName: p('SELECT * FROM aliases WHERE tenant_id = ? AND name = ?'),
+    aliasesOfTenant: p('SELECT * FROM aliases WHERE tenant_id = ? ORDER BY created_at, id'),
+    updateAlias: p('UPDATE aliases SET mode = @mode, targets = @targets, updated_at = @at WHERE id = @id'),
+    deleteAlias: p('DELETE FROM aliases WHERE id = ?'),
   };
 }

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { UsageRecord, UsageReport, UsageTotals } from './types.js';
+import { callerProtocolSchema } from '../protocol/meta.js';
 import { BucketAccumulator, USAGE_COUNTERS, firstReadHour, rollUp, type HourlyQuery } from './usage.js';
 
 /**
@@ -14,11 +15,29 @@ const COUNTER_COLUMNS = [
   'duration_ms_sum', 'ttft_ms_sum', 'ttft_count',
 ] as const satisfies { length: (typeof USAGE_COUNTERS)['length'] };
 
+interface UsageRow {
+  id: string;
+  at: number;
+  tenant_id: string;
+  key_id: string;
+  deployment_id: string;
+  alias_id: string | null;
+  connector_id: string;
+  protocol: string;
+  stream: number;
+  status: number;
+  input_tokens: number;
+  output_tokens: number;
+  ttft_ms: number | null;
+  duration_ms: number;
+}
+
 /** Rows deleted per prune transaction, so a long prune never holds the write lock for long. */
 export const PRUNE_CHUNK = 5_000;
 
 export class SqliteUsage {
   private readonly insertRaw: Statement;
+  private readonly listRaw: Statement;
   private readonly upsertRollup: Statement;
   private readonly queryRollups: Statement;
   private readonly pruneRaw: Statement;
@@ -27,8 +46,11 @@ export class SqliteUsage {
   constructor(db: Database) {
     this.insertRaw = db.prepare(
       `INSERT OR IGNORE INTO usage_records
-         (id, at, tenant_id, key_id, deployment_id, connector_id, protocol, stream, status, input_tokens, output_tokens, ttft_ms, duration_ms)
-       VALUES (@id, @at, @tenantId, @keyId, @deploymentId, @connectorId, @protocol, @stream, @status, @inputTokens, @outputTokens, @ttftMs, @durationMs)`,
+         (id, at, tenant_id, key_id, deployment_id, alias_id, connector_id, protocol, stream, status, input_tokens, output_tokens, ttft_ms, duration_ms)
+       VALUES (@id, @at, @tenantId, @keyId, @deploymentId, @aliasId, @connectorId, @protocol, @stream, @status, @inputTokens, @outputTokens, @ttftMs, @durationMs)`,
+    );
+    this.listRaw = db.prepare(
+      'SELECT * FROM usage_records WHERE tenant_id = @tenantId AND at >= @from AND at < @to ORDER BY at DESC, id DESC LIMIT @limit',
     );
     this.upsertRollup = db.prepare(
       `INSERT INTO usage_hourly (tenant_id, hour, deployment_id, key_id, ${COUNTER_COLUMNS.join(', ')})
@@ -57,7 +79,7 @@ export class SqliteUsage {
   record(batch: readonly UsageRecord[]): number {
     const fresh: UsageRecord[] = [];
     for (const r of batch) {
-      const row = { ...r, at: Date.parse(r.at), stream: r.stream ? 1 : 0 };
+      const row = { ...r, aliasId: r.aliasId ?? null, at: Date.parse(r.at), stream: r.stream ? 1 : 0 };
       if (this.insertRaw.run(row).changes === 1) fresh.push(r);
     }
     for (const roll of rollUp(fresh)) {
@@ -65,6 +87,16 @@ export class SqliteUsage {
       this.upsertRollup.run({ tenantId: roll.tenantId, hour: roll.hour, deploymentId: roll.deploymentId, keyId: roll.keyId, ...counters });
     }
     return fresh.length;
+  }
+
+  /** Raw records, newest first. */
+  list(q: { tenantId: string; fromMs: number; toMs: number; limit: number }): UsageRecord[] {
+    const rows = this.listRaw.all({ tenantId: q.tenantId, from: q.fromMs, to: q.toMs, limit: q.limit }) as UsageRow[];
+    return rows.map((r) => ({
+      id: r.id, at: new Date(r.at).toISOString(), tenantId: r.tenant_id, keyId: r.key_id, deploymentId: r.deployment_id,
+      aliasId: r.alias_id, connectorId: r.connector_id, protocol: callerProtocolSchema.parse(r.protocol), stream: r.stream === 1,
+      status: r.status, inputTokens: r.input_tokens, outputTokens: r.output_tokens, ttftMs: r.ttft_ms, durationMs: r.duration_ms,
+    }));
   }
 
   query(q: HourlyQuery): UsageReport {

@@ -1,6 +1,6 @@
 import type {
-  ApiKey, Deployment, Invite, KeyLimits, Share, SharedDeployment, Tenant, TunnelToken, UsageQuery, UsageRecord,
-  UsageReport, WithSecret,
+  Alias, AliasMode, ApiKey, Deployment, Invite, KeyLimits, ModelRoute, Share, SharedDeployment, Tenant,
+  TunnelToken, UsageQuery, UsageRecord, UsageRecordQuery, UsageReport, WithSecret,
 } from './types.js';
 
 /**
@@ -60,6 +60,22 @@ export interface Store {
    */
   deleteDeployment(id: string): Promise<Deployment | null>;
 
+  /**
+   * An alias of 1–MAX_ALIAS_TARGETS distinct deployments, each the tenant's own or shared with it (StoreValidationError
+   * naming `targets.<i>.deploymentId` otherwise, an alias id included). StoreConflictError when the tenant already
+   * has an alias or a deployment of that name (createDeployment likewise refuses an alias's name).
+   */
+  createAlias(input: { tenantId: string; name: string; mode?: AliasMode; targets: { deploymentId: string; weight?: number }[] }): Promise<Alias>;
+  getAlias(id: string): Promise<Alias | null>;
+  findAliasByName(tenantId: string, name: string): Promise<Alias | null>;
+  listAliases(tenantId: string): Promise<Alias[]>;
+  /** Replaces mode and targets (checked as at creation); the name stays. Null when no such alias. */
+  updateAlias(id: string, input: { mode?: AliasMode; targets: { deploymentId: string; weight?: number }[] }): Promise<Alias | null>;
+  /** Returns the deleted alias, or null when none. Its targets are not touched. */
+  deleteAlias(id: string): Promise<Alias | null>;
+  /** What `name` (a request's `model`) means to the tenant: see resolveRoute in access.ts. */
+  resolveModel(tenantId: string, name: string): Promise<ModelRoute | null>;
+
   createTunnelToken(input: { deploymentId: string }): Promise<WithSecret<TunnelToken>>;
   listTunnelTokens(deploymentId: string): Promise<TunnelToken[]>;
   revokeTunnelToken(id: string): Promise<TunnelToken | null>;
@@ -92,6 +108,8 @@ export interface Store {
    * hourly rollups only. Hours older than the rollup retention report zeros.
    */
   queryUsage(query: UsageQuery): Promise<UsageReport>;
+  /** One tenant's raw records in [from, to), newest first; only what the raw retention still keeps. */
+  listUsageRecords(query: UsageRecordQuery): Promise<UsageRecord[]>;
 
   close(): Promise<void>;
 }

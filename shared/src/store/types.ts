@@ -97,6 +97,44 @@ export interface SharedDeployment {
   deployment: Deployment;
 }
 
+/**
+ * How an alias picks among its targets: `ordered` tries them in list order (the first is the primary, the others
+ * fallbacks); `weighted` picks the first by weight, then falls back to the others in a weighted order too.
+ */
+export const ALIAS_MODES = ['ordered', 'weighted'] as const;
+export type AliasMode = (typeof ALIAS_MODES)[number];
+/** Targets per alias: each fallback costs a round trip before the first answer byte, so the list stays short. */
+export const MAX_ALIAS_TARGETS = 8;
+export const MAX_ALIAS_WEIGHT = 1000;
+
+export interface AliasTarget {
+  /** A deployment of the alias's tenant or shared with it (never another alias: no chains, no cycles). */
+  deploymentId: string;
+  /** Relative share of traffic in `weighted` mode (1–1000); 1 in `ordered` mode, where it is not used. */
+  weight: number;
+}
+
+/**
+ * A name that stands for a list of deployments: a request whose `model` is the alias goes to its first target
+ * with a live tunnel and room, before the first answer byte only. Shares the deployments' namespace per tenant
+ * (an alias and a deployment never have the same name); aliases are not shared with other tenants.
+ */
+export interface Alias {
+  id: string;
+  tenantId: string;
+  name: string;
+  mode: AliasMode;
+  /** 1–MAX_ALIAS_TARGETS distinct deployments. A target deleted or unshared later stays listed and is skipped. */
+  targets: AliasTarget[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a `model` name means to a tenant: one deployment, or an alias with the targets the tenant may use now. */
+export type ModelRoute =
+  | { kind: 'deployment'; deployment: Deployment }
+  | { kind: 'alias'; alias: Alias; targets: { deployment: Deployment; weight: number }[] };
+
 /** One finished request, as the ingress reports it. Never carries prompt or completion text. */
 export interface UsageRecord {
   /** Unique per request; recording the same id twice counts once. */
@@ -106,7 +144,10 @@ export interface UsageRecord {
   /** The tenant whose API key made the request (not the deployment owner, for shared deployments). */
   tenantId: string;
   keyId: string;
+  /** The deployment that served (for a request through an alias: the target that took it). */
   deploymentId: string;
+  /** The alias the request named, when it named one; absent or null otherwise. */
+  aliasId?: string | null;
   connectorId: string;
   protocol: CallerProtocol;
   stream: boolean;
@@ -129,6 +170,15 @@ export interface UsageQuery {
   bucketMs: number;
   deploymentId?: string;
   keyId?: string;
+}
+
+/** Raw usage records of one tenant in [from, to), newest first (within the raw retention only). */
+export interface UsageRecordQuery {
+  tenantId: string;
+  from: string;
+  to: string;
+  /** At most this many (1–1000; default 100). */
+  limit?: number;
 }
 
 export interface UsageTotals {

@@ -362,6 +362,112 @@ export async function runStoreContract(t: Test, name: string, make: MakeStore): 
       t.not(reborn.id, dep.id, 'the name is free again');
     });
 
+    await t.test('aliases: create, list, update, delete; one namespace with deployments; validation', async (t) => {
+      const { store, clock } = await fresh(t);
+      const a = await store.createTenant({ name: 'A' });
+      const b = await store.createTenant({ name: 'B' });
+      const big = await store.createDeployment({ tenantId: a.id, name: 'big' });
+      const small = await store.createDeployment({ tenantId: a.id, name: 'small' });
+      const alias = await store.createAlias({ tenantId: a.id, name: 'coder', targets: [{ deploymentId: big.id }, { deploymentId: small.id }] });
+      t.match(alias.id, /^als_[0-9a-f]{16}$/);
+      t.same(alias.targets, [{ deploymentId: big.id, weight: 1 }, { deploymentId: small.id, weight: 1 }], 'ordered by default, weights 1');
+      t.equal(alias.mode, 'ordered');
+      t.same(await store.getAlias(alias.id), alias);
+      t.same(await store.findAliasByName(a.id, 'coder'), alias);
+      t.equal(await store.findAliasByName(b.id, 'coder'), null, 'aliases belong to one tenant');
+      t.same((await store.listAliases(a.id)).map((x) => x.id), [alias.id]);
+      t.same(await store.listAliases(b.id), []);
+
+      await t.rejects(store.createAlias({ tenantId: a.id, name: 'coder', targets: [{ deploymentId: big.id }] }), conflict, 'alias names are unique');
+      await t.rejects(store.createAlias({ tenantId: a.id, name: 'big', targets: [{ deploymentId: small.id }] }), conflict, 'not a deployment’s name');
+      await t.rejects(store.createDeployment({ tenantId: a.id, name: 'coder' }), conflict, 'nor the other way round');
+      await t.rejects(store.createAlias({ tenantId: a.id, name: 'x', targets: [] }), { ...invalid, field: 'alias.targets' });
+      await t.rejects(
+        store.createAlias({ tenantId: a.id, name: 'x', targets: Array.from({ length: 9 }, (_, i) => ({ deploymentId: `dep_${i}` })) }),
+        { ...invalid, field: 'alias.targets' },
+        'at most 8 targets',
+      );
+      await t.rejects(store.createAlias({ tenantId: a.id, name: 'x', targets: [{ deploymentId: big.id }, { deploymentId: big.id }] }), { ...invalid, field: 'alias.targets' }, 'no duplicates');
+      await t.rejects(store.createAlias({ tenantId: a.id, name: `${b.id}/x`, targets: [{ deploymentId: big.id }] }), { ...invalid, field: 'alias.name' }, 'no / in names');
+      await t.rejects(store.createAlias({ tenantId: a.id, name: 'x', mode: 'random' as 'ordered', targets: [{ deploymentId: big.id }] }), { ...invalid, field: 'alias.mode' });
+      await t.rejects(store.createAlias({ tenantId: a.id, name: 'x', mode: 'weighted', targets: [{ deploymentId: big.id, weight: 0 }] }), { ...invalid, field: 'alias.targets.0.weight' });
+      await t.rejects(store.createAlias({ tenantId: a.id, name: 'self', targets: [{ deploymentId: alias.id }] }), { ...invalid, field: 'targets.0.deploymentId' }, 'an alias is not a target');
+      await t.rejects(store.createAlias({ tenantId: 'ten_0000000000000000', name: 'x', targets: [{ deploymentId: big.id }] }), invalid, 'another tenant’s deployment is not a target');
+
+      // The tenant boundary: B may target A's deployment only once it is shared with B.
+      await t.rejects(store.createAlias({ tenantId: b.id, name: 'steal', targets: [{ deploymentId: big.id }] }), { ...invalid, field: 'targets.0.deploymentId' });
+      const inv = await store.createInvite({ deploymentId: big.id, expiresAt: clock.iso(60_000), maxUses: 1 });
+      const share = await store.redeemInvite({ code: inv.secret, tenantId: b.id });
+      const bAlias = await store.createAlias({ tenantId: b.id, name: 'via-share', mode: 'weighted', targets: [{ deploymentId: big.id, weight: 3 }] });
+      t.same(bAlias.targets, [{ deploymentId: big.id, weight: 3 }]);
+
+      clock.advance(1000);
+      const updated = await store.updateAlias(alias.id, { mode: 'weighted', targets: [{ deploymentId: small.id, weight: 5 }, { deploymentId: big.id }] });
+      t.equal(updated?.name, 'coder', 'the name stays');
+      t.equal(updated?.mode, 'weighted');
+      t.same(updated?.targets, [{ deploymentId: small.id, weight: 5 }, { deploymentId: big.id, weight: 1 }]);
+      t.not(updated?.updatedAt, alias.updatedAt);
+      t.equal(updated?.createdAt, alias.createdAt);
+      await t.rejects(store.updateAlias(alias.id, { targets: [{ deploymentId: alias.id }] }), { ...invalid, field: 'targets.0.deploymentId' }, 'not itself');
+      t.equal(await store.updateAlias('als_0000000000000000', { targets: [{ deploymentId: big.id }] }), null);
+
+      await store.revokeShare(share.id);
+      t.same(await store.resolveModel(b.id, 'via-share'), { kind: 'alias', alias: bAlias, targets: [] }, 'an unshared target is skipped');
+      t.same(await store.deleteAlias(alias.id), updated);
+      t.equal(await store.getAlias(alias.id), null);
+      t.equal(await store.deleteAlias(alias.id), null, 'deleting again finds nothing');
+      const dep = await store.createDeployment({ tenantId: a.id, name: 'coder' });
+      t.equal(dep.name, 'coder', 'the name is free again');
+    });
+
+    await t.test('resolveModel: own deployment, own alias with usable targets, shared, qualified', async (t) => {
+      const { store, clock } = await fresh(t);
+      const me = await store.createTenant({ name: 'Me' });
+      const x = await store.createTenant({ name: 'X' });
+      const mine = await store.createDeployment({ tenantId: me.id, name: 'mine' });
+      const theirs = await store.createDeployment({ tenantId: x.id, name: 'theirs' });
+      const clash = await store.createDeployment({ tenantId: x.id, name: 'pair' });
+      for (const d of [theirs, clash]) {
+        const inv = await store.createInvite({ deploymentId: d.id, expiresAt: clock.iso(60_000), maxUses: 1 });
+        clock.advance(1000);
+        await store.redeemInvite({ code: inv.secret, tenantId: me.id });
+      }
+      const pair = await store.createAlias({ tenantId: me.id, name: 'pair', targets: [{ deploymentId: theirs.id }, { deploymentId: mine.id }] });
+      t.same(await store.resolveModel(me.id, 'mine'), { kind: 'deployment', deployment: mine });
+      t.same(await store.resolveModel(me.id, 'pair'), {
+        kind: 'alias', alias: pair, targets: [{ deployment: theirs, weight: 1 }, { deployment: mine, weight: 1 }],
+      }, 'an own alias wins over a shared deployment of that name; targets in order');
+      t.same(await store.resolveModel(me.id, `${x.id}/pair`), { kind: 'deployment', deployment: clash }, 'the shared one stays reachable qualified');
+      t.same(await store.resolveModel(me.id, 'theirs'), { kind: 'deployment', deployment: theirs });
+      t.equal(await store.resolveModel(me.id, `${me.id}/pair`), null, 'aliases are not reachable by qualified name');
+      t.same(await store.resolveModel(x.id, 'pair'), { kind: 'deployment', deployment: clash }, 'X sees its own deployment, never Me’s alias');
+      t.equal(await store.resolveModel(x.id, 'missing'), null);
+      await store.deleteDeployment(mine.id);
+      const after = await store.resolveModel(me.id, 'pair');
+      t.same(after?.kind === 'alias' && after.targets.map((g) => g.deployment.id), [theirs.id], 'a deleted target is skipped');
+    });
+
+    await t.test('usage: the serving deployment and the alias are recorded and listed', async (t) => {
+      const { store, clock } = await fresh(t);
+      const base = {
+        at: clock.iso(), tenantId: 'ten_a', keyId: 'key_1', connectorId: 'con_1', protocol: 'openai.chat' as const, stream: true,
+        status: 200, inputTokens: 1, outputTokens: 2, ttftMs: 5, durationMs: 9,
+      };
+      await store.recordUsage([
+        { ...base, id: 'r1', deploymentId: 'dep_2', aliasId: 'als_1' },
+        { ...base, id: 'r2', at: clock.iso(1000), deploymentId: 'dep_1' },
+        { ...base, id: 'r3', tenantId: 'ten_b', deploymentId: 'dep_1', aliasId: null },
+      ]);
+      const listed = await store.listUsageRecords({ tenantId: 'ten_a', from: clock.iso(-60_000), to: clock.iso(60_000) });
+      t.same(listed.map((r) => [r.id, r.deploymentId, r.aliasId]), [['r2', 'dep_1', null], ['r1', 'dep_2', 'als_1']], 'newest first, one tenant');
+      t.same(listed[1], { ...base, id: 'r1', deploymentId: 'dep_2', aliasId: 'als_1' }, 'every field read back');
+      t.same((await store.listUsageRecords({ tenantId: 'ten_a', from: clock.iso(-60_000), to: clock.iso(60_000), limit: 1 })).map((r) => r.id), ['r2']);
+      const byTarget = await store.queryUsage({ tenantId: 'ten_a', from: clock.iso(-HOUR), to: clock.iso(HOUR), bucketMs: 2 * HOUR, deploymentId: 'dep_2' });
+      t.equal(byTarget.totals.requests, 1, 'rollups count the serving deployment');
+      await t.rejects(store.listUsageRecords({ tenantId: 'ten_a', from: clock.iso(), to: clock.iso(-1) }), invalid);
+      await t.rejects(store.recordUsage([{ ...base, id: 'r4', deploymentId: 'dep_1', aliasId: '' }]), invalid);
+    });
+
     await t.test('usage: totals and buckets match the recorded records exactly', async (t) => {
       const { store, clock } = await fresh(t);
       const fromMs = floorHour(clock.ms) - 10 * HOUR;

@@ -63,7 +63,7 @@ t.test('index specs enforce the store’s uniqueness rules', async (t) => {
     specs.filter((s) => s.unique).map((s) => `${coll}:${Object.keys(s.key).join('+')}`),
   );
   t.same(unique.sort(), [
-    'apiKeys:hash', 'deployments:tenantId+name', 'invites:hash', 'shares:deploymentId+tenantId',
+    'aliases:tenantId+name', 'apiKeys:hash', 'deployments:tenantId+name', 'invites:hash', 'shares:deploymentId+tenantId',
     'tenants:console.hash', 'tunnelTokens:hash', 'usageHourly:tenantId+hour+deploymentId+keyId',
   ]);
   t.ok(INDEXES.tenants.find((s) => s.name === 'console_hash_unique')?.sparse, 'tenants without a console secret do not clash');

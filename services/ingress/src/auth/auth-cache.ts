@@ -1,5 +1,5 @@
 import type { Logger } from '@tokios/shared/log';
-import { hashSecret, type KeyLimits, type Store } from '@tokios/shared/store';
+import { hashSecret, type AliasMode, type KeyLimits, type Store } from '@tokios/shared/store';
 import { LookupCache, type LookupCacheOptions } from './lookup-cache.js';
 import { Lru } from './lru.js';
 
@@ -16,6 +16,13 @@ export interface CachedDeployment {
   tenantId: string;
   name: string;
 }
+
+/** What a `model` name means: one deployment, or an alias and the targets the tenant may use now (in its order). */
+export type CachedRoute =
+  | { kind: 'deployment'; deployment: CachedDeployment }
+  | { kind: 'alias'; aliasId: string; name: string; mode: AliasMode; targets: { deployment: CachedDeployment; weight: number }[] };
+
+const slim = (d: CachedDeployment): CachedDeployment => ({ id: d.id, tenantId: d.tenantId, name: d.name });
 
 export type AuthCacheOptions = LookupCacheOptions;
 
@@ -36,7 +43,7 @@ const SECOND_INVALIDATION_MS = 1_000;
  */
 export class AuthCache {
   private readonly keys: LookupCache<CachedKey>;
-  private readonly deployments: LookupCache<CachedDeployment>;
+  private readonly deployments: LookupCache<CachedRoute>;
   private readonly revoked: Lru<string, string>;
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -69,11 +76,14 @@ export class AuthCache {
     });
   }
 
-  /** The deployment a tenant means by `name` (own, shared, or owner-qualified), null when none. */
-  deployment(tenantId: string, name: string): CachedDeployment | null | Promise<CachedDeployment | null> {
-    return this.deployments.get(`${tenantId}\n${name}`, async () => {
-      const d = await this.store.findAccessibleDeployment(tenantId, name);
-      return d ? { id: d.id, tenantId: d.tenantId, name: d.name } : null;
+  /** What a tenant means by `name` (own deployment or alias, shared, or owner-qualified), null when nothing. */
+  route(tenantId: string, name: string): CachedRoute | null | Promise<CachedRoute | null> {
+    return this.deployments.get(`${tenantId}\n${name}`, async (): Promise<CachedRoute | null> => {
+      const r = await this.store.resolveModel(tenantId, name);
+      if (!r) return null;
+      if (r.kind === 'deployment') return { kind: 'deployment', deployment: slim(r.deployment) };
+      const targets = r.targets.map((x) => ({ deployment: slim(x.deployment), weight: x.weight }));
+      return { kind: 'alias', aliasId: r.alias.id, name: r.alias.name, mode: r.alias.mode, targets };
     });
   }
 
@@ -89,11 +99,23 @@ export class AuthCache {
     this.log.info({ keyId }, 'api key changed; cache entry dropped');
   }
 
-  /** Shares make one deployment reachable under several (tenant, name) pairs: drop them all (changes are rare). */
+  /**
+   * Shares make one deployment reachable under several (tenant, name) pairs, and aliases name deployments too: drop
+   * them all (changes are rare).
+   */
   deploymentChanged(deploymentId: string): void {
+    this.clearRoutes();
+    this.log.info({ deploymentId }, 'deployment changed; name cache cleared');
+  }
+
+  aliasChanged(aliasId: string): void {
+    this.clearRoutes();
+    this.log.info({ aliasId }, 'alias changed; name cache cleared');
+  }
+
+  private clearRoutes(): void {
     this.deployments.clear();
     this.later(() => this.deployments.clear());
-    this.log.info({ deploymentId }, 'deployment changed; name cache cleared');
   }
 
   close(): void {

@@ -30,6 +30,7 @@ export class ControlEventListener {
     });
     this.on('key_changed', (e) => this.cache.keyChanged(e.keyId, e.hash));
     this.on('deployment_changed', (e) => this.cache.deploymentChanged(e.deploymentId));
+    this.on('alias_changed', (e) => this.cache.aliasChanged(e.aliasId));
   }
 
   private on<N extends ControlEventName>(name: N, apply: (event: NonNullable<ReturnType<typeof parseControlEvent<N>>>) => void): void {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { NatsConnection } from 'nats';
-import type { Deployment, Store } from '@tokios/shared/store';
+import type { Store } from '@tokios/shared/store';
 import { TokiosError } from '@tokios/shared/errors';
 import { gatherStatus, onlineDeployments } from '@tokios/shared/control';
 import { authenticate, type Caller } from '../auth.js';
@@ -15,8 +15,17 @@ export interface ModelsDeps {
 /** Longest model id looked up (deployment names are far shorter). */
 const MAX_MODEL_ID = 512;
 
+/** One entry of the list: a deployment, or an alias (online when one of its usable targets is). */
+interface Listed {
+  name: string;
+  createdAt: string;
+  own: boolean;
+  /** The deployments behind the name: itself, or an alias's targets the caller may use. */
+  deploymentIds: string[];
+}
+
 /**
- * GET /models and GET /models/{id}: the caller's deployments (own and shared with it), each with `online` (a live,
+ * GET /models and GET /models/{id}: the caller's deployments (own and shared with it) and aliases, each with `online` (a live,
  * healthy tunnel exists now), in OpenAI's shape, or in Anthropic's when the caller is an Anthropic client (it sends
  * `anthropic-version` or `x-api-key`), so both SDKs' `models.list()` and `models.retrieve()` parse them. Errors take
  * the same shape (no route config: protocolOf reads the headers).
@@ -34,7 +43,7 @@ export const modelsRoutes: FastifyPluginAsync<ModelsDeps> = async (app, deps) =>
         last_id: all.at(-1)?.name ?? null,
       });
     }
-    return reply.send({ object: 'list', data: all.map((d) => openaiModel(d, caller, online)) });
+    return reply.send({ object: 'list', data: all.map((d) => openaiModel(d, online)) });
   });
 
   app.get('/models/*', async (request, reply) => {
@@ -43,7 +52,7 @@ export const modelsRoutes: FastifyPluginAsync<ModelsDeps> = async (app, deps) =>
     const found = (await visible(deps, caller)).find((d) => d.name === id);
     if (found === undefined) throw new TokiosError('model_not_found', 'No deployment of that name.', { param: 'model' });
     const online = await onlineOf(deps, [found]);
-    return reply.send(isAnthropic(request) ? anthropicModel(found, online) : openaiModel(found, caller, online));
+    return reply.send(isAnthropic(request) ? anthropicModel(found, online) : openaiModel(found, online));
   });
 };
 
@@ -61,27 +70,38 @@ function modelId(request: FastifyRequest): string {
   }
 }
 
-async function visible(deps: ModelsDeps, caller: Caller): Promise<Deployment[]> {
-  const own = await deps.store.listDeployments(caller.tenantId);
-  const shared = (await deps.store.listSharedWithTenant(caller.tenantId)).map((s) => s.deployment);
-  return [...own, ...shared];
+async function visible(deps: ModelsDeps, caller: Caller): Promise<Listed[]> {
+  const { tenantId } = caller;
+  const own = await deps.store.listDeployments(tenantId);
+  const shared = (await deps.store.listSharedWithTenant(tenantId)).map((s) => s.deployment);
+  const usable = new Set([...own, ...shared].map((d) => d.id));
+  const aliases = await deps.store.listAliases(tenantId);
+  return [
+    ...[...own, ...shared].map((d) => ({ name: d.name, createdAt: d.createdAt, own: d.tenantId === tenantId, deploymentIds: [d.id] })),
+    ...aliases.map((a) => ({
+      name: a.name, createdAt: a.createdAt, own: true,
+      deploymentIds: a.targets.map((x) => x.deploymentId).filter((id) => usable.has(id)),
+    })),
+  ];
 }
 
-async function onlineOf(deps: ModelsDeps, deployments: Deployment[]): Promise<Set<string>> {
-  return onlineDeployments(await gatherStatus(deps.nc, { deploymentIds: deployments.map((d) => d.id) }));
+async function onlineOf(deps: ModelsDeps, listed: Listed[]): Promise<Set<string>> {
+  return onlineDeployments(await gatherStatus(deps.nc, { deploymentIds: [...new Set(listed.flatMap((l) => l.deploymentIds))] }));
 }
 
-function openaiModel(d: Deployment, caller: Caller, online: Set<string>) {
+const isOnline = (l: Listed, online: Set<string>): boolean => l.deploymentIds.some((id) => online.has(id));
+
+function openaiModel(l: Listed, online: Set<string>) {
   return {
-    id: d.name,
+    id: l.name,
     object: 'model',
-    created: Math.floor(Date.parse(d.createdAt) / 1000),
+    created: Math.floor(Date.parse(l.createdAt) / 1000),
     // A receiver learns that a deployment is shared with it, not who owns it (no tenant ids across tenants).
-    owned_by: d.tenantId === caller.tenantId ? 'you' : 'shared',
-    online: online.has(d.id),
+    owned_by: l.own ? 'you' : 'shared',
+    online: isOnline(l, online),
   };
 }
 
-function anthropicModel(d: Deployment, online: Set<string>) {
-  return { type: 'model', id: d.name, display_name: d.name, created_at: d.createdAt, online: online.has(d.id) };
+function anthropicModel(l: Listed, online: Set<string>) {
+  return { type: 'model', id: l.name, display_name: l.name, created_at: l.createdAt, online: isOnline(l, online) };
 }
