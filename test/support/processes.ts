@@ -82,9 +82,16 @@ export function spawnCli(name: string, args: string[], env: NodeJS.ProcessEnv): 
   return new Proc(name, child);
 }
 
+/** The port a service bound, from its first log line (services bind before joining NATS; port 0 picks a free one). */
+export async function boundPort(proc: Proc): Promise<number> {
+  const m = await proc.waitFor(/"port":(\d+)[^\n]*"msg":"port bound; joining NATS"/, SERVICE_START_MS);
+  return Number(m[1]);
+}
+
+/** An ingress on a port it picks itself (port 0): a port chosen here first could be taken before the process binds it. */
 export async function startIngressProc(env: NodeJS.ProcessEnv): Promise<{ proc: Proc; port: number; url: string }> {
-  const port = await freePort();
-  const proc = spawnCli('ingress', ['ingress'], { ...env, TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(port) });
+  const proc = spawnCli('ingress', ['ingress'], { ...env, TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: '0' });
+  const port = await boundPort(proc);
   await proc.waitFor(/ingress listening/, SERVICE_START_MS);
   return { proc, port, url: `http://127.0.0.1:${port}` };
 }

@@ -1,19 +1,19 @@
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '@tokios/shared/log';
 import { connectNats, natsSettingsFromEnv, type NatsConnection, type NatsRole, type NatsSettings } from '@tokios/shared/nats';
 import { openStore, storeEnvSchema, type Store } from '@tokios/shared/store';
 import { parseEnv } from '@tokios/shared/config';
-import { FabricClient, buildIngressApp, closeGracefully, ingressOptionsFromEnv, type IngressOptions } from '@tokios/ingress';
-import { Terminator, terminatorOptionsFromEnv, type TerminatorOptions } from '@tokios/terminator';
-import { buildControlApp, controlEnvFromProcess, controlPlugin, controlTuningSchema } from '@tokios/control';
+import { FabricClient, buildIngressApp, closeGracefully, createIngressServer, ingressOptionsFromEnv, ingressStartingAnswer, type IngressOptions } from '@tokios/ingress';
+import { Terminator, terminatorOptionsFromEnv, terminatorStartingAnswer, type TerminatorOptions } from '@tokios/terminator';
+import { API_PREFIX, DASHBOARD_PREFIX, buildControlApp, controlEnvFromProcess, controlPlugin, controlStartingAnswer, controlTuningSchema, createControlServer } from '@tokios/control';
 import { startLocalNats, type LocalNats } from './local-nats.js';
 import { removeDevFile, writeDevFile } from './dev-file.js';
 import { devAdminToken } from './admin-token.js';
 import { fabricSecretFile } from './nats-credentials.js';
-import { listenError } from './listen-error.js';
+import { bindFirst } from './listen-error.js';
 import { Metrics } from '@tokios/shared/metrics';
-import { NatsState, Readiness, opsEnvSchema } from '@tokios/shared/ops';
+import { NatsState, Readiness, opsEnvSchema, type EarlyListener, type StartingAnswer } from '@tokios/shared/ops';
 
 export interface Running {
   /** Port the HTTP server listens on. */
@@ -49,23 +49,29 @@ function fatalSignal(): { fatal: Promise<Error>; onFatal: (err: Error) => void }
   return { fatal, onFatal };
 }
 
+/**
+ * What every service does after binding its port: the store, then NATS (retried until a server answers, while the
+ * bound port answers /readyz 503 `starting`). A failure releases the port again.
+ */
 async function common(
   service: string,
   role: NatsRole,
   settings: NatsSettings,
   env: NodeJS.ProcessEnv,
-  log?: Logger,
-): Promise<{ log: Logger; nc: NatsConnection; store: Store; fatal: Promise<Error> }> {
-  const logger = log ?? createLogger(service, env);
+  logger: Logger,
+  early: EarlyListener,
+): Promise<{ nc: NatsConnection; store: Store; fatal: Promise<Error> }> {
   warnIfUnsigned(settings, logger);
-  const store = await openStore(parseEnv(storeEnvSchema, env, 'store environment'), { log: logger });
-  logger.info({ store: store.describe() }, 'store opened');
-  const { fatal, onFatal } = fatalSignal();
+  let store: Store | undefined;
   try {
+    store = await openStore(parseEnv(storeEnvSchema, env, 'store environment'), { log: logger });
+    logger.info({ store: store.describe() }, 'store opened');
+    const { fatal, onFatal } = fatalSignal();
     const nc = await connectNats({ settings, name: service, role, log: logger, onFatal });
-    return { log: logger, nc, store, fatal };
+    return { nc, store, fatal };
   } catch (err) {
-    await store.close();
+    await store?.close();
+    await early.close();
     throw err;
   }
 }
@@ -82,15 +88,17 @@ function warnIfUnsigned(settings: NatsSettings, log: Logger): void {
 export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<IngressHandle> {
   const o = ingressOptionsFromEnv(env);
   const opsEnv = parseEnv(opsEnvSchema, env);
-  const { log: logger, nc, store, fatal } = await common('ingress', 'ingress', o.nats, env, log);
+  const logger = log ?? createLogger('ingress', env);
+  const early = await bindFirst(createIngressServer(o), o.host, o.port, 'TOKIOS_INGRESS_PORT', ingressStartingAnswer, logger);
+  const { nc, store, fatal } = await common('ingress', 'ingress', o.nats, env, logger, early);
   const fabric = new FabricClient(nc, o, logger);
   fabric.start();
-  const app = await buildIngressApp({ fabric, store, log: logger, options: o, metricsToken: opsEnv.TOKIOS_METRICS_TOKEN });
-  await app.listen({ port: o.port, host: o.host }).catch(async (err: unknown) => {
-    await Promise.allSettled([app.close(), nc.drain(), store.close()]);
-    throw listenError(err, o.host, o.port, 'TOKIOS_INGRESS_PORT');
+  const app = await buildIngressApp({ fabric, store, log: logger, options: o, metricsToken: opsEnv.TOKIOS_METRICS_TOKEN, serverFactory: early.fastifyServer });
+  await app.listen({ port: early.port, host: o.host }).catch(async (err: unknown) => {
+    await Promise.allSettled([app.close(), nc.drain(), store.close(), early.close()]);
+    throw err;
   });
-  const port = (app.server.address() as AddressInfo).port;
+  const port = early.port;
   logger.info({ port, ingressId: fabric.id }, 'ingress listening');
   return {
     port,
@@ -108,13 +116,12 @@ export async function runIngress(env: NodeJS.ProcessEnv = process.env, log?: Log
 export async function runTerminator(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<TerminatorHandle> {
   const o = terminatorOptionsFromEnv(env);
   const opsEnv = parseEnv(opsEnvSchema, env);
-  const { log: logger, nc, store, fatal } = await common('terminator', 'terminator', o.nats, env, log);
+  const logger = log ?? createLogger('terminator', env);
+  const early = await bindFirst(createServer(), o.host, o.port, 'TOKIOS_TERMINATOR_PORT', terminatorStartingAnswer, logger);
+  const { nc, store, fatal } = await common('terminator', 'terminator', o.nats, env, logger, early);
   const terminator = new Terminator(o, nc, store, logger, { metricsToken: opsEnv.TOKIOS_METRICS_TOKEN });
   terminator.start();
-  const port = await terminator.listen(o.port, o.host).catch(async (err: unknown) => {
-    await Promise.allSettled([terminator.close(), nc.drain(), store.close()]);
-    throw listenError(err, o.host, o.port, 'TOKIOS_TERMINATOR_PORT');
-  });
+  const port = terminator.serveOn(early);
   logger.info({ port, terminatorId: terminator.id }, 'terminator listening');
   return {
     port,
@@ -132,16 +139,18 @@ export async function runTerminator(env: NodeJS.ProcessEnv = process.env, log?: 
 export async function runControl(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<Running> {
   const e = controlEnvFromProcess(env);
   const opsEnv = parseEnv(opsEnvSchema, env);
-  const { log: logger, nc, store, fatal } = await common('control', 'control', e.nats, env, log);
+  const logger = log ?? createLogger('control', env);
+  const early = await bindFirst(createControlServer(), e.TOKIOS_CONTROL_HOST, e.TOKIOS_CONTROL_PORT, 'TOKIOS_CONTROL_PORT', controlStartingAnswer, logger);
+  const { nc, store, fatal } = await common('control', 'control', e.nats, env, logger, early);
   const app = await buildControlApp({
     store, nc, log: logger, adminToken: e.TOKIOS_ADMIN_TOKEN, fabricSecret: e.nats.fabricSecret, statusWaitMs: e.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: e.TOKIOS_SESSION_TTL_S,
-    metricsToken: opsEnv.TOKIOS_METRICS_TOKEN,
+    metricsToken: opsEnv.TOKIOS_METRICS_TOKEN, serverFactory: early.fastifyServer,
   });
-  await app.listen({ port: e.TOKIOS_CONTROL_PORT, host: e.TOKIOS_CONTROL_HOST }).catch(async (err: unknown) => {
-    await Promise.allSettled([app.close(), nc.drain(), store.close()]);
-    throw listenError(err, e.TOKIOS_CONTROL_HOST, e.TOKIOS_CONTROL_PORT, 'TOKIOS_CONTROL_PORT');
+  await app.listen({ port: early.port, host: e.TOKIOS_CONTROL_HOST }).catch(async (err: unknown) => {
+    await Promise.allSettled([app.close(), nc.drain(), store.close(), early.close()]);
+    throw err;
   });
-  const port = (app.server.address() as AddressInfo).port;
+  const port = early.port;
   logger.info({ port }, 'control listening');
   return {
     port,
@@ -169,6 +178,14 @@ export interface DevHandle extends IngressHandle {
 
 /** NATS client settings a user may have in the environment; dropped when the dev stack runs its own server. */
 const NATS_CLIENT_VARS = ['NATS_URL', 'NATS_CREDS', 'NATS_NKEY_SEED', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'];
+const withoutNatsClientVars = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(env).filter(([k]) => !NATS_CLIENT_VARS.includes(k)));
+
+/** While the dev stack starts, admin API and dashboard paths answer like the control plane, the rest like the API. */
+const devStartingAnswer: StartingAnswer = (req, res) => {
+  const url = req.url ?? '';
+  if (url.startsWith(API_PREFIX) || url.startsWith(DASHBOARD_PREFIX)) controlStartingAnswer(req, res);
+  else ingressStartingAnswer(req, res);
+};
 
 /**
  * The whole stack in one process: ingress and terminator share one port (API paths and the tunnel path). By
@@ -186,6 +203,13 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
     for (const fn of undo.reverse()) await fn().catch(() => undefined);
   };
   try {
+    // The port first: a port in use is reported before a nats-server, the store or NATS are started.
+    const portVar = env.TOKIOS_PORT ? 'TOKIOS_PORT' : 'TOKIOS_PORT (or TOKIOS_INGRESS_PORT)';
+    const listenEnv = { ...(env.NATS_URL ? env : withoutNatsClientVars(env)), TOKIOS_INGRESS_PORT: env.TOKIOS_PORT ?? env.PORT ?? env.TOKIOS_INGRESS_PORT };
+    const lo = ingressOptionsFromEnv(listenEnv);
+    const early = await bindFirst(createIngressServer(lo), lo.host, lo.port, portVar, devStartingAnswer, logger);
+    undo.push(() => early.close());
+    const port = early.port;
     const fabricSecret = env.TOKIOS_FABRIC_SECRET || (await fabricSecretFile(dataDir)).value;
     let local: LocalNats | undefined;
     if (!env.NATS_URL) {
@@ -194,10 +218,9 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
     }
     const envFor = (role: NatsRole): NodeJS.ProcessEnv => {
       if (!local) return { ...env, TOKIOS_FABRIC_SECRET: fabricSecret };
-      const rest = Object.fromEntries(Object.entries(env).filter(([k]) => !NATS_CLIENT_VARS.includes(k)));
-      return { ...rest, NATS_URL: local.url, ...local.roles[role], TOKIOS_FABRIC_SECRET: fabricSecret };
+      return { ...withoutNatsClientVars(env), NATS_URL: local.url, ...local.roles[role], TOKIOS_FABRIC_SECRET: fabricSecret };
     };
-    const io = ingressOptionsFromEnv({ ...envFor('ingress'), TOKIOS_INGRESS_PORT: env.TOKIOS_PORT ?? env.PORT ?? env.TOKIOS_INGRESS_PORT });
+    const io = ingressOptionsFromEnv({ ...envFor('ingress'), TOKIOS_INGRESS_PORT: String(port) });
     const to = terminatorOptionsFromEnv(envFor('terminator'));
     const controlNats = natsSettingsFromEnv(envFor('control'));
     const tuning = parseEnv(controlTuningSchema, env, 'control environment');
@@ -217,24 +240,18 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
     const readiness = new Readiness().add('store', () => store.ping().then(() => true)).add('nats_control', () => controlNatsState.up);
     const fabric = new FabricClient(ingressNc, io, logger);
     fabric.start();
-    const app = await buildIngressApp({ fabric, store, log: logger, options: io, metrics, readiness, metricsToken: opsEnv.TOKIOS_METRICS_TOKEN });
+    const app = await buildIngressApp({ fabric, store, log: logger, options: io, metrics, readiness, metricsToken: opsEnv.TOKIOS_METRICS_TOKEN, serverFactory: early.fastifyServer });
     undo.push(() => app.close());
     const admin = await devAdminToken(env, dataDir);
     await app.register(controlPlugin, {
       store, nc: controlNc, log: logger, adminToken: admin.token, fabricSecret, statusWaitMs: tuning.TOKIOS_STATUS_WAIT_MS, sessionTtlSeconds: tuning.TOKIOS_SESSION_TTL_S, metrics,
     });
-    let terminator: Terminator | undefined;
-    app.server.on('upgrade', (req, socket, head) => {
-      if (terminator) terminator.handleUpgrade(req, socket, head);
-      else socket.destroy();
-    });
-    await app.listen({ port: io.port, host: io.host }).catch((err: unknown) => {
-      throw listenError(err, io.host, io.port, env.TOKIOS_PORT ? 'TOKIOS_PORT' : 'TOKIOS_PORT (or TOKIOS_INGRESS_PORT)');
-    });
-    const port = (app.server.address() as AddressInfo).port;
+    await app.listen({ port, host: io.host });
     const publicUrl = to.publicUrl ?? `ws://127.0.0.1:${port}/v1/tunnel`;
-    terminator = new Terminator({ ...to, publicUrl } satisfies TerminatorOptions, terminatorNc, store, logger, { metrics, readiness });
+    const terminator = new Terminator({ ...to, publicUrl } satisfies TerminatorOptions, terminatorNc, store, logger, { metrics, readiness });
     terminator.start();
+    // Until here tunnel upgrades were answered 503 (the connector retries).
+    early.onUpgrade((req, socket, head) => terminator.handleUpgrade(req, socket, head));
     const natsUrl = local?.url ?? (env.NATS_URL as string);
     const natsDir = local ? join(dataDir, 'nats') : undefined;
     await writeDevFile(dataDir, { natsUrl, ...(natsDir && { natsDir }), port, pid: process.pid });
@@ -256,7 +273,7 @@ export async function runDev(env: NodeJS.ProcessEnv = process.env, log?: Logger)
         // a laptop has no load balancer to warn: no readiness delay unless asked for.
         await closeGracefully(app, fabric, io.shutdownGraceMs, {
           delayMs: env.TOKIOS_SHUTDOWN_DELAY_MS ? io.shutdownDelayMs : 0,
-          beforeServerClose: async () => terminator?.close(),
+          beforeServerClose: async () => terminator.close(),
         });
         for (const nc of [ingressNc, terminatorNc, controlNc]) await nc.drain().catch(() => undefined);
         await store.close();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { NatsConnection } from 'nats';
 import type { Logger } from '@tokios/shared/log';
@@ -14,6 +14,7 @@ import { SessionSigner } from './session.js';
 import { StatusService } from './status.js';
 import { Metrics, watchNatsMetrics } from '@tokios/shared/metrics';
 import { OPS_PATHS, NatsState, Readiness, opsAnswer, type OpsEndpoints } from '@tokios/shared/ops';
+import { ControlError } from './errors.js';
 
 export interface ControlDeps {
   store: Store;
@@ -40,6 +41,8 @@ export interface ControlAppDeps extends ControlDeps {
   readiness?: Readiness;
   /** TOKIOS_METRICS_TOKEN: GET /metrics needs it as a bearer token when set. */
   metricsToken?: string | undefined;
+  /** The HTTP server to serve on (one bound before NATS was joined: EarlyListener.fastifyServer); else a new one. */
+  serverFactory?: (handler: RequestListener) => Server;
 }
 
 /**
@@ -70,6 +73,23 @@ export const controlPlugin: FastifyPluginAsync<ControlDeps> = async (app, deps) 
 /** How long a client may take to send one admin request (headers and body). */
 export const CONTROL_RECEIVE_TIMEOUT_MS = 30_000;
 
+/**
+ * The control server's HTTP server. Admin requests are small and quick: slow-loris sockets are cut (408 after 30 s to
+ * send a request, 2 min idle). Fastify passes no options to the server it makes (Node checks request timeouts every
+ * 30 s by default).
+ */
+export function createControlServer(handler?: RequestListener): Server {
+  const server = createServer({ requestTimeout: CONTROL_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 5_000 }, handler);
+  server.setTimeout(120_000);
+  return server;
+}
+
+/** The admin API's answer while the process is bound but has not joined NATS yet. */
+export function controlStartingAnswer(_req: IncomingMessage, res: ServerResponse): void {
+  const err = new ControlError('fabric_unavailable');
+  res.writeHead(err.status, { 'content-type': 'application/json', 'retry-after': '1', 'cache-control': 'no-store' }).end(JSON.stringify(err.body()));
+}
+
 /** A standalone control server (the `tokios control` process): ready when NATS and the store answer. */
 export async function buildControlApp(deps: ControlAppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
@@ -77,13 +97,7 @@ export async function buildControlApp(deps: ControlAppDeps): Promise<FastifyInst
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     return503OnClosing: true,
-    // Admin requests are small and quick: slow-loris sockets are cut (408 after 30 s to send a request, 2 min idle).
-    // Fastify passes no options to the server it makes (Node checks request timeouts every 30 s by default).
-    serverFactory: (handler) => {
-      const server = createServer({ requestTimeout: CONTROL_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 5_000 }, handler);
-      server.setTimeout(120_000);
-      return server;
-    },
+    serverFactory: deps.serverFactory ?? ((handler) => createControlServer(handler)),
   });
   const metrics = deps.metrics ?? new Metrics();
   const readiness = deps.readiness ?? new Readiness();

@@ -15,6 +15,7 @@ export const CONTROL_ERRORS = {
   body_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   store_unavailable: { status: 503, message: 'The control store is unavailable; retry.' },
+  fabric_unavailable: { status: 503, message: 'The control plane is starting: it has not joined the gateway fabric (NATS) yet; retry shortly.' },
   internal: { status: 500, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,4 +1,4 @@
-export { controlPlugin, buildControlApp, type ControlDeps, type ControlAppDeps } from './app.js';
+export { controlPlugin, buildControlApp, createControlServer, controlStartingAnswer, type ControlDeps, type ControlAppDeps } from './app.js';
 export { API_PREFIX } from './api.js';
 export { DASHBOARD_PREFIX } from './dashboard.js';
 export { controlEnvSchema, controlEnvFromProcess, controlTuningSchema, adminTokenSchema, type ControlEnv } from './config.js';

@@ -27,6 +27,8 @@ export interface IngressDeps {
   readiness?: Readiness;
   /** TOKIOS_METRICS_TOKEN: GET /metrics needs it as a bearer token when set. */
   metricsToken?: string | undefined;
+  /** The HTTP server to serve on (one bound before NATS was joined: EarlyListener.fastifyServer); else a new one. */
+  serverFactory?: (handler: RequestListener) => Server;
 }
 
 declare module 'fastify' {
@@ -42,7 +44,7 @@ declare module 'fastify' {
  * Fastify passes no server options through). A socket may be silent while a whole answer is generated, so its idle
  * cap is the request cap plus that.
  */
-function timedServer(handler: RequestListener, o: IngressOptions): Server {
+export function createIngressServer(o: IngressOptions, handler?: RequestListener): Server {
   const server = createServer(
     { requestTimeout: o.receiveTimeoutMs, connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(o.receiveTimeoutMs / 4))) },
     handler,
@@ -62,7 +64,7 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
     genReqId: requestIdGenerator(),
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
-    serverFactory: (handler) => timedServer(handler, deps.options),
+    serverFactory: deps.serverFactory ?? ((handler) => createIngressServer(deps.options, handler)),
   });
   // Bodies stay raw: the ingress reads only routing fields and forwards the bytes untouched.
   app.removeAllContentTypeParsers();

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { CallerProtocol } from '@tokios/shared/protocol';
 
@@ -8,12 +9,14 @@ declare module 'fastify' {
   }
 }
 
-/** The caller protocol of a request: from its route, or guessed from the path for 404s and early errors. */
-export function protocolOf(request: FastifyRequest): CallerProtocol {
-  const configured = request.routeOptions?.config?.protocol;
-  if (configured) return configured;
-  const url = request.url;
-  if (url.includes('/messages') || request.headers['anthropic-version'] !== undefined || request.headers['x-api-key'] !== undefined) return 'anthropic.messages';
+/** The caller protocol guessed from the path and headers alone (404s, early errors, a process still starting). */
+export function protocolOfPath(url: string, headers: IncomingHttpHeaders): CallerProtocol {
+  if (url.includes('/messages') || headers['anthropic-version'] !== undefined || headers['x-api-key'] !== undefined) return 'anthropic.messages';
   if (url.includes('/responses')) return 'openai.responses';
   return 'openai.chat';
+}
+
+/** The caller protocol of a request: from its route, or guessed from the path. */
+export function protocolOf(request: FastifyRequest): CallerProtocol {
+  return request.routeOptions?.config?.protocol ?? protocolOfPath(request.url, request.headers);
 }

@@ -1,4 +1,4 @@
-export { Terminator, TUNNEL_PATHS } from './terminator.js';
+export { Terminator, TUNNEL_PATHS, terminatorStartingAnswer } from './terminator.js';
 export { terminatorEnvSchema, terminatorOptionsFromEnv, type TerminatorOptions, type TerminatorEnv } from './config.js';
 export { CloseCode } from '@tokios/shared/protocol';
 // The parts Terminator composes, for component tests and other compositions.

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from 'nats';
@@ -15,7 +15,7 @@ import { isTunnelPath } from './upgrade.js';
 import { subscribeControlPlane, type ControlTarget } from './control-plane.js';
 import { FabricKey } from '@tokios/shared/fabric-auth';
 import { Metrics, watchNatsMetrics } from '@tokios/shared/metrics';
-import { NatsState, Readiness, serveOps, type OpsEndpoints } from '@tokios/shared/ops';
+import { NatsState, Readiness, serveOps, type EarlyListener, type OpsEndpoints } from '@tokios/shared/ops';
 import { TerminatorMetrics } from './metrics.js';
 
 /** Operations endpoints of a terminator: its metrics registry and readiness (shared with the rest of `tokios dev`). */
@@ -26,6 +26,11 @@ export interface TerminatorOps {
 }
 
 export { TUNNEL_PATHS } from './upgrade.js';
+
+/** A terminator's answer to a plain HTTP request while it is bound but has not joined NATS yet. */
+export function terminatorStartingAnswer(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ error: 'terminator starting: it has not joined NATS yet' }));
+}
 
 /**
  * How long streams survive this terminator's NATS outage: about as long as an ingress holds a call across its own
@@ -88,12 +93,22 @@ export class Terminator implements ControlTarget {
     this.log.info({ terminatorId: this.id, publicUrl: this.opts.publicUrl }, 'terminator started');
   }
 
-  /** Standalone HTTP server that accepts tunnel upgrades and answers the operations paths (/healthz, /readyz, /metrics). */
+  /** A standalone terminator's HTTP answers: the operations paths (/healthz, /readyz, /metrics), else "upgrade". */
+  private readonly httpHandler: RequestListener = (req, res) => {
+    if (serveOps(this.ops, req, res)) return;
+    res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'tunnel endpoint: upgrade to WebSocket' }));
+  };
+
+  /** Serves tunnel upgrades and the operations paths on a server bound before NATS was joined; returns its port. */
+  serveOn(early: EarlyListener): number {
+    early.serve(this.httpHandler, (req, socket, head) => this.handleUpgrade(req, socket, head));
+    this.server = early.server;
+    return early.port;
+  }
+
+  /** Standalone HTTP server that accepts tunnel upgrades and answers the operations paths. */
   listen(port: number, host: string): Promise<number> {
-    const server = createServer((req, res) => {
-      if (serveOps(this.ops, req, res)) return;
-      res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'tunnel endpoint: upgrade to WebSocket' }));
-    });
+    const server = createServer(this.httpHandler);
     server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
     this.server = server;
     return new Promise((resolve, reject) => {
