@@ -18,6 +18,7 @@ import { spawnChild, stopAll, killAllNow, type Child } from './lib/children.js';
 import { runFloor } from './lib/floor.js';
 import { collectGarbage } from './lib/inspector-gc.js';
 import { withOpenFiles } from './lib/fd-limit.js';
+import { slowStreams, type SlowStreamsResult } from './lib/slow-streams.js';
 import { CpuMeter, addWindows, rssBytes, type CpuWindow } from './lib/procstat.js';
 import {
   ANTHROPIC_MARKERS, OPENAI_CHAT_MARKERS, fixedLoad, mergeFixed, mergeProtocolStreams, mergeStreams, protocolStreamLoad, streamLoad,
@@ -45,12 +46,17 @@ const STREAM_CHUNKS = 1024;
 const IDLE_TUNNELS = Number(process.env.BENCH_IDLE_TUNNELS ?? 10_000);
 /** Two idle tunnels per token and deployment, like a connector with the default `tunnels: 2`. */
 const IDLE_DEPLOYMENTS = Math.ceil(IDLE_TUNNELS / 2);
-const HARD_LIMIT_MS = 5 * 60_000;
+/** The slow-stream phase: concurrent streams at 1 token/s through one ingress + one terminator, tokens each. */
+const SLOW_STREAMS = Number(process.env.BENCH_SLOW_STREAMS ?? 5_000);
+const SLOW_TOKENS = Number(process.env.BENCH_SLOW_TOKENS ?? 20);
+const SLOW_RAMP_MS = Number(process.env.BENCH_SLOW_RAMP_MS ?? 10_000);
+const SLOW_MODEL = 'slow-model';
+const HARD_LIMIT_MS = 10 * 60_000;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
-/** Phases to run (default all): idle, c1, c16, c64, stream, translate. */
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,c1,c16,c64,stream,translate,floor').split(',').map((s) => s.trim()));
+/** Phases to run (default all): idle, c1, c16, c64, stream, translate, slow, floor. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,c1,c16,c64,stream,translate,slow,floor').split(',').map((s) => s.trim()));
 /** The phases that need this bench's own stack (the floor phase brings its own). */
-const STACK_PHASES = ['idle', 'c1', 'c16', 'c64', 'stream', 'translate'];
+const STACK_PHASES = ['idle', 'c1', 'c16', 'c64', 'stream', 'translate', 'slow'];
 /** Comma list of services to run under `node --cpu-prof` (profiles land in bench/results/prof/). */
 const PROFILE = new Set((process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
 const PROF_DIR = join(ROOT, 'bench/results/prof');
@@ -64,6 +70,8 @@ const TARGETS = {
   rssPerTunnelKB: 10,
   /** Anthropic-in / Ollama-out streamed chunks/s vs OpenAI passthrough, both through Tokios. */
   translateRatio: 0.9,
+  /** p99 latency added per chunk with SLOW_STREAMS concurrent 1-token/s streams (issue 11). */
+  slowP99Ms: 5,
 };
 
 let loadAvgAtStart = '';
@@ -85,7 +93,7 @@ async function waitHttp(url: string, timeoutMs = 15_000): Promise<void> {
   }
 }
 
-async function seed(): Promise<{ dataDir: string; apiKey: string; token: string; ollamaToken: string; idleTokensFile: string }> {
+async function seed(): Promise<{ dataDir: string; apiKey: string; token: string; ollamaToken: string; idleTokensFile: string; slowToken: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tokios-bench-'));
   const store = await SqliteStore.open(dataDir, { pruneIntervalMs: 0 });
   const tenant = await store.createTenant({ name: 'bench' });
@@ -104,10 +112,13 @@ async function seed(): Promise<{ dataDir: string; apiKey: string; token: string;
       idleSecrets.push((await store.createTunnelToken({ deploymentId: idle.id })).secret);
     }
   }
+  // The slow-stream phase's deployment, served by its own connectors and slow upstream.
+  const slow = await store.createDeployment({ tenantId: tenant.id, name: SLOW_MODEL });
+  const slowTok = await store.createTunnelToken({ deploymentId: slow.id });
   await store.close();
   const idleTokensFile = join(dataDir, 'idle-tokens.txt');
   await writeFile(idleTokensFile, idleSecrets.join('\n'));
-  return { dataDir, apiKey: key.secret, token: tok.secret, ollamaToken: ollamaTok.secret, idleTokensFile };
+  return { dataDir, apiKey: key.secret, token: tok.secret, ollamaToken: ollamaTok.secret, idleTokensFile, slowToken: slowTok.secret };
 }
 
 interface Stack {
@@ -123,7 +134,11 @@ interface Stack {
   tunnelUrl: string;
   apiKey: string;
   idleTokensFile: string;
+  slowToken: string;
   terminatorInspector: string;
+  /** Environment of the stack's processes, and where connector configs go. */
+  env: NodeJS.ProcessEnv;
+  cfgDir: string;
 }
 
 async function startStack(): Promise<Stack> {
@@ -148,7 +163,9 @@ async function startStack(): Promise<Stack> {
     env: { ...common, TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(tPort), TOKIOS_PUBLIC_TUNNEL_URL: tunnelUrl },
   });
   const iPort = await freePort();
-  const ingress = spawnChild('ingress', process.execPath, [...nodeArgs('ingress'), CLI, 'ingress'], {
+  // One socket per slow stream's caller.
+  const ifds = withOpenFiles(SLOW_STREAMS + 2_000, process.execPath, [...nodeArgs('ingress'), CLI, 'ingress']);
+  const ingress = spawnChild('ingress', ifds.cmd, ifds.args, {
     env: { ...common, TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(iPort) },
   });
   await Promise.all([waitHttp(`http://127.0.0.1:${tPort}/healthz`), waitHttp(`http://127.0.0.1:${iPort}/healthz`)]);
@@ -175,7 +192,7 @@ async function startStack(): Promise<Stack> {
 
   const stack: Stack = {
     nats, upstream, ingress, terminator, connector, connectorOllama, upstreamUrl, ingressUrl: `http://127.0.0.1:${iPort}`, tunnelUrl, apiKey: s.apiKey,
-    idleTokensFile: s.idleTokensFile, terminatorInspector,
+    idleTokensFile: s.idleTokensFile, slowToken: s.slowToken, terminatorInspector, env: common, cfgDir,
   };
   // Interest in the request subject spreads asynchronously: wait for one good answer through the chain.
   const deadline = Date.now() + 15_000;
@@ -350,6 +367,23 @@ function translationReport(tp: Measured<ProtocolStreamResult>, tt: Measured<Prot
   return { check, text, json };
 }
 
+/** The slow-stream phase's table. */
+function slowReport(r: SlowStreamsResult): string {
+  const mb = (b: number): string => f1(b / 1048576);
+  const rows: string[][] = [['slow streams', 'ingress', 'terminator', `connectors (${r.connectors})`, 'nats']];
+  rows.push(['RSS before -> all open -> highest (MB)', ...(['ingress', 'terminator', 'connectors'] as const).map((k) => `${mb(r.rss[k].before)} -> ${mb(r.rss[k].open)} -> ${mb(r.rss[k].max)}`), '']);
+  rows.push(['RSS per open stream (KB)', ...(['ingress', 'terminator', 'connectors'] as const).map((k) => f1(r.rss[k].perStreamBytes / 1024)), '']);
+  rows.push(['CPU µs per chunk', ...(['ingress', 'terminator', 'connectors', 'nats'] as const).map((k) => f1(r.cpuMicrosPerChunk[k]))]);
+  return [
+    `Slow streams: ${int(r.streams)} concurrent streams at 1 token/s through one ingress and one terminator (${SLOW_TOKENS} tokens each, opened over ${SLOW_RAMP_MS / 1000} s);`,
+    `added latency per chunk = arrival at the client - emit at the upstream (${int(r.chunks)} chunks): p50 ${f2(r.p50Ms)} ms, p99 ${f2(r.p99Ms)} ms, p99.9 ${f2(r.p999Ms)} ms, max ${f2(r.maxMs)} ms;`,
+    `steady state (${int(r.steadyChunks)} chunks emitted once all streams were open): p50 ${f2(r.steadyP50Ms)} ms, p99 ${f2(r.steadyP99Ms)} ms, max ${f2(r.steadyMaxMs)} ms;`,
+    `p99 per second of the run (ms): ${r.p99BySecond.map((x) => (x === null ? '-' : x.toFixed(0))).join(' ')}`,
+    `streams ok ${int(r.ok)}, errors ${int(r.errors)}${r.firstError ? ` (first: ${r.firstError})` : ''}; ${f1(r.seconds)} s`,
+    table(rows),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const hard = setTimeout(() => {
     log(`hard time limit of ${HARD_LIMIT_MS / 1000} s reached; killing everything`);
@@ -402,6 +436,16 @@ async function main(): Promise<void> {
     const r = await sideBySide(meter, (t, secs) => protocolStreamLoad(t, STREAMS, secs), mergeProtocolStreams, passthroughStreams(stack), translatedStreams(stack));
     tp = r.direct;
     tt = r.tokios;
+  }
+
+  let slow: SlowStreamsResult | undefined;
+  if (PHASES.has('slow')) {
+    log(`slow streams: ${SLOW_STREAMS} concurrent streams at 1 token/s (${SLOW_TOKENS} tokens each) through one ingress and one terminator`);
+    slow = await slowStreams({
+      cli: CLI, lib: LIB, env: stack.env, cfgDir: stack.cfgDir, tunnelUrl: stack.tunnelUrl, ingressUrl: stack.ingressUrl, apiKey: stack.apiKey, token: stack.slowToken,
+      model: SLOW_MODEL, pids: { ingress: stack.ingress.pid, terminator: stack.terminator.pid, nats: stack.nats.pid }, streams: SLOW_STREAMS, tokens: SLOW_TOKENS,
+      rampMs: SLOW_RAMP_MS, log,
+    });
   }
 
   // ----- report -----
@@ -470,6 +514,9 @@ async function main(): Promise<void> {
   ];
   const translation = tp && tt ? translationReport(tp, tt) : undefined;
   if (translation) checks.push(translation.check);
+  const slowText = slow ? slowReport(slow) : undefined;
+  // Holding the streams is the target: the steady state, once all are open (the ramp's own figure is printed above).
+  if (slow) checks.push({ name: `p99 added per chunk, ${int(slow.streams)} slow streams held`, value: slow.steadyP99Ms, unit: 'ms', target: `<= ${TARGETS.slowP99Ms}`, pass: slow.errors === 0 && slow.steadyP99Ms <= TARGETS.slowP99Ms });
   const checkRows: string[][] = [['target', 'measured', 'goal', '']];
   for (const c of checks) checkRows.push([c.name, c.unit === 'ratio' ? pct(c.value) : `${f3(c.value)} ${c.unit}`, c.unit === 'ratio' ? `>= ${pct(Number(c.target.slice(3)))}` : `${c.target} ${c.unit}`, c.pass ? 'PASS' : 'MISS']);
 
@@ -480,6 +527,7 @@ async function main(): Promise<void> {
     table(rows),
     '',
     ...(translation ? [translation.text, ''] : []),
+    ...(slowText ? [slowText, ''] : []),
     table(cpuRows),
     '("other load" = CPU used by processes outside the bench during the phase, per unit: a noisy machine shows here)',
     '',
@@ -513,6 +561,7 @@ async function main(): Promise<void> {
     },
     translation: translation?.json,
     idleTunnels: idle,
+    slowStreams: slow,
     targets: checks,
     elapsedSeconds: (Date.now() - t0) / 1000,
   };

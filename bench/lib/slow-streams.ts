@@ -1,0 +1,131 @@
+/**
+ * The slow-stream phase: `streams` (5,000) concurrent streams at 1 token/s through one ingress and one terminator.
+ * Its own slow upstream and connectors (each under the 1,024 sockets its model-server agent opens, so several
+ * share the streams, as several connectors of one deployment would), its own load generator process.
+ * Reports the latency the chain added to each chunk (arrival at the client minus emit at the upstream, one
+ * machine, one clock), the RSS each tier grew by per open stream, and whether memory stayed flat while they ran.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { spawnChild, type Child } from './children.js';
+import { withOpenFiles } from './fd-limit.js';
+import { cpuMicros, rssBytes } from './procstat.js';
+
+export interface SlowStreamsSetup {
+  cli: string;
+  lib: string;
+  /** Environment of the stack's processes (NATS_URL, TOKIOS_DATA_DIR, LOG_LEVEL). */
+  env: NodeJS.ProcessEnv;
+  cfgDir: string;
+  tunnelUrl: string;
+  ingressUrl: string;
+  apiKey: string;
+  token: string;
+  model: string;
+  pids: { ingress: number; terminator: number; nats: number };
+  streams: number;
+  tokens: number;
+  rampMs: number;
+  log(s: string): void;
+}
+
+export interface SlowStreamsResult {
+  streams: number;
+  ok: number;
+  errors: number;
+  firstError: string;
+  chunks: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  /** The same over the chunks emitted once every stream was open (no request being set up beside them). */
+  steadyChunks: number;
+  steadyP50Ms: number;
+  steadyP99Ms: number;
+  steadyMaxMs: number;
+  /** p99 (ms) of the chunks emitted in each second of the run. */
+  p99BySecond: (number | null)[];
+  connectors: number;
+  /** RSS (bytes) before the streams, with all of them open, and the highest seen while they ran. */
+  rss: Record<'ingress' | 'terminator' | 'connectors', { before: number; open: number; max: number; perStreamBytes: number }>;
+  /** CPU µs per content chunk over the phase, per tier. */
+  cpuMicrosPerChunk: Record<'ingress' | 'terminator' | 'connectors' | 'nats', number>;
+  seconds: number;
+}
+
+/** Streams one connector takes: under its model-server agent's 1,024 sockets. */
+const PER_CONNECTOR = 1_000;
+
+export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResult> {
+  const children: Child[] = [];
+  try {
+    const up = withOpenFiles(s.streams + 1_000, process.execPath, [join(s.lib, 'slow-upstream.js'), '0', String(s.tokens)]);
+    const upstream = spawnChild('slow-upstream', up.cmd, up.args);
+    children.push(upstream);
+    const upstreamUrl = `http://127.0.0.1:${(await upstream.waitFor(/slow upstream listening (\d+)/))[1]}`;
+
+    // 20 % spare capacity, so placement never has to wait for a free connector.
+    const count = Math.ceil((s.streams * 1.2) / PER_CONNECTOR);
+    const connectors = await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const cfg = join(s.cfgDir, `slow-${i}.json`);
+        await writeFile(cfg, JSON.stringify({ tunnel_token: s.token, upstream: upstreamUrl, gateway: s.tunnelUrl, upstream_kind: 'openai', max_concurrency: PER_CONNECTOR, tunnels: 1 }));
+        const c = spawnChild(`slow-connector-${i}`, process.execPath, [s.cli, 'connector', '--config', cfg], { env: s.env });
+        children.push(c);
+        // Several node processes starting at once on a shared machine: give them time.
+        await c.waitFor(/Tunnel established/, 90_000);
+        return c;
+      }),
+    );
+    // Interest in the deployment's subject spreads asynchronously: one good answer first.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const r = await fetch(`${s.ingressUrl}/v1/chat/completions`, {
+        method: 'POST', headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: s.model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await r.arrayBuffer();
+      if (r.ok) break;
+      if (Date.now() > deadline) throw new Error(`slow deployment: no answer through Tokios (${r.status})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const connectorPids = connectors.map((c) => c.pid);
+    const sample = (): Record<'ingress' | 'terminator' | 'connectors', number> => ({
+      ingress: rssBytes(s.pids.ingress), terminator: rssBytes(s.pids.terminator), connectors: connectorPids.reduce((n, p) => n + rssBytes(p), 0),
+    });
+    const cpu = (): Record<'ingress' | 'terminator' | 'connectors' | 'nats', number> => ({
+      ingress: cpuMicros(s.pids.ingress), terminator: cpuMicros(s.pids.terminator), nats: cpuMicros(s.pids.nats), connectors: connectorPids.reduce((n, p) => n + cpuMicros(p), 0),
+    });
+    const before = sample();
+    const cpu0 = cpu();
+    const max = { ...before };
+    const sampler = setInterval(() => {
+      const now = sample();
+      for (const k of ['ingress', 'terminator', 'connectors'] as const) max[k] = Math.max(max[k], now[k]);
+    }, 250);
+    let open = before;
+    try {
+      const c = withOpenFiles(s.streams + 1_000, process.execPath, [join(s.lib, 'slow-client.js'), s.ingressUrl, s.apiKey, s.model, String(s.streams), String(s.rampMs)]);
+      const client = spawnChild('slow-client', c.cmd, c.args);
+      children.push(client);
+      const budget = s.rampMs + 90_000;
+      void client.waitFor(/open \d+/, budget).then(() => (open = sample()), () => undefined);
+      const line = (await client.waitFor(/result (\{.*\})/, budget))[1]!;
+      const r = JSON.parse(line) as Omit<SlowStreamsResult, 'rss' | 'cpuMicrosPerChunk' | 'connectors'>;
+      const cpu1 = cpu();
+      const rss = {} as SlowStreamsResult['rss'];
+      for (const k of ['ingress', 'terminator', 'connectors'] as const) {
+        rss[k] = { before: before[k], open: open[k], max: max[k], perStreamBytes: (open[k] - before[k]) / s.streams };
+      }
+      const per = {} as SlowStreamsResult['cpuMicrosPerChunk'];
+      for (const k of ['ingress', 'terminator', 'connectors', 'nats'] as const) per[k] = (cpu1[k] - cpu0[k]) / Math.max(1, r.chunks);
+      return { ...r, connectors: count, rss, cpuMicrosPerChunk: per };
+    } finally {
+      clearInterval(sampler);
+    }
+  } finally {
+    await Promise.all(children.map((c) => c.stop('SIGTERM', 2_000)));
+  }
+}
