@@ -45,7 +45,8 @@ export class StatusService {
     const out = new Map<string, DeploymentStatus>();
     if (deploymentIds.length === 0) return out;
     const gathered = await this.gather({ deploymentIds });
-    for (const id of deploymentIds) out.set(id, gathered ? mergeDeployment(gathered.filter((t) => t.tunnel.deploymentId === id)) : UNKNOWN);
+    const grouped = gathered ? groupByDeployment(gathered) : undefined;
+    for (const id of deploymentIds) out.set(id, grouped ? mergeDeployment(grouped.get(id) ?? []) : UNKNOWN);
     return out;
   }
 
@@ -79,6 +80,17 @@ export class StatusService {
     }
     return out;
   }
+}
+
+/** Gathered tunnels by deployment, in one pass (a filter per deployment would be O(deployments × tunnels)). */
+export function groupByDeployment(tunnels: { terminatorId: string; tunnel: TunnelStatus }[]): Map<string, { terminatorId: string; tunnel: TunnelStatus }[]> {
+  const out = new Map<string, { terminatorId: string; tunnel: TunnelStatus }[]>();
+  for (const t of tunnels) {
+    const list = out.get(t.tunnel.deploymentId);
+    if (list) list.push(t);
+    else out.set(t.tunnel.deploymentId, [t]);
+  }
+  return out;
 }
 
 /** Merges one deployment's tunnels into connectors. */

@@ -164,10 +164,10 @@ export class TunnelServer {
 
   /** Live tunnels in the shape of `tokios.status.query` answers. */
   status(query: StatusQuery): TerminatorStatus['tunnels'] {
-    const only = query.deploymentIds ? new Set(query.deploymentIds) : undefined;
-    return this.registry
-      .tunnels()
-      .filter((t) => !t.closed && (!only || only.has(t.deploymentId)))
+    // A filtered query costs the tunnels of those deployments, not all of this terminator's.
+    const tunnels = query.deploymentIds ? [...new Set(query.deploymentIds)].flatMap((id) => this.registry.tunnels(id)) : this.registry.tunnels();
+    return tunnels
+      .filter((t) => !t.closed)
       .map((t) => ({
         tunnelId: t.id,
         deploymentId: t.deploymentId,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createTenantBody, idParams, noQuery } from '../schemas.js';
 import type { RouteContext } from '../context.js';
-import { mergeDeployment } from '../status.js';
+import { groupByDeployment, mergeDeployment } from '../status.js';
 import { tenantView } from '../views.js';
 
 /** Operator routes (TOKIOS_ADMIN_TOKEN): tenants, console secrets, fleet-wide live status. */
@@ -23,11 +23,10 @@ export function tenantRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/status', { schema: { querystring: noQuery } }, async () => {
     const tunnels = await ctx.status.gather();
     if (!tunnels) return { known: false, deployments: {} };
-    const ids = [...new Set(tunnels.map((t) => t.tunnel.deploymentId))];
     return {
       known: true,
       terminators: [...new Set(tunnels.map((t) => t.terminatorId))],
-      deployments: Object.fromEntries(ids.map((id) => [id, mergeDeployment(tunnels.filter((t) => t.tunnel.deploymentId === id))])),
+      deployments: Object.fromEntries([...groupByDeployment(tunnels)].map(([id, list]) => [id, mergeDeployment(list)])),
     };
   });
 }
