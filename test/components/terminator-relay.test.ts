@@ -307,3 +307,29 @@ t.test('replay: a Resume gets what the ingress misses, also just after the End; 
   h.ingressNc.publish(subjects.terminator(TERMINATOR, 'nobody'), encodeFrame(FrameKind.Resume, 0, { head: true, next: 0 }), { reply: subjects.ingressInbox(INGRESS, 'nobody') });
   t.same((await h.queue('nobody').expect(FrameKind.Error)).meta.code, 'tunnel_lost', 'a Resume for a stream this terminator does not have: an Error, so the ingress fails at once');
 });
+
+t.test('flow control: Pause/Unpause reach a connector that announced them, for its stream only; an older connector gets none', async (t) => {
+  const h = await Harness.start(t);
+  const modern = await h.connector({ maxConcurrency: 1, features: ['pause', 'some-later-feature'] });
+  const older = await h.connector({ maxConcurrency: 1 });
+  const streams = new Map<ScriptedConnector, { rid: string; sid: number }>();
+  for (const rid of ['fa', 'fb']) {
+    const q = await h.request(rid, Buffer.from('{}'));
+    const c = h.connectorById((await q.expect(FrameKind.Ack)).meta.connectorId);
+    const { id: sid } = await c.frames.expect(FrameKind.Request);
+    streams.set(c, { rid, sid });
+    c.send(encodeFrame(FrameKind.Head, sid, { status: 200, contentType: 'text/event-stream' }));
+    await q.expect(FrameKind.Head);
+  }
+  const m = streams.get(modern)!;
+  const o = streams.get(older)!;
+  await h.control(m.rid, encodeFrame(FrameKind.Pause, 0, { ms: 5_000 }));
+  const pause = await modern.frames.expect(FrameKind.Pause);
+  t.same([pause.id, pause.meta], [m.sid, { ms: 5_000 }], 'the Pause carries the stream id on the tunnel and the lease');
+  await h.control(m.rid, encodeFrame(FrameKind.Unpause, 0));
+  t.equal((await modern.frames.expect(FrameKind.Unpause)).id, m.sid, 'then the Unpause');
+
+  await h.control(o.rid, encodeFrame(FrameKind.Pause, 0, { ms: 5_000 }));
+  await h.control(o.rid, encodeFrame(FrameKind.Cancel, 0, { reason: 'test' }));
+  t.equal((await older.frames.expect(FrameKind.Cancel)).id, o.sid, 'the older connector got the Cancel sent after a Pause, and no Pause (it would close the tunnel on an unknown kind)');
+});

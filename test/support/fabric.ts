@@ -161,7 +161,7 @@ export class TestFabric {
   }
 
   /** A connector process for `deployment`, waiting for its first tunnel unless `wait` is false. */
-  async connector(deployment: string, upstream: OpenAIUpstream, gateway: string, config: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}, wait = true): Promise<Proc> {
+  async connector(deployment: string, upstream: { url: string }, gateway: string, config: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}, wait = true): Promise<Proc> {
     const d = this.seeded.deployments[deployment];
     if (!d) throw new Error(`no deployment ${deployment} in the seed`);
     const p = startConnectorProc({ tunnel_token: d.token, upstream: upstream.url, gateway, upstream_kind: 'openai', ...config }, env, false);

@@ -12,6 +12,7 @@ export * from './ollama-upstream.js';
 export * from './translate-stack.js';
 export * from './sdk-callers.js';
 export * from './scripted-server.js';
+export * from './bulk-upstream.js';
 export * from './reaper.js';
 export * from './frame-queue.js';
 export * from './scripted-connector.js';

@@ -7,6 +7,7 @@ import type { TunnelClient } from './tunnel-client.js';
 import { isConnectError, isStaleSocketError, upstreamRequest } from './upstream-http.js';
 import { planTranslation, type UpstreamPlan, type UpstreamTarget } from '@tokios/shared/translate';
 import type { RequestObserver } from './metrics.js';
+import { ReadGate } from './read-gate.js';
 
 /** Pause reading the model's answer while the tunnel has this much unsent. */
 const TUNNEL_HIGH_WATER = 4 * 1024 * 1024;
@@ -49,6 +50,8 @@ export class ActiveRequest {
   private status: number | undefined;
   /** How it ended: ok, an error registry code, rejected, cancelled (logs and metrics). */
   private outcome = 'ok';
+  /** Whether the model's answer is read now (tunnel buffer, caller's Pause). */
+  private readonly gate = new ReadGate(() => this.ctx.log.info({ reqId: this.meta.requestId, rid: this.meta.rid }, 'pause lease expired; reading the model answer again'));
 
   constructor(
     private readonly ctx: RequestContext,
@@ -70,6 +73,16 @@ export class ActiveRequest {
     this.outcome = 'cancelled';
     this.ctx.log.info({ reqId: this.meta.requestId, rid: this.meta.rid, reason }, 'request cancelled; aborting upstream');
     this.finish();
+  }
+
+  /** The caller stopped reading (Pause): stop reading the model's answer for `ms`, unless renewed or released. */
+  hold(ms: number): void {
+    if (this.finished) return;
+    if (this.gate.hold(ms)) this.ctx.log.debug({ reqId: this.meta.requestId, rid: this.meta.rid, leaseMs: ms }, 'caller not reading; model answer paused');
+  }
+
+  release(why: string): void {
+    if (this.gate.release()) this.ctx.log.debug({ reqId: this.meta.requestId, rid: this.meta.rid, why }, 'model answer resumed');
   }
 
   private start(): void {
@@ -122,6 +135,7 @@ export class ActiveRequest {
       return;
     }
     this.response = res;
+    this.gate.attach(res);
     const upstreamStatus = res.statusCode ?? 502;
     if (upstreamStatus < 200 || upstreamStatus >= 300) this.ctx.observer?.upstreamError(upstreamStatus >= 500 ? 'http_5xx' : 'http_4xx');
     const translator = plan.translate(upstreamStatus, String(res.headers['content-type'] ?? 'application/octet-stream'));
@@ -135,7 +149,7 @@ export class ActiveRequest {
     res.on('data', (chunk: Buffer) => {
       if (this.finished) return;
       this.sendData(translator.push(chunk));
-      if (this.tunnel.bufferedAmount > TUNNEL_HIGH_WATER) this.waitForTunnel(res);
+      if (this.tunnel.bufferedAmount > TUNNEL_HIGH_WATER) this.gate.waitForTunnel(() => this.tunnel.bufferedAmount, TUNNEL_HIGH_WATER);
     });
     res.on('end', () => {
       if (this.finished) return;
@@ -157,17 +171,6 @@ export class ActiveRequest {
     res.on('close', () => {
       if (!res.complete) broken('connection closed mid-answer');
     });
-  }
-
-  private waitForTunnel(res: IncomingMessage): void {
-    if (res.isPaused()) return;
-    res.pause();
-    const check = (): void => {
-      if (this.finished) return;
-      if (this.tunnel.bufferedAmount > TUNNEL_HIGH_WATER / 2) setTimeout(check, 5);
-      else res.resume();
-    };
-    setTimeout(check, 5);
   }
 
   /**
@@ -259,6 +262,7 @@ export class ActiveRequest {
     this.pendingText = '';
     this.pendingBytes = 0;
     clearTimeout(this.deadlineTimer);
+    this.gate.close();
     if (abortUpstream) {
       this.response?.destroy();
       this.upstream?.destroy();

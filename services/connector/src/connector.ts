@@ -299,6 +299,12 @@ export class Connector {
       case FrameKind.Cancel:
         this.active.get(key)?.cancel('cancelled by gateway');
         return;
+      case FrameKind.Pause:
+        this.active.get(key)?.hold(frame.meta.ms);
+        return;
+      case FrameKind.Unpause:
+        this.active.get(key)?.release('the caller reads again');
+        return;
     }
   }
 

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { LogThrottle, type Logger } from '@tokios/shared/log';
 import {
-  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FrameKind, MAX_DATA_PAYLOAD, ProtocolError, TUNNEL_SILENT_PINGS, decodeFrame, encodeFrame, payloadRoom,
+  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FEATURE_PAUSE, FrameKind, MAX_DATA_PAYLOAD, ProtocolError, TUNNEL_SILENT_PINGS, decodeFrame, encodeFrame, payloadRoom,
   type Frame, type HelloMeta, type WelcomeMeta,
 } from '@tokios/shared/protocol';
 import { Backoff } from './backoff.js';
@@ -11,7 +11,7 @@ import { Backoff } from './backoff.js';
 export const CONNECTOR_MAX_FRAME_BYTES = DEFAULT_TUNNEL_FRAME_BYTES;
 
 /** Frames a TunnelClient hands on: the tunnel session's own (Welcome, Ping, Pong, GoAway) it handles itself. */
-export type StreamFrame = Extract<Frame, { kind: typeof FrameKind.Request | typeof FrameKind.Body | typeof FrameKind.Cancel }>;
+export type StreamFrame = Extract<Frame, { kind: typeof FrameKind.Request | typeof FrameKind.Body | typeof FrameKind.Cancel | typeof FrameKind.Pause | typeof FrameKind.Unpause }>;
 
 export interface TunnelEvents {
   hello(): HelloMeta;
@@ -145,7 +145,8 @@ export class TunnelClient {
     });
     ws.on('open', () => {
       this.lastSeen = Date.now();
-      ws.send(encodeFrame(FrameKind.Hello, 0, { ...this.events.hello(), maxFrameBytes: CONNECTOR_MAX_FRAME_BYTES }), { binary: true });
+      // What this code speaks: the largest frame it takes, and Pause/Unpause (flow control per stream).
+      ws.send(encodeFrame(FrameKind.Hello, 0, { ...this.events.hello(), maxFrameBytes: CONNECTOR_MAX_FRAME_BYTES, features: [FEATURE_PAUSE] }), { binary: true });
     });
     ws.on('message', (data, isBinary) => {
       this.lastSeen = Date.now();
@@ -189,6 +190,8 @@ export class TunnelClient {
       case FrameKind.Request:
       case FrameKind.Body:
       case FrameKind.Cancel:
+      case FrameKind.Pause:
+      case FrameKind.Unpause:
         this.events.frame(this, frame);
         return;
       default:

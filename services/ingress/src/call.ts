@@ -6,6 +6,7 @@ import {
 } from '@tokios/shared/protocol';
 import { TokiosError, isErrorCode } from '@tokios/shared/errors';
 import type { FabricClient } from './fabric.js';
+import { PauseLease } from './pause-lease.js';
 
 export interface CallHandlers {
   onHead(head: HeadMeta): void;
@@ -77,6 +78,10 @@ export class Call {
   /** A gap is open (frames lost): it must be filled by a replay within the stall timeout. */
   private gapSince = 0;
   private gapReason = '';
+  /** Pause/Unpause towards the connector while the caller does not read. */
+  private readonly flow = new PauseLease((frame) => {
+    if (this.control) this.fabric.publishControl(this.control, frame);
+  });
   lastSeen = 0;
   private readonly started = Date.now();
   private readonly deadline: number;
@@ -156,6 +161,17 @@ export class Call {
       return this.send();
     }
     this.askResume('the fabric reconnected', { force: true, gap: false });
+    this.flow.reconnected(Date.now());
+  }
+
+  /** The caller stopped reading: the connector stops reading the model's answer for this stream (PauseLease). */
+  pause(): void {
+    if (!this.done) this.flow.pause(Date.now());
+  }
+
+  /** The caller drained what it was sent: the answer flows again. */
+  unpause(): void {
+    if (!this.done) this.flow.unpause(Date.now());
   }
 
   onMessage(msg: Msg): void {
@@ -266,6 +282,7 @@ export class Call {
       } else if (!this.nextTarget('no ack')) this.fail(new TokiosError('no_tunnel', 'No terminator acknowledged the request.'));
       return;
     }
+    this.flow.tick(now);
     if (this.gapSince > 0) {
       if (now - this.gapSince > this.fabric.options.stallTimeoutMs) return this.protocolError(`${this.gapReason} (not resumed)`);
       if (now - this.resumeAskedAt >= RESUME_EVERY_MS) this.askResume(this.gapReason);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envInt, parseEnv } from '@tokios/shared/config';
+import { ConfigError, envInt, parseEnv } from '@tokios/shared/config';
 import { natsSettingsFromEnv, type NatsSettings } from '@tokios/shared/nats';
 import { storeEnvSchema } from '@tokios/shared/store';
 import type { ControlPlaneOptions } from './control-plane.js';
@@ -9,6 +9,9 @@ import type { ControlPlaneOptions } from './control-plane.js';
  * needs a probe period or two to stop sending new connections.
  */
 export const DEFAULT_SHUTDOWN_DELAY_MS = 5_000;
+
+/** Unsent answer bytes at which a stream is paused, unless TOKIOS_PAUSE_UNSENT_BYTES says otherwise. */
+const DEFAULT_PAUSE_UNSENT_BYTES = 1024 * 1024;
 
 /** Ingress settings, from the environment (documented in README "Configuration"). */
 export const ingressEnvSchema = storeEnvSchema.extend({
@@ -23,6 +26,8 @@ export const ingressEnvSchema = storeEnvSchema.extend({
   TOKIOS_RECEIVE_TIMEOUT_MS: envInt(120_000, 1_000, 3_600_000),
   TOKIOS_MAX_ANSWER_BYTES: envInt(32 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024),
   TOKIOS_MAX_UNSENT_ANSWER_BYTES: envInt(8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  TOKIOS_PAUSE_UNSENT_BYTES: envInt(DEFAULT_PAUSE_UNSENT_BYTES, 16 * 1024, 1024 * 1024 * 1024),
+  TOKIOS_MAX_CALLER_PAUSE_MS: envInt(60_000, 1_000, 24 * 3_600_000),
   TOKIOS_SHUTDOWN_DELAY_MS: envInt(DEFAULT_SHUTDOWN_DELAY_MS, 0, 600_000),
   // Control plane (docs/ingress-control.md)
   TOKIOS_AUTH_CACHE_TTL_MS: envInt(30_000, 0, 3_600_000),
@@ -54,8 +59,15 @@ export interface IngressOptions {
   receiveTimeoutMs: number;
   /** Largest answer (bytes from the connector) relayed to a caller: above it the call is cancelled and fails 502. */
   maxAnswerBytes: number;
-  /** Answer bytes written but not yet taken by a caller that stopped reading, past which the call is cancelled. */
+  /**
+   * Answer bytes written but not yet taken by a caller that stopped reading, past which the call is cancelled
+   * whatever else holds (the last resort: a connector that does not know Pause keeps sending).
+   */
   maxUnsentAnswerBytes: number;
+  /** Unsent answer bytes past which the stream is paused at the connector until the caller drains (below the cap). */
+  pauseUnsentBytes: number;
+  /** A stream paused this long (the caller still not reading) is cancelled. */
+  maxCallerPauseMs: number;
   /** On shutdown, how long readiness fails before the listener closes (default 0). */
   shutdownDelayMs?: number;
   /** Key of signed fabric messages (TOKIOS_FABRIC_SECRET); undefined → unsigned. */
@@ -68,6 +80,7 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
   const e = parseEnv(ingressEnvSchema, env, 'ingress environment');
   const nats = natsSettingsFromEnv(env);
   return {
+    ...answerFlow(e, Boolean(env.TOKIOS_PAUSE_UNSENT_BYTES)),
     env: e,
     host: e.TOKIOS_INGRESS_HOST,
     port: e.TOKIOS_INGRESS_PORT,
@@ -81,7 +94,6 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
     shutdownGraceMs: e.TOKIOS_SHUTDOWN_GRACE_MS,
     receiveTimeoutMs: e.TOKIOS_RECEIVE_TIMEOUT_MS,
     maxAnswerBytes: e.TOKIOS_MAX_ANSWER_BYTES,
-    maxUnsentAnswerBytes: e.TOKIOS_MAX_UNSENT_ANSWER_BYTES,
     shutdownDelayMs: e.TOKIOS_SHUTDOWN_DELAY_MS,
     controlPlane: {
       authCache: {
@@ -96,7 +108,24 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
   };
 }
 
+/**
+ * The unsent-bytes marks of a streaming answer: the pause mark must lie below the cap. Set explicitly at or above it,
+ * that is a startup error; the default (1 MiB) is lowered to half a smaller cap.
+ */
+function answerFlow(e: IngressEnv, pauseSet: boolean): Pick<IngressOptions, 'maxUnsentAnswerBytes' | 'pauseUnsentBytes' | 'maxCallerPauseMs'> {
+  const cap = e.TOKIOS_MAX_UNSENT_ANSWER_BYTES;
+  const pause = e.TOKIOS_PAUSE_UNSENT_BYTES;
+  if (pauseSet && pause >= cap) {
+    throw new ConfigError(`invalid ingress environment:\n  TOKIOS_PAUSE_UNSENT_BYTES: must be below TOKIOS_MAX_UNSENT_ANSWER_BYTES (${cap})`);
+  }
+  return { maxUnsentAnswerBytes: cap, pauseUnsentBytes: Math.min(pause, Math.floor(cap / 2)), maxCallerPauseMs: e.TOKIOS_MAX_CALLER_PAUSE_MS };
+}
+
 export const defaultIngressOptions = (): IngressOptions => {
   const o = ingressOptionsFromEnv({});
-  return { maxBodyBytes: o.maxBodyBytes, ackTimeoutMs: o.ackTimeoutMs, stallTimeoutMs: o.stallTimeoutMs, queueTimeoutMs: o.queueTimeoutMs, requestTimeoutMs: o.requestTimeoutMs, shutdownGraceMs: o.shutdownGraceMs, receiveTimeoutMs: o.receiveTimeoutMs, maxAnswerBytes: o.maxAnswerBytes, maxUnsentAnswerBytes: o.maxUnsentAnswerBytes };
+  return {
+    maxBodyBytes: o.maxBodyBytes, ackTimeoutMs: o.ackTimeoutMs, stallTimeoutMs: o.stallTimeoutMs, queueTimeoutMs: o.queueTimeoutMs, requestTimeoutMs: o.requestTimeoutMs,
+    shutdownGraceMs: o.shutdownGraceMs, receiveTimeoutMs: o.receiveTimeoutMs, maxAnswerBytes: o.maxAnswerBytes, maxUnsentAnswerBytes: o.maxUnsentAnswerBytes,
+    pauseUnsentBytes: o.pauseUnsentBytes, maxCallerPauseMs: o.maxCallerPauseMs,
+  };
 };

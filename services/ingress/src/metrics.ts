@@ -27,6 +27,7 @@ export class IngressMetrics implements FabricObserver {
   private readonly rejects: Counter<'reason'>;
   private readonly rateLimited: Counter<'kind'>;
   private readonly ignored: Counter<'protocol' | 'field'>;
+  private readonly pauses: Counter<string>;
   private readonly counts = new Map<string, CountChild>();
   private readonly timings = new Map<string, DurationChild>();
 
@@ -59,6 +60,7 @@ export class IngressMetrics implements FabricObserver {
     this.rejects = metrics.counter({ name: 'tokios_ingress_placement_rejects_total', help: 'Reject answers from terminators (busy, draining, unhealthy, unavailable); each is retried until the queue timeout.', labelNames: ['reason'] });
     this.rateLimited = metrics.counter({ name: 'tokios_ingress_rate_limited_total', help: 'Requests refused with 429 by a per-key limit.', labelNames: ['kind'] });
     this.ignored = metrics.counter({ name: 'tokios_ingress_ignored_fields_total', help: 'Request fields accepted and ignored (reported in the tokios-ignored header), by field name.', labelNames: ['protocol', 'field'] });
+    this.pauses = metrics.counter({ name: 'tokios_ingress_stream_pauses_total', help: 'Streams paused at their connector because the caller stopped reading (TOKIOS_PAUSE_UNSENT_BYTES unsent).' });
     const self = this;
     metrics.gauge({
       name: 'tokios_ingress_in_flight',
@@ -119,6 +121,11 @@ export class IngressMetrics implements FabricObserver {
   /** Refused before it reached a deployment (auth, unknown model, bad body), or by a rate limit. */
   refused(protocol: CallerProtocol, deploymentId: string | undefined, status: number, errorCode: string): void {
     this.count(protocol, deploymentId === undefined ? NO_DEPLOYMENT : this.deployments.of(deploymentId), status, errorCode);
+  }
+
+  /** A streaming caller stopped reading: its stream was paused at the connector. */
+  paused(): void {
+    this.pauses.inc();
   }
 
   limited(kind: 'requests' | 'tokens'): void {

@@ -12,6 +12,7 @@ import { RateLimitError } from './quota/rate-limit-error.js';
 import { clampUsage } from './usage/clamp.js';
 import { IGNORED_HEADER, reportIgnored } from './acceptance/ignored-fields.js';
 import { DEPLOYMENT_HEADER, placementOrder } from './routing/targets.js';
+import { CallerFlow } from './caller-flow.js';
 
 export interface ProxyDeps {
   fabric: FabricClient;
@@ -112,8 +113,23 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   let settle!: () => void;
   const finished = new Promise<void>((r) => (settle = r));
 
-  const { maxAnswerBytes, maxUnsentAnswerBytes } = deps.fabric.options;
+  const { maxAnswerBytes } = deps.fabric.options;
   let answerBytes = 0;
+  // A streaming caller that stops reading pauses the stream at the connector; one that stays away is given up.
+  const flow = new CallerFlow(res, deps.fabric.options, {
+    pause: () => {
+      metrics.paused();
+      request.log.debug({ callId, unsentBytes: res.writableLength }, 'caller not reading; pausing the stream');
+      call?.pause();
+    },
+    unpause: () => call?.unpause(),
+    giveUp: ({ unsentBytes, pausedMs }) => {
+      request.log.info({ callId, unsentBytes, pausedMs }, 'caller not reading; cancelling the stream');
+      call?.cancel('caller not reading');
+      done('client_not_reading', CLIENT_CLOSED);
+      res.destroy();
+    },
+  });
 
   /**
    * Exactly once per request: usage record, tokens against the quota, metrics, log line. `status` is the outcome's
@@ -124,6 +140,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     if (settled) return;
     settled = true;
     unregister();
+    flow.stop();
     const ms = Date.now() - started;
     const ttftMs = stream && firstDataAt ? firstDataAt - started : null;
     let usage = reported;
@@ -188,14 +205,8 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
             res.cork();
             setImmediate(uncork);
           }
-          res.write(payload);
-          // A caller that stopped reading: what it has not taken stays in this process; past the mark, stop the
-          // generation rather than hold more.
-          if (res.writableLength > maxUnsentAnswerBytes) {
-            call?.cancel('caller not reading');
-            done('client_not_reading', CLIENT_CLOSED);
-            res.destroy();
-          }
+          // What the caller has not taken stays in this process: a write it did not take at once may pause the stream.
+          if (!res.write(payload)) flow.congested();
         } else parts.push(Buffer.from(payload));
       },
       onEnd(end) {

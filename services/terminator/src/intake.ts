@@ -200,7 +200,7 @@ export class RequestIntake {
     stream.place();
   }
 
-  /** Body parts, cancels and resumes from the ingress, and no-responders notices when the ingress is gone. */
+  /** Body parts, cancels, resumes and flow control (Pause/Unpause) from the ingress, and no-responders notices when the ingress is gone. */
   private onControl(msg: Msg): void {
     const rid = tailToken(msg.subject, this.prefix);
     if (!rid) return;
@@ -218,6 +218,8 @@ export class RequestIntake {
       if (!stream) return;
       if (frame.kind === FrameKind.Body) stream.onBody(Buffer.from(frame.payload));
       else if (frame.kind === FrameKind.Cancel) stream.cancel('cancelled by caller');
+      else if (frame.kind === FrameKind.Pause) stream.pause(frame.meta.ms);
+      else if (frame.kind === FrameKind.Unpause) stream.unpause();
       else throw new ProtocolError(`unexpected ${frameKindName(frame.kind)} on control subject`);
     } catch (err) {
       this.log.warn({ rid, err: (err as Error).message }, 'malformed control message');

@@ -233,6 +233,21 @@ export class RelayStream implements TunnelStream, DeferredAck {
     this.finish('cancelled');
   }
 
+  /**
+   * The caller stopped reading (Pause, a lease of `ms`) or drained (Unpause): passed to the connector, which stops or
+   * resumes reading the model's answer for this stream only. A connector that did not announce the feature gets
+   * nothing; the ingress's unsent-bytes cap still bounds that stream.
+   */
+  pause(ms: number): void {
+    if (this.done || !this.headSent || !this.tunnel?.pausable) return;
+    this.tunnel.sendControl(FrameKind.Pause, this.sid, { ms });
+  }
+
+  unpause(): void {
+    if (this.done || !this.headSent || !this.tunnel?.pausable) return;
+    this.tunnel.sendControl(FrameKind.Unpause, this.sid);
+  }
+
   /** Ends the stream with an error towards the ingress (tunnel lost, protocol error). */
   fail(code: ErrorCode, message: string): void {
     if (this.done) return;

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
 import {
-  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FrameKind, encodeFrame, type EndMeta, type HelloMeta, type MetaOf, type RejectMeta, type WelcomeMeta,
+  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FEATURE_PAUSE, FrameKind, encodeFrame, type EndMeta, type HelloMeta, type MetaOf, type RejectMeta, type WelcomeMeta,
 } from '@tokios/shared/protocol';
 import type { Placeable } from './registry.js';
 
@@ -26,6 +26,8 @@ export class Tunnel implements Placeable {
   private readonly streams = new Map<number, TunnelStream>();
   healthy: boolean;
   draining: boolean;
+  /** The connector announced Pause/Unpause (older ones would close the tunnel on a frame kind they do not know). */
+  readonly pausable: boolean;
   lastSeen = Date.now();
   readonly connectedAt = new Date().toISOString();
   closed = false;
@@ -49,6 +51,7 @@ export class Tunnel implements Placeable {
   ) {
     this.healthy = hello.healthy;
     this.draining = hello.draining;
+    this.pausable = hello.features?.includes(FEATURE_PAUSE) ?? false;
   }
 
   get maxConcurrency(): number {

@@ -18,6 +18,8 @@ export const FrameKind = {
   Body: 11,
   Cancel: 12,
   Resume: 13, // I->T only, after a NATS reconnect or a gap: re-send this stream's answer from here (terminator replay buffer)
+  Pause: 14, // I->T->C: the caller stopped reading; stop reading the model's answer for up to `ms` (a lease the ingress renews)
+  Unpause: 15, // I->T->C: the caller drained; read the model's answer again
 
   // response direction (connector -> terminator -> ingress)
   Ack: 20, // T->I only: a terminator took the request

@@ -35,3 +35,16 @@ export const TUNNEL_SILENT_PINGS = 3;
 export function payloadRoom(frameBytes: number, metaBytes = 0): number {
   return frameBytes - HEADER_BYTES - metaBytes;
 }
+
+/**
+ * Flow control (Pause/Unpause): a Pause holds a stream for this long unless renewed, so a lost Unpause (or a lost
+ * Cancel behind it) never wedges a stream: at worst it stalls this long. The ingress renews a held stream's Pause every
+ * PAUSE_RENEW_MS, so a few lost renewals do not let the answer run on into its buffers.
+ */
+export const PAUSE_LEASE_MS = 5_000;
+export const PAUSE_RENEW_MS = 1_000;
+/** The longest lease a Pause may ask for (a receiver refuses more: a stream is never held for long by one frame). */
+export const MAX_PAUSE_LEASE_MS = 60_000;
+
+/** Hello `features`: the connector understands Pause/Unpause (a terminator sends them to no other connector). */
+export const FEATURE_PAUSE = 'pause';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FrameKind, frameKindName } from './kinds.js';
 import { ProtocolError } from './errors.js';
-import { MAX_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES } from './limits.js';
+import { MAX_PAUSE_LEASE_MS, MAX_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES } from './limits.js';
 
 /** Safe identifier: usable as a NATS subject token and in logs. */
 export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]');
@@ -47,6 +47,11 @@ export const helloMeta = z.object({
   draining: z.boolean(),
   /** What the connector accepts: the terminator splits request bodies to fit. */
   maxFrameBytes,
+  /**
+   * Optional frames this connector understands (`pause`: Pause/Unpause). Names a terminator does not know are ignored;
+   * a connector that announces nothing (older versions) is sent none of them.
+   */
+  features: z.array(z.string().max(32)).max(32).optional(),
 });
 
 export const welcomeMeta = z.object({
@@ -94,6 +99,8 @@ export const requestMeta = z.object({
 export const cancelMeta = z.object({ reason: shortText }).optional();
 /** What the ingress has of a stream's answer: the Head or not, and the sequence number of the next Data frame. */
 export const resumeMeta = z.object({ head: z.boolean(), next: z.number().int().min(0) });
+/** How long the stream stays held unless renewed (PAUSE_LEASE_MS from the ingress). */
+export const pauseMeta = z.object({ ms: z.number().int().min(1).max(MAX_PAUSE_LEASE_MS) });
 export const ackMeta = z.object({ terminatorId: idSchema, connectorId: idSchema });
 export const rejectMeta = z.object({ reason: z.enum(REJECT_REASONS), message: shortText });
 export const headMeta = z.object({
@@ -135,6 +142,7 @@ export type StatusMeta = z.infer<typeof statusMeta>;
 export type GoAwayMeta = z.infer<typeof goAwayMeta>;
 export type RequestMeta = z.infer<typeof requestMeta>;
 export type ResumeMeta = z.infer<typeof resumeMeta>;
+export type PauseMeta = z.infer<typeof pauseMeta>;
 export type AckMeta = z.infer<typeof ackMeta>;
 export type RejectMeta = z.infer<typeof rejectMeta>;
 export type HeadMeta = z.infer<typeof headMeta>;
@@ -155,6 +163,8 @@ const schemas = {
   [FrameKind.Body]: none,
   [FrameKind.Cancel]: cancelMeta,
   [FrameKind.Resume]: resumeMeta,
+  [FrameKind.Pause]: pauseMeta,
+  [FrameKind.Unpause]: none,
   [FrameKind.Ack]: ackMeta,
   [FrameKind.Reject]: rejectMeta,
   [FrameKind.Head]: headMeta,
