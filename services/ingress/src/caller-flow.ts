@@ -1,5 +1,13 @@
 import type { ServerResponse } from 'node:http';
 
+/**
+ * What was in flight when a stream paused (the tunnel, the terminator, NATS, socket buffers) still arrives after the
+ * Pause: a paused stream may pass the unsent cap for this long, and never by more than this factor. Past either, the
+ * connector is taken not to honour Pause (an older one) and the call is given up.
+ */
+export const IN_FLIGHT_GRACE_MS = 2_000;
+export const IN_FLIGHT_CAP_FACTOR = 4;
+
 export interface CallerFlowOptions {
   /** Unsent bytes past which the stream is paused (TOKIOS_PAUSE_UNSENT_BYTES). */
   pauseUnsentBytes: number;
@@ -23,7 +31,8 @@ export interface CallerFlowHooks {
  * write the socket did not take at once (`res.write` returned false) looks at the unsent bytes. Past the pause mark
  * the stream is paused (the connector stops reading the model server's answer) until the response drains; what was
  * already in flight still arrives and waits here. Only a pause that lasts `maxCallerPauseMs`, or unsent bytes past
- * `maxUnsentAnswerBytes` (a connector that does not know Pause keeps sending), give the call up.
+ * `maxUnsentAnswerBytes` beyond the in-flight allowance (a connector that does not know Pause keeps sending), give
+ * the call up.
  */
 export class CallerFlow {
   private pausedAt = 0;
@@ -44,7 +53,7 @@ export class CallerFlow {
   congested(): void {
     if (this.stopped) return;
     const unsent = this.res.writableLength;
-    if (unsent > this.opts.maxUnsentAnswerBytes) return this.giveUp(unsent);
+    if (unsent > this.opts.maxUnsentAnswerBytes && this.overCap(unsent)) return this.giveUp(unsent);
     if (this.pausedAt > 0 || unsent <= this.opts.pauseUnsentBytes) return;
     this.pausedAt = Date.now();
     this.res.once('drain', this.drained);
@@ -59,6 +68,12 @@ export class CallerFlow {
     clearTimeout(this.timer);
     this.res.off('drain', this.drained);
     this.pausedAt = 0;
+  }
+
+  /** Over the unsent cap: given up unless the stream just paused and what arrives is what was in flight. */
+  private overCap(unsent: number): boolean {
+    if (this.pausedAt === 0) return true;
+    return Date.now() - this.pausedAt > IN_FLIGHT_GRACE_MS || unsent > this.opts.maxUnsentAnswerBytes * IN_FLIGHT_CAP_FACTOR;
   }
 
   private readonly drained = (): void => {
