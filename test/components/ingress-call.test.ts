@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@tokios/shared/log';
 import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import { FrameKind, decodeFrame, encodeFrame, type EndMeta, type HeadMeta, type RequestMeta } from '@tokios/shared/protocol';
+import { FrameKind, PAUSE_LEASE_MS, decodeFrame, encodeFrame, type EndMeta, type HeadMeta, type RequestMeta } from '@tokios/shared/protocol';
 import type { TokiosError } from '@tokios/shared/errors';
 import { FabricClient, defaultIngressOptions, type Call, type IngressOptions } from '@tokios/ingress';
 import { FrameQueue, NatsCluster, NatsServer, until } from '../support/index.js';
@@ -374,6 +374,40 @@ t.test('across a NATS reconnect of the ingress: a stream resumes, a new call is 
   s.term.ack(r3);
   s.term.answer(r3, encodeFrame(FrameKind.End, 0, { frames: 0 }));
   t.same(await held.rec.ended(), { frames: 0 }, 'and served');
+});
+
+t.test('flow control: Pause is renewed while the caller does not read; an Unpause lost in a NATS reconnect is sent again', async (t) => {
+  const cluster = await NatsCluster.start(2);
+  t.teardown(() => cluster.stop());
+  const [n0, n1] = cluster.nodes as [NatsServer, NatsServer];
+  const ingressNc = await connect({ servers: [n0.url, n1.url], noRandomize: true, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
+  const termNc = await connect({ servers: n1.url });
+  const s = await setup(t, n0, { ackTimeoutMs: 30_000, stallTimeoutMs: 30_000 }, true, [ingressNc, termNc]);
+  const { call } = s.call();
+  const req = await s.term.nextRequest();
+  s.term.ack(req);
+  s.term.answer(req, encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'text/event-stream' }));
+  await until(() => call.terminatorId !== undefined, 10_000, 'the Ack across the route');
+  const control = s.term.controlOf(req.rid);
+  /** The next frame on the control subject that is not a Pause (renewals come every second while paused). */
+  const nextBut = async (skip: number): Promise<number> => {
+    for (;;) {
+      const f = await control.next(15_000);
+      if (f.kind !== skip) return f.kind;
+    }
+  };
+
+  call.pause();
+  t.same((await control.expect(FrameKind.Pause)).meta, { ms: PAUSE_LEASE_MS }, 'the Pause carries its lease');
+  t.same((await control.expect(FrameKind.Pause, 15_000)).meta, { ms: PAUSE_LEASE_MS }, 'and is renewed while the caller still does not read');
+
+  await n0.kill('SIGKILL');
+  await until(() => !s.fabric.connected, 10_000, 'the ingress to notice the disconnect');
+  call.unpause(); // published into a buffer nats.js discards on reconnect
+  t.equal(await nextBut(FrameKind.Pause), FrameKind.Resume, 'after the reconnect the stream asks for what it missed');
+  t.equal(await nextBut(FrameKind.Pause), FrameKind.Unpause, 'and sends the Unpause lost in the outage again');
+  call.cancel('test over');
+  t.equal((await control.next(15_000)).kind, FrameKind.Cancel, 'no renewals after the Unpause');
 });
 
 t.test('a NATS outage longer than the Ack timeout fails the calls held across it', async (t) => {

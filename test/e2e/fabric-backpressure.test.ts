@@ -80,7 +80,7 @@ t.test('a caller that stops reading pauses the model server; reading again resum
     const { samples } = await scrape(ingress.url);
     t.ok(metric(samples, 'tokios_ingress_stream_pauses_total') >= 1, 'the ingress counted the pause');
     const grown = rss(ingress.proc) - rssBefore;
-    t.ok(grown < 64 * MiB, `ingress RSS grew by ${(grown / MiB).toFixed(1)} MiB while holding a paused stream`);
+    t.ok(grown < 80 * MiB, `ingress RSS grew by ${(grown / MiB).toFixed(1)} MiB while holding a paused stream`);
   });
 
   await t.test('a second request on the same tunnel flows while the first is paused', async (t) => {
