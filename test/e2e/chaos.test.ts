@@ -4,7 +4,8 @@
 // generation goes on for a caller that failed. The times (failure, recovery, abort) are printed, not asserted: a
 // loaded machine varies them; `npm run chaos` runs several rounds and prints the table.
 import t from 'tap';
-import { Chaos, FAULTS, table, type FaultResult } from '../support/chaos.js';
+import { Chaos, FAULTS, type FaultResult } from '../support/chaos.js';
+import { table, targetsOf } from '../support/chaos-report.js';
 
 t.setTimeout(1_800_000);
 
@@ -15,11 +16,11 @@ t.test('chaos: every fault in turn under load', async (t) => {
     const r = await chaos.run(fault);
     results.push(r);
     t.comment(`${fault}: ${r.requests} requests, ${r.inFlightAtFault} in flight at the fault, ${r.failed} failed (max ${r.maxFailMs ?? '-'} ms after it), first success after ${r.recoveryMs ?? '-'} ms, model request of a failed caller stopped within ${r.maxAbortMs ?? '-'} ms of a failure${r.note ? `; ${r.note}` : ''}`);
-    t.equal(r.hung, 0, `${fault}: no caller hangs`);
-    t.same(r.corrupted, [], `${fault}: every completed answer is byte-correct`);
-    t.same(r.failedOffTarget, [], `${fault}: no failure off the faulted part${['terminator SIGTERM', 'NATS rolling restart (lame duck)', 'connector SIGTERM'].includes(fault) ? ' (graceful: none at all)' : ''}`);
-    t.equal(r.orphans, 0, `${fault}: no orphaned generation`);
-    t.ok(r.recoveryMs !== undefined, `${fault}: requests succeed after it`);
+    // The issue's targets for this fault, but times: those vary with the machine's load (`npm run chaos` checks them).
+    for (const target of targetsOf(fault).filter((x) => !x.timed)) {
+      t.ok(target.met(r), `${fault}: ${target.what}`, { failedOffTarget: r.failedOffTarget, corrupted: r.corrupted, hung: r.hung, orphans: r.orphans });
+    }
   }
+  await chaos.idle();
   t.comment(`\n${table(results)}`);
 });

@@ -20,6 +20,8 @@ const CHUNKS = 40;
 const CHUNK_MS = 50;
 /** A model request of a failed caller that goes on longer than this after the failure is an orphaned generation. */
 const ORPHAN_MS = 1_000;
+/** Requests started after the fault that must succeed before a phase ends (new requests are served again). */
+const SETTLE_SUCCESSES = 4;
 /** A caller that has not settled this long after its phase ended is a hang. */
 const HANG_MS = 30_000;
 
@@ -66,6 +68,8 @@ export interface FaultResult {
   orphans: number;
   /** Slowest time from a caller failing to its model request ending (aborted, or finished by itself) (ms). */
   maxAbortMs: number | undefined;
+  /** Callers that got a whole answer (each checked byte for byte: `corrupted` lists those that differ). */
+  completed: number;
   corrupted: string[];
   hung: number;
   /** What the fault hit (e.g. the model requests in flight on a killed connector). */
@@ -88,22 +92,27 @@ export class Chaos {
   private readonly downed = new Set<IngressInfo>();
   private counter = 0;
   private running = false;
+  /** The last fault's part coming back (see run). */
+  private restoring: Promise<void> = Promise.resolve();
   private workers: Promise<void>[] = [];
   log: (line: string) => void = () => undefined;
 
   private constructor(readonly f: TestFabric) {}
 
   static async start(t: { teardown(fn: () => unknown): void }, log?: (line: string) => void): Promise<Chaos> {
+    const started = Date.now();
     const f = await TestFabric.start(t, { cluster: true, deployments: [...DEPLOYMENTS], natsConfig: LAME_DUCK_CONFIG });
     const c = new Chaos(f);
     if (log) c.log = log;
-    // One at a time: eight CLI processes starting at once on a loaded 2-core machine outlast any start timeout.
-    c.ingress = [await f.ingress(), await f.ingress()];
-    c.terminators = [await f.terminator(), await f.terminator()];
+    // Two at a time: eight CLI processes starting at once on a loaded 2-core machine outlast any start timeout, one
+    // at a time takes twice as long.
+    c.ingress = await Promise.all([f.ingress(), f.ingress()]);
+    c.terminators = await Promise.all([f.terminator(), f.terminator()]);
     const [t1, t2] = c.terminators as [TerminatorInfo, TerminatorInfo];
     c.lb = await f.balancer([t1, t2]);
-    for (const d of DEPLOYMENTS) for (let i = 0; i < 2; i++) c.connectors.push(await c.startConnector(d));
+    for (const d of DEPLOYMENTS) c.connectors.push(...(await Promise.all([c.startConnector(d), c.startConnector(d)])));
     await c.healthy();
+    c.log(`topology up in ${Date.now() - started} ms`);
     return c;
   }
 
@@ -176,24 +185,40 @@ export class Chaos {
   /** Runs one fault under load and checks what callers and model servers saw. */
   async run(fault: FaultName): Promise<FaultResult> {
     const first = this.callers.length;
+    const phases = new Phases();
     this.startLoad();
-    await until(() => this.inFlight >= 6 && this.callers.length - first >= 12, 60_000, 'load to be under way');
+    // The previous fault's part comes back meanwhile (the load runs on what is up).
+    await Promise.all([this.restoring, until(() => this.inFlight >= 6 && this.callers.length - first >= 12, 60_000, 'load to be under way')]);
+    phases.mark('load and restore');
     const faulted = await this.inject(fault);
     const faultAt = faulted.at;
+    phases.mark('fault');
     // Settle: every caller in flight at the fault has ended and new requests are being served again.
-    await until(() => this.callers.slice(first).filter((c) => c.start > faultAt && c.end !== undefined && !c.error).length >= 8, 60_000, `requests to succeed after ${fault}`)
+    await until(() => this.callers.slice(first).filter((c) => c.start > faultAt && c.end !== undefined && !c.error).length >= SETTLE_SUCCESSES, 60_000, `requests to succeed after ${fault}`)
       .catch((err: unknown) => this.log(String(err)));
+    phases.mark('settle');
     await this.stopLoad().then(undefined, () => undefined);
     const mine = this.callers.slice(first);
     await until(() => mine.every((c) => c.end !== undefined), HANG_MS, 'every caller to settle').catch(() => undefined);
+    phases.mark('drain');
     // Orphans: every model request of a failed caller must be aborted (give the cancels their time).
     const failedTags = new Set(mine.filter((c) => c.error).map((c) => c.tag));
     const ofFailed = (): SeenRequest[] => this.connectors.concat(faulted.gone).flatMap((c) => c.up.requests).filter((r) => failedTags.has(tagOf(r)));
     await until(() => ofFailed().every((r) => r.aborted || r.finished), 10_000, 'model requests of failed callers to end').catch(() => undefined);
+    phases.mark('orphans');
     const result = this.analyse(fault, mine, faultAt, faulted, ofFailed());
-    await faulted.restore();
-    await this.healthy();
+    this.log(`  ${fault}: ${phases}`);
+    // The faulted part restarts while the next phase ramps up its load; `idle()` waits for it.
+    const restoreStarted = Date.now();
+    this.restoring = faulted.restore().then(() => this.healthy()).then(() => this.log(`  ${fault}: restored in ${Date.now() - restoreStarted} ms`));
+    // Handled here (it is awaited later, and its failure surfaces there), so a failed restart is no unhandled rejection.
+    this.restoring.catch(() => undefined);
     return result;
+  }
+
+  /** Resolves when the last fault's part is back and spread (before a teardown, or a look at the topology). */
+  async idle(): Promise<void> {
+    await this.restoring;
   }
 
   private analyse(fault: FaultName, mine: Caller[], faultAt: number, faulted: Injected, ofFailed: SeenRequest[]): FaultResult {
@@ -220,6 +245,7 @@ export class Chaos {
       recoveryMs: firstOk.length ? Math.min(...firstOk) : undefined,
       orphans: stopMs.filter((ms) => ms > ORPHAN_MS).length,
       maxAbortMs: stopMs.length ? Math.max(0, ...stopMs) : undefined,
+      completed: mine.filter((c) => !c.error && c.end !== undefined).length,
       corrupted,
       hung: mine.filter((c) => c.end === undefined).length,
       note: faulted.note?.() ?? '',
@@ -295,6 +321,20 @@ export class Chaos {
   }
 }
 
+/** How long each step of a phase took (the run's own time, for keeping the suite's chaos test short). */
+class Phases {
+  private last = Date.now();
+  private readonly steps: string[] = [];
+  mark(step: string): void {
+    const now = Date.now();
+    this.steps.push(`${step} ${now - this.last} ms`);
+    this.last = now;
+  }
+  toString(): string {
+    return this.steps.join(', ');
+  }
+}
+
 interface Injected {
   at: number;
   /** Connectors taken away by the fault (their model servers still count for orphans). */
@@ -303,14 +343,4 @@ interface Injected {
   owns(c: Caller): boolean;
   note?(): string;
   restore(): Promise<void>;
-}
-
-/** The per-fault table `npm run chaos` prints. */
-export function table(results: FaultResult[]): string {
-  const rows = [['fault', 'requests', 'in flight', 'failed', 'off target', 'max fail ms', 'recovery ms', 'model stop ms', 'orphans', 'corrupted', 'hung']];
-  const ms = (v: number | undefined): string => (v === undefined ? '-' : String(v));
-  for (const r of results) {
-    rows.push([r.fault, String(r.requests), String(r.inFlightAtFault), String(r.failed), String(r.failedOffTarget.length), ms(r.maxFailMs), ms(r.recoveryMs), ms(r.maxAbortMs), String(r.orphans), String(r.corrupted.length), String(r.hung)]);
-  }
-  return rows.map((row) => `| ${row.join(' | ')} |`).join('\n').replace(/\n/, `\n|${rows[0]!.map(() => '---').join('|')}|\n`);
 }
