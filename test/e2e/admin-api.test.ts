@@ -335,3 +335,54 @@ t.test('no secret in clear anywhere in the store, and each shown once', async (t
   ]);
   for (const s of secrets) t.notOk(dumps.includes(s));
 });
+
+t.test('aliases over the API: zod validation names the field, tenant boundary, control events', async (t) => {
+  const tenant = (await op().post('/tenants', { name: 'alias-co' })).body.tenant.id as string;
+  const other = (await op().post('/tenants', { name: 'alias-other' })).body.tenant.id as string;
+  const me = op().as({ bearer: ADMIN, headers: { 'x-tokios-tenant': tenant } });
+  const them = op().as({ bearer: ADMIN, headers: { 'x-tokios-tenant': other } });
+  const a = (await me.post('/deployments', { name: 'a' })).body.deployment;
+  const b = (await me.post('/deployments', { name: 'b' })).body.deployment;
+  await them.post('/deployments', { name: 'theirs' });
+
+  for (const [body, field] of [
+    [{ name: 'x', targets: [] }, 'body.targets'],
+    [{ name: 'x', targets: Array.from({ length: 9 }, () => 'a') }, 'body.targets'],
+    [{ name: 'x', targets: [{ deployment: 'a', weight: 0 }] }, 'body.targets.0.weight'],
+    [{ name: 'x', targets: [{ deployment: 'a', weight: 1001 }] }, 'body.targets.0.weight'],
+    [{ name: 'x', mode: 'random', targets: ['a'] }, 'body.mode'],
+    [{ name: 'x y', targets: ['a'] }, 'body.name'],
+    [{ name: 'x', targets: ['a'], extra: 1 }, 'body'],
+    [{ name: 'x', targets: ['a', 'a'] }, 'body.targets.1'],
+    [{ name: 'x', targets: ['theirs'] }, 'body.targets.0'],
+    [{ name: 'x', targets: [`${other}/theirs`] }, 'body.targets.0'],
+    [{ name: 'x', targets: ['x'] }, 'body.targets.0'],
+  ] as const) {
+    const r = await me.post('/aliases', body);
+    t.equal(r.status, 400, `${JSON.stringify(body).slice(0, 60)} → 400`);
+    t.match(r.body, err('invalid_request', field));
+  }
+  t.equal((await op().post('/aliases', { name: 'x', targets: ['a'] })).body.error.field, 'header.x-tokios-tenant', 'the operator names a tenant');
+
+  const created = await me.post('/aliases', { name: 'pair', mode: 'weighted', targets: [{ deployment: 'a', weight: 2 }, 'b'] });
+  t.equal(created.status, 201);
+  const alias = created.body.alias;
+  t.match(alias, { name: 'pair', mode: 'weighted', targets: [{ deploymentId: a.id, name: 'a', weight: 2, shared: false }, { deploymentId: b.id, name: 'b', weight: 1 }] });
+  await events.waitFor('tokios.ctl.alias_changed', (d) => d.aliasId === alias.id && d.tenantId === tenant);
+  t.equal((await me.post('/aliases', { name: 'pair', targets: ['a'] })).status, 409, 'names are unique');
+  t.equal((await me.post('/deployments', { name: 'pair' })).status, 409, 'a deployment cannot take an alias’s name');
+  t.match((await me.post('/aliases', { name: 'nested', targets: ['pair'] })).body, err('invalid_request', 'body.targets.0'), 'no alias of an alias');
+
+  const list = (await me.get('/aliases')).body.data;
+  t.match(list, [{ id: alias.id, targets: [{ online: false }, { online: false }] }], 'listed with each target’s state');
+  t.equal((await them.get(`/aliases/${alias.id}`)).status, 404, 'another tenant’s alias is not found');
+  t.equal((await them.put(`/aliases/${alias.id}`, { targets: ['theirs'] })).status, 404);
+  t.equal((await them.del(`/aliases/${alias.id}`)).status, 404);
+
+  const updated = await me.put(`/aliases/${alias.id}`, { targets: ['b'] });
+  t.match(updated.body.alias, { mode: 'ordered', targets: [{ name: 'b', weight: 1 }] });
+  t.match((await me.put(`/aliases/${alias.id}`, { targets: ['pair'] })).body, err('invalid_request', 'body.targets.0'), 'not itself');
+  t.equal((await me.del(`/aliases/${alias.id}`)).status, 200);
+  t.equal((await me.get(`/aliases/${alias.id}`)).status, 404);
+  t.ok(events.events.filter((e) => e.subject === 'tokios.ctl.alias_changed' && e.data.aliasId === alias.id).length >= 3, 'create, update and delete each announced');
+});

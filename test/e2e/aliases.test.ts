@@ -52,7 +52,7 @@ t.test('ordered alias: fallback while the first is down, back to it, both down, 
   t.equal(upBig.requests.length, 0);
 
   // The first target comes back: it serves again (once the terminator has subscribed it).
-  const cBig = await f.connector('big', upBig, term.url);
+  const cBig = await f.connector('big', upBig, term.url, { max_concurrency: 1 });
   await until(async () => (await ask(f, i1, 'coder')).served === 'big', 5_000, 'the first target to serve again');
   t.same(await ask(f, i2, 'coder'), { served: 'big', text: 'from big' }, 'on the other replica too');
 
@@ -64,6 +64,17 @@ t.test('ordered alias: fallback while the first is down, back to it, both down, 
   t.ok(recs.every((r) => r.aliasId === created2.id), 'every record names the alias');
   t.equal(recs.filter((r) => r.deploymentId === small).length, upSmall.requests.length, 'the fallback’s calls are counted on it');
   t.equal(recs.filter((r) => r.deploymentId === big).length, upBig.requests.length, 'the first target’s on it');
+
+  // The first target saturated (its one slot taken): the call goes to the second at once instead of queueing.
+  upBig.script = () => slowScript(20, 25);
+  const reached = upBig.next('request');
+  const held = await f.client(i1).chat.completions.create({ model: 'big', stream: true, messages: [{ role: 'user', content: 'hold' }] });
+  const holding = (async () => {
+    for await (const _ of held) void _;
+  })();
+  await reached;
+  t.same(await ask(f, i2, 'coder'), { served: 'small', text: 'from small' }, 'the first target is busy: the second serves');
+  await holding;
 
   // A stream that fails mid-way on the first target is not retried on the second: it fails as on a plain deployment.
   upBig.script = () => slowScript(100, 50);

@@ -104,6 +104,33 @@ if (!existsSync(CHROMIUM)) {
     const res = await client.chat.completions.create({ model: 'qwen', messages: [{ role: 'user', content: 'hello' }] });
     t.equal(res.choices[0]?.message.content, 'Hello, world!', 'the new key calls the new deployment');
 
+    // an alias over the deployment and a second one: a bad target is refused naming the field, a good one is listed
+    // with each target's state, serves calls (the header names the deployment), is edited and deleted from the page
+    await page.locator('#deployment-name').fill('qwen-small');
+    await page.locator('#deployment-form button[type=submit]').click();
+    await page.locator('[data-deployment="qwen-small"]').waitFor();
+    await page.locator('#alias-name').fill('coder');
+    await page.locator('#alias-targets').fill('nope qwen');
+    await page.locator('#alias-form button[type=submit]').click();
+    await page.locator('#flash', { hasText: 'body.targets.0' }).waitFor();
+    t.match(await page.locator('#flash').textContent(), /no deployment `nope`/, 'a bad target is named in the error');
+    await page.locator('#alias-targets').fill('qwen qwen-small');
+    await page.locator('#alias-form button[type=submit]').click();
+    const aliasRow = page.locator('tr[data-alias="coder"]');
+    await aliasRow.locator('[data-target="qwen"] .pill.online').waitFor();
+    await aliasRow.locator('[data-target="qwen-small"]', { hasText: 'offline' }).waitFor();
+    t.pass('the alias is listed with its targets in order and their state');
+    const viaAlias = await client.chat.completions.create({ model: 'coder', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    t.equal(viaAlias.response.headers.get('tokios-deployment'), 'qwen', 'a call through the alias names the deployment that served');
+    const models = await client.models.list();
+    t.ok(models.data.some((m) => m.id === 'coder'), '/v1/models lists the alias');
+    await aliasRow.locator('button[data-action="edit-alias"]').click();
+    await aliasRow.locator('input[aria-label="targets"]').fill('qwen-small qwen');
+    await aliasRow.locator('input[aria-label="weights"]').fill('1 3');
+    await aliasRow.locator('form button[type=submit]').click();
+    await page.locator('tr[data-alias="coder"] td', { hasText: 'weighted' }).waitFor();
+    t.match(await page.locator('tr[data-alias="coder"] td.targets').textContent(), /qwen-small ×1.*qwen ×3/, 'edited into a weighted set');
+
     // an invite, so every section has something in it; then the screenshot for the README
     await card.locator('form button[type=submit]', { hasText: 'Create invite' }).click();
     await page.locator('#shown-once-secret', { hasText: 'ti-tokios-' }).waitFor();
@@ -112,6 +139,10 @@ if (!existsSync(CHROMIUM)) {
     // UPDATE_SCREENSHOT=1 refreshes the README's docs/dashboard.png; otherwise a temp file, so runs leave the tree clean.
     const shot = process.env.UPDATE_SCREENSHOT === '1' ? join(ROOT, 'docs/dashboard.png') : join(tmpdir(), `tokios-dashboard-${process.pid}.png`);
     await page.screenshot({ path: shot, fullPage: true });
+
+    await page.locator('tr[data-alias="coder"] button[data-action="delete-alias"]').click();
+    await page.locator('#aliases td.empty').waitFor();
+    t.pass('the alias is deleted from the page');
 
     // revoke the key from the page; calls with it fail
     await keyRow.locator('button[data-action="revoke-key"]').click();

@@ -65,6 +65,9 @@ function showOnce(title, secret) {
   $('shown-once').scrollIntoView({ block: 'nearest' });
 }
 
+/** Sections in other scripts (aliases.js) add their refresh here: run on login and every 5th poll. */
+const refreshers = [];
+
 // ---- login ----
 
 let pollTimer;
@@ -81,13 +84,13 @@ async function showApp(tenant) {
   $('app').hidden = false;
   $('who').hidden = false;
   $('tenant-name').textContent = `${tenant.name} · ${tenant.id}`;
-  await Promise.all([refreshDeployments(), refreshKeys(), refreshShared(), refreshUsage()]);
+  await Promise.all([refreshDeployments(), refreshKeys(), refreshShared(), refreshUsage(), ...refreshers.map((f) => f())]);
   clearInterval(pollTimer);
   let ticks = 0;
   pollTimer = setInterval(() => {
     ticks++;
     void refreshDeployments().catch(() => undefined);
-    if (ticks % 5 === 0) void refreshShared().catch(() => undefined);
+    if (ticks % 5 === 0) for (const f of [refreshShared, ...refreshers]) void f().catch(() => undefined);
     if (ticks % 15 === 0) void refreshUsage().catch(() => undefined);
   }, POLL_MS);
 }

@@ -9,6 +9,7 @@ const PUBLIC_DIR = new URL('../../public/', import.meta.url);
 const ASSETS = [
   { route: '', file: 'index.html', type: 'text/html; charset=utf-8' },
   { route: '/app.js', file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  { route: '/aliases.js', file: 'aliases.js', type: 'text/javascript; charset=utf-8' },
   { route: '/app.css', file: 'app.css', type: 'text/css; charset=utf-8' },
 ] as const;
 
