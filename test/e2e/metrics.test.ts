@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { freePort } from '../support/ports.js';
 import { SqliteStore } from '@tokios/shared/store';
-import { ROOT, TestFabric, metric, quickScript, scrape, slowScript, until, type Sample } from '../support/index.js';
+import { ROOT, SERVICE_START_MS, TestFabric, metric, quickScript, scrape, slowScript, startConnectorProc, until, type Sample } from '../support/index.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
 
@@ -126,4 +126,80 @@ t.test('metrics of ingress, terminator and connector follow the traffic', async 
   });
 
   void connector;
+});
+
+// The connector's own counts: an error event inside a 200 passthrough stream is an error outcome (the one rule of the
+// translation: End.error, which the ingress counts too); a request refused at the connector's cap is counted as
+// `busy`; a connector serving several deployments counts each under its own `deployment` label on one /metrics.
+t.test('connector: in-stream errors, busy refusals and every deployment of a multi-deployment connector', async (t) => {
+  const f = await TestFabric.start(t, { deployments: ['model-a', 'model-b'] });
+  const depA = f.seeded.deployments['model-a']!;
+  const depB = f.seeded.deployments['model-b']!;
+  const [ingress, term1, term2, up] = await Promise.all([f.ingress(), f.terminator(), f.terminator(), f.upstream()]);
+  const connector = await startConnectorProc(
+    {
+      upstream: up.url,
+      gateway: term1.url,
+      upstream_kind: 'openai',
+      deployments: [
+        { tunnel_token: depA.token, max_concurrency: 1, tunnels: 2 },
+        { tunnel_token: depB.token, tunnels: 1 },
+      ],
+    },
+    { TOKIOS_METRICS_PORT: '0' },
+    false,
+  );
+  f.procs.push(connector);
+  const port = Number((await connector.waitFor(/"port":(\d+)[^\n]*"msg":"metrics listening"/, SERVICE_START_MS))[1]);
+  const connBase = `http://127.0.0.1:${port}`;
+  const c = async (): Promise<Sample[]> => (await scrape(connBase)).samples;
+  // model-a's two tunnels spread over both terminators (each sees only its own tunnel's load, so the second one
+  // can hand the connector a request while it is at its cap); model-b's one tunnel is up.
+  await until(async () => metric(await c(), 'tokios_connector_tunnels', { deployment: '0', state: 'up' }) === 2 && metric(await c(), 'tokios_connector_tunnels', { deployment: '1', state: 'up' }) === 1, 30_000, 'every tunnel up');
+  await until(async () => metric((await scrape(`http://127.0.0.1:${term2.port}`)).samples, 'tokios_terminator_tunnels', { state: 'routable' }) === 1, 30_000, "one of model-a's tunnels on the second terminator");
+  const first = await c();
+  t.equal(metric(first, 'tokios_connector_deployment_info', { deployment: '0', deployment_id: depA.id }), 1, 'deployment "0" is model-a');
+  t.equal(metric(first, 'tokios_connector_deployment_info', { deployment: '1', deployment_id: depB.id }), 1, 'deployment "1" is model-b');
+  t.equal(metric(first, 'tokios_connector_upstream_healthy', { deployment: '1' }), 1, 'model-b: upstream healthy');
+
+  const client = f.client(ingress);
+  up.script = () => quickScript('fine');
+  for (const model of ['model-a', 'model-b']) await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }] });
+  const served = await c();
+  t.equal(metric(served, 'tokios_connector_requests_total', { deployment: '0', outcome: 'ok' }), 1, 'model-a: 1 ok under deployment "0"');
+  t.equal(metric(served, 'tokios_connector_requests_total', { deployment: '1', outcome: 'ok' }), 1, 'model-b: 1 ok under deployment "1" (not only the first deployment is counted)');
+
+  await t.test('an error event inside a 200 passthrough stream is an error on the connector and the ingress', async (t) => {
+    up.script = () => ({ ...quickScript('partial'), streamError: { afterChunks: 1, body: { error: { message: 'CUDA out of memory', type: 'server_error' } } } });
+    const failed = await (async () => {
+      const st = await client.chat.completions.create({ model: 'model-b', stream: true, messages: [{ role: 'user', content: 'y' }] });
+      for await (const _ of st) void _;
+    })().then(() => 'completed', (e: Error) => e.message);
+    t.match(failed, /CUDA out of memory/, 'the caller gets the error event');
+    const m = await c();
+    t.equal(metric(m, 'tokios_connector_requests_total', { deployment: '1', outcome: 'upstream_error' }), 1, 'connector: counted upstream_error, not ok');
+    t.equal(metric(m, 'tokios_connector_requests_total', { deployment: '1', outcome: 'ok' }), 1, 'connector: no second ok');
+    t.equal(metric(m, 'tokios_connector_upstream_errors_total', { deployment: '1', kind: 'stream' }), 1, 'connector: one upstream stream error');
+    await connector.waitFor(/"outcome":"upstream_error"[^\n]*"msg":"request done"/);
+    t.pass('the connector\'s request line says upstream_error');
+    const i = (await scrape(ingress.url)).samples;
+    t.equal(metric(i, 'tokios_ingress_requests_total', { deployment: depB.id, status: '502' }), 1, 'ingress: the stream counted 502 (its 200 had gone out)');
+  });
+
+  await t.test('a request the connector refuses at its cap is counted as busy', async (t) => {
+    up.script = () => slowScript(20, 50);
+    const reached = up.next('request');
+    const held = client.chat.completions.create({ model: 'model-a', stream: true, messages: [{ role: 'user', content: 'hold' }] });
+    await reached;
+    // NATS hands the next request to either terminator; the one without the busy tunnel passes it on, the connector
+    // refuses it (busy) and the ingress places it again until the first is done.
+    const queued = client.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: 'wait' }] });
+    await until(async () => metric(await c(), 'tokios_connector_requests_total', { deployment: '0', outcome: 'busy' }) >= 1, 30_000, 'a busy refusal counted');
+    for await (const _ of await held) void _;
+    await queued;
+    const m = await c();
+    t.ok(metric(m, 'tokios_connector_requests_total', { deployment: '0', outcome: 'busy' }) >= 1, 'busy refusals counted under their own outcome');
+    t.equal(metric(m, 'tokios_connector_requests_total', { deployment: '0', outcome: 'ok' }), 3, 'both requests served in the end');
+    t.equal(metric(m, 'tokios_connector_requests_total', { deployment: '1', outcome: 'busy' }), 0, 'model-b refused nothing');
+  });
 });

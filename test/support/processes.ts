@@ -106,12 +106,12 @@ export async function startTerminatorProc(env: NodeJS.ProcessEnv, port?: number)
   return { proc, port: p, url };
 }
 
-export interface ConnectorFile {
-  tunnel_token: string;
+/** A tokios.json: one deployment (`tunnel_token`) or several (`deployments`). */
+export type ConnectorFile = {
   upstream: string;
   gateway: string;
   [k: string]: unknown;
-}
+} & ({ tunnel_token: string } | { deployments: ({ tunnel_token: string } & Record<string, unknown>)[] });
 
 export async function startConnectorProc(config: ConnectorFile, env: NodeJS.ProcessEnv = {}, wait = true): Promise<Proc> {
   const dir = await mkdtemp(join(tmpdir(), 'tokios-conn-'));

@@ -156,7 +156,10 @@ export class ActiveRequest {
       const tail = translator.end();
       if (!translator.headFirst) head();
       this.sendData(tail);
-      this.complete(translator.usage(), translator.errorCode?.());
+      const errorCode = translator.errorCode?.();
+      // A 2xx answer that is an error all the same: an error event inside the stream (or a body it could not take).
+      if (errorCode !== undefined && upstreamStatus >= 200 && upstreamStatus < 300) this.ctx.observer?.upstreamError('stream');
+      this.complete(translator.usage(), errorCode);
     });
     const broken = (why: string): void => {
       if (this.finished) return;

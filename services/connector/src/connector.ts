@@ -66,6 +66,8 @@ export class Connector {
     private readonly hooks: ConnectorHooks = {},
     metrics: Metrics = new Metrics(),
     server?: ModelServer,
+    /** This deployment's `deployment` metrics label (its position in tokios.json; several share one registry). */
+    deploymentLabel = '0',
   ) {
     this.ownsServer = server === undefined;
     this.server = server ?? new ModelServer({ upstreamBase: config.upstreamBase, upstreamKind: config.upstream_kind, healthIntervalMs: config.health_interval_ms }, log);
@@ -77,7 +79,7 @@ export class Connector {
       tunnels: config.tunnels,
       healthy: () => this.healthy,
       draining: () => this.draining,
-    });
+    }, deploymentLabel);
     this.readiness = new Readiness().add('tunnel', () => this.tunnelsUp > 0).add('upstream', () => this.healthy);
   }
 
@@ -191,6 +193,7 @@ export class Connector {
 
   private onWelcome(tc: TunnelClient, w: WelcomeMeta): void {
     this.log.info({ tunnel: tc.index, terminatorId: w.terminatorId, deployment: w.deploymentName, peers: w.peers.length }, 'tunnel up');
+    this.observer.welcomed(w.deploymentId);
     if (!this.announced) {
       this.announced = true;
       this.hooks.onEstablished?.({ terminatorId: w.terminatorId, deployment: w.deploymentName });
@@ -276,6 +279,9 @@ export class Connector {
         const reason = this.draining || this.moving.has(tc) || this.retiring.has(tc) ? 'draining' : !this.healthy ? 'unhealthy' : this.active.size >= this.config.max_concurrency ? 'busy' : undefined;
         if (reason) {
           tc.sendFrame(encodeFrame(FrameKind.Reject, frame.id, { reason, message: `connector is ${reason}` }));
+          // Counted, and logged at debug only: the ingress re-places a busy request with backoff for up to 30 s.
+          this.observer.refused(meta.protocol, reason);
+          this.log.debug({ reqId: meta.requestId, rid: meta.rid, reason }, 'request refused');
           return;
         }
         const req = new ActiveRequest(
@@ -319,7 +325,7 @@ export class Connector {
   }
 
   private onTunnelDown(tc: TunnelClient): void {
-    this.observer.tunnelDisconnects.inc();
+    this.observer.tunnelDisconnect();
     this.moving.delete(tc);
     this.retiring.delete(tc);
     for (const req of [...this.active.values()]) if (req.tunnel === tc) req.cancel('tunnel lost');

@@ -22,6 +22,8 @@ export class ConnectorGroup {
   readonly connectors: Connector[];
   /** Ready when every deployment is (a tunnel up, the model server healthy), until draining. */
   readonly readiness = new Readiness();
+  /** One registry for every deployment (their metrics carry a `deployment` label): what /metrics serves. */
+  readonly metrics = new Metrics();
   /** Deployments whose token was refused (each tunnel of one may report it). */
   private readonly refused = new Set<Connector>();
 
@@ -42,7 +44,7 @@ export class ConnectorGroup {
           hooks.onFatal?.(reason, this.connectors.length - this.refused.size);
         },
       };
-      const connector: Connector = new Connector(forDeployment(config, d), one, connectorHooks, new Metrics(), this.server);
+      const connector: Connector = new Connector(forDeployment(config, d), one, connectorHooks, this.metrics, this.server, String(index));
       return connector;
     });
     this.connectors.forEach((c, i) => this.readiness.add(this.connectors.length > 1 ? `deployment_${i}` : 'connector', async () => (await c.readiness.report()).ready));
@@ -51,11 +53,6 @@ export class ConnectorGroup {
   /** The first deployment's connector id (the one in the single-deployment form). */
   get id(): string {
     return this.connectors[0]!.id;
-  }
-
-  /** The metrics of the first deployment's connector (with several deployments, the model server's health and the first one's requests). */
-  get metrics(): Metrics {
-    return this.connectors[0]!.metrics;
   }
 
   get inFlight(): number {

@@ -99,11 +99,17 @@ t.test('upstream error mid-stream: error chunk; a whole answer gets an error bod
       `${H2}[{"index":0,"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}]}\n\n` +
       'data: {"error":{"message":"The model server failed: out of memory","type":"server_error","param":null,"code":"upstream_error"}}\n\n',
   );
+  t.equal(s.errorCode?.(), 'upstream_error', 'the 200 stream is an error outcome (End.error)');
 
   const n = answer(plan({ ...streamBody, stream: false, stream_options: undefined }));
   t.equal(n.push(bytes), '');
   t.equal(n.end(), '{"error":{"message":"The model server failed: out of memory","type":"server_error","param":null,"code":"upstream_error"}}');
   t.equal(n.status(), 502);
+  t.equal(n.errorCode?.(), 'upstream_error');
+  const ok = answer(plan(streamBody));
+  ok.push(enc(ollamaToolAnswer));
+  ok.end();
+  t.equal(ok.errorCode?.(), undefined, 'an answer without an error event is no error');
 });
 
 t.test('fail() from the connector (tunnel lost, cancel): once, in the caller format', async (t) => {

@@ -47,6 +47,11 @@ abstract class PivotAnswer implements AnswerTranslator {
   error(): { code: ErrorCode; message: string } | undefined {
     return this.failure;
   }
+
+  /** Its code: an upstream error event inside a 200 stream is an error outcome, not ok. */
+  errorCode(): ErrorCode | undefined {
+    return this.failure?.code;
+  }
 }
 
 /** A streamed caller: each upstream chunk becomes the caller's SSE events at once. */

@@ -79,6 +79,7 @@ function passthroughAnswer(status: number, contentType: string, options: Passthr
       end: () => filter.end(),
       fail: (e) => openaiStreamError(e),
       usage: () => filter.usage,
+      errorCode: () => (filter.errored ? 'upstream_error' : undefined),
     };
   }
   if (contentType.includes('json')) return new PassthroughWholeAnswer(status, contentType, options.model);

@@ -51,6 +51,8 @@ export interface PassthroughStreamOptions {
  */
 export class PassthroughStreamFilter {
   usage: Usage | undefined;
+  /** An in-stream error event went by: the answer is an error outcome (End.error), though its head said 200. */
+  errored = false;
   private carry: Buffer = EMPTY;
   /** The last line was the stripped usage chunk: its blank line goes too. */
   private dropBlank = false;
@@ -159,7 +161,10 @@ export class PassthroughStreamFilter {
     const json = bare.slice(5).trimStart();
     if (bare.includes('"error"')) {
       const error = errorEvent(json);
-      if (error !== undefined) return Buffer.from(error + eol, 'utf8');
+      if (error !== undefined) {
+        this.errored = true;
+        return Buffer.from(error + eol, 'utf8');
+      }
     }
     if (!bare.includes('"usage"')) return line;
     const edits = this.edits(line);

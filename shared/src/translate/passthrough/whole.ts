@@ -41,6 +41,10 @@ export class PassthroughWholeAnswer implements AnswerTranslator {
     return this.answerUsage;
   }
 
+  errorCode(): string | undefined {
+    return this.tooLarge?.code;
+  }
+
   push(chunk: Buffer): Buffer {
     if (this.tooLarge !== undefined) return EMPTY;
     this.size += chunk.length;

@@ -32,6 +32,18 @@ t.test('a stream is asked for usage only when the caller did not ask; the caller
   golden(t, () => asked.translate(200, 'text/event-stream'), upstream, named(upstream), usage);
 });
 
+t.test('an error event inside a 200 stream makes the answer an error outcome; an ordinary stream is none', async (t) => {
+  const p = plan({ model: DEPLOYMENT, stream: true, messages });
+  const failed = p.translate(200, 'text/event-stream');
+  failed.push(Buffer.from(chunk({ content: 'par' }) + 'data: {"object":"error","message":"CUDA out of memory","code":500}\n\n'));
+  failed.end();
+  t.equal(failed.errorCode?.(), 'upstream_error', 'vLLM-style error event: upstream_error (End.error, outcome, usage status)');
+  const ok = p.translate(200, 'text/event-stream');
+  ok.push(Buffer.from(chunk({ content: 'the word "error" in text' }) + chunk({}, 'stop') + DONE));
+  ok.end();
+  t.equal(ok.errorCode?.(), undefined, 'no error event: ok');
+});
+
 t.test("answers name the deployment, not the upstream's model, streamed and whole", async (t) => {
   const upstream = chunk({ role: 'assistant', content: '' }) + chunk({ content: '"model": "x"' }) + chunk({}, 'stop') + usageChunk(3, 1) + DONE;
   const p = plan({ model: DEPLOYMENT, stream: true, messages, stream_options: { include_usage: true } });
