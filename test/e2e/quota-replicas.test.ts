@@ -4,7 +4,10 @@ import { chat, startReplicas, type Replicas } from '../support/index.js';
 
 let r: Replicas;
 t.before(async () => {
-  r = await startReplicas(2);
+  // Three replicas, with the default sync (1 s): the publish-near-the-limit rule alone must hold the total.
+  r = await startReplicas(3);
+  // Each replica knows the two others (the dev stack's own ingress may make a fourth) before any request.
+  await Promise.all(r.ingress.map((i) => i.proc.waitFor(/"replicas":[3-9][^\n]*joined quota sharing/, 15_000)));
   // every completion costs 10 tokens (6 in + 4 out)
   r.upstream.script = () => ({ chunks: ['a', 'b', 'c', 'd'], delayMs: 0, firstDelayMs: 0, finishReason: 'stop', usage: { prompt_tokens: 6, completion_tokens: 4 } });
 });
@@ -32,7 +35,7 @@ async function fire(secret: string, total: number, concurrency: number) {
   return results;
 }
 
-t.test('requests/min is enforced across 2 replicas within 10 %', async (t) => {
+t.test('requests/min is enforced across 3 replicas within 10 %', async (t) => {
   const secret = await keyWith({ requestsPerMinute: 60 });
   const t0 = Date.now();
   const results = await fire(secret, 150, 20);
@@ -52,7 +55,7 @@ t.test('requests/min is enforced across 2 replicas within 10 %', async (t) => {
   t.match(e.body.error.message, /^Rate limit reached for model-a with API key key_[0-9a-f]+ on requests per min \(RPM\): Limit 60, Used \d+, Requested 1\. Please try again in \d+s\.$/);
 });
 
-t.test('tokens/min is enforced across 2 replicas within 10 %', async (t) => {
+t.test('tokens/min is enforced across 3 replicas within 10 %', async (t) => {
   const secret = await keyWith({ tokensPerMinute: 600 });
   const results = await fire(secret, 150, 2);
   const ok = results.filter((x) => x.status === 200);

@@ -37,7 +37,7 @@ export const ingressEnvSchema = storeEnvSchema.extend({
   TOKIOS_USAGE_FLUSH_MS: envInt(1_000, 10, 600_000),
   TOKIOS_USAGE_BATCH: envInt(500, 1, 10_000),
   TOKIOS_USAGE_MAX_BUFFERED: envInt(100_000, 100, 10_000_000),
-  TOKIOS_QUOTA_SYNC_MS: envInt(50, 10, 5_000),
+  TOKIOS_QUOTA_SYNC_MS: envInt(1_000, 10, 5_000),
 });
 export type IngressEnv = z.infer<typeof ingressEnvSchema>;
 

@@ -14,7 +14,7 @@ export interface QuotaOptions {
   maxKeys: number;
 }
 
-export const defaultQuotaOptions = (): QuotaOptions => ({ syncMs: 50, maxKeys: 100_000 });
+export const defaultQuotaOptions = (): QuotaOptions => ({ syncMs: 1_000, maxKeys: 100_000 });
 
 export interface QuotaExceeded {
   kind: 'requests' | 'tokens';
@@ -44,9 +44,14 @@ const PEER_TTL_MS = 3_500;
  * Each replica counts locally at once and sums what the others report. Increments are published every
  * `syncMs`, and immediately when a key nears its limit: with n live replicas, a replica publishes as soon as
  * its unpublished count p satisfies p·n ≥ limit − (what everyone had published), so the counts nobody else
- * has seen stay within one n-th of the headroom. Far from the limit that is one message per tick; near it,
- * each admission is broadcast at once, which keeps the overshoot to roughly the requests in flight on the
- * wire (sub-millisecond on one NATS cluster).
+ * has seen stay within one n-th of the headroom. Near the limit each admission is broadcast at once, which keeps
+ * the overshoot to roughly the requests in flight on the wire (sub-millisecond on one NATS cluster).
+ *
+ * That rule alone bounds the total: every replica's unpublished count stays under (limit − published)/n, so all
+ * of them together stay under the headroom. The periodic publish only keeps far-from-limit views (and the
+ * x-ratelimit-remaining headers) fresh, so it runs once a second, with the heartbeat: every message reaches every
+ * replica, n publishers × n receivers, and at 50 ms (the old default) 100 replicas carried 200,000 deliveries a
+ * second of counts nobody needed yet (docs/SCALING.md).
  *
  * Tokens are known only when a request ends: they are counted then, and a request is admitted while the
  * window is below the limit (requests running at that moment can overshoot by their own tokens).
