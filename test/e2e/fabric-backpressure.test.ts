@@ -89,8 +89,10 @@ t.test('a caller that stops reading pauses the model server; reading again resum
     t.equal(content.length, events * EVENT_BYTES, 'the whole second answer arrived');
     t.equal(sha(content), sha(expected(events)), 'byte-correct');
     t.equal(new Set(logLines(conn).filter((l) => l.msg === 'tunnel up').map((l) => l.tunnel)).size, 1, 'both requests used the one tunnel');
-    t.notOk(a.done, 'the first stream is still paused');
-    t.ok(a.written - heldAt < 2 * MiB, `the paused model server wrote ${a.written - heldAt} bytes more meanwhile`);
+    t.notOk(a.done || a.seen.aborted, 'the first stream is still paused, not cancelled');
+    // Once the connector stopped reading, only what the socket buffers between it and the model server still took
+    // may have gone out (measured: 0-400 KB).
+    t.ok(a.written - heldAt < 4 * MiB, `the paused model server wrote ${a.written - heldAt} bytes more meanwhile`);
   });
 
   await t.test('the caller reads again: the stream resumes and completes byte-correct', async (t) => {
