@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@tokios/shared/log';
 import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import { FrameKind, PAUSE_LEASE_MS, decodeFrame, encodeFrame, type EndMeta, type HeadMeta, type RequestMeta } from '@tokios/shared/protocol';
+import { FrameKind, PAUSE_LEASE_MS, decodeFrame, encodeBatch, encodeFrame, type EndMeta, type HeadMeta, type RequestMeta } from '@tokios/shared/protocol';
 import type { TokiosError } from '@tokios/shared/errors';
 import { FabricClient, defaultIngressOptions, type Call, type IngressOptions } from '@tokios/ingress';
 import { FrameQueue, NatsCluster, NatsServer, until } from '../support/index.js';
@@ -154,6 +154,32 @@ t.test('the Call state machine', async (t) => {
     t.same(rec.seen.heads, [{ status: 200, contentType: 'text/event-stream' }]);
     t.equal(Buffer.concat(rec.seen.data).toString(), 'hello world');
     t.equal(s.fabric.inFlight, 0, 'nothing left in flight');
+  });
+
+  await t.test('a Batch (several frames in one message) is read frame by frame; a malformed one fails the call', async (t) => {
+    const s = await setup(t, nats);
+    const { rec } = s.call();
+    const req = await s.term.nextRequest();
+    t.equal(req.batches, true, 'the Request says this ingress reads batches');
+    s.term.answer(req, encodeBatch([
+      encodeFrame(FrameKind.Ack, 0, { terminatorId: s.term.terminatorId, connectorId: 'con_call' }),
+      encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'application/json' }),
+      encodeFrame(FrameKind.Data, 0, undefined, Buffer.from('{"ok":')),
+      encodeFrame(FrameKind.Data, 1, undefined, Buffer.from('true}')),
+      encodeFrame(FrameKind.End, 0, { frames: 2, usage: { input_tokens: 1, output_tokens: 2 } }),
+    ]));
+    t.same(await rec.ended(), { frames: 2, usage: { input_tokens: 1, output_tokens: 2 } });
+    t.same(rec.seen.heads, [{ status: 200, contentType: 'application/json' }]);
+    t.equal(Buffer.concat(rec.seen.data).toString(), '{"ok":true}');
+    t.equal(s.fabric.inFlight, 0, 'nothing left in flight');
+
+    const bad = s.call();
+    const req2 = await s.term.nextRequest();
+    const batch = encodeBatch([encodeFrame(FrameKind.Ack, 0, { terminatorId: s.term.terminatorId, connectorId: 'con_call' }), encodeFrame(FrameKind.Heartbeat, 0)]);
+    s.term.answer(req2, batch.subarray(0, batch.length - 3)); // the last entry runs past the end
+    const err = await bad.rec.failed();
+    t.equal(err.code, 'protocol_error');
+    t.match(err.message, /runs past the end/);
   });
 
   await t.test('no Ack: one retry after the ack timeout, then no_tunnel; a late Ack of an earlier attempt is cancelled', async (t) => {

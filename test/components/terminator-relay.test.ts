@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@tokios/shared/log';
 import { subjects } from '@tokios/shared/subjects';
-import { FrameKind, MIN_TUNNEL_FRAME_BYTES, encodeFrame, type HelloMeta, type RequestMeta } from '@tokios/shared/protocol';
+import { FrameKind, MIN_TUNNEL_FRAME_BYTES, encodeFrame, splitBatch, type HelloMeta, type RequestMeta } from '@tokios/shared/protocol';
 import { RequestIntake, RevokedTokens, TunnelRegistry, TunnelSession, connectorIdentity, type SessionContext, type Tunnel } from '@tokios/terminator';
 import { FrameQueue, NatsServer, ScriptedConnector, until } from '../support/index.js';
 
@@ -19,6 +19,8 @@ const MB = 1024 * 1024;
 class Harness {
   readonly connectors: ScriptedConnector[] = [];
   private readonly inbox = new Map<string, FrameQueue>();
+  /** NATS messages per request inbox, each as the kinds of the frames in it (a Batch holds several). */
+  readonly messages = new Map<string, number[][]>();
 
   private constructor(
     readonly nats: NatsServer,
@@ -29,7 +31,12 @@ class Harness {
     readonly url: string,
   ) {
     ingressNc.subscribe(`tokios.in.${INGRESS}.>`, {
-      callback: (_e, msg) => this.queue(msg.subject.slice(`tokios.in.${INGRESS}.`.length)).push(msg.data),
+      callback: (_e, msg) => {
+        const rid = msg.subject.slice(`tokios.in.${INGRESS}.`.length);
+        const frames = msg.data[0] === FrameKind.Batch ? splitBatch(Buffer.from(msg.data)) : [msg.data];
+        this.messages.set(rid, [...(this.messages.get(rid) ?? []), frames.map((f) => f[0]!)]);
+        for (const f of frames) this.queue(rid).push(f);
+      },
     });
   }
 
@@ -207,6 +214,32 @@ t.test('answer: the Ack leaves with the first frame; Data gets sequence numbers 
   }
   t.equal(data.length, 5, 'the 1.5 MB frame became two NATS messages');
   t.ok(Buffer.concat(data).equals(Buffer.concat([...small, big])), 'every byte, in order');
+});
+
+t.test('batches: to an ingress that reads them, the frames of one turn go as one message (the Ack with the Head); unchanged frames', async (t) => {
+  const h = await Harness.start(t, { ackDeferMs: 600_000 });
+  const c = await h.connector();
+  const q = await h.request('bat', Buffer.from('{}'), undefined, { batches: true });
+  const req = await c.frames.expect(FrameKind.Request);
+  t.notOk('batches' in req.meta, 'the connector is not told');
+  c.send(encodeFrame(FrameKind.Head, req.id, { status: 200, contentType: 'application/json' }));
+  c.send(encodeFrame(FrameKind.Data, req.id, undefined, Buffer.from('{"a":1}')));
+  c.send(encodeFrame(FrameKind.End, req.id, { frames: 1 }));
+  await q.expect(FrameKind.Ack);
+  await q.expect(FrameKind.Head);
+  t.equal((await q.expect(FrameKind.Data)).payload.toString(), '{"a":1}');
+  t.same((await q.expect(FrameKind.End)).meta, { frames: 1 });
+  const messages = h.messages.get('bat')!;
+  t.same(messages.flat(), [FrameKind.Ack, FrameKind.Head, FrameKind.Data, FrameKind.End], 'every frame once, in order');
+  t.same(messages[0]!.slice(0, 2), [FrameKind.Ack, FrameKind.Head], 'the deferred Ack and the Head in one message');
+  t.ok(messages.length < 4, `${messages.length} NATS messages for 4 frames`);
+
+  const plain = await h.request('plain', Buffer.from('{}'));
+  const r2 = await c.frames.expect(FrameKind.Request);
+  c.send(encodeFrame(FrameKind.Head, r2.id, { status: 200, contentType: 'application/json' }));
+  c.send(encodeFrame(FrameKind.End, r2.id, { frames: 0 }));
+  for (const kind of [FrameKind.Ack, FrameKind.Head, FrameKind.End]) await plain.expect(kind);
+  t.same(h.messages.get('plain'), [[FrameKind.Ack], [FrameKind.Head], [FrameKind.End]], 'an ingress that does not say so gets one frame per message');
 });
 
 t.test('Error from the connector, Cancel from the ingress, a lost tunnel, a vanished ingress, heartbeats', async (t) => {

@@ -1,7 +1,7 @@
 import type { Msg } from 'nats';
 import { subjects } from '@tokios/shared/subjects';
 import {
-  FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, dataFrameId, dataPayload, decodeFrame, encodeFrame, frameKindName, peekKind,
+  FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, dataFrameId, dataPayload, decodeFrame, encodeFrame, frameKindName, peekKind, splitBatch,
   type EndMeta, type Frame, type HeadMeta, type RejectMeta, type RequestMeta,
 } from '@tokios/shared/protocol';
 import { TokiosError, isErrorCode } from '@tokios/shared/errors';
@@ -136,6 +136,7 @@ export class Call {
       ingressId: this.fabric.id,
       bodyLength: this.input.body.length,
       deadline: this.deadline,
+      batches: true,
     };
     const frame = encodeFrame(FrameKind.Request, 0, meta, inline ? this.input.body : undefined);
     this.sentAt = Date.now();
@@ -180,11 +181,21 @@ export class Call {
     const buf = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
     this.lastSeen = Date.now();
     try {
-      if (peekKind(buf) === FrameKind.Data) this.onData(buf);
-      else this.onFrame(decodeFrame(buf));
+      if (peekKind(buf) !== FrameKind.Batch) return this.onOne(buf);
+      // Frames of one attempt: one that ends it (End, Error, a Reject that places the request again) ends the batch.
+      const rid = this.rid;
+      for (const frame of splitBatch(buf)) {
+        if (this.done || this.rid !== rid) return;
+        this.onOne(frame);
+      }
     } catch (err) {
       this.protocolError((err as Error).message);
     }
+  }
+
+  private onOne(buf: Buffer): void {
+    if (peekKind(buf) === FrameKind.Data) this.onData(buf);
+    else this.onFrame(decodeFrame(buf));
   }
 
   private onFrame(frame: Frame): void {

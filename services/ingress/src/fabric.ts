@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import { parseTerminatorSubject, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import { DEFAULT_NATS_MAX_PAYLOAD, FrameKind, encodeFrame, peekKind, type RejectMeta } from '@tokios/shared/protocol';
+import { DEFAULT_NATS_MAX_PAYLOAD, FrameKind, encodeFrame, lastFrameKind, type RejectMeta } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import { NatsState } from '@tokios/shared/ops';
 import type { IngressOptions } from './config.js';
@@ -117,7 +117,7 @@ export class FabricClient {
    */
   private orphan(rid: string, msg: Msg): void {
     if (msg.data.length === 0) return; // a no-responders notice: nobody to tell
-    const kind = peekKind(msg.data);
+    const kind = lastFrameKind(msg.data);
     if (kind === FrameKind.End || kind === FrameKind.Error || kind === FrameKind.Reject) return; // over anyway
     const reply = msg.reply;
     if (!reply || parseTerminatorSubject(reply)?.rid !== rid) return;

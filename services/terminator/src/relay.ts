@@ -1,8 +1,8 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import {
-  DEFAULT_NATS_MAX_PAYLOAD, FrameKind, NATS_RELAY_SLACK_BYTES, chunkBytes, dataPayload, encodeBodyFrames, encodeFrame, encodeRequestFrames,
-  payloadRoom, setFrameId, type EndMeta, type RequestMeta, type RejectMeta, type ResumeMeta,
+  DEFAULT_NATS_MAX_PAYLOAD, FrameKind, NATS_RELAY_SLACK_BYTES, batchBytes, chunkBytes, dataPayload, encodeBatch, encodeBodyFrames, encodeFrame,
+  encodeRequestFrames, payloadRoom, setFrameId, type EndMeta, type RequestMeta, type RejectMeta, type ResumeMeta,
 } from '@tokios/shared/protocol';
 import { ReplayLog } from './replay.js';
 import type { ErrorCode } from '@tokios/shared/errors';
@@ -49,6 +49,14 @@ export class RelayStream implements TunnelStream, DeferredAck {
   readonly startedAt = this.lastSent;
   /** The connector the request was last placed on (for the request's log line). */
   connectorId: string | undefined;
+  /**
+   * Frames for the ingress not yet published: everything this stream sends in one event-loop turn leaves as one
+   * Batch message at the end of it (an ingress that reads them says so in the Request), so a quick answer is one
+   * NATS message instead of Ack, Head, Data and End each.
+   */
+  private outbox: Uint8Array[] = [];
+  private outboxBytes = 0;
+  private flushQueued = false;
 
   constructor(
     private readonly ctx: RelayContext,
@@ -86,7 +94,7 @@ export class RelayStream implements TunnelStream, DeferredAck {
     this.connectorId = t.connectorId;
     this.sid = t.open(this);
     this.ctx.registry.addLoad(t.connectorId, 1);
-    const { ingressId: _i, tenantId: _t, keyId: _k, ...forward } = this.meta;
+    const { ingressId: _i, tenantId: _t, keyId: _k, batches: _b, ...forward } = this.meta;
     for (const frame of encodeRequestFrames(this.sid, forward, this.bodyParts, t.maxFrameBytes)) t.send(frame);
     if (!this.acked) {
       this.acked = true;
@@ -125,7 +133,7 @@ export class RelayStream implements TunnelStream, DeferredAck {
 
   /** Relays a connector Data frame; the buffer is reused in place with our sequence number. */
   onData(frame: Buffer): void {
-    const room = (this.ctx.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD) - NATS_RELAY_SLACK_BYTES;
+    const room = this.room();
     if (frame.length <= room) {
       this.publishData(frame);
       return;
@@ -275,10 +283,38 @@ export class RelayStream implements TunnelStream, DeferredAck {
     this.send(frame);
   }
 
+  /** The largest message this relay publishes: what NATS takes, less some room. */
+  private room(): number {
+    return (this.ctx.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD) - NATS_RELAY_SLACK_BYTES;
+  }
+
   private send(frame: Uint8Array): void {
     this.lastSent = Date.now();
+    if (!this.meta.batches) return this.publishNow(frame);
+    if (this.outbox.length > 0 && batchBytes(this.outbox.length + 1, this.outboxBytes + frame.byteLength) > this.room()) this.flushOutbox();
+    this.outbox.push(frame);
+    this.outboxBytes += frame.byteLength;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      // A microtask: after every frame of this socket read (one ws 'data' event) and before nats.js writes its
+      // buffer (its own flush is queued by the publish below), so the order of the turn's writes is unchanged.
+      queueMicrotask(this.flushOutbox);
+    }
+  }
+
+  private readonly flushOutbox = (): void => {
+    this.flushQueued = false;
+    const frames = this.outbox;
+    if (frames.length === 0) return;
+    const bytes = this.outboxBytes;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    this.publishNow(frames.length === 1 ? frames[0]! : encodeBatch(frames, bytes));
+  };
+
+  private publishNow(message: Uint8Array): void {
     try {
-      this.ctx.nc.publish(this.reply, frame, { reply: this.control });
+      this.ctx.nc.publish(this.reply, message, { reply: this.control });
     } catch (err) {
       this.ctx.log.warn({ rid: this.rid, err: (err as Error).message }, 'publish to ingress failed');
     }

@@ -6,3 +6,4 @@ export * from './chunk.js';
 export * from './limits.js';
 export * from './close-codes.js';
 export * from './request-frames.js';
+export * from './batch.js';

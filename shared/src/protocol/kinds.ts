@@ -29,6 +29,7 @@ export const FrameKind = {
   End: 24,
   Error: 25,
   Heartbeat: 26, // T->I only: stream still alive during a long silence; id = answer frames (Head + Data) published so far
+  Batch: 27, // T->I only: several frames of one stream in one NATS message (batch.ts), to an ingress that reads them
 } as const;
 
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];

@@ -94,6 +94,8 @@ export const requestMeta = z.object({
   ingressId: idSchema.optional(),
   tenantId: idSchema.optional(),
   keyId: idSchema.optional(),
+  /** Set on NATS only: the ingress reads Batch messages (batch.ts), so the terminator may group this stream's frames. */
+  batches: z.boolean().optional(),
 });
 
 export const cancelMeta = z.object({ reason: shortText }).optional();
@@ -172,6 +174,7 @@ const schemas = {
   [FrameKind.End]: endMeta,
   [FrameKind.Error]: errorMeta,
   [FrameKind.Heartbeat]: none,
+  [FrameKind.Batch]: none,
 } as const satisfies Record<FrameKind, z.ZodType>;
 
 type Schemas = typeof schemas;

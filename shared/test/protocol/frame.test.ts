@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   FrameKind, HEADER_BYTES, MAX_META_BYTES, MIN_TUNNEL_FRAME_BYTES, ProtocolError, chunkBytes, dataFrameId, dataPayload, decodeFrame,
-  encodeBodyFrames, encodeDataFrame, encodeFrame, encodeRequestFrames, encodeWithMeta, setFrameId, type Frame, type RequestMeta,
+  encodeBatch, lastFrameKind, splitBatch, encodeBodyFrames, encodeDataFrame, encodeFrame, encodeRequestFrames, encodeWithMeta, setFrameId, type Frame, type RequestMeta,
 } from '../../src/protocol/index.js';
 
 t.test('encode/decode round trip keeps kind, id, meta and payload', async (t) => {
@@ -119,4 +119,31 @@ t.test('Error frames may name the request parameter at fault; old frames without
   t.same(withParam.meta, { code: 'unsupported_parameter', message: 'n: not supported', param: 'n' });
   const without = decodeFrame(encodeFrame(FrameKind.Error, 3, { code: 'internal', message: 'x' }));
   t.same(without.meta, { code: 'internal', message: 'x' });
+});
+
+t.test('a Batch carries frames unchanged; malformed batches are refused', async (t) => {
+  const frames = [
+    encodeFrame(FrameKind.Ack, 0, { terminatorId: 'trm_1', connectorId: 'con_1' }),
+    encodeFrame(FrameKind.Data, 3, undefined, Buffer.from('abc')),
+    encodeFrame(FrameKind.End, 0, { frames: 4 }),
+  ];
+  const batch = encodeBatch(frames);
+  t.equal(batch[0], FrameKind.Batch);
+  const out = splitBatch(batch);
+  t.equal(out.length, 3);
+  out.forEach((f, i) => t.ok(f.equals(frames[i]!), `frame ${i} byte for byte`));
+  t.equal(decodeFrame(out[1]!).id, 3);
+  t.equal(lastFrameKind(batch), FrameKind.End, 'the last frame of a batch');
+  t.equal(lastFrameKind(frames[1]!), FrameKind.Data, 'a plain frame');
+  t.equal(lastFrameKind(batch.subarray(0, batch.length - 1)), -1, 'a malformed batch');
+
+  t.throws(() => splitBatch(batch.subarray(0, batch.length - 1)), ProtocolError, 'an entry past the end');
+  t.throws(() => splitBatch(batch.subarray(0, HEADER_BYTES + 2)), ProtocolError, 'a cut length');
+  t.throws(() => splitBatch(encodeBatch([])), /empty/, 'an empty batch');
+  t.throws(() => splitBatch(encodeBatch([Buffer.alloc(3)])), /shorter than a frame header/);
+  t.throws(() => splitBatch(encodeBatch([batch, frames[0]!])), /do not nest/);
+  const withMeta = Buffer.from(batch);
+  withMeta.writeUInt32BE(1, 5);
+  t.throws(() => splitBatch(withMeta), /no metadata/);
+  t.throws(() => splitBatch(frames[0]!), /not a Batch/);
 });

@@ -1,0 +1,70 @@
+import { FrameKind } from './kinds.js';
+import { ProtocolError } from './errors.js';
+import { HEADER_BYTES, ID_OFFSET, META_LEN_OFFSET } from './layout.js';
+
+/**
+ * Batch: several frames of one stream in one NATS message (terminator → ingress only, and only to an ingress that
+ * said it reads them: `RequestMeta.batches`). A quick answer is Ack, Head, Data and End, all known within one
+ * event-loop turn; as one message they cost NATS, the terminator and the ingress one message each instead of four.
+ * The frames inside are the ones that would have been published one by one, unchanged (sequence numbers, replay
+ * and gap checks see no difference): a Batch is a transport envelope, never stored, never nested.
+ *
+ * Layout: a frame header (kind Batch, id 0, no metadata), then per frame `u32 length | frame bytes`.
+ */
+export const BATCH_ENTRY_BYTES = 4;
+
+/** The bytes a batch of frames totalling `frameBytes` takes, for `count` frames. */
+export function batchBytes(count: number, frameBytes: number): number {
+  return HEADER_BYTES + count * BATCH_ENTRY_BYTES + frameBytes;
+}
+
+/** One Batch message around `frames` (already encoded; at least two, else publish the frame itself). */
+export function encodeBatch(frames: readonly Uint8Array[], frameBytes = frames.reduce((n, f) => n + f.byteLength, 0)): Buffer {
+  const out = Buffer.allocUnsafe(batchBytes(frames.length, frameBytes));
+  out[0] = FrameKind.Batch;
+  out.writeUInt32BE(0, ID_OFFSET);
+  out.writeUInt32BE(0, META_LEN_OFFSET);
+  let off = HEADER_BYTES;
+  for (const f of frames) {
+    out.writeUInt32BE(f.byteLength, off);
+    out.set(f, off + BATCH_ENTRY_BYTES);
+    off += BATCH_ENTRY_BYTES + f.byteLength;
+  }
+  return out;
+}
+
+/**
+ * The frames of a Batch message, as views into it (no copy). Refuses anything malformed: metadata on the batch, an
+ * entry running past the end, an entry shorter than a frame header, a nested batch, an empty batch. The frames
+ * themselves are decoded (and validated) by the caller, like any other.
+ */
+export function splitBatch(buf: Buffer): Buffer[] {
+  if (buf.length < HEADER_BYTES || buf[0] !== FrameKind.Batch) throw new ProtocolError('not a Batch message');
+  if (buf.readUInt32BE(META_LEN_OFFSET) !== 0) throw new ProtocolError('Batch messages carry no metadata');
+  const frames: Buffer[] = [];
+  let off = HEADER_BYTES;
+  while (off < buf.length) {
+    if (off + BATCH_ENTRY_BYTES > buf.length) throw new ProtocolError('Batch entry length runs past the end of the message');
+    const len = buf.readUInt32BE(off);
+    off += BATCH_ENTRY_BYTES;
+    if (len < HEADER_BYTES) throw new ProtocolError(`Batch entry of ${len} bytes is shorter than a frame header`);
+    if (off + len > buf.length) throw new ProtocolError(`Batch entry of ${len} bytes runs past the end of the message`);
+    if (buf[off] === FrameKind.Batch) throw new ProtocolError('Batch messages do not nest');
+    frames.push(buf.subarray(off, off + len));
+    off += len;
+  }
+  if (frames.length === 0) throw new ProtocolError('empty Batch message');
+  return frames;
+}
+
+/** The kind of a message's last frame (a Batch's last entry, else the frame's own); -1 for a malformed Batch. */
+export function lastFrameKind(message: Uint8Array): number {
+  if (message.byteLength === 0) return -1;
+  if (message[0] !== FrameKind.Batch) return message[0]!;
+  try {
+    const buf = Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+    return splitBatch(buf).at(-1)![0]!;
+  } catch {
+    return -1;
+  }
+}
