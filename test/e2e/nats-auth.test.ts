@@ -10,7 +10,7 @@ import { freePort } from '../support/ports.js';
 import { SqliteStore } from '@tokios/shared/store';
 import { publishControlEvent } from '@tokios/shared/control';
 import {
-  AdminClient, TestFabric, chat, connectAs, natsAuthSetup, quickScript, slowScript, spawnCli, testFabricKey, until, within, type NatsAuthSetup,
+  AdminClient, TestFabric, chat, connectAs, metric, natsAuthSetup, quickScript, scrape, slowScript, spawnCli, testFabricKey, until, within, type NatsAuthSetup,
 } from '../support/index.js';
 
 const ADMIN = 'ta-test-operator-token-natsauth-0123456';
@@ -58,6 +58,19 @@ t.test('each role does its job on an authenticated NATS with per-role permission
     const big = 'b'.repeat(300_000);
     t.equal((await client.chat.completions.create({ model: 'model-a', messages: [{ role: 'user', content: big }] })).choices[0]?.message.content, 'big');
     t.equal((up.requests.at(-1)?.body as { messages: { content: string }[] }).messages[0]?.content.length, big.length, 'the body arrived whole (several Body parts)');
+  });
+
+  await t.test('cache-affine placement: session homes shared between the replicas, requests on the connector subject', async (t) => {
+    up.script = () => quickScript('at home');
+    const ask = (i: typeof i1) => f.client(i).chat.completions.create({ model: 'model-a', prompt_cache_key: 'auth-session', messages: [{ role: 'user', content: 'z' }] });
+    const homes = async (i: typeof i1, name: string, labels = {}) => metric((await scrape(i.url)).samples, name, labels);
+    // Earlier requests' homes may still be on the way: wait for all of them and this one.
+    await until(async () => (await homes(i2, 'tokios_ingress_affinity_learned_total')) >= 2, 10_000, 'replica 2 to learn the homes of the two requests through replica 1');
+    await ask(i1);
+    await until(async () => (await homes(i2, 'tokios_ingress_affinity_learned_total')) >= 3, 10_000, 'replica 2 to learn the home from replica 1');
+    t.equal((await ask(i2)).choices[0]?.message.content, 'at home');
+    t.equal(await homes(i2, 'tokios_ingress_affinity_total', { result: 'home' }), 1, 'replica 2 sent it to the home connector\'s own subject, and a terminator took it there');
+    for (const p of [i1.proc, i2.proc, term.proc]) t.notMatch(p.output, /nats refused this \(permissions\)/, `${p.name}: nothing refused`);
   });
 
   await t.test('live status: the ingress (GET /v1/models) and the control service ask, terminators answer', async (t) => {
@@ -140,6 +153,8 @@ t.test('outside its permissions a role is refused; without credentials nobody co
   t.match(await refusedSubscription(asIngress, 'tokios.req.>'), /Permissions Violation for Subscription to "tokios\.req\.>"/, 'the ingress cannot read requests');
   t.match(await refusedSubscription(asTerminator, 'tokios.req.*'), /Permissions Violation for Subscription to "tokios\.req\.\*"/, 'a terminator cannot read every request outside the queue group');
   t.match(await refusedSubscription(asTerminator, 'tokios.req.*', 'other-group'), /Permissions Violation/, 'nor in another queue group');
+  t.match(await refusedSubscription(asTerminator, 'tokios.req.*.*'), /Permissions Violation/, 'nor every connector\'s requests outside the queue group');
+  t.match(await refusedSubscription(asIngress, 'tokios.req.*.*'), /Permissions Violation/, 'the ingress cannot read a connector\'s requests');
   t.match(await refusedSubscription(asTerminator, '_INBOX.control.>'), /Permissions Violation/, 'nor read the control service\'s replies');
   t.match(await refusedSubscription(asControl, 'tokios.in.*.>'), /Permissions Violation/, 'the control service cannot read completions');
   t.match(await refusedSubscription(asControl, 'tokios.quota.delta'), /Permissions Violation/);

@@ -84,7 +84,7 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   const metrics = deps.metrics ?? new Metrics();
   metrics.announce('ingress', deps.fabric.id);
   watchNatsMetrics(metrics, deps.fabric.nc, 'ingress');
-  const ingressMetrics = new IngressMetrics(metrics, control.usage);
+  const ingressMetrics = new IngressMetrics(metrics, control.usage, undefined, deps.fabric.homes);
   deps.fabric.observer = ingressMetrics;
   const readiness = (deps.readiness ?? new Readiness()).add('nats_ingress', () => deps.fabric.connected);
   app.decorate('tokiosReadiness', readiness);

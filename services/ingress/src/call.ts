@@ -7,6 +7,7 @@ import {
 import { TokiosError, isErrorCode } from '@tokios/shared/errors';
 import type { FabricClient } from './fabric.js';
 import { PauseLease } from './pause-lease.js';
+import { Placement } from './affinity/placement.js';
 
 export interface CallHandlers {
   onHead(head: HeadMeta): void;
@@ -28,6 +29,8 @@ export interface CallInput {
   requestId: string;
   /** From newCallId() when the caller needs it first (usage records); else made here. */
   callId?: string;
+  /** The request's session (shared/src/routing/session-key.ts), for cache-affine placement; none: by load alone. */
+  sessionKey?: string | undefined;
 }
 
 /** Answers to "no responders" (no terminator subscribed yet) are retried this long: interest spreads asynchronously. */
@@ -86,6 +89,7 @@ export class Call {
   private readonly started = Date.now();
   private readonly deadline: number;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly placement: Placement;
   terminatorId: string | undefined;
   connectorId: string | undefined;
 
@@ -96,6 +100,7 @@ export class Call {
   ) {
     this.deadline = this.started + fabric.options.requestTimeoutMs;
     this.callId = input.callId ?? fabric.newCallId();
+    this.placement = new Placement(fabric.homes, input.sessionKey, input.deploymentId);
     this.targets = [input.deploymentId, ...(input.fallbackIds ?? [])];
     this.targetSince = this.started;
   }
@@ -141,7 +146,7 @@ export class Call {
     const frame = encodeFrame(FrameKind.Request, 0, meta, inline ? this.input.body : undefined);
     this.sentAt = Date.now();
     try {
-      this.fabric.nc.publish(subjects.request(this.deploymentId), frame, { reply: this.fabric.inbox(this.rid) });
+      this.fabric.nc.publish(this.placement.subject(this.deploymentId), frame, { reply: this.fabric.inbox(this.rid) });
     } catch (err) {
       this.fail(new TokiosError('fabric_unavailable', `cannot publish the request: ${(err as Error).message}`));
     }
@@ -208,6 +213,7 @@ export class Call {
         this.connectorId = connectorId;
         this.control = subjects.terminator(terminatorId, this.rid);
         this.fabric.observer?.acked(this.deploymentId, Date.now() - this.started);
+        this.fabric.observer?.placed(this.placement.acked(this.deploymentId, connectorId));
         this.sendBodyParts();
         return;
       }
@@ -287,7 +293,10 @@ export class Call {
     }
     if (!this.acked) {
       if (now - this.sentAt < this.fabric.options.ackTimeoutMs) return;
-      if (this.ackRetries-- > 0) {
+      if (this.placement.fallBack(false)) {
+        this.fabric.log.warn({ rid: this.rid }, 'no ack from the session\'s home connector; placing by load');
+        this.send();
+      } else if (this.ackRetries-- > 0) {
         this.fabric.log.warn({ rid: this.rid }, 'no ack from a terminator; retrying');
         this.send();
       } else if (!this.nextTarget('no ack')) this.fail(new TokiosError('no_tunnel', 'No terminator acknowledged the request.'));
@@ -345,6 +354,8 @@ export class Call {
 
   private onNoResponders(): void {
     if (this.acked) return;
+    // The session's home is gone (no terminator subscribes its subject): by load, at once.
+    if (this.placement.fallBack(true)) return this.send();
     if (this.nextTarget('no responders')) return;
     if (this.sawBusy && this.target > 0 && this.attempt < MAX_REQUEST_SENDS && Date.now() - this.started < this.fabric.options.queueTimeoutMs) {
       // An earlier target of the alias is only busy: wait for it rather than fail on this one being down.
@@ -358,6 +369,8 @@ export class Call {
   private onReject(r: RejectMeta): void {
     if (this.headSeen) return this.protocolError('reject after the answer started');
     this.fabric.observer?.rejected(r.reason);
+    // The home is at its cap, draining or unhealthy: by load, at once (the connector that takes it is the new home).
+    if (this.placement.fallBack(r.reason !== 'busy')) return this.send();
     const waited = Date.now() - this.started;
     const mayResend = this.attempt < MAX_REQUEST_SENDS && (this.attempt + 1) * this.input.body.length <= MAX_SENT_BODY_BYTES;
     if (r.reason === 'busy') {

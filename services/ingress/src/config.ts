@@ -3,6 +3,7 @@ import { ConfigError, envInt, parseEnv } from '@tokios/shared/config';
 import { natsSettingsFromEnv, type NatsSettings } from '@tokios/shared/nats';
 import { storeEnvSchema } from '@tokios/shared/store';
 import type { ControlPlaneOptions } from './control-plane.js';
+import type { AffinityOptions } from './affinity/homes.js';
 
 /**
  * On SIGTERM, how long /readyz says "draining" while the listener still serves, before it closes: a load balancer
@@ -38,6 +39,10 @@ export const ingressEnvSchema = storeEnvSchema.extend({
   TOKIOS_USAGE_BATCH: envInt(500, 1, 10_000),
   TOKIOS_USAGE_MAX_BUFFERED: envInt(100_000, 100, 10_000_000),
   TOKIOS_QUOTA_SYNC_MS: envInt(1_000, 10, 5_000),
+  // Cache-affine placement (README "Cache-affine placement")
+  TOKIOS_AFFINITY: z.enum(['on', 'off'], { error: 'TOKIOS_AFFINITY must be "on" or "off"' }).default('on'),
+  TOKIOS_AFFINITY_MAX_SESSIONS: envInt(100_000, 1, 10_000_000),
+  TOKIOS_AFFINITY_TTL_MS: envInt(30 * 60_000, 1_000, 7 * 24 * 3_600_000),
 });
 export type IngressEnv = z.infer<typeof ingressEnvSchema>;
 
@@ -74,6 +79,8 @@ export interface IngressOptions {
   fabricSecret?: string | undefined;
   /** Auth cache, usage accounting and quotas; defaults when absent. */
   controlPlane?: ControlPlaneOptions;
+  /** Cache-affine placement (session homes); absent: placement by load alone. */
+  affinity?: AffinityOptions;
 }
 
 export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): IngressOptions & { host: string; port: number; nats: NatsSettings; env: IngressEnv } {
@@ -95,6 +102,7 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
     receiveTimeoutMs: e.TOKIOS_RECEIVE_TIMEOUT_MS,
     maxAnswerBytes: e.TOKIOS_MAX_ANSWER_BYTES,
     shutdownDelayMs: e.TOKIOS_SHUTDOWN_DELAY_MS,
+    affinity: { enabled: e.TOKIOS_AFFINITY === 'on', maxSessions: e.TOKIOS_AFFINITY_MAX_SESSIONS, ttlMs: e.TOKIOS_AFFINITY_TTL_MS },
     controlPlane: {
       authCache: {
         ttlMs: e.TOKIOS_AUTH_CACHE_TTL_MS,

@@ -5,14 +5,19 @@ import { parseTerminatorSubject, subjects, tailToken, wildcard } from '@tokios/s
 import { DEFAULT_NATS_MAX_PAYLOAD, FrameKind, encodeFrame, lastFrameKind, type RejectMeta } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import { NatsState } from '@tokios/shared/ops';
+import { FabricKey } from '@tokios/shared/fabric-auth';
 import type { IngressOptions } from './config.js';
 import { Call, type CallHandlers, type CallInput } from './call.js';
+import { SessionHomes } from './affinity/homes.js';
+import type { AffinityResult } from './affinity/placement.js';
 
 /** What the fabric reports about placement (the ingress metrics). */
 export interface FabricObserver {
   /** A terminator took the request `waitedMs` after it was first published. */
   acked(deploymentId: string, waitedMs: number): void;
   rejected(reason: RejectMeta['reason']): void;
+  /** A request was acked: where it landed relative to its session's home. */
+  placed(result: AffinityResult): void;
 }
 
 export { Call, MAX_REQUEST_SENDS, MAX_SENT_BODY_BYTES, NO_RESPONDERS_WINDOW_MS, type CallHandlers, type CallInput } from './call.js';
@@ -38,6 +43,8 @@ export class FabricClient {
   private readonly nats: NatsState;
   /** Set by the app: placement timings for the metrics. */
   observer: FabricObserver | undefined;
+  /** Session homes for cache-affine placement; undefined when affinity is off (TOKIOS_AFFINITY=off). */
+  readonly homes: SessionHomes | undefined;
   private calls = 0;
   /**
    * False from a NATS disconnect to the reconnect, as this client's own status watch sees it (calls are held
@@ -53,6 +60,8 @@ export class FabricClient {
   ) {
     this.inboxPrefix = subjects.ingressInboxPrefix(this.id);
     this.nats = new NatsState(nc);
+    const affinity = options.affinity;
+    this.homes = affinity?.enabled ? new SessionHomes(nc, new FabricKey(options.fabricSecret), this.id, affinity, log) : undefined;
   }
 
   /** NATS is connected now (readiness; calls are held across a reconnect, up to the Ack timeout, see linkUp). */
@@ -78,6 +87,7 @@ export class FabricClient {
       this.pruneCancels(now);
     }, every);
     this.sweeper.unref();
+    this.homes?.start();
     void this.watch();
   }
 
@@ -180,6 +190,7 @@ export class FabricClient {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.homes?.close();
     for (const c of [...this.pending.values()]) c.fail(new TokiosError('fabric_unavailable', 'ingress shutting down'));
     this.sub?.unsubscribe();
   }

@@ -2,6 +2,8 @@ import { BoundedLabel, LATENCY_BUCKETS, WAIT_BUCKETS, type Counter, type Histogr
 import type { CallerProtocol, RejectReason } from '@tokios/shared/protocol';
 import type { UsageRecorder } from './usage/recorder.js';
 import type { FabricObserver } from './fabric.js';
+import type { AffinityResult } from './affinity/placement.js';
+import type { SessionHomes } from './affinity/homes.js';
 
 /** Series per deployment are capped (BoundedLabel); past this, new deployments count as "other". */
 export const DEFAULT_MAX_DEPLOYMENT_LABELS = 100;
@@ -28,10 +30,11 @@ export class IngressMetrics implements FabricObserver {
   private readonly rateLimited: Counter<'kind'>;
   private readonly ignored: Counter<'protocol' | 'field'>;
   private readonly pauses: Counter<string>;
+  private readonly affinity: Record<AffinityResult, CountChild>;
   private readonly counts = new Map<string, CountChild>();
   private readonly timings = new Map<string, DurationChild>();
 
-  constructor(metrics: Metrics, usage: UsageRecorder, maxDeployments = DEFAULT_MAX_DEPLOYMENT_LABELS) {
+  constructor(metrics: Metrics, usage: UsageRecorder, maxDeployments = DEFAULT_MAX_DEPLOYMENT_LABELS, homes?: SessionHomes) {
     this.deployments = new BoundedLabel(maxDeployments);
     this.requests = metrics.counter({
       name: 'tokios_ingress_requests_total',
@@ -94,6 +97,31 @@ export class IngressMetrics implements FabricObserver {
       },
     });
     for (const kind of ['requests', 'tokens']) this.rateLimited.inc({ kind }, 0);
+    const placed = metrics.counter({
+      name: 'tokios_ingress_affinity_total',
+      help: "Acked requests by where they landed: on their session's home connector, moved off it (gone, at its cap), a session's first placement, or no session key (or affinity off).",
+      labelNames: ['result'],
+    });
+    this.affinity = { home: placed.labels('home'), moved: placed.labels('moved'), new: placed.labels('new'), none: placed.labels('none') };
+    metrics.gauge({
+      name: 'tokios_ingress_affinity_sessions',
+      help: 'Session homes this replica knows (its own placements and those the other replicas told it).',
+      collect() {
+        this.set(homes?.size ?? 0);
+      },
+    });
+    metrics.counter({
+      name: 'tokios_ingress_affinity_learned_total',
+      help: 'Session homes learned from the other ingress replicas (tokios.affinity.home).',
+      collect() {
+        this.reset();
+        this.inc(homes?.stats.learned ?? 0);
+      },
+    });
+  }
+
+  placed(result: AffinityResult): void {
+    this.affinity[result].inc();
   }
 
   /** A request entered the proxy. */

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallerProtocol, HeadMeta, Usage } from '@tokios/shared/protocol';
 import { ERRORS, TokiosError, isErrorCode, renderStreamError, type ErrorCode } from '@tokios/shared/errors';
+import { sessionKey } from '@tokios/shared/routing';
 import type { Call, FabricClient } from './fabric.js';
 import type { IngressMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
@@ -35,12 +36,13 @@ type Outcome = ErrorCode | 'client_closed' | 'client_not_reading';
 async function admit(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest) {
   try {
     const caller = await authenticate(request, deps.control.auth);
-    const { model, stream } = routingFields(parseJsonBody(request.body as Buffer));
+    const body = parseJsonBody(request.body as Buffer);
+    const { model, stream } = routingFields(body);
     const route = await resolveRoute(deps.control.auth, caller, model);
     const targets = placementOrder(route);
     const [first, ...fallbacks] = targets;
     if (!first) throw new TokiosError('no_tunnel', `The alias \`${model}\` has no deployment it may use.`);
-    return { caller, model, stream, first, fallbacks, targets, aliasId: route.kind === 'alias' ? route.aliasId : null };
+    return { caller, model, stream, first, fallbacks, targets, aliasId: route.kind === 'alias' ? route.aliasId : null, body };
   } catch (err) {
     if (err instanceof TokiosError) deps.metrics.refused(protocol, undefined, err.status, err.code);
     throw err;
@@ -55,7 +57,7 @@ async function admit(deps: ProxyDeps, protocol: CallerProtocol, request: Fastify
 export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const started = Date.now();
   const { control, metrics } = deps;
-  const { caller, model, stream, first, fallbacks, targets, aliasId } = await admit(deps, protocol, request);
+  const { caller, model, stream, first, fallbacks, targets, aliasId, body } = await admit(deps, protocol, request);
   let call: Call | undefined;
   /** The deployment that serves (once acked; an alias's first choice until then). */
   const served = () => targets.find((d) => d.id === call?.deploymentId) ?? first;
@@ -163,12 +165,16 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     settle();
   };
 
+  // Cache-affine placement: the session's requests go where its prefix is cached (scoped: tenant and deployment).
+  const session = deps.fabric.homes ? sessionKey(protocol, body, request.headers, `${caller.tenantId}/${first.id}`).key : '';
+
   call = deps.fabric.call(
     {
       deploymentId: first.id,
       fallbackIds: fallbacks.map((d) => d.id),
       requestId: request.id,
       callId,
+      ...(session !== '' && { sessionKey: session }),
       body: raw,
       meta: { protocol, model, stream, headers, tenantId: caller.tenantId, keyId: caller.keyId },
     },

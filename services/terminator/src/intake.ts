@@ -27,11 +27,14 @@ export interface IntakeOptions {
 
 /**
  * The NATS side of a terminator: subscribes `tokios.req.<deployment>` (queue group) while the registry says the
- * deployment is routable here, turns each Request into a RelayStream, and routes body parts, cancels and
- * no-responders notices (`tokios.term.<id>.<rid>`) to their stream.
+ * deployment is routable here, and `tokios.req.<deployment>.<connector>` while that connector is (an ingress sends a
+ * session's requests there once it knows the session's home), turns each Request into a RelayStream, and routes body
+ * parts, cancels and no-responders notices (`tokios.term.<id>.<rid>`) to their stream.
  */
 export class RequestIntake {
   private readonly subs = new Map<string, Subscription>();
+  /** Connector subjects, by `<deployment>.<connector>`. */
+  private readonly connectorSubs = new Map<string, Subscription>();
   private readonly streams = new Map<string, RelayStream>();
   /** Streams that ended in the last REPLAY_KEEP_MS, oldest first: a Resume may still ask for their last frames. */
   private readonly ended = new Map<string, { stream: RelayStream; at: number }>();
@@ -88,6 +91,27 @@ export class RequestIntake {
     }
   }
 
+  /**
+   * Called by the registry when a connector gains its first or loses its last routable tunnel here: its own subject,
+   * in the same queue group (a connector with tunnels on two terminators is served by either). Once it is
+   * unsubscribed everywhere, NATS answers no-responders and the ingress falls back to the deployment subject at once.
+   */
+  setConnectorRoutable(deploymentId: string, connectorId: string, routable: boolean): void {
+    if (routable && this.refusing) return;
+    const key = `${deploymentId}.${connectorId}`;
+    const sub = this.connectorSubs.get(key);
+    if (routable && !sub) {
+      const s = this.nc.subscribe(subjects.connectorRequest(deploymentId, connectorId), {
+        queue: REQUEST_QUEUE,
+        callback: (_e, msg) => this.onRequest(msg, deploymentId, connectorId),
+      });
+      this.connectorSubs.set(key, s);
+    } else if (!routable && sub) {
+      sub.unsubscribe();
+      this.connectorSubs.delete(key);
+    }
+  }
+
   /** Heartbeats for streams that have been silent for `idleMs`. */
   heartbeats(idleMs: number): void {
     const now = Date.now();
@@ -120,8 +144,9 @@ export class RequestIntake {
    */
   async stopTaking(timeoutMs = 2_000): Promise<void> {
     this.refusing = true;
-    const subs = [...this.subs.values()];
+    const subs = [...this.subs.values(), ...this.connectorSubs.values()];
     this.subs.clear();
+    this.connectorSubs.clear();
     const drained = Promise.all(subs.map((s) => s.drain().catch(() => undefined)));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
@@ -150,14 +175,16 @@ export class RequestIntake {
 
   close(reason: string): void {
     clearInterval(this.heartbeatTimer);
-    for (const sub of this.subs.values()) sub.unsubscribe();
+    for (const sub of [...this.subs.values(), ...this.connectorSubs.values()]) sub.unsubscribe();
     this.subs.clear();
+    this.connectorSubs.clear();
     this.controlSub?.unsubscribe();
     for (const s of [...this.streams.values()]) s.fail('tunnel_lost', reason);
     this.acks.close();
   }
 
-  private onRequest(msg: Msg, deploymentId: string): void {
+  /** `connectorId`: the request came on that connector's own subject and may be placed only there. */
+  private onRequest(msg: Msg, deploymentId: string, connectorId?: string): void {
     const reply = msg.reply;
     if (!reply || !reply.startsWith('tokios.in.')) {
       this.log.warn({ deploymentId }, 'request without a valid reply subject; dropped');
@@ -194,7 +221,7 @@ export class RequestIntake {
           );
         },
       },
-      meta, deploymentId, reply, subjects.terminator(this.terminatorId, meta.rid), Buffer.from(payload),
+      meta, deploymentId, reply, subjects.terminator(this.terminatorId, meta.rid), Buffer.from(payload), connectorId,
     );
     this.streams.set(meta.rid, stream);
     stream.place();

@@ -9,8 +9,9 @@ export interface Placeable {
 }
 
 /**
- * Tunnels this terminator holds, by deployment, and the load on each connector. Tells its owner when a deployment
- * becomes routable here (first routable tunnel) or stops being so, so it can (un)subscribe the request subject.
+ * Tunnels this terminator holds, by deployment, and the load on each connector. Tells its owner when a deployment or
+ * a connector becomes routable here (first routable tunnel) or stops being so, so it can (un)subscribe the request
+ * subjects: the deployment's, and the connector's own (a session's home, cache-affine placement).
  */
 export class TunnelRegistry<T extends Placeable> {
   private readonly byDeployment = new Map<string, Set<T>>();
@@ -19,38 +20,40 @@ export class TunnelRegistry<T extends Placeable> {
   private count = 0;
   private rr = 0;
 
-  constructor(private readonly onRoutableChange: (deploymentId: string, routable: boolean) => void) {}
+  constructor(
+    private readonly onRoutableChange: (deploymentId: string, routable: boolean) => void,
+    private readonly onConnectorRoutableChange: (deploymentId: string, connectorId: string, routable: boolean) => void = () => undefined,
+  ) {}
 
   add(t: T): void {
     let set = this.byDeployment.get(t.deploymentId);
     if (!set) this.byDeployment.set(t.deploymentId, (set = new Set()));
-    const before = this.isRoutable(t.deploymentId);
-    if (!set.has(t)) this.count++;
-    set.add(t);
-    this.notify(t.deploymentId, before);
+    this.changing(t, () => {
+      if (!set.has(t)) this.count++;
+      set.add(t);
+    });
   }
 
   remove(t: T): void {
     const set = this.byDeployment.get(t.deploymentId);
     if (!set?.has(t)) return;
-    const before = this.isRoutable(t.deploymentId);
-    set.delete(t);
-    this.count--;
-    if (set.size === 0) this.byDeployment.delete(t.deploymentId);
-    this.notify(t.deploymentId, before);
+    this.changing(t, () => {
+      set.delete(t);
+      this.count--;
+      if (set.size === 0) this.byDeployment.delete(t.deploymentId);
+    });
   }
 
   /** Call around a change of a tunnel's routability (health, draining, closing). */
   update(t: T, change: () => void): void {
-    const before = this.isRoutable(t.deploymentId);
-    change();
-    this.notify(t.deploymentId, before);
+    this.changing(t, change);
   }
 
-  isRoutable(deploymentId: string): boolean {
+  /** Whether `connectorId` is given: whether that connector of the deployment has a routable tunnel here. */
+  isRoutable(deploymentId: string, connectorId?: string): boolean {
     const set = this.byDeployment.get(deploymentId);
     if (!set) return false;
-    for (const t of set) if (t.routable) return true;
+    for (const t of set) if (t.routable && (connectorId === undefined || t.connectorId === connectorId)) return true;
     return false;
   }
 
@@ -79,16 +82,16 @@ export class TunnelRegistry<T extends Placeable> {
   }
 
   /**
-   * Least-loaded routable tunnel whose connector is under its cap, skipping `exclude`.
-   * Ties rotate, so equal connectors share evenly.
+   * Least-loaded routable tunnel whose connector is under its cap, skipping `exclude`; only tunnels of `connectorId`
+   * when given (a request for a session's home). Ties rotate, so equal connectors share evenly.
    */
-  pick(deploymentId: string, exclude: ReadonlySet<T>): T | undefined {
+  pick(deploymentId: string, exclude: ReadonlySet<T>, connectorId?: string): T | undefined {
     const set = this.byDeployment.get(deploymentId);
     if (!set) return undefined;
     const candidates: T[] = [];
     let best = Infinity;
     for (const t of set) {
-      if (!t.routable || exclude.has(t)) continue;
+      if (!t.routable || exclude.has(t) || (connectorId !== undefined && t.connectorId !== connectorId)) continue;
       const load = this.load(t.connectorId);
       if (load >= t.maxConcurrency) continue;
       const ratio = load / t.maxConcurrency;
@@ -103,8 +106,11 @@ export class TunnelRegistry<T extends Placeable> {
     return candidates[this.rr % candidates.length];
   }
 
-  private notify(deploymentId: string, before: boolean): void {
-    const after = this.isRoutable(deploymentId);
-    if (before !== after) this.onRoutableChange(deploymentId, after);
+  private changing(t: T, change: () => void): void {
+    const dep = this.isRoutable(t.deploymentId);
+    const con = this.isRoutable(t.deploymentId, t.connectorId);
+    change();
+    if (con !== this.isRoutable(t.deploymentId, t.connectorId)) this.onConnectorRoutableChange(t.deploymentId, t.connectorId, !con);
+    if (dep !== this.isRoutable(t.deploymentId)) this.onRoutableChange(t.deploymentId, !dep);
   }
 }

@@ -67,6 +67,8 @@ export class RelayStream implements TunnelStream, DeferredAck {
     /** Our subject for this request: body parts and cancels arrive here; it is also the reply of every frame we send. */
     readonly control: string,
     inlineBody: Buffer,
+    /** Placed on this connector only (the request came on its own subject: a session's home), else on any. */
+    private readonly pinned?: string,
   ) {
     if (inlineBody.length > 0) this.bodyParts.push(inlineBody);
     this.bodyReceived = inlineBody.length;
@@ -76,11 +78,14 @@ export class RelayStream implements TunnelStream, DeferredAck {
     return this.meta.rid;
   }
 
-  /** Places the request on the least loaded routable tunnel, or answers Reject when there is none. */
+  /**
+   * Places the request on the least loaded routable tunnel (of the pinned connector, when there is one), or answers
+   * Reject when there is none: for a pinned request, the ingress then places it on the deployment's subject at once.
+   */
   place(rejected?: RejectMeta): void {
-    const t = this.ctx.registry.pick(this.deploymentId, this.tried);
+    const t = this.ctx.registry.pick(this.deploymentId, this.tried, this.pinned);
     if (!t) {
-      const routable = this.ctx.registry.isRoutable(this.deploymentId);
+      const routable = this.ctx.registry.isRoutable(this.deploymentId, this.pinned);
       const reason: RejectMeta = rejected ?? {
         reason: routable ? 'busy' : 'unavailable',
         message: routable ? 'every connector here is at capacity' : 'no routable connector here',

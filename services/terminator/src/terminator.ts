@@ -76,7 +76,10 @@ export class Terminator implements ControlTarget {
       metricsToken: ops.metricsToken,
       health: () => ({ id: this.id, tunnels: this.registry.size, streams: this.intake.size, draining: this.draining }),
     };
-    this.registry = new TunnelRegistry((dep, routable) => this.intake.setRoutable(dep, routable));
+    this.registry = new TunnelRegistry(
+      (dep, routable) => this.intake.setRoutable(dep, routable),
+      (dep, connectorId, routable) => this.intake.setConnectorRoutable(dep, connectorId, routable),
+    );
     const observer = new TerminatorMetrics(this.metrics, { registry: this.registry, streams: () => this.intake.size, deployments: () => this.intake.deployments });
     this.intake = new RequestIntake(this.id, nc, this.registry, log, { heartbeatMs: opts.heartbeatMs, observer });
     this.key = new FabricKey(opts.fabricSecret);

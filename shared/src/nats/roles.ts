@@ -24,10 +24,11 @@ const ctl = (...names: ControlEventName[]): string[] => names.map((n) => subject
 
 export const rolePermissions = {
   ingress: {
-    // requests to terminators; body parts and cancels to the terminator that acked; quota counts; live status
-    publish: [p.requests, p.terminatorFrames, subjects.quotaDelta, subjects.statusQuery],
-    // answers to its requests; peers' quota counts; cache invalidations; status answers
-    subscribe: [p.ingressInboxes, subjects.quotaDelta, ...ctl('key_revoked', 'key_changed', 'deployment_changed', 'alias_changed'), inbox('ingress')],
+    // requests to terminators (a deployment's, or a session home connector's); body parts and cancels to the
+    // terminator that acked; quota counts; session homes; live status
+    publish: [p.requests, p.connectorRequests, p.terminatorFrames, subjects.quotaDelta, subjects.affinityHomes, subjects.statusQuery],
+    // answers to its requests; peers' quota counts and session homes; cache invalidations; status answers
+    subscribe: [p.ingressInboxes, subjects.quotaDelta, subjects.affinityHomes, ...ctl('key_revoked', 'key_changed', 'deployment_changed', 'alias_changed'), inbox('ingress')],
     allowResponses: false,
   },
   terminator: {
@@ -35,7 +36,7 @@ export const rolePermissions = {
     publish: [p.ingressFrames, subjects.presence],
     // requests only as a member of the queue group (never every request); its own body/cancel subjects; peers;
     // status queries (answered through allow_responses); token revocations
-    subscribe: [`${p.requests} ${REQUEST_QUEUE}`, p.terminatorInboxes, subjects.presence, subjects.statusQuery, ...ctl('token_revoked')],
+    subscribe: [`${p.requests} ${REQUEST_QUEUE}`, `${p.connectorRequests} ${REQUEST_QUEUE}`, p.terminatorInboxes, subjects.presence, subjects.statusQuery, ...ctl('token_revoked')],
     allowResponses: true,
   },
   control: {

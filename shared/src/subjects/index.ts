@@ -2,12 +2,14 @@
  * Every NATS subject Tokios uses is built here and nowhere else.
  *
  *   tokios.req.<deploymentId>            request for a deployment (queue group tokios-terminators)
+ *   tokios.req.<deploymentId>.<connectorId>  request for one connector of it, a session's home (same queue group)
  *   tokios.in.<ingressId>.<rid>          frames back to the ingress that holds the caller
  *   tokios.term.<terminatorId>.<rid>     body parts and cancels to the terminator that took a request
  *   tokios.presence.terminator           terminators announce themselves (tunnel URL) for connector spreading
  *   tokios.ctl.<event>                   control-plane events (revocations, limits; see shared/src/control)
  *   tokios.status.query                  scatter-gather: every terminator answers with its live tunnels
  *   tokios.quota.delta                   ingress replicas share per-key request/token counts
+ *   tokios.affinity.home                 ingress replicas share session homes (session key hash -> connector)
  */
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -24,6 +26,7 @@ export const REQUEST_QUEUE = 'tokios-terminators';
 
 export const subjects = {
   request: (deploymentId: string) => `tokios.req.${token(deploymentId)}`,
+  connectorRequest: (deploymentId: string, connectorId: string) => `tokios.req.${token(deploymentId)}.${token(connectorId)}`,
   ingressInboxPrefix: (ingressId: string) => `tokios.in.${token(ingressId)}.`,
   ingressInbox: (ingressId: string, rid: string) => `tokios.in.${token(ingressId)}.${token(rid)}`,
   terminatorPrefix: (terminatorId: string) => `tokios.term.${token(terminatorId)}.`,
@@ -32,12 +35,15 @@ export const subjects = {
   control: (event: string) => `tokios.ctl.${token(event)}`,
   statusQuery: 'tokios.status.query',
   quotaDelta: 'tokios.quota.delta',
+  affinityHomes: 'tokios.affinity.home',
 } as const;
 
 /** Wildcard patterns over the subjects above, as NATS permissions name them (shared/src/nats/roles.ts). */
 export const subjectPatterns = {
   /** Every deployment's request subject. */
   requests: 'tokios.req.*',
+  /** Every connector's own request subject (`tokios.req.<deploymentId>.<connectorId>`). */
+  connectorRequests: 'tokios.req.*.*',
   /** Frames to any ingress's request inbox (`tokios.in.<ingressId>.<rid>`). */
   ingressFrames: 'tokios.in.*.*',
   /** An ingress's wildcard inbox subscription. */
