@@ -6,6 +6,7 @@ import { LookupCache, LookupUnavailableError } from '../src/auth/lookup-cache.js
 import { RateLimitError } from '../src/quota/rate-limit-error.js';
 import { UsageRecorder } from '../src/usage/recorder.js';
 import { decodeDelta } from '../src/quota/messages.js';
+import { decodeHomes } from '../src/affinity/messages.js';
 
 t.test('MinuteWindow slides by the second', async (t) => {
   const w = new MinuteWindow();
@@ -110,4 +111,17 @@ t.test('UsageRecorder: batches, retries, bounded, flushes on close', async (t) =
   const ids = written.flat().map((r) => r.id);
   t.equal(ids.at(-1), 'req_249', 'the newest survive');
   t.equal(ids.length, 250 - u.stats.dropped);
+});
+
+t.test('session homes messages: hostile input is refused or skipped, never trusted', async (t) => {
+  const enc = (v: unknown) => Buffer.from(JSON.stringify(v));
+  const key = 'a'.repeat(32);
+  t.same(decodeHomes(enc({ from: 'ing_1', h: [[key, 'con_1']] })), { from: 'ing_1', h: [[key, 'con_1']], skipped: 0 });
+  const mixed = decodeHomes(enc({ from: 'ing_1', h: [[key, 'con_1'], ['not-a-hash', 'con_1'], [key, 'bad.subject'], [key], 'x'] }));
+  t.same(mixed?.h, [[key, 'con_1']], 'only well-formed entries count');
+  t.equal(mixed?.skipped, 4);
+  t.equal(decodeHomes(Buffer.from('not json')), undefined);
+  t.equal(decodeHomes(enc({ from: 'a b', h: [] })), undefined, 'a bad sender id');
+  t.equal(decodeHomes(enc({ from: 'ing_1', h: Array(501).fill([key, 'c']) })), undefined, 'too many entries');
+  t.equal(decodeHomes(Buffer.alloc(70 * 1024, 32)), undefined, 'oversized');
 });

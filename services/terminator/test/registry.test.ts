@@ -108,3 +108,25 @@ t.test('remove: the last routable tunnel leaving turns the deployment off; deplo
   t.equal(reg.size, 1, 'and does not count twice');
   t.same(reg.tunnels().map((e) => e.name), ['x']);
 });
+
+t.test('per connector: routability changes and pinned picks (a session\'s home)', async (t) => {
+  const changes: string[] = [];
+  const reg = new TunnelRegistry<Entry>(() => undefined, (dep, con, routable) => changes.push(`${dep}/${con}:${routable ? 'on' : 'off'}`));
+  const a1 = new Entry('a1', 'con_a', 2);
+  const a2 = new Entry('a2', 'con_a', 2);
+  const b = new Entry('b', 'con_b', 2);
+  reg.add(a1);
+  reg.add(a2);
+  reg.add(b);
+  t.same(changes, ['dep_a/con_a:on', 'dep_a/con_b:on'], 'once per connector, on its first routable tunnel');
+  reg.addLoad('con_b', 2);
+  t.equal(reg.pick('dep_a', none, 'con_b'), undefined, 'a pinned pick never leaves its connector, even at its cap');
+  t.ok(reg.isRoutable('dep_a', 'con_b'), 'though it is still routable (a busy Reject, not unavailable)');
+  t.match(reg.pick('dep_a', none, 'con_a')?.connectorId, 'con_a');
+  reg.update(a1, () => (a1.draining = true));
+  t.same(changes.length, 2, 'one tunnel of two draining: the connector stays routable');
+  reg.remove(a2);
+  t.same(changes.at(-1), 'dep_a/con_a:off', 'its last routable tunnel gone: off');
+  t.notOk(reg.isRoutable('dep_a', 'con_a'));
+  t.ok(reg.isRoutable('dep_a'), 'the deployment still has con_b');
+});
