@@ -136,6 +136,7 @@ t.test('placement: least loaded connector first; a Reject re-places on another l
   const moved = await other.frames.expect(FrameKind.Request);
   t.equal(moved.meta.rid, 'r3', 're-placed on the other tunnel');
   t.equal(moved.payload.toString(), 'body three', 'with its body');
+  t.equal(h.connectorById((await r3.expect(FrameKind.Ack)).meta.connectorId), other, 'the Ack goes again naming the connector that serves (a session\'s home)');
   other.send(encodeFrame(FrameKind.Head, moved.id, { status: 200, contentType: 'text/plain' }));
   other.send(encodeFrame(FrameKind.End, moved.id, { frames: 0 }));
   t.equal((await r3.expect(FrameKind.Head)).meta.status, 200, 'the answer of the second connector reaches the ingress');
@@ -147,6 +148,7 @@ t.test('placement: least loaded connector first; a Reject re-places on another l
   const fx = await x.frames.expect(FrameKind.Request);
   x.send(encodeFrame(FrameKind.Reject, fx.id, { reason: 'busy', message: 'full' }));
   const fy = await y.frames.expect(FrameKind.Request);
+  t.equal(h.connectorById((await r4.expect(FrameKind.Ack)).meta.connectorId), y, 'Ack again, naming the connector tried next');
   y.send(encodeFrame(FrameKind.Reject, fy.id, { reason: 'draining', message: 'leaving' }));
   t.same((await r4.expect(FrameKind.Reject)).meta, { reason: 'draining', message: 'leaving' }, 'every local tunnel refused: the last Reject goes to the ingress');
 
@@ -296,6 +298,7 @@ t.test('a tunnel lost under a stream: placed again before the Head, cut after it
   await first.close();
   const moved = await other.frames.expect(FrameKind.Request);
   t.same([moved.meta.rid, moved.payload.toString()], ['p1', 'body p1'], 'placed again on the other tunnel, with its body');
+  t.equal(h.connectorById((await q.expect(FrameKind.Ack)).meta.connectorId), other, 'the Ack goes again naming the new connector');
   other.send(encodeFrame(FrameKind.Head, moved.id, { status: 200, contentType: 'text/plain' }));
   other.send(encodeFrame(FrameKind.Data, moved.id, undefined, Buffer.from('x')));
   t.equal((await q.expect(FrameKind.Head)).meta.status, 200, 'the answer comes from the second connector');

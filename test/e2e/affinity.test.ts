@@ -39,8 +39,8 @@ t.test('cache-affine placement across ingress replicas and terminators', async (
 
     // Without a key, the conversation's leading messages make the session: an agent's growing history stays put.
     const history: { role: 'user' | 'assistant' | 'system'; content: string }[] = [{ role: 'system', content: 'You are a coding agent.' }, { role: 'user', content: 'fix the bug' }];
-    const first = (await f.client(i1).chat.completions.create({ model: 'model-a', messages: history })).choices[0]?.message.content;
     const seenPrefix = await learned(i2);
+    const first = (await f.client(i1).chat.completions.create({ model: 'model-a', messages: history })).choices[0]?.message.content;
     await learn(i2, seenPrefix);
     for (let n = 0; n < 4; n++) {
       history.push({ role: 'assistant', content: `step ${n}` }, { role: 'user', content: `tool result ${n}` });

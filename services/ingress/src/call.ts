@@ -207,7 +207,15 @@ export class Call {
     switch (frame.kind) {
       case FrameKind.Ack: {
         const { terminatorId, connectorId } = frame.meta;
-        if (this.acked) return; // sent again after that terminator's reconnect
+        if (this.acked) {
+          // Sent again after that terminator's reconnect, or because it placed the request on another connector
+          // before the answer started (the first rejected it): the session's home is the one that serves.
+          if (terminatorId === this.terminatorId && connectorId !== this.connectorId && !this.headSeen) {
+            this.connectorId = connectorId;
+            this.placement.acked(this.deploymentId, connectorId);
+          }
+          return;
+        }
         this.acked = true;
         this.terminatorId = terminatorId;
         this.connectorId = connectorId;

@@ -36,6 +36,8 @@ export class RelayStream implements TunnelStream, DeferredAck {
   private readonly bodyParts: Buffer[] = [];
   private bodyReceived: number;
   private acked = false;
+  /** The connector the Ack named: placed again on another one before the answer, the Ack goes again naming it. */
+  private ackedConnector: string | undefined;
   /** Ack not yet published (deferred until the first answer frame or the AckBatcher's timer). */
   private ackFrame: Buffer | undefined;
   private headSent = false;
@@ -101,8 +103,20 @@ export class RelayStream implements TunnelStream, DeferredAck {
     this.ctx.registry.addLoad(t.connectorId, 1);
     const { ingressId: _i, tenantId: _t, keyId: _k, batches: _b, ...forward } = this.meta;
     for (const frame of encodeRequestFrames(this.sid, forward, this.bodyParts, t.maxFrameBytes)) t.send(frame);
+    if (this.acked && t.connectorId !== this.ackedConnector) {
+      // The ingress learns a session's home from the Ack: it must name the connector that serves, not the one that
+      // rejected. Not yet published: replaced; published: sent again (the ingress takes the newer connector).
+      this.ackedConnector = t.connectorId;
+      const ack = encodeFrame(FrameKind.Ack, 0, { terminatorId: this.ctx.terminatorId, connectorId: t.connectorId });
+      if (this.ackFrame) this.ackFrame = ack;
+      else {
+        this.ackSent = ack;
+        this.send(ack);
+      }
+    }
     if (!this.acked) {
       this.acked = true;
+      this.ackedConnector = t.connectorId;
       this.ackFrame = encodeFrame(FrameKind.Ack, 0, { terminatorId: this.ctx.terminatorId, connectorId: t.connectorId });
       // The ingress waits for the Ack before it sends the rest of a large body: no deferral then.
       if (this.bodyReceived < this.meta.bodyLength) this.flushAck();
