@@ -444,7 +444,7 @@ async function main(): Promise<void> {
     slow = await slowStreams({
       cli: CLI, lib: LIB, env: stack.env, cfgDir: stack.cfgDir, tunnelUrl: stack.tunnelUrl, ingressUrl: stack.ingressUrl, apiKey: stack.apiKey, token: stack.slowToken,
       model: SLOW_MODEL, pids: { ingress: stack.ingress.pid, terminator: stack.terminator.pid, nats: stack.nats.pid }, streams: SLOW_STREAMS, tokens: SLOW_TOKENS,
-      rampMs: SLOW_RAMP_MS, log,
+      rampMs: SLOW_RAMP_MS, log, settle: () => collectGarbage(stack.terminatorInspector),
     });
   }
 

@@ -26,6 +26,8 @@ export interface SlowStreamsSetup {
   streams: number;
   tokens: number;
   rampMs: number;
+  /** Forces a full GC in the terminator (its inspector) before the first RSS reading: an earlier phase's garbage must not count. */
+  settle?(): Promise<void>;
   log(s: string): void;
 }
 
@@ -98,6 +100,7 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
     const cpu = (): Record<'ingress' | 'terminator' | 'connectors' | 'nats', number> => ({
       ingress: cpuMicros(s.pids.ingress), terminator: cpuMicros(s.pids.terminator), nats: cpuMicros(s.pids.nats), connectors: connectorPids.reduce((n, p) => n + cpuMicros(p), 0),
     });
+    await s.settle?.();
     const before = sample();
     const cpu0 = cpu();
     const max = { ...before };
