@@ -300,6 +300,29 @@ t.test('dashboard session: cookie login, CSRF header, logout', async (t) => {
   t.match(r.headers.get('set-cookie') ?? '', /Max-Age=0/);
 });
 
+t.test('logout revokes the session on the server: a copy of the cookie stops working (issue 8 finding 10)', async (t) => {
+  const anon = new AdminClient(base);
+  const secret = remember((await op().post(`/tenants/${tenantB}/console-secret`)).body.secret);
+  B = new AdminClient(base, { bearer: secret });
+  const login = async (): Promise<string> => ((await anon.post('/session', { secret })).headers.get('set-cookie') ?? '').split(';')[0]!;
+  const cookie = await login();
+  const other = await login();
+  t.not(cookie, other, 'each login is its own session');
+  const copy = anon.as({ cookie });
+  t.equal((await copy.get('/me')).status, 200, 'the session works');
+  const r = await anon.as({ cookie }).del('/session');
+  t.equal(r.status, 204);
+  t.match(r.headers.get('set-cookie') ?? '', /Max-Age=0/, 'the browser is told to drop it');
+  const after = await copy.get('/me');
+  t.equal(after.status, 401, 'the copied cookie is refused after logout');
+  t.match(after.body, err('unauthorized'));
+  t.equal((await anon.as({ cookie, headers: { 'x-tokios-dashboard': '1' } }).post('/keys', { name: 'after-logout' })).status, 401, 'changes too');
+  t.equal((await anon.as({ cookie: other }).get('/me')).status, 200, "the tenant's other session stays");
+  t.equal((await anon.as({ cookie }).del('/session')).status, 204, 'logging out again is harmless');
+  t.equal((await anon.as({ cookie: other }).del('/session')).status, 204);
+  t.equal((await anon.as({ cookie: other }).get('/me')).status, 401, 'that one ends with its own logout');
+});
+
 t.test('the operator acts as a tenant with x-tokios-tenant', async (t) => {
   let r = await op().get('/keys');
   t.equal(r.status, 400);

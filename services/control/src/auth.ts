@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { CONSOLE_SECRET_PREFIX } from '@tokios/shared/store';
+import { CONSOLE_SECRET_PREFIX, type Tenant } from '@tokios/shared/store';
 import { ControlError } from './errors.js';
 import type { ControlOps } from './ops.js';
 import { operatorScope, type Scope } from './scope.js';
-import { SESSION_COOKIE, readCookie, type SessionSigner } from './session.js';
+import { SESSION_COOKIE, readCookie, type SessionClaim, type SessionSigner } from './session.js';
 
 /** Header the dashboard sends on every call; cookie-authenticated changes without it are refused (CSRF). */
 export const DASHBOARD_HEADER = 'x-tokios-dashboard';
@@ -26,6 +26,14 @@ function bearer(request: FastifyRequest): string | undefined {
   const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(h);
   if (!m) throw new ControlError('unauthorized', 'Send Authorization: Bearer <token>.', { field: 'header.authorization' });
   return m[1];
+}
+
+/** The request's session cookie when it is well-formed, unexpired and signed for its tenant's current secret. */
+export async function verifiedSession(ops: ControlOps, sessions: SessionSigner, request: FastifyRequest): Promise<{ claim: SessionClaim; tenant: Tenant } | undefined> {
+  const cookie = readCookie(request.headers.cookie, SESSION_COOKIE);
+  const claim = cookie ? sessions.claim(cookie) : undefined;
+  const tenant = claim ? await ops.store.getTenant(claim.tenantId) : null;
+  return claim && tenant && sessions.verify(claim, tenant) ? { claim, tenant } : undefined;
 }
 
 export function createAuthenticator(ops: ControlOps, adminToken: string, sessions: SessionSigner): Authenticator {
@@ -57,12 +65,11 @@ export function createAuthenticator(ops: ControlOps, adminToken: string, session
         if (!tenant) throw new ControlError('unauthorized', 'Invalid console secret.', { field: 'header.authorization' });
         return { tenantId: tenant.id, via: 'console' };
       }
-      const cookie = readCookie(request.headers.cookie, SESSION_COOKIE);
-      const claim = cookie ? sessions.claim(cookie) : undefined;
-      const tenant = claim ? await ops.store.getTenant(claim.tenantId) : null;
-      if (!claim || !tenant || !sessions.verify(claim, tenant)) {
+      const session = await verifiedSession(ops, sessions, request);
+      if (!session || (await ops.store.isSessionRevoked(session.claim.sessionId))) {
         throw new ControlError('unauthorized', 'Log in with the console secret, or send Authorization: Bearer <console secret>.');
       }
+      const { tenant } = session;
       const safe = request.method === 'GET' || request.method === 'HEAD';
       if (!safe && request.headers[DASHBOARD_HEADER] !== '1') {
         throw new ControlError('forbidden', `Changes made with a session cookie must carry the ${DASHBOARD_HEADER} header.`);

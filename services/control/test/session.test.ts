@@ -9,15 +9,20 @@ t.test('a signed session verifies for its tenant and current console secret only
   const cookie = s.sign(tenant());
   const claim = s.claim(cookie)!;
   t.equal(claim.tenantId, 'ten_1');
+  t.match(claim.sessionId, /^ses_[0-9a-f]{16}$/, 'each cookie names its session (for logout)');
+  t.not(s.claim(s.sign(tenant()))!.sessionId, claim.sessionId, 'a new session id per login');
   t.ok(s.verify(claim, tenant()));
   t.notOk(s.verify(claim, tenant('b'.repeat(64))), 'rotated console secret');
   t.notOk(s.verify(claim, { ...tenant(), console: null }), 'no console secret');
   t.notOk(SessionSigner.fromAdminToken('another-admin-token-0123456789', 3600).verify(claim, tenant()), 'another key');
   t.notOk(s.claim(cookie, Date.now() + 3601_000), 'expired');
-  t.notOk(s.claim('ten_1.99999999999.short'), 'malformed mac');
+  t.notOk(s.claim('ten_1.ses_0123456789abcdef.99999999999.short'), 'malformed mac');
   t.notOk(s.claim('../etc.1.x'), 'malformed');
+  t.notOk(s.claim(`ten_1.99999999999.${'a'.repeat(43)}`), 'a v1 cookie (no session id) is not a session');
   const forged = cookie.replace(/\.(\d+)\./, (_m, exp: string) => `.${Number(exp) + 1000}.`);
   t.notOk(s.verify(s.claim(forged)!, tenant()), 'extended expiry fails the MAC');
+  const swapped = cookie.replace(/ses_[0-9a-f]{16}/, 'ses_0000000000000000');
+  t.notOk(s.verify(s.claim(swapped)!, tenant()), 'another session id fails the MAC');
 });
 
 t.test('cookie helpers', async (t) => {

@@ -29,6 +29,14 @@ export const keyLimitsSchema = z
     return Object.keys(out).length ? out : null;
   });
 
+/** A dashboard session ended before its cookie expires (logout): until `expiresAt`, the cookie's own expiry. */
+export const sessionRevocationSchema = z.object({
+  sessionId: z.string().regex(/^ses_[0-9a-f]{16,64}$/, 'must be a session id (ses_ and hex)'),
+  tenantId: refId,
+  expiresAt: instantSchema,
+});
+export const sessionIdSchema = sessionRevocationSchema.shape.sessionId;
+
 export const MAX_INVITE_USES = 1_000_000;
 export const inviteInputSchema = z.object({
   deploymentId: refId,

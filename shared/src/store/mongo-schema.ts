@@ -13,6 +13,12 @@ import { rollupBackfillPipeline, ttlChanges, usageIndexes, type UsageDoc, type U
 /** A record as stored: `id` becomes `_id`. */
 export type Doc<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
 export type { UsageDoc, UsageHourlyDoc };
+/** A dashboard session revoked before its cookie expires; the TTL index deletes it at `expiresAt`. */
+export interface RevokedSessionDoc {
+  _id: string;
+  tenantId: string;
+  expiresAt: Date;
+}
 export interface MetaDoc {
   _id: string;
   version: number;
@@ -29,10 +35,11 @@ export interface Collections {
   aliases: Collection<Doc<Alias>>;
   usage: Collection<UsageDoc>;
   usageHourly: Collection<UsageHourlyDoc>;
+  revokedSessions: Collection<RevokedSessionDoc>;
   meta: Collection<MetaDoc>;
 }
 
-export const COLLECTION_NAMES = ['tenants', 'apiKeys', 'deployments', 'tunnelTokens', 'invites', 'shares', 'aliases', 'usage', 'usageHourly', 'meta'] as const;
+export const COLLECTION_NAMES = ['tenants', 'apiKeys', 'deployments', 'tunnelTokens', 'invites', 'shares', 'aliases', 'usage', 'usageHourly', 'revokedSessions', 'meta'] as const;
 
 export function collections(db: Db): Collections {
   return {
@@ -45,6 +52,7 @@ export function collections(db: Db): Collections {
     aliases: db.collection('aliases'),
     usage: db.collection('usage'),
     usageHourly: db.collection('usageHourly'),
+    revokedSessions: db.collection('revokedSessions'),
     meta: db.collection('meta'),
   };
 }
@@ -72,6 +80,8 @@ export const INDEXES: Record<IndexedCollection, IndexDescription[]> = {
     { key: { tenantId: 1, createdAt: 1 }, name: 'tenant_created' },
   ],
   aliases: [{ key: { tenantId: 1, name: 1 }, name: 'tenant_name_unique', unique: true }],
+  // Gone at the cookie's own expiry (MongoDB's TTL monitor runs about once a minute; reads check the time too).
+  revokedSessions: [{ key: { expiresAt: 1 }, name: 'expires_ttl', expireAfterSeconds: 0 }],
 };
 
 /** Every collection's indexes, the usage TTLs following the retention. */

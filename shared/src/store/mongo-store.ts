@@ -11,8 +11,8 @@ import {
   newSecret, systemClock, type Clock,
 } from './secrets.js';
 import {
-  aliasInputSchema, aliasUpdateSchema, inviteInputSchema, keyLimitsSchema, parseInput, usageBatchSchema, usageQuerySchema,
-  usageRecordQuerySchema,
+  aliasInputSchema, aliasUpdateSchema, inviteInputSchema, keyLimitsSchema, parseInput, sessionIdSchema, sessionRevocationSchema,
+  usageBatchSchema, usageQuerySchema, usageRecordQuerySchema,
 } from './inputs.js';
 import { checkAliasTargets, compareShares, rejectUnusable, resolveAccessible, resolveRoute } from './access.js';
 import { BucketAccumulator, rollUp, toHourlyQuery } from './usage.js';
@@ -457,6 +457,27 @@ export class MongoStore implements Store {
 
   revokeShare(id: string): Promise<Share | null> {
     return this.op('revokeShare', async () => orNull<Share>(await this.c.shares.findOneAndDelete({ _id: id })));
+  }
+
+  // ---- dashboard sessions ----
+
+  async revokeSession(input: { sessionId: string; tenantId: string; expiresAt: string }): Promise<void> {
+    const r = parseInput(sessionRevocationSchema, input, 'session');
+    if (Date.parse(r.expiresAt) <= this.clock().getTime()) return;
+    await this.op('revokeSession', () =>
+      this.c.revokedSessions.updateOne(
+        { _id: r.sessionId },
+        { $max: { expiresAt: new Date(r.expiresAt) }, $setOnInsert: { tenantId: r.tenantId } },
+        { upsert: true },
+      ),
+    );
+  }
+
+  async isSessionRevoked(sessionId: string): Promise<boolean> {
+    const id = parseInput(sessionIdSchema, sessionId, 'sessionId');
+    return this.op('isSessionRevoked', async () =>
+      (await this.c.revokedSessions.findOne({ _id: id, expiresAt: { $gt: this.clock() } }, { projection: { _id: 1 } })) !== null,
+    );
   }
 
   // ---- usage ----

@@ -81,6 +81,16 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE usage_records ADD COLUMN alias_id TEXT;
     `,
   },
+  {
+    version: 3,
+    description: 'dashboard sessions revoked before their cookie expires (logout)',
+    sql: `
+      CREATE TABLE revoked_sessions (
+        id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX revoked_sessions_expires ON revoked_sessions (expires_at);
+    `,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

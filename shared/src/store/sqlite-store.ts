@@ -13,8 +13,8 @@ import {
   newSecret, systemClock, type Clock,
 } from './secrets.js';
 import {
-  aliasInputSchema, aliasUpdateSchema, inviteInputSchema, keyLimitsSchema, parseInput, usageBatchSchema, usageQuerySchema,
-  usageRecordQuerySchema,
+  aliasInputSchema, aliasUpdateSchema, inviteInputSchema, keyLimitsSchema, parseInput, sessionIdSchema, sessionRevocationSchema,
+  usageBatchSchema, usageQuerySchema, usageRecordQuerySchema,
 } from './inputs.js';
 import { checkAliasTargets, compareShares, rejectUnusable, resolveAccessible, resolveRoute } from './access.js';
 import { configure, migrate } from './sqlite-schema.js';
@@ -25,6 +25,7 @@ import {
   type DeploymentRow, type ShareRow,
 } from './sqlite-rows.js';
 import { SqliteUsage } from './sqlite-usage.js';
+import { SqliteSessions } from './sqlite-sessions.js';
 import { toHourlyQuery } from './usage.js';
 import { DEFAULT_USAGE_RETENTION, retentionCutoff, type UsageRetention } from './retention.js';
 import {
@@ -60,6 +61,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly s: ReturnType<typeof prepare>;
   private readonly usage: SqliteUsage;
+  private readonly sessions: SqliteSessions;
   private timers: NodeJS.Timeout[] = [];
   private pruning: Promise<void> | undefined;
   private closed = false;
@@ -75,6 +77,7 @@ export class SqliteStore implements Store {
   ) {
     this.s = prepare(db);
     this.usage = new SqliteUsage(db);
+    this.sessions = new SqliteSessions(db);
   }
 
   static async open(dir: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
@@ -433,6 +436,18 @@ export class SqliteStore implements Store {
       if (share) this.s.deleteShare.run(id);
       return share;
     });
+  }
+
+  // ---- dashboard sessions ----
+
+  async revokeSession(input: { sessionId: string; tenantId: string; expiresAt: string }): Promise<void> {
+    const r = parseInput(sessionRevocationSchema, input, 'session');
+    await this.write('revokeSession', () => this.sessions.revoke(r, this.clock().getTime()));
+  }
+
+  async isSessionRevoked(sessionId: string): Promise<boolean> {
+    const id = parseInput(sessionIdSchema, sessionId, 'sessionId');
+    return this.read('isSessionRevoked', () => this.sessions.isRevoked(id, this.clock().getTime()));
   }
 
   // ---- usage ----

@@ -28,6 +28,14 @@ export interface Store {
   createTenantConsoleSecret(tenantId: string): Promise<WithSecret<Tenant>>;
   /** The tenant whose current console secret this is, or null. */
   findTenantBySecret(secret: string): Promise<Tenant | null>;
+  /**
+   * Ends a dashboard session before its signed cookie expires (logout): isSessionRevoked answers true for
+   * `sessionId` until `expiresAt` (the cookie's own expiry), after which the entry is deleted (SQLite: by the next
+   * revocation; MongoDB: a TTL index). Idempotent; a later expiry extends it.
+   */
+  revokeSession(input: { sessionId: string; tenantId: string; expiresAt: string }): Promise<void>;
+  /** True when the session was revoked and its cookie has not expired yet. */
+  isSessionRevoked(sessionId: string): Promise<boolean>;
 
   createApiKey(input: { tenantId: string; name: string; limits?: KeyLimits | null }): Promise<WithSecret<ApiKey>>;
   getApiKey(id: string): Promise<ApiKey | null>;

@@ -86,6 +86,29 @@ export async function runStoreContract(t: Test, name: string, make: MakeStore): 
       await t.rejects(store.createTenantConsoleSecret('ten_0000000000000000'), notFound);
     });
 
+    await t.test('dashboard sessions: revoked until their cookie expires, idempotent, validated', async (t) => {
+      const { store, clock } = await fresh(t);
+      const a = await store.createTenant({ name: 'A' });
+      const sid = 'ses_00112233445566aa';
+      const other = 'ses_ffeeddccbbaa9988';
+      t.equal(await store.isSessionRevoked(sid), false, 'a session is valid until its logout');
+      await store.revokeSession({ sessionId: sid, tenantId: a.id, expiresAt: clock.iso(HOUR) });
+      t.equal(await store.isSessionRevoked(sid), true, 'revoked');
+      t.equal(await store.isSessionRevoked(other), false, 'only that session');
+      await store.revokeSession({ sessionId: sid, tenantId: a.id, expiresAt: clock.iso(HOUR) });
+      await store.revokeSession({ sessionId: sid, tenantId: a.id, expiresAt: clock.iso(2 * HOUR) });
+      await store.revokeSession({ sessionId: sid, tenantId: a.id, expiresAt: clock.iso(30 * 60_000) });
+      clock.advance(HOUR + 1_000);
+      t.equal(await store.isSessionRevoked(sid), true, 'revoking again is harmless; the latest expiry counts');
+      clock.advance(HOUR);
+      t.equal(await store.isSessionRevoked(sid), false, 'past its cookie expiry the entry is no longer needed');
+      await store.revokeSession({ sessionId: other, tenantId: a.id, expiresAt: clock.iso(-1_000) });
+      t.equal(await store.isSessionRevoked(other), false, 'an expired cookie needs no entry');
+      await t.rejects(store.revokeSession({ sessionId: 'not-a-session', tenantId: a.id, expiresAt: clock.iso(HOUR) }), invalid);
+      await t.rejects(store.revokeSession({ sessionId: sid, tenantId: a.id, expiresAt: 'tomorrow' }), invalid);
+      await t.rejects(store.isSessionRevoked('ses_'), invalid);
+    });
+
     await t.test('API keys: create, get, list, revoke, find by secret', async (t) => {
       const { store, clock } = await fresh(t);
       const a = await store.createTenant({ name: 'A' });

@@ -67,6 +67,7 @@ t.test('index specs enforce the store’s uniqueness rules', async (t) => {
     'tenants:console.hash', 'tunnelTokens:hash', 'usageHourly:tenantId+hour+deploymentId+keyId',
   ]);
   t.ok(INDEXES.tenants.find((s) => s.name === 'console_hash_unique')?.sparse, 'tenants without a console secret do not clash');
+  t.same(INDEXES.revokedSessions, [{ key: { expiresAt: 1 }, name: 'expires_ttl', expireAfterSeconds: 0 }], 'revoked sessions expire with their cookie');
   t.ok(SCHEMA_VERSION >= 2);
   t.same(MIGRATIONS.map((m) => m.version), [1, 2]);
 });

@@ -136,6 +136,21 @@ t.test('SqliteStore: prune deletes raw records past the raw retention, rollups p
   t.equal(countRows(dir, 'usage_hourly'), 1, 'only the rollup of the recent hour is left');
 });
 
+t.test('SqliteStore: revoked sessions are pruned once their cookie has expired', async (t) => {
+  const dir = await tempDir();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const clock = new TestClock();
+  const store = await SqliteStore.open(dir, { pruneIntervalMs: 0, clock: clock.now });
+  t.teardown(() => store.close());
+  await store.revokeSession({ sessionId: 'ses_0000000000000001', tenantId: 'ten_a', expiresAt: clock.iso(HOUR) });
+  await store.revokeSession({ sessionId: 'ses_0000000000000002', tenantId: 'ten_a', expiresAt: clock.iso(3 * HOUR) });
+  t.equal(countRows(dir, 'revoked_sessions'), 2);
+  clock.advance(2 * HOUR);
+  await store.revokeSession({ sessionId: 'ses_0000000000000003', tenantId: 'ten_a', expiresAt: clock.iso(HOUR) });
+  t.equal(countRows(dir, 'revoked_sessions'), 2, 'the expired entry went with the next revocation');
+  t.equal(await store.isSessionRevoked('ses_0000000000000002'), true, 'the live one stays');
+});
+
 t.test('SqliteStore: refuses a database from a newer build, and a missing one when told not to create', async (t) => {
   const dir = await tempDir();
   t.teardown(() => rm(dir, { recursive: true, force: true }));

@@ -3,6 +3,7 @@ import { CONSOLE_SECRET_PREFIX } from '@tokios/shared/store';
 import { ControlError } from '../errors.js';
 import { loginBody, noQuery } from '../schemas.js';
 import { sessionCookie } from '../session.js';
+import { verifiedSession } from '../auth.js';
 import { scopeOf, type RouteContext } from '../context.js';
 import { tenantView } from '../views.js';
 
@@ -18,8 +19,16 @@ export function sessionRoutes(app: FastifyInstance, ctx: RouteContext, tenantAut
     return { tenant: tenantView(tenant) };
   });
 
+  // Logout ends the session on the server too: its id is revoked until the cookie would have expired, so a copy of
+  // the cookie (another tab, a leaked value) stops working on every replica. A cookie that does not verify is only
+  // cleared: nothing unsigned is ever written to the store.
   app.delete('/session', { schema: { querystring: noQuery } }, async (request, reply) => {
     reply.header('set-cookie', sessionCookie('', 0, isHttps(request)));
+    const session = await verifiedSession(ctx.ops, ctx.sessions, request);
+    if (session) {
+      const { claim } = session;
+      await ctx.ops.store.revokeSession({ sessionId: claim.sessionId, tenantId: claim.tenantId, expiresAt: new Date(claim.exp * 1000).toISOString() });
+    }
     return reply.code(204).send();
   });
 
