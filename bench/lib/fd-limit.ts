@@ -14,8 +14,9 @@ export function openFileLimits(): { soft: number; hard: number } | undefined {
 
 /**
  * The command line that runs `cmd args` with at least `need` open files: as is when the soft limit allows it,
- * else through `sh -c 'ulimit -n …; exec …'` (the same pid), raised up to the hard limit. Node cannot raise its own
- * limit; an unprivileged process may raise its soft limit up to the hard one. Also says whether `need` fits at all.
+ * else through `sh -c 'ulimit -n …; exec …'` (the same pid), raised up to the hard limit (an unprivileged process
+ * may raise its soft limit that far; Node itself does so at startup, so for node children this mostly reports).
+ * Also says whether `need` fits under the hard limit at all: nothing here can raise that.
  */
 export function withOpenFiles(need: number, cmd: string, args: string[]): { cmd: string; args: string[]; note: string } {
   const l = openFileLimits();
