@@ -44,6 +44,7 @@ function kindOf(subject: string, data: Uint8Array): string {
   if (subject.startsWith('tokios.term.')) return `I->T ${frameKindName(data[0] ?? 0)}`;
   if (subject === 'tokios.quota.delta') return quotaKind(data);
   if (subject.startsWith('tokios.presence.')) return 'presence';
+  if (subject.startsWith('tokios.affinity.')) return 'affinity homes';
   if (subject.startsWith('tokios.ctl.')) return `control ${subject.slice('tokios.ctl.'.length)}`;
   if (subject === 'tokios.status.query') return 'status query';
   if (subject.startsWith('_INBOX.')) return 'replies (_INBOX: status answers)';
@@ -133,8 +134,11 @@ async function main(): Promise<void> {
     connectors.push(c);
   }
   const headers = { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' };
+  let sessions = 0;
   const call = async (url: string, model: string, stream: boolean): Promise<boolean> => {
-    const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hi' }], max_tokens: STREAM_CHUNKS }) });
+    // A new session (affinity key) every 10th request; the others continue earlier ones.
+    const session = `s${Math.floor(sessions++ / 10)}`;
+    const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model, stream, user: session, messages: [{ role: 'user', content: 'hi' }], max_tokens: STREAM_CHUNKS }) });
     await r.arrayBuffer();
     return r.ok;
   };
