@@ -5,7 +5,7 @@ import t from 'tap';
 import { APIError } from 'openai';
 import { runAdmin } from 'tokios';
 import { SqliteStore } from '@tokios/shared/store';
-import { TestFabric, quickScript, slowScript, terminatorHealth, until, within, type IngressInfo, type OpenAIUpstream, type Proc } from '../support/index.js';
+import { TestFabric, metric, scrape, quickScript, slowScript, terminatorHealth, until, within, type IngressInfo, type OpenAIUpstream, type Proc } from '../support/index.js';
 
 async function admin(f: TestFabric, args: string[]): Promise<any> {
   let out = '';
@@ -50,6 +50,7 @@ t.test('ordered alias: fallback while the first is down, back to it, both down, 
     t.same(r, { served: 'small', text: 'from small' }, 'the first target has no tunnel: the second serves, and the header says so');
   }
   t.equal(upBig.requests.length, 0);
+  t.ok(metric((await scrape(i1.url)).samples, 'tokios_ingress_alias_fallbacks_total', { reason: 'no_responders' }) >= 1, 'the fallback is counted (no responders)');
 
   // The first target comes back: it serves again (once the terminator has subscribed it).
   const cBig = await f.connector('big', upBig, term.url, { max_concurrency: 1 });
@@ -74,6 +75,7 @@ t.test('ordered alias: fallback while the first is down, back to it, both down, 
   })();
   await reached;
   t.same(await ask(f, i2, 'coder'), { served: 'small', text: 'from small' }, 'the first target is busy: the second serves');
+  t.ok(metric((await scrape(i2.url)).samples, 'tokios_ingress_alias_fallbacks_total', { reason: 'busy' }) >= 1, 'the fallback is counted (busy)');
   await holding;
 
   // A stream that fails mid-way on the first target is not retried on the second: it fails as on a plain deployment.

@@ -5,7 +5,7 @@ import {
   type EndMeta, type Frame, type HeadMeta, type RejectMeta, type RequestMeta,
 } from '@tokios/shared/protocol';
 import { TokiosError, isErrorCode } from '@tokios/shared/errors';
-import type { FabricClient } from './fabric.js';
+import type { FabricClient, FallbackReason } from './fabric.js';
 import { PauseLease } from './pause-lease.js';
 import { Placement } from './affinity/placement.js';
 
@@ -307,7 +307,7 @@ export class Call {
       } else if (this.ackRetries-- > 0) {
         this.fabric.log.warn({ rid: this.rid }, 'no ack from a terminator; retrying');
         this.send();
-      } else if (!this.nextTarget('no ack')) this.fail(new TokiosError('no_tunnel', 'No terminator acknowledged the request.'));
+      } else if (!this.nextTarget('no_ack')) this.fail(new TokiosError('no_tunnel', 'No terminator acknowledged the request.'));
       return;
     }
     this.flow.tick(now);
@@ -342,13 +342,15 @@ export class Call {
    * is none left. The new target gets its own no-responders window and Ack retry; the send and deadline limits
    * stay the call's.
    */
-  private nextTarget(why: string): boolean {
+  private nextTarget(why: FallbackReason): boolean {
     if (this.target + 1 >= this.targets.length || this.headSeen || this.attempt >= MAX_REQUEST_SENDS) return false;
     const from = this.deploymentId;
+    this.fabric.observer?.fellBack(why);
     this.target++;
     this.targetSince = Date.now();
     this.ackRetries = ACK_RETRIES;
-    this.fabric.log.info({ rid: this.rid, from, to: this.deploymentId, why }, 'alias target unavailable; trying the next');
+    // debug: while a target is down every request through the alias falls back; its `request done` line names the target that served.
+    this.fabric.log.debug({ rid: this.rid, from, to: this.deploymentId, why }, 'alias target unavailable; trying the next');
     this.send();
     return true;
   }
@@ -364,7 +366,7 @@ export class Call {
     if (this.acked) return;
     // The session's home is gone (no terminator subscribes its subject): by load, at once.
     if (this.placement.fallBack(true)) return this.send();
-    if (this.nextTarget('no responders')) return;
+    if (this.nextTarget('no_responders')) return;
     if (this.sawBusy && this.target > 0 && this.attempt < MAX_REQUEST_SENDS && Date.now() - this.started < this.fabric.options.queueTimeoutMs) {
       // An earlier target of the alias is only busy: wait for it rather than fail on this one being down.
       this.firstTargetAgain();

@@ -18,7 +18,11 @@ export interface FabricObserver {
   rejected(reason: RejectMeta['reason']): void;
   /** A request was acked: where it landed relative to its session's home. */
   placed(result: AffinityResult): void;
+  /** An alias's call moved on to its next target (nothing had been answered). */
+  fellBack(why: FallbackReason): void;
 }
+
+export type FallbackReason = 'no_responders' | 'no_ack' | RejectMeta['reason'];
 
 export { Call, MAX_REQUEST_SENDS, MAX_SENT_BODY_BYTES, NO_RESPONDERS_WINDOW_MS, type CallHandlers, type CallInput } from './call.js';
 

@@ -1,7 +1,7 @@
 import { BoundedLabel, LATENCY_BUCKETS, WAIT_BUCKETS, type Counter, type Histogram, type Metrics } from '@tokios/shared/metrics';
 import type { CallerProtocol, RejectReason } from '@tokios/shared/protocol';
 import type { UsageRecorder } from './usage/recorder.js';
-import type { FabricObserver } from './fabric.js';
+import type { FabricObserver, FallbackReason } from './fabric.js';
 import type { AffinityResult } from './affinity/placement.js';
 import type { SessionHomes } from './affinity/homes.js';
 
@@ -27,6 +27,7 @@ export class IngressMetrics implements FabricObserver {
   private readonly ttft: Histogram<'protocol' | 'deployment'>;
   private readonly queueWait: Histogram<'deployment'>;
   private readonly rejects: Counter<'reason'>;
+  private readonly fallbacks: Counter<'reason'>;
   private readonly rateLimited: Counter<'kind'>;
   private readonly ignored: Counter<'protocol' | 'field'>;
   private readonly pauses: Counter<string>;
@@ -59,6 +60,11 @@ export class IngressMetrics implements FabricObserver {
       help: 'Time from the first publish of a request to the Ack of the terminator that placed it (includes waiting for a free connector).',
       labelNames: ['deployment'],
       buckets: WAIT_BUCKETS,
+    });
+    this.fallbacks = metrics.counter({
+      name: 'tokios_ingress_alias_fallbacks_total',
+      help: 'Calls through an alias moved to its next target before any answer byte, by why the previous one could not take it.',
+      labelNames: ['reason'],
     });
     this.rejects = metrics.counter({ name: 'tokios_ingress_placement_rejects_total', help: 'Reject answers from terminators (busy, draining, unhealthy, unavailable); each is retried until the queue timeout.', labelNames: ['reason'] });
     this.rateLimited = metrics.counter({ name: 'tokios_ingress_rate_limited_total', help: 'Requests refused with 429 by a per-key limit.', labelNames: ['kind'] });
@@ -175,6 +181,10 @@ export class IngressMetrics implements FabricObserver {
 
   rejected(reason: RejectReason): void {
     this.rejects.inc({ reason });
+  }
+
+  fellBack(reason: FallbackReason): void {
+    this.fallbacks.inc({ reason });
   }
 
   private count(protocol: CallerProtocol, dep: string, status: number, errorCode: string | undefined): void {

@@ -63,15 +63,15 @@ export const usageRecordSchema = z.object({
 export const MAX_USAGE_BATCH = 10_000;
 export const usageBatchSchema = z.array(usageRecordSchema).max(MAX_USAGE_BATCH);
 
+/** One tenant's usage in [from, to): what both usage queries take. */
+const tenantRange = { tenantId: refId, from: instantSchema, to: instantSchema };
+const toAfterFrom = (q: { from: string; to: string }): boolean => Date.parse(q.to) > Date.parse(q.from);
+const TO_AFTER_FROM = { message: 'to must be after from', path: ['to'] };
+
 export const MAX_USAGE_RECORDS_LISTED = 1000;
 export const usageRecordQuerySchema = z
-  .object({
-    tenantId: refId,
-    from: instantSchema,
-    to: instantSchema,
-    limit: z.number().int().min(1).max(MAX_USAGE_RECORDS_LISTED).default(100),
-  })
-  .refine((q) => Date.parse(q.to) > Date.parse(q.from), { message: 'to must be after from', path: ['to'] });
+  .object({ ...tenantRange, limit: z.number().int().min(1).max(MAX_USAGE_RECORDS_LISTED).default(100) })
+  .refine(toAfterFrom, TO_AFTER_FROM);
 
 /** An alias's targets: distinct deployment ids, weights defaulting to 1 (and kept at 1 in ordered mode). */
 const aliasTargetsSchema = z
@@ -93,9 +93,7 @@ export const aliasUpdateSchema = z
 export const MAX_USAGE_BUCKETS = 10_000;
 export const usageQuerySchema = z
   .object({
-    tenantId: refId,
-    from: instantSchema,
-    to: instantSchema,
+    ...tenantRange,
     bucketMs: z
       .number()
       .int()
@@ -104,7 +102,7 @@ export const usageQuerySchema = z
     deploymentId: refId.optional(),
     keyId: refId.optional(),
   })
-  .refine((q) => Date.parse(q.to) > Date.parse(q.from), { message: 'to must be after from', path: ['to'] })
+  .refine(toAfterFrom, TO_AFTER_FROM)
   .refine((q) => (ceilHour(Date.parse(q.to)) - floorHour(Date.parse(q.from))) / q.bucketMs <= MAX_USAGE_BUCKETS, {
     message: `at most ${MAX_USAGE_BUCKETS} buckets`,
     path: ['bucketMs'],

@@ -76,8 +76,10 @@ async function visible(deps: ModelsDeps, caller: Caller): Promise<Listed[]> {
   const shared = (await deps.store.listSharedWithTenant(tenantId)).map((s) => s.deployment);
   const usable = new Set([...own, ...shared].map((d) => d.id));
   const aliases = await deps.store.listAliases(tenantId);
+  // A shared deployment whose name is one of the tenant's aliases is reached only qualified: the alias wins the name.
+  const aliased = new Set(aliases.map((a) => a.name));
   return [
-    ...[...own, ...shared].map((d) => ({ name: d.name, createdAt: d.createdAt, own: d.tenantId === tenantId, deploymentIds: [d.id] })),
+    ...[...own, ...shared.filter((d) => !aliased.has(d.name))].map((d) => ({ name: d.name, createdAt: d.createdAt, own: d.tenantId === tenantId, deploymentIds: [d.id] })),
     ...aliases.map((a) => ({
       name: a.name, createdAt: a.createdAt, own: true,
       deploymentIds: a.targets.map((x) => x.deploymentId).filter((id) => usable.has(id)),
