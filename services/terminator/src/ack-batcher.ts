@@ -27,8 +27,19 @@ export class AckBatcher {
     this.timer ??= setTimeout(() => this.flush(), this.deferMs);
   }
 
+  /**
+   * The Ack left with an answer frame (or the stream ended). The last one out disarms the timer: a quick answer is
+   * the common case, and a timer that fires for nothing is a wake-up of this process per ACK_DEFER_MS.
+   */
   delete(s: DeferredAck): void {
-    this.waiting.delete(s);
+    if (!this.waiting.delete(s) || this.waiting.size > 0 || this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Whether the timer is armed (tests). */
+  get armed(): boolean {
+    return this.timer !== undefined;
   }
 
   flush(): void {

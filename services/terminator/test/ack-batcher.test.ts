@@ -40,3 +40,24 @@ t.test('an Ack that left with an answer frame is taken out; close flushes the re
   t.equal(waiting.flushed, 1, 'close publishes what still waits');
   t.equal(gone.flushed, 0, 'a deleted Ack is not published by the batcher');
 });
+
+t.test('the timer is disarmed when the last waiting Ack left with an answer frame', async (t) => {
+  const batcher = new AckBatcher(60_000);
+  const a = new Ack();
+  const b = new Ack();
+  batcher.add(a);
+  batcher.add(b);
+  t.ok(batcher.armed);
+  batcher.delete(a);
+  t.ok(batcher.armed, 'armed while one still waits');
+  batcher.delete(b);
+  t.notOk(batcher.armed, 'no timer left to fire for nothing');
+  batcher.delete(b);
+  t.notOk(batcher.armed, 'deleting again changes nothing');
+  const c = new Ack();
+  batcher.add(c);
+  t.ok(batcher.armed, 'the next Ack arms it again');
+  batcher.close();
+  t.equal(c.flushed, 1);
+  t.notOk(batcher.armed);
+});
