@@ -16,6 +16,7 @@ import { SqliteStore } from '@tokios/shared/store';
 import { detectUpstreamKind } from '@tokios/shared/translate';
 import { spawnChild, stopAll, killAllNow, type Child } from './lib/children.js';
 import { runFloor } from './lib/floor.js';
+import { runAffinity } from './affinity.js';
 import { collectGarbage } from './lib/inspector-gc.js';
 import { withOpenFiles } from './lib/fd-limit.js';
 import { slowStreams, type SlowStreamsResult } from './lib/slow-streams.js';
@@ -31,6 +32,7 @@ const CLI = join(ROOT, 'services/cli/dist/src/main.js');
 const LIB = join(HERE, 'lib');
 const RESULTS = join(ROOT, 'bench/results/latest.json');
 const FLOOR_RESULTS = join(ROOT, 'bench/results/floor-latest.json');
+const AFFINITY_RESULTS = join(ROOT, 'bench/results/affinity-latest.json');
 const NATS_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -53,9 +55,9 @@ const SLOW_RAMP_MS = Number(process.env.BENCH_SLOW_RAMP_MS ?? 10_000);
 const SLOW_MODEL = 'slow-model';
 const HARD_LIMIT_MS = 10 * 60_000;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
-/** Phases to run (default all): idle, c1, c16, c64, stream, translate, slow, floor. */
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,c1,c16,c64,stream,translate,slow,floor').split(',').map((s) => s.trim()));
-/** The phases that need this bench's own stack (the floor phase brings its own). */
+/** Phases to run (default all): idle, c1, c16, c64, stream, translate, slow, affinity, floor. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'idle,c1,c16,c64,stream,translate,slow,affinity,floor').split(',').map((s) => s.trim()));
+/** The phases that need this bench's own stack (the affinity and floor phases bring their own). */
 const STACK_PHASES = ['idle', 'c1', 'c16', 'c64', 'stream', 'translate', 'slow'];
 /** Comma list of services to run under `node --cpu-prof` (profiles land in bench/results/prof/). */
 const PROFILE = new Set((process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
@@ -583,6 +585,16 @@ async function floor(): Promise<void> {
   log(`floor results written to ${FLOOR_RESULTS}`);
 }
 
+/** Cache-affine placement vs load only (bench/affinity.ts), on its own stack after the main one is down. */
+async function affinity(): Promise<void> {
+  const r = await runAffinity({ root: ROOT, natsBin: NATS_BIN, log });
+  process.stdout.write(`\n${r.text}\n`);
+  await mkdir(dirname(AFFINITY_RESULTS), { recursive: true });
+  await writeFile(AFFINITY_RESULTS, `${JSON.stringify({ at: new Date().toISOString(), machine: { loadavg: loadavg() }, ...(r.json as object) }, null, 2)}\n`);
+  log(`affinity results written to ${AFFINITY_RESULTS}`);
+  if (r.checks.some((c) => !c.pass)) log('affinity: a target was missed (see the table)');
+}
+
 let code = 0;
 try {
   if (STACK_PHASES.some((p) => PHASES.has(p))) await main();
@@ -591,6 +603,16 @@ try {
   code = 1;
 } finally {
   await stopAll(PROFILE.size > 0 ? 8_000 : 1_500).catch(() => killAllNow());
+}
+if (code === 0 && PHASES.has('affinity')) {
+  try {
+    await affinity();
+  } catch (err) {
+    log(`affinity phase failed: ${(err as Error).stack ?? String(err)}`);
+    code = 1;
+  } finally {
+    await stopAll(1_500).catch(() => killAllNow());
+  }
 }
 if (code === 0 && PHASES.has('floor')) {
   try {
