@@ -132,7 +132,14 @@ export class Chaos {
   async healthy(timeoutMs = 30_000): Promise<void> {
     const live = this.terminators.filter((x) => x.proc.running).map((x) => x.id);
     await until(() => this.connectors.every((c) => live.every((id) => connectorTerminators(c.proc).has(id))), timeoutMs, 'every connector on every terminator')
-      .catch((err: unknown) => this.log(`(not fully spread: ${(err as Error).message})`));
+      .catch((err: unknown) => {
+        const missing = this.connectors.flatMap((c, i) => {
+          const has = connectorTerminators(c.proc);
+          const lacks = live.filter((id) => !has.has(id));
+          return lacks.length ? [`connector ${i} (${c.deployment}) on ${[...has].join(', ') || 'none'}, not on ${lacks.join(', ')}`] : [];
+        });
+        this.log(`(not fully spread: ${(err as Error).message}: ${missing.join('; ')})`);
+      });
   }
 
   private client(ingress: IngressInfo): OpenAI {
