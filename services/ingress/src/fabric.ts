@@ -85,11 +85,15 @@ export class FabricClient {
     });
     // Often enough that a dead terminator is noticed within the stall timeout plus one tick (<= 1 s by default).
     const every = Math.max(20, Math.min(100, Math.floor(Math.min(this.options.ackTimeoutMs, this.options.stallTimeoutMs) / 4)));
-    this.sweeper = setInterval(() => {
+    // Judged after the I/O already waiting: an interval fires in the timers phase, before the sockets are read, so
+    // after this process was itself paused (a starved CPU, a long GC) every stream would look silent while its frames
+    // sit unread in the NATS socket, and all would fail at once. setImmediate runs after this turn has read them.
+    const sweep = (): void => {
       const now = Date.now();
       for (const c of [...this.pending.values()]) c.checkTimers(now);
       this.pruneCancels(now);
-    }, every);
+    };
+    this.sweeper = setInterval(() => setImmediate(sweep), every);
     this.sweeper.unref();
     this.homes?.start();
     void this.watch();
