@@ -11,10 +11,9 @@ import { freePort } from '../support/ports.js';
 import { NatsServer, TEST_FABRIC_SECRET, seed, spawnCli } from '../support/index.js';
 
 async function occupy(): Promise<{ server: Server; port: number }> {
-  const port = await freePort();
   const server = createServer();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return { server, port };
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as { port: number }).port };
 }
 
 t.test('--help, -h and --version on every service command start nothing', async (t) => {

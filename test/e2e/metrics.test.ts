@@ -3,18 +3,21 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { freePort } from '../support/ports.js';
 import { SqliteStore } from '@tokios/shared/store';
-import { ROOT, SERVICE_START_MS, TestFabric, metric, quickScript, scrape, slowScript, startConnectorProc, until, type Sample } from '../support/index.js';
+import { ROOT, SERVICE_START_MS, TestFabric, metric, quickScript, scrape, slowScript, startConnectorProc, until, type Proc, type Sample } from '../support/index.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
+
+/** The connector's metrics port, from its `metrics listening` line (it is started with TOKIOS_METRICS_PORT=0). */
+const metricsPort = async (p: Proc): Promise<number> => Number((await p.waitFor(/"port":(\d+)[^\n]*"msg":"metrics listening"/, SERVICE_START_MS))[1]);
 
 t.test('metrics of ingress, terminator and connector follow the traffic', async (t) => {
   const f = await TestFabric.start(t);
   const dep = f.seeded.deployments['model-a']!.id;
-  const connectorPort = await freePort();
   const [ingress, term, up] = await Promise.all([f.ingress(), f.terminator({ TOKIOS_METRICS_TOKEN: METRICS_TOKEN }), f.upstream()]);
-  const connector = await f.connector('model-a', up, term.url, {}, { TOKIOS_METRICS_PORT: String(connectorPort) });
+  // Port 0: the connector picks a free one and logs it (a port picked here first was once taken before it bound).
+  const connector = await f.connector('model-a', up, term.url, {}, { TOKIOS_METRICS_PORT: '0' });
+  const connectorPort = await metricsPort(connector);
   const termBase = `http://127.0.0.1:${term.port}`;
   const connBase = `http://127.0.0.1:${connectorPort}`;
   const all = async (): Promise<{ i: Sample[]; tr: Sample[]; c: Sample[] }> => {
@@ -150,7 +153,7 @@ t.test('connector: in-stream errors, busy refusals and every deployment of a mul
     false,
   );
   f.procs.push(connector);
-  const port = Number((await connector.waitFor(/"port":(\d+)[^\n]*"msg":"metrics listening"/, SERVICE_START_MS))[1]);
+  const port = await metricsPort(connector);
   const connBase = `http://127.0.0.1:${port}`;
   const c = async (): Promise<Sample[]> => (await scrape(connBase)).samples;
   // model-a's two tunnels spread over both terminators (each sees only its own tunnel's load, so the second one

@@ -3,8 +3,7 @@
 // fabric_unavailable once the outage outlasts the Ack timeout (calls are held that long, across a reconnect);
 // with NATS back every tier is ready again by itself.
 import t from 'tap';
-import { freePort } from '../support/ports.js';
-import { NatsServer, SERVICE_START_MS, TestFabric, quickScript, slowScript, spawnCli, until } from '../support/index.js';
+import { NatsServer, SERVICE_START_MS, TestFabric, boundPort, quickScript, slowScript, spawnCli, until } from '../support/index.js';
 
 interface Ready {
   status: number;
@@ -20,9 +19,10 @@ const healthz = async (base: string): Promise<number> => (await fetch(`${base}/h
 
 t.test('readiness of ingress, terminator and control follows NATS; liveness does not', async (t) => {
   const f = await TestFabric.start(t);
-  const controlPort = await freePort();
-  const control = spawnCli('control', ['control'], f.env({ TOKIOS_ADMIN_TOKEN: 'admin-token-for-readiness-0123', TOKIOS_CONTROL_HOST: '127.0.0.1', TOKIOS_CONTROL_PORT: String(controlPort) }));
+  // Port 0: the process picks a free one and logs it (a port picked here first could be taken before it binds).
+  const control = spawnCli('control', ['control'], f.env({ TOKIOS_ADMIN_TOKEN: 'admin-token-for-readiness-0123', TOKIOS_CONTROL_HOST: '127.0.0.1', TOKIOS_CONTROL_PORT: '0' }));
   f.procs.push(control);
+  const controlPort = await boundPort(control);
   const [ingress, term, up] = await Promise.all([f.ingress(), f.terminator(), f.upstream(), control.waitFor(/control listening/, SERVICE_START_MS)]);
   await f.connector('model-a', up, term.url);
   const tiers = { ingress: ingress.url, terminator: `http://127.0.0.1:${term.port}`, control: `http://127.0.0.1:${controlPort}` };
