@@ -19,6 +19,7 @@ import { freePort } from 'tokios';
 import { SqliteStore } from '@tokios/shared/store';
 import { spawnChild, type Child } from './lib/children.js';
 import { percentile } from './lib/load.js';
+import { waitHttp } from './lib/wait-http.js';
 import { PrefixCacheServer, type PrefixCost, type TurnStats } from './lib/prefix-upstream.js';
 
 export const AFFINITY_TARGETS = { hitRate: 0.9, ttftP50Ratio: 0.3 } as const;
@@ -69,21 +70,6 @@ interface Check {
   unit: string;
   target: string;
   pass: boolean;
-}
-
-async function waitHttp(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const r = await fetch(url);
-      await r.arrayBuffer();
-      if (r.ok) return;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Filler text that is the same length for every session but starts with the session's own id (its own cache line). */
@@ -167,7 +153,7 @@ export async function runAffinity(o: AffinityOptions): Promise<{ text: string; c
         env: { ...common, TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(port), TOKIOS_PUBLIC_TUNNEL_URL: url },
       });
       children.push(c);
-      await waitHttp(`http://127.0.0.1:${port}/healthz`);
+      await waitHttp(`http://127.0.0.1:${port}/healthz`, 30_000);
       return url;
     }));
     const ingress = async (affinity: 'on' | 'off'): Promise<string> => {
@@ -176,7 +162,7 @@ export async function runAffinity(o: AffinityOptions): Promise<{ text: string; c
         env: { ...common, TOKIOS_AFFINITY: affinity, TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(port) },
       });
       children.push(c);
-      await waitHttp(`http://127.0.0.1:${port}/healthz`);
+      await waitHttp(`http://127.0.0.1:${port}/healthz`, 30_000);
       return `http://127.0.0.1:${port}`;
     };
     const urls: Record<Exclude<Policy, 'direct'>, string> = { 'load only': await ingress('off'), affinity: await ingress('on') };

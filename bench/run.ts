@@ -17,6 +17,7 @@ import { detectUpstreamKind } from '@tokios/shared/translate';
 import { spawnChild, stopAll, killAllNow, type Child } from './lib/children.js';
 import { runFloor } from './lib/floor.js';
 import { runAffinity } from './affinity.js';
+import { waitHttp } from './lib/wait-http.js';
 import { collectGarbage } from './lib/inspector-gc.js';
 import { withOpenFiles } from './lib/fd-limit.js';
 import { slowStreams, type SlowStreamsResult } from './lib/slow-streams.js';
@@ -79,21 +80,6 @@ const TARGETS = {
 let loadAvgAtStart = '';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
-
-async function waitHttp(url: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const r = await fetch(url);
-      await r.arrayBuffer();
-      if (r.ok) return;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 async function seed(): Promise<{ dataDir: string; apiKey: string; token: string; ollamaToken: string; idleTokensFile: string; slowToken: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tokios-bench-'));
