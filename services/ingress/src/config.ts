@@ -43,6 +43,7 @@ export const ingressEnvSchema = storeEnvSchema.extend({
   TOKIOS_AFFINITY: z.enum(['on', 'off'], { error: 'TOKIOS_AFFINITY must be "on" or "off"' }).default('on'),
   TOKIOS_AFFINITY_MAX_SESSIONS: envInt(100_000, 1, 10_000_000),
   TOKIOS_AFFINITY_TTL_MS: envInt(30 * 60_000, 1_000, 7 * 24 * 3_600_000),
+  TOKIOS_AFFINITY_SYNC_MS: envInt(250, 5, 10_000),
 });
 export type IngressEnv = z.infer<typeof ingressEnvSchema>;
 
@@ -102,7 +103,7 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
     receiveTimeoutMs: e.TOKIOS_RECEIVE_TIMEOUT_MS,
     maxAnswerBytes: e.TOKIOS_MAX_ANSWER_BYTES,
     shutdownDelayMs: e.TOKIOS_SHUTDOWN_DELAY_MS,
-    affinity: { enabled: e.TOKIOS_AFFINITY === 'on', maxSessions: e.TOKIOS_AFFINITY_MAX_SESSIONS, ttlMs: e.TOKIOS_AFFINITY_TTL_MS },
+    affinity: { enabled: e.TOKIOS_AFFINITY === 'on', maxSessions: e.TOKIOS_AFFINITY_MAX_SESSIONS, ttlMs: e.TOKIOS_AFFINITY_TTL_MS, syncMs: e.TOKIOS_AFFINITY_SYNC_MS },
     controlPlane: {
       authCache: {
         ttlMs: e.TOKIOS_AUTH_CACHE_TTL_MS,

@@ -12,12 +12,15 @@ export interface AffinityOptions {
   maxSessions: number;
   /** A home not used for this long is forgotten (the model server has likely evicted the prefix by then). */
   ttlMs: number;
+  /**
+   * New homes are gathered this long and go out in one signed message: each replica publishes at most 1000/syncMs
+   * messages a second to every other, so the fleet's deliveries stay under N² × 1000/syncMs per second however many
+   * sessions start (docs/SCALING.md). A session's next turn through another replica within this window is placed by load.
+   */
+  syncMs: number;
 }
 
-export const defaultAffinityOptions = (): AffinityOptions => ({ enabled: true, maxSessions: 100_000, ttlMs: 30 * 60_000 });
-
-/** New homes are gathered this long and go out in one signed message: one publish per burst, not per request. */
-const SYNC_MS = 20;
+export const defaultAffinityOptions = (): AffinityOptions => ({ enabled: true, maxSessions: 100_000, ttlMs: 30 * 60_000, syncMs: 250 });
 /** Homes waiting to go out; past this the oldest are dropped (affinity is best effort, memory is not). */
 const MAX_OUTBOX = 10_000;
 
@@ -31,7 +34,7 @@ interface Home {
 
 /**
  * Where each session's prefix is cached: session key (a hash) → the connector that served it last. Learned from Acks
- * (placed), shared with the other ingress replicas over `tokios.affinity.home` (signed, batched), forgotten after the
+ * (placed), shared with the other ingress replicas over `tokios.affinity.home` (signed, batched per syncMs), forgotten after the
  * TTL, when the home is gone (forget) or by LRU. The request path costs one map lookup (home) and, on the Ack, one
  * comparison (placed); a message goes out only when a session gets a new home.
  */
@@ -108,7 +111,7 @@ export class SessionHomes {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();
-    }, SYNC_MS);
+    }, this.options.syncMs);
     this.timer.unref();
   }
 
