@@ -18,6 +18,8 @@ export interface Target {
 const noHang: Target = { what: 'no caller hangs', met: (r) => r.hung === 0 };
 const byteCorrect: Target = { what: 'every completed answer byte-correct', met: (r) => r.corrupted.length === 0 };
 const noOrphan: Target = { what: 'no orphaned generation', met: (r) => r.orphans === 0 };
+/** "The connector stops the model within 1 s of the caller being gone in every fault." */
+const stopsFast: Target = { what: 'model stopped <= 1 s after its caller failed', timed: true, met: (r) => (r.maxAbortMs ?? 0) <= FAIL_WITHIN_MS };
 const recovers: Target = { what: 'requests succeed after the fault', met: (r) => r.recoveryMs !== undefined };
 const onlyFaulted = (what: string): Target => ({ what, met: (r) => r.failedOffTarget.length === 0 });
 const noneFailed: Target = { what: '0 failed', met: (r) => r.failed === 0 && r.failedOffTarget.length === 0 };
@@ -35,7 +37,7 @@ const SPECIFIC: Record<FaultName, Target[]> = {
 
 /** Every target of one fault: its own, then those of every fault. */
 export function targetsOf(fault: FaultName): Target[] {
-  return [...SPECIFIC[fault], noOrphan, byteCorrect, noHang, recovers];
+  return [...SPECIFIC[fault], noOrphan, stopsFast, byteCorrect, noHang, recovers];
 }
 
 type Row = string[];

@@ -18,7 +18,7 @@ type Deployment = (typeof DEPLOYMENTS)[number];
 /** Each answer: this many chunks this far apart (about 2 s per request: long enough to tell an orphan). */
 const CHUNKS = 40;
 const CHUNK_MS = 50;
-/** A model request of a failed caller that goes on longer than this after the failure is an orphaned generation. */
+/** A model request of a failed caller that is not aborted and goes on longer than this after the failure is an orphaned generation. */
 const ORPHAN_MS = 1_000;
 /** Requests started after the fault that must succeed before a phase ends (new requests are served again). */
 const SETTLE_SUCCESSES = 4;
@@ -64,7 +64,7 @@ export interface FaultResult {
   maxFailMs: number | undefined;
   /** Fault to the first success of a request started after it (ms). */
   recoveryMs: number | undefined;
-  /** Model requests of failed callers that went on more than ORPHAN_MS after the failure (or never ended). */
+  /** Model requests of failed callers nobody stopped: never ended, or finished by themselves more than ORPHAN_MS after the failure. */
   orphans: number;
   /** Slowest time from a caller failing to its model request ending (aborted, or finished by itself) (ms). */
   maxAbortMs: number | undefined;
@@ -242,6 +242,14 @@ export class Chaos {
     const firstOk = mine.filter((c) => c.start > faultAt && !c.error && c.end !== undefined).map((c) => c.end! - faultAt);
     // How long each failed caller's model request went on after the failure (negative: it had ended before).
     const stopMs = failed.filter((c) => ofFailed.some((r) => tagOf(r) === c.tag)).map((c) => (this.endedAt.get(c.tag) ?? Infinity) - (c.end ?? 0));
+    // An orphan is a generation nobody stopped: it never ended, or ran to its natural end more than ORPHAN_MS after
+    // its caller failed. One the gateway aborted is stopped, however late: how soon is the timed target below
+    // (maxAbortMs), checked by `npm run chaos` and not asserted by the suite, where a loaded machine stretches it.
+    const orphaned = failed.filter((c) => {
+      const r = ofFailed.find((x) => tagOf(x) === c.tag);
+      if (r === undefined || r.aborted) return false;
+      return !r.finished || (this.endedAt.get(c.tag) ?? Infinity) - (c.end ?? 0) > ORPHAN_MS;
+    });
     return {
       fault,
       requests: mine.length,
@@ -250,7 +258,7 @@ export class Chaos {
       failedOffTarget: offTarget,
       maxFailMs: failed.length ? Math.max(...failed.map((c) => (c.end ?? faultAt) - faultAt)) : undefined,
       recoveryMs: firstOk.length ? Math.min(...firstOk) : undefined,
-      orphans: stopMs.filter((ms) => ms > ORPHAN_MS).length,
+      orphans: orphaned.length,
       maxAbortMs: stopMs.length ? Math.max(0, ...stopMs) : undefined,
       completed: mine.filter((c) => !c.error && c.end !== undefined).length,
       corrupted,
