@@ -359,15 +359,31 @@ t.test('the Call state machine', async (t) => {
   });
 });
 
-t.test('across a NATS reconnect of the ingress: a stream resumes, a new call is held, a Cancel is published again', async (t) => {
-  // Two routed nodes: the ingress on n0 (killed), the terminator on n1 (stays up), so only the ingress reconnects.
+/**
+ * Two routed nodes: the ingress on n0 (which the test kills), the terminator on n1 (stays up), so only the ingress
+ * reconnects. Ack and stall timeouts far above the reconnect, so a slow machine fails nothing held across it.
+ * `killIngressNode` resolves at the disconnect as nats.js reports it: the reconnect to n1 can follow too fast for
+ * polling to see the gap, and what a test publishes right after must fall inside it.
+ */
+async function reconnecting(t: Test): Promise<{ s: Setup; killIngressNode: () => Promise<void> }> {
   const cluster = await NatsCluster.start(2);
   t.teardown(() => cluster.stop());
   const [n0, n1] = cluster.nodes as [NatsServer, NatsServer];
   const ingressNc = await connect({ servers: [n0.url, n1.url], noRandomize: true, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
   const termNc = await connect({ servers: n1.url });
-  // An Ack timeout far above the reconnect (the bound of the hold), so a slow machine does not fail the held call.
   const s = await setup(t, n0, { ackTimeoutMs: 30_000, stallTimeoutMs: 30_000 }, true, [ingressNc, termNc]);
+  const killIngressNode = async (): Promise<void> => {
+    const disconnected = (async () => {
+      for await (const st of ingressNc.status()) if (st.type === 'disconnect') return;
+    })();
+    await n0.kill('SIGKILL');
+    await disconnected;
+  };
+  return { s, killIngressNode };
+}
+
+t.test('across a NATS reconnect of the ingress: a stream resumes, a new call is held, a Cancel is published again', async (t) => {
+  const { s, killIngressNode } = await reconnecting(t);
   const data = (seq: number, text: string): Buffer => encodeFrame(FrameKind.Data, seq, undefined, Buffer.from(text));
 
   const streaming = s.call();
@@ -382,13 +398,7 @@ t.test('across a NATS reconnect of the ingress: a stream resumes, a new call is 
   s.term.answer(r1, data(0, 'before '));
   await until(() => streaming.rec.seen.data.length === 1 && cancelled.call.terminatorId !== undefined, 10_000, 'the first answer frame and both Acks across the route');
 
-  // The disconnect as nats.js reports it: the reconnect to n1 can follow too fast for polling to see the gap, and
-  // what follows must happen inside it.
-  const disconnected = (async () => {
-    for await (const st of ingressNc.status()) if (st.type === 'disconnect') return;
-  })();
-  await n0.kill('SIGKILL');
-  await disconnected;
+  await killIngressNode();
   s.term.answer(r1, data(1, 'lost ')); // published while the ingress is away: nobody receives it
   cancelled.call.cancel('client left'); // published into a buffer nats.js discards on reconnect
   const held = s.call(); // no connection: held, not failed
@@ -408,12 +418,7 @@ t.test('across a NATS reconnect of the ingress: a stream resumes, a new call is 
 });
 
 t.test('flow control: Pause is renewed while the caller does not read; an Unpause lost in a NATS reconnect is sent again', async (t) => {
-  const cluster = await NatsCluster.start(2);
-  t.teardown(() => cluster.stop());
-  const [n0, n1] = cluster.nodes as [NatsServer, NatsServer];
-  const ingressNc = await connect({ servers: [n0.url, n1.url], noRandomize: true, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
-  const termNc = await connect({ servers: n1.url });
-  const s = await setup(t, n0, { ackTimeoutMs: 30_000, stallTimeoutMs: 30_000 }, true, [ingressNc, termNc]);
+  const { s, killIngressNode } = await reconnecting(t);
   const { call } = s.call();
   const req = await s.term.nextRequest();
   s.term.ack(req);
@@ -432,12 +437,7 @@ t.test('flow control: Pause is renewed while the caller does not read; an Unpaus
   t.same((await control.expect(FrameKind.Pause)).meta, { ms: PAUSE_LEASE_MS }, 'the Pause carries its lease');
   t.same((await control.expect(FrameKind.Pause, 15_000)).meta, { ms: PAUSE_LEASE_MS }, 'and is renewed while the caller still does not read');
 
-  // The disconnect as nats.js reports it (the reconnect to n1 may follow too fast for polling to see the gap).
-  const disconnected = (async () => {
-    for await (const st of ingressNc.status()) if (st.type === 'disconnect') return;
-  })();
-  await n0.kill('SIGKILL');
-  await disconnected;
+  await killIngressNode();
   call.unpause(); // published while disconnected: nats.js may drop it (or, at times, deliver it after the reconnect)
   // What was published before the reconnect (if delivered at all) comes first; what the reconnect sends follows.
   t.equal(await nextBut(FrameKind.Pause, FrameKind.Unpause), FrameKind.Resume, 'after the reconnect the stream asks for what it missed');
