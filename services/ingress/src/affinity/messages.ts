@@ -3,6 +3,7 @@ import type { Msg, NatsConnection } from 'nats';
 import { idSchema } from '@tokios/shared/protocol';
 import { subjects } from '@tokios/shared/subjects';
 import { publishSigned, type FabricGate, type FabricKey } from '@tokios/shared/fabric-auth';
+import { decodeBroadcast } from '../replica-broadcast.js';
 
 /**
  * `tokios.affinity.home`: session homes one ingress replica learned from Acks, for the others:
@@ -28,23 +29,8 @@ export interface ReceivedHomes {
 
 /** undefined when oversized, not JSON or not a homes message; invalid entries are skipped and counted. */
 export function decodeHomes(data: Uint8Array): ReceivedHomes | undefined {
-  if (data.length > MAX_HOMES_BYTES) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const r = homesSchema.safeParse(json);
-  if (!r.success) return undefined;
-  const h: HomeEntry[] = [];
-  let skipped = 0;
-  for (const e of r.data.h) {
-    const entry = homeEntrySchema.safeParse(e);
-    if (entry.success) h.push(entry.data);
-    else skipped++;
-  }
-  return { from: r.data.from, h, skipped };
+  const r = decodeBroadcast(data, MAX_HOMES_BYTES, homesSchema, (m) => m.h, homeEntrySchema);
+  return r && { from: r.message.from, h: r.entries, skipped: r.skipped };
 }
 
 export function publishHomes(nc: NatsConnection, key: FabricKey, from: string, h: HomeEntry[]): void {

@@ -3,6 +3,7 @@ import type { Msg, NatsConnection } from 'nats';
 import { idSchema } from '@tokios/shared/protocol';
 import { subjects } from '@tokios/shared/subjects';
 import { publishSigned, type FabricGate, type FabricKey } from '@tokios/shared/fabric-auth';
+import { decodeBroadcast } from '../replica-broadcast.js';
 
 /**
  * `tokios.quota.delta`: what one ingress replica counted since its last message, per key and second:
@@ -48,23 +49,8 @@ export function encodeDelta(delta: QuotaDelta): string {
 
 /** undefined when oversized, not JSON, or not a delta; entries that are not valid are skipped and counted. */
 export function decodeDelta(data: Uint8Array): ReceivedDelta | undefined {
-  if (data.length > MAX_DELTA_BYTES) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const r = quotaDeltaSchema.safeParse(json);
-  if (!r.success) return undefined;
-  const d: DeltaEntry[] = [];
-  let skipped = 0;
-  for (const e of r.data.d) {
-    const entry = deltaEntrySchema.safeParse(e);
-    if (entry.success) d.push(entry.data);
-    else skipped++;
-  }
-  return { from: r.data.from, d, hello: r.data.hello, skipped };
+  const r = decodeBroadcast(data, MAX_DELTA_BYTES, quotaDeltaSchema, (m) => m.d, deltaEntrySchema);
+  return r && { from: r.message.from, d: r.entries, hello: r.message.hello, skipped: r.skipped };
 }
 
 /** Publishes one delta, signed. */
