@@ -52,10 +52,12 @@ t.test('cache-affine placement across ingress replicas and terminators', async (
   await t.test('different sessions spread over both connectors, and each stays where it started', async (t) => {
     const n = 24;
     const seen = await learned(i2);
+    const known = metric(await samples(i2), 'tokios_ingress_affinity_sessions');
     const firsts = await Promise.all(Array.from({ length: n }, (_, i) => ask(i1, `spread-${i}`)));
     const onA = firsts.filter((x) => x === 'A').length;
     t.ok(onA >= 4 && n - onA >= 4, `sessions placed by load: ${onA} on A, ${n - onA} on B`);
     await learn(i2, seen, n);
+    await until(async () => metric(await samples(i2), 'tokios_ingress_affinity_sessions') >= known + n, 10_000, 'the other replica to know every session');
     // One at a time: each connector takes two at once (max_concurrency), and a home at its cap is left (next test).
     const seconds: string[] = [];
     for (let i = 0; i < n; i++) seconds.push(await ask(i2, `spread-${i}`, 'second turn'));

@@ -40,7 +40,9 @@ interface Home {
  */
 export class SessionHomes {
   private readonly homes: Lru<string, Home>;
-  private outbox: HomeEntry[] = [];
+  /** Homes to tell the other replicas, by session: a later placement of a session in the same window replaces its
+   * earlier one (a request re-placed before its answer is Acked twice), so peers get one, the latest. */
+  private outbox = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private sub: Subscription | undefined;
   readonly gate: FabricGate;
@@ -105,8 +107,10 @@ export class SessionHomes {
   }
 
   private tell(entry: HomeEntry): void {
-    this.outbox.push(entry);
-    if (this.outbox.length > MAX_OUTBOX) this.outbox.splice(0, this.outbox.length - MAX_OUTBOX);
+    const [session, connectorId] = entry;
+    this.outbox.delete(session);
+    this.outbox.set(session, connectorId);
+    if (this.outbox.size > MAX_OUTBOX) this.outbox.delete(this.outbox.keys().next().value!);
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -116,8 +120,8 @@ export class SessionHomes {
   }
 
   private flush(): void {
-    const out = this.outbox;
-    this.outbox = [];
+    const out: HomeEntry[] = [...this.outbox];
+    this.outbox = new Map();
     for (let i = 0; i < out.length; i += MAX_HOME_ENTRIES) {
       try {
         publishHomes(this.nc, this.key, this.replicaId, out.slice(i, i + MAX_HOME_ENTRIES));
