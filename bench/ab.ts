@@ -26,6 +26,10 @@ const REPS = Number(process.env.AB_REPS ?? 3);
 const SECONDS = Number(process.env.AB_SECONDS ?? 6);
 const CONC = Number(process.env.AB_CONC ?? 16);
 const FLOOR = process.env.TOKIOS_FLOOR_DIR ?? join(ROOT, '../shared/floor-bench');
+/** `AB_PROF=1`: run each Tokios hop under `node --cpu-prof`; profiles land in bench/results/prof-ab/<label>-<hop>.cpuprofile. */
+const PROF_DIR = process.env.AB_PROF ? join(ROOT, 'bench/results/prof-ab') : undefined;
+const profArgs = (label: string, hop: string): string[] =>
+  PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${label}-${hop}.cpuprofile`] : [];
 
 interface Target {
   label: string;
@@ -112,11 +116,11 @@ async function tokiosStack(label: string, checkout: string, natsUrl: string, ups
   const token = admin('token', 'create', '--deployment', dep.id).secret;
   const cfg = join(data, 'tokios.json');
   writeFileSync(cfg, JSON.stringify({ tunnel_token: token, upstream, gateway: `ws://127.0.0.1:${term}/v1/tunnel`, upstream_kind: 'openai', max_concurrency: 256, tunnels: 1 }));
-  const termProc = spawnChild(`${label} terminator`, process.execPath, [main, 'terminator'], { env });
+  const termProc = spawnChild(`${label} terminator`, process.execPath, [...profArgs(label, 'terminator'), main, 'terminator'], { env });
   await until(`${label} terminator`, answers(`http://127.0.0.1:${term}/healthz`));
-  const ingProc = spawnChild(`${label} ingress`, process.execPath, [main, 'ingress'], { env });
+  const ingProc = spawnChild(`${label} ingress`, process.execPath, [...profArgs(label, 'ingress'), main, 'ingress'], { env });
   await until(`${label} ingress`, answers(`http://127.0.0.1:${ing}/healthz`));
-  const connProc = spawnChild(`${label} connector`, process.execPath, [main, 'connector', '--config', cfg], { env });
+  const connProc = spawnChild(`${label} connector`, process.execPath, [...profArgs(label, 'connector'), main, 'connector', '--config', cfg], { env });
   await connProc.waitFor(/Tunnel established/, 60_000);
   return { label, port: ing, script, env: { ...process.env, TOKIOS_KEY: key, TOKIOS_MODEL: 'm' }, hops: { ing: ingProc, term: termProc, conn: connProc } };
 }
@@ -188,4 +192,4 @@ main()
     console.error(err instanceof Error ? err.message : err);
     process.exitCode = 1;
   })
-  .finally(() => stopAll());
+  .finally(() => stopAll(PROF_DIR ? 8_000 : undefined));
