@@ -61,3 +61,22 @@ t.test('the timer is disarmed when the last waiting Ack left with an answer fram
   t.equal(c.flushed, 1);
   t.notOk(batcher.armed);
 });
+
+t.test('an Ack added just before the timer fires waits for its own deadline, not the oldest one', async (t) => {
+  // The batcher's clock is ours: whenever the real timer fires, it sees the times set here.
+  let now = 0;
+  const batcher = new AckBatcher(10, () => now);
+  const old = new Ack();
+  batcher.add(old);
+  now = 9;
+  const young = new Ack();
+  batcher.add(young);
+  now = 10;
+  await old.published;
+  t.equal(young.flushed, 0, 'the young Ack still waits when the old one leaves');
+  t.ok(batcher.armed, 'the timer is armed again for it');
+  now = 19;
+  await young.published;
+  t.equal(young.flushed, 1);
+  t.notOk(batcher.armed, 'nothing left: no timer');
+});
