@@ -5,7 +5,8 @@ import { FrameKind, ProtocolError, decodeFrame, encodeFrame, frameKindName, type
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel } from './tunnel.js';
 import { AckBatcher } from './ack-batcher.js';
-import { RelayStream } from './relay.js';
+import { RelayStream, type RelayContext } from './relay.js';
+import type { EndedStream } from './ended-stream.js';
 import type { TerminatorObserver } from './metrics.js';
 import { REPLAY_KEEP_MS } from './replay.js';
 
@@ -37,8 +38,10 @@ export class RequestIntake {
   private readonly connectorSubs = new Map<string, Subscription>();
   private readonly streams = new Map<string, RelayStream>();
   /** Streams that ended in the last REPLAY_KEEP_MS, oldest first: a Resume may still ask for their last frames. */
-  private readonly ended = new Map<string, { stream: RelayStream; at: number }>();
+  private readonly ended = new Map<string, EndedStream>();
   private readonly acks: AckBatcher;
+  /** What every RelayStream of this intake shares (one object, not one per request). */
+  private readonly relayContext: RelayContext;
   private controlSub: Subscription | undefined;
   /** Draining: request subjects are given up and Requests still arriving are answered Reject draining. */
   private refusing = false;
@@ -55,6 +58,18 @@ export class RequestIntake {
   ) {
     this.prefix = subjects.terminatorPrefix(terminatorId);
     this.acks = new AckBatcher(opts.ackDeferMs);
+    this.relayContext = {
+      terminatorId, nc, registry, log, acks: this.acks,
+      onDone: (s, result) => {
+        this.streamDone(s);
+        this.opts.observer?.streamDone(result);
+        // One line per request, ids and outcome only (never a body).
+        this.log.info(
+          { reqId: s.meta.requestId, rid: s.rid, deploymentId: s.deploymentId, connectorId: s.connectorId, protocol: s.meta.protocol, result, ms: Date.now() - s.startedAt },
+          'request done',
+        );
+      },
+    };
   }
 
   start(): void {
@@ -130,7 +145,7 @@ export class RequestIntake {
   /** This terminator's NATS connection is back: every stream (and those that ended meanwhile) says where it is. */
   reconnected(): void {
     for (const s of this.streams.values()) s.reconnected();
-    for (const e of this.ended.values()) e.stream.reconnected();
+    for (const e of this.ended.values()) e.reconnected(this.publishTo);
   }
 
   /** Cancels every stream (their frames could be lost, e.g. during a NATS reconnect). */
@@ -166,10 +181,14 @@ export class RequestIntake {
     });
   }
 
-  private streamDone(rid: string): void {
-    const s = this.streams.get(rid);
-    this.streams.delete(rid);
-    if (s?.replayable) this.ended.set(rid, { stream: s, at: Date.now() });
+  private streamDone(s: RelayStream): void {
+    this.streams.delete(s.rid);
+    const ended = s.archive(Date.now());
+    if (ended) {
+      // Deleted first: a rid delivered again after its end goes to the back, where the oldest-first pruning expects it.
+      this.ended.delete(s.rid);
+      this.ended.set(s.rid, ended);
+    }
     if (this.streams.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -209,18 +228,7 @@ export class RequestIntake {
       return;
     }
     const stream = new RelayStream(
-      {
-        terminatorId: this.terminatorId, nc: this.nc, registry: this.registry, log: this.log, acks: this.acks,
-        onDone: (s, result) => {
-          this.streamDone(s.rid);
-          this.opts.observer?.streamDone(result);
-          // One line per request, ids and outcome only (never a body).
-          this.log.info(
-            { reqId: s.meta.requestId, rid: s.rid, deploymentId: s.deploymentId, connectorId: s.connectorId, protocol: s.meta.protocol, result, ms: Date.now() - s.startedAt },
-            'request done',
-          );
-        },
-      },
+      this.relayContext,
       meta, deploymentId, reply, subjects.terminator(this.terminatorId, meta.rid), Buffer.from(payload), connectorId,
     );
     this.streams.set(meta.rid, stream);
@@ -255,12 +263,22 @@ export class RequestIntake {
 
   /** An ingress lost part of an answer: replay it, or say the stream is unknown here so it fails at once. */
   private onResume(rid: string, have: ResumeMeta, live: RelayStream | undefined, reply: string | undefined): void {
-    const stream = live ?? this.ended.get(rid)?.stream;
-    if (stream) return stream.resume(have);
+    if (live) return live.resume(have);
+    const ended = this.ended.get(rid);
+    if (ended) return ended.resume(have, this.publishTo, this.log);
     if (reply?.startsWith('tokios.in.')) {
       this.safePublish(reply, encodeFrame(FrameKind.Error, 0, { code: 'tunnel_lost', message: 'the terminator no longer has this stream' }));
     }
   }
+
+  /** How an ended stream publishes what it sends again. */
+  private readonly publishTo = (reply: string, control: string, frame: Uint8Array): void => {
+    try {
+      this.nc.publish(reply, frame, { reply: control });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'publish to ingress failed');
+    }
+  };
 
   private safePublish(subject: string, data: Uint8Array): void {
     try {

@@ -4,7 +4,8 @@ import {
   DEFAULT_NATS_MAX_PAYLOAD, FrameKind, NATS_RELAY_SLACK_BYTES, batchBytes, chunkBytes, dataPayload, encodeBatch, encodeBodyFrames, encodeFrame,
   encodeRequestFrames, payloadRoom, setFrameId, type EndMeta, type RequestMeta, type RejectMeta, type ResumeMeta,
 } from '@tokios/shared/protocol';
-import { ReplayLog } from './replay.js';
+import { REPLAY_LOST_MESSAGE, ReplayLog } from './replay.js';
+import { EndedStream } from './ended-stream.js';
 import type { ErrorCode } from '@tokios/shared/errors';
 import type { AckBatcher, DeferredAck } from './ack-batcher.js';
 import type { TunnelRegistry } from './registry.js';
@@ -187,16 +188,15 @@ export class RelayStream implements TunnelStream, DeferredAck {
 
   /**
    * The ingress lost part of the answer (a NATS reconnect on its side or ours) and says what it has: what it misses
-   * is published again, from the replay log (also for a while after the stream ended). When the log no longer holds
-   * it, the stream fails instead: a gap is never papered over.
+   * is published again, from the replay log (after the end, EndedStream does it from the packed log). When the log
+   * no longer holds it, the stream fails instead: a gap is never papered over.
    */
   resume(have: ResumeMeta): void {
     const frames = this.replay.missing(have);
     if (!frames) {
       this.ctx.log.warn({ rid: this.rid, next: have.next }, 'resume asked for answer bytes no longer buffered');
-      const message = 'part of the answer was lost in a fabric reconnect and is no longer buffered';
-      if (this.done) this.send(encodeFrame(FrameKind.Error, 0, { code: 'fabric_unavailable', message }));
-      else this.fail('fabric_unavailable', message);
+      if (this.done) this.send(encodeFrame(FrameKind.Error, 0, { code: 'fabric_unavailable', message: REPLAY_LOST_MESSAGE }));
+      else this.fail('fabric_unavailable', REPLAY_LOST_MESSAGE);
       return;
     }
     for (const f of frames) this.send(f);
@@ -235,6 +235,12 @@ export class RelayStream implements TunnelStream, DeferredAck {
   /** True while the stream's log may still serve a Resume. */
   get replayable(): boolean {
     return this.ackSent !== undefined;
+  }
+
+  /** What an ended, replayable stream keeps for a Resume or a reconnect (see EndedStream). */
+  archive(at: number): EndedStream | undefined {
+    if (!this.replayable) return undefined;
+    return new EndedStream(this.rid, this.reply, this.control, this.replay.pack(this.ackSent), at);
   }
 
   /**

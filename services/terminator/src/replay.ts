@@ -1,4 +1,4 @@
-import type { ResumeMeta } from '@tokios/shared/protocol';
+import { encodeBatch, splitBatch, type ResumeMeta } from '@tokios/shared/protocol';
 
 /**
  * Answer bytes one stream keeps for replay (its newest Data frames; the latest one is always kept whatever its
@@ -6,8 +6,26 @@ import type { ResumeMeta } from '@tokios/shared/protocol';
  * (Resume) gets what it missed again from here instead of a failed call.
  */
 export const REPLAY_BYTES = 256 * 1024;
+/** What a stream that asked for answer bytes no longer held fails with (fabric_unavailable). */
+export const REPLAY_LOST_MESSAGE = 'part of the answer was lost in a fabric reconnect and is no longer buffered';
 /** A finished stream's log is kept this long, so an End lost in a reconnect can still be sent again. */
 export const REPLAY_KEEP_MS = 5_000;
+
+/**
+ * A stream's Ack and log in one buffer (batch.ts layout: Ack, Head, Data…, final, each when present), kept for
+ * REPLAY_KEEP_MS after the stream ended. At thousands of requests per second that is thousands of logs alive at any
+ * time: packed, each is two objects for the garbage collector to trace and move instead of a few dozen.
+ */
+export interface PackedReplay {
+  readonly frames: Buffer;
+  readonly ack: boolean;
+  readonly head: boolean;
+  readonly final: boolean;
+  /** Sequence number of the first Data frame held. */
+  readonly firstSeq: number;
+  /** Data frames published (the next sequence number). */
+  readonly sent: number;
+}
 
 /** The frames one stream published towards the ingress after its Ack, in order, for a Resume. */
 export class ReplayLog {
@@ -55,5 +73,30 @@ export class ReplayLog {
     }
     if (this.finalFrame) out.push(this.finalFrame);
     return out;
+  }
+
+  /** This log and the stream's Ack (as published), packed (a copy: the frames may be views into socket reads). */
+  pack(ack: Uint8Array | undefined): PackedReplay {
+    const frames: Uint8Array[] = [];
+    if (ack) frames.push(ack);
+    if (this.headFrame) frames.push(this.headFrame);
+    for (const d of this.data) frames.push(d.frame);
+    if (this.finalFrame) frames.push(this.finalFrame);
+    const firstSeq = this.data[0]?.seq ?? this.sent;
+    return { frames: encodeBatch(frames), ack: ack !== undefined, head: this.headFrame !== undefined, final: this.finished, firstSeq, sent: this.sent };
+  }
+
+  /** A packed log as a log again (with its Ack), to answer a Resume or a reconnect: rare, so unpacked on demand. */
+  static unpack(p: PackedReplay): { ack: Uint8Array | undefined; log: ReplayLog } {
+    const frames = splitBatch(p.frames);
+    const log = new ReplayLog();
+    let i = 0;
+    const ack = p.ack ? frames[i++] : undefined;
+    if (p.head) log.head(frames[i++]!);
+    const dataEnd = frames.length - (p.final ? 1 : 0);
+    for (let seq = p.firstSeq; i < dataEnd; seq++) log.dataFrame(seq, frames[i++]!);
+    log.sent = p.sent;
+    if (p.final) log.final(frames[i]!);
+    return { ack, log };
   }
 }
