@@ -1,11 +1,10 @@
-import type { ClientRequest, IncomingMessage } from 'node:http';
 import { loggableParam, type Logger } from '@tokios/shared/log';
-import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, type EndMeta, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
+import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, type EndMeta, type HeadMeta, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '@tokios/shared/codec';
 import type { TunnelClient } from './tunnel-client.js';
-import { isConnectError, isStaleSocketError, upstreamRequest } from './upstream-http.js';
-import { planTranslation, type UpstreamPlan, type UpstreamTarget } from '@tokios/shared/translate';
+import { isConnectError, isStaleSocketError, upstreamCall, type UpstreamCall } from './upstream-http.js';
+import { planTranslation, type AnswerTranslator, type UpstreamPlan, type UpstreamTarget } from '@tokios/shared/translate';
 import type { RequestObserver } from './metrics.js';
 import { ReadGate } from './read-gate.js';
 
@@ -30,8 +29,12 @@ export interface RequestContext {
 export class ActiveRequest {
   private readonly body: Buffer[] = [];
   private received = 0;
-  private upstream: ClientRequest | undefined;
-  private response: IncomingMessage | undefined;
+  private upstream: UpstreamCall | undefined;
+  /** The answer's translator, once the model server's head came. */
+  private translator: AnswerTranslator | undefined;
+  private upstreamStatus = 0;
+  /** Request fields the plan ignored, for Head. */
+  private ignored: readonly string[] | undefined;
   private frames = 0;
   /** Answer bytes waiting for the end of this event-loop turn, to leave as one Data frame. */
   private pending: Buffer[] = [];
@@ -106,74 +109,89 @@ export class ActiveRequest {
   }
 
   private callUpstream(plan: UpstreamPlan, fresh: boolean): void {
-    const req = upstreamRequest(this.ctx.upstreamBase, { method: 'POST', path: plan.path, body: plan.body, headers: plan.headers, fresh });
-    this.upstream = req;
     const sentAt = Date.now();
-    req.on('error', (err) => {
-      if (this.finished || req !== this.upstream) return;
-      if (!this.response && !fresh && isStaleSocketError(req, err)) {
-        this.ctx.log.info({ rid: this.meta.rid, err: (err as NodeJS.ErrnoException).code }, 'reused model server connection failed before any answer; retrying on a new one');
-        return this.callUpstream(plan, true);
-      }
-      // After the response head, the answer's own error/close handlers count it (as 'stream').
-      if (!this.response) this.ctx.observer?.upstreamError('unreachable');
-      if (!this.response && isConnectError(err)) {
-        this.ctx.upstreamDown();
-        return this.reject('unavailable', `model server unreachable (${(err as NodeJS.ErrnoException).code})`);
-      }
-      this.fail(new TokiosError(this.response ? 'upstream_error' : 'upstream_unreachable', `model server request failed: ${err.message}`));
+    let answered = false;
+    // Assigned after the dispatch: undici reports a request it cannot even send (a bad argument) synchronously.
+    let call: UpstreamCall | undefined = undefined;
+    call = upstreamCall(this.ctx.upstreamBase, { method: 'POST', path: plan.path, body: plan.body, headers: plan.headers, fresh }, {
+      head: (status, contentType) => {
+        answered = true;
+        this.ctx.observer?.firstByte(this.meta.protocol, Date.now() - sentAt);
+        this.onHead(status, contentType, plan);
+      },
+      data: (chunk) => this.onData(chunk),
+      end: () => this.onEnd(),
+      error: (err) => {
+        if (this.finished || (call !== undefined && call !== this.upstream)) return;
+        if (answered) return this.broken((err as NodeJS.ErrnoException).code === 'UND_ERR_SOCKET' ? 'connection closed mid-answer' : err.message);
+        this.onCallFailed(err, plan, fresh);
+      },
     });
-    req.on('response', (res) => {
-      this.ctx.observer?.firstByte(this.meta.protocol, Date.now() - sentAt);
-      this.onResponse(res, plan);
-    });
+    this.upstream = call;
   }
 
-  private onResponse(res: IncomingMessage, plan: UpstreamPlan): void {
-    if (this.finished) {
-      res.resume();
-      return;
+  /** The model server gave no answer: retried once (stale keep-alive socket), a refusal (another connector may take it), or an error. */
+  private onCallFailed(err: Error, plan: UpstreamPlan, fresh: boolean): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!fresh && isStaleSocketError(err)) {
+      this.ctx.log.info({ rid: this.meta.rid, err: code }, 'reused model server connection failed before any answer; retrying on a new one');
+      return this.callUpstream(plan, true);
     }
-    this.response = res;
-    this.gate.attach(res);
-    const upstreamStatus = res.statusCode ?? 502;
+    this.ctx.observer?.upstreamError('unreachable');
+    if (isConnectError(err)) {
+      this.ctx.upstreamDown();
+      return this.reject('unavailable', `model server unreachable (${code})`);
+    }
+    this.fail(new TokiosError('upstream_unreachable', `model server request failed: ${err.message}`));
+  }
+
+  private onHead(upstreamStatus: number, contentType: string, plan: UpstreamPlan): void {
+    if (this.finished) return;
+    this.upstreamStatus = upstreamStatus;
+    this.gate.attach(this.upstream!);
     if (upstreamStatus < 200 || upstreamStatus >= 300) this.ctx.observer?.upstreamError(upstreamStatus >= 500 ? 'http_5xx' : 'http_4xx');
-    const translator = plan.translate(upstreamStatus, String(res.headers['content-type'] ?? 'application/octet-stream'));
-    const ignored = plan.ignored !== undefined && plan.ignored.length > 0 ? { ignored: [...plan.ignored] } : {};
-    const head = (): void => {
-      this.status = translator.status();
-      this.send(encodeFrame(FrameKind.Head, this.sid, { status: this.status, contentType: translator.contentType, ...ignored }));
-    };
+    const translator = plan.translate(upstreamStatus, contentType);
+    this.translator = translator;
+    this.ignored = plan.ignored !== undefined && plan.ignored.length > 0 ? plan.ignored : undefined;
     // Whole answers whose status depends on the body (errors, aggregated translations) send Head at the end.
-    if (translator.headFirst) head();
-    res.on('data', (chunk: Buffer) => {
-      if (this.finished) return;
-      this.sendData(translator.push(chunk));
-      if (this.tunnel.bufferedAmount > TUNNEL_HIGH_WATER) this.gate.waitForTunnel(() => this.tunnel.bufferedAmount, TUNNEL_HIGH_WATER);
-    });
-    res.on('end', () => {
-      if (this.finished) return;
-      const tail = translator.end();
-      if (!translator.headFirst) head();
-      this.sendData(tail);
-      const errorCode = translator.errorCode?.();
-      // A 2xx answer that is an error all the same: an error event inside the stream (or a body it could not take).
-      if (errorCode !== undefined && upstreamStatus >= 200 && upstreamStatus < 300) this.ctx.observer?.upstreamError('stream');
-      this.complete(translator.usage(), errorCode);
-    });
-    const broken = (why: string): void => {
-      if (this.finished) return;
-      this.ctx.observer?.upstreamError('stream');
-      const message = `model server stream failed: ${why}`;
-      if (!translator.headFirst) return this.fail(new TokiosError('upstream_error', message));
-      // The head (a 200) is out: the caller gets the error as its protocol's error event, and End says so.
-      this.sendData(translator.fail({ code: 'upstream_error', message }));
-      this.complete(translator.usage(), 'upstream_error');
-    };
-    res.on('error', (err) => broken(err.message));
-    res.on('close', () => {
-      if (!res.complete) broken('connection closed mid-answer');
-    });
+    if (translator.headFirst) this.sendHead(translator);
+  }
+
+  private sendHead(translator: AnswerTranslator): void {
+    this.status = translator.status();
+    const head: HeadMeta = { status: this.status, contentType: translator.contentType };
+    if (this.ignored !== undefined) head.ignored = [...this.ignored];
+    this.send(encodeFrame(FrameKind.Head, this.sid, head));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.finished || this.translator === undefined) return;
+    this.sendData(this.translator.push(chunk));
+    if (this.tunnel.bufferedAmount > TUNNEL_HIGH_WATER) this.gate.waitForTunnel(() => this.tunnel.bufferedAmount, TUNNEL_HIGH_WATER);
+  }
+
+  private onEnd(): void {
+    const translator = this.translator;
+    if (this.finished || translator === undefined) return;
+    const tail = translator.end();
+    if (!translator.headFirst) this.sendHead(translator);
+    this.sendData(tail);
+    const errorCode = translator.errorCode?.();
+    // A 2xx answer that is an error all the same: an error event inside the stream (or a body it could not take).
+    if (errorCode !== undefined && this.upstreamStatus >= 200 && this.upstreamStatus < 300) this.ctx.observer?.upstreamError('stream');
+    this.complete(translator.usage(), errorCode);
+  }
+
+  /** The model server's answer broke after its head. */
+  private broken(why: string): void {
+    const translator = this.translator;
+    if (this.finished || translator === undefined) return;
+    this.ctx.observer?.upstreamError('stream');
+    const message = `model server stream failed: ${why}`;
+    if (!translator.headFirst) return this.fail(new TokiosError('upstream_error', message));
+    // The head (a 200) is out: the caller gets the error as its protocol's error event, and End says so.
+    this.sendData(translator.fail({ code: 'upstream_error', message }));
+    this.complete(translator.usage(), 'upstream_error');
   }
 
   /**
@@ -266,10 +284,7 @@ export class ActiveRequest {
     this.pendingBytes = 0;
     clearTimeout(this.deadlineTimer);
     this.gate.close();
-    if (abortUpstream) {
-      this.response?.destroy();
-      this.upstream?.destroy();
-    }
+    if (abortUpstream) this.upstream?.abort();
     const ms = Date.now() - this.started;
     this.ctx.observer?.requestDone(this.meta.protocol, this.outcome, ms);
     this.ctx.log.info(

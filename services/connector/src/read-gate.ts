@@ -1,7 +1,12 @@
-import type { Readable } from 'node:stream';
 
 /** How often a stream paused for a full tunnel looks whether the tunnel has drained. */
 const TUNNEL_CHECK_MS = 5;
+
+/** What the gate stops and restarts: the model server's answer (an UpstreamCall; any Readable does too). */
+export interface Pausable {
+  pause(): unknown;
+  resume(): unknown;
+}
 
 /**
  * Whether one request's answer from the model server is read. Two things stop the reading, each on its own: this
@@ -11,7 +16,7 @@ const TUNNEL_CHECK_MS = 5;
  * same tunnel have their own gate and keep flowing.
  */
 export class ReadGate {
-  private res: Readable | undefined;
+  private res: Pausable | undefined;
   private tunnelFull = false;
   private leaseTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -20,7 +25,7 @@ export class ReadGate {
   constructor(private readonly expired: () => void) {}
 
   /** The model server's answer; paused at once when the caller is held already. */
-  attach(res: Readable): void {
+  attach(res: Pausable): void {
     this.res = res;
     if (this.held) res.pause();
   }

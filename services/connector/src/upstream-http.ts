@@ -1,60 +1,160 @@
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { freshClient, onReusedSocket, poolFor } from './upstream-pool.js';
 
-/**
- * Idle keep-alive sockets are closed after this, below the keep-alive timeout of common model servers (uvicorn
- * behind vLLM and SGLang, Node: 5 s), so we rarely reuse a socket the server is closing at that very moment. (Node
- * also honours a shorter `Keep-Alive: timeout=` hint.) The race cannot be ruled out, hence the one retry below.
- */
-export const UPSTREAM_IDLE_MS = 4_000;
-
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 1024, timeout: UPSTREAM_IDLE_MS });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 1024, timeout: UPSTREAM_IDLE_MS });
+export { UPSTREAM_IDLE_MS } from './upstream-pool.js';
 
 export interface UpstreamCallOptions {
   method: 'GET' | 'POST';
   path: string;
   body?: string | Buffer | undefined;
   headers?: Record<string, string>;
-  timeoutMs?: number;
   /** A new connection instead of a pooled keep-alive socket (the retry after a reused socket failed). */
   fresh?: boolean;
 }
 
-/** Starts an HTTP request to the model server; the caller handles the response stream and aborts. */
-export function upstreamRequest(base: string, opts: UpstreamCallOptions): http.ClientRequest {
-  const url = new URL(base + opts.path);
-  const isHttps = url.protocol === 'https:';
-  const headers: Record<string, string | number> = { accept: '*/*', ...opts.headers };
-  if (opts.body !== undefined) {
-    headers['content-type'] ??= 'application/json';
-    headers['content-length'] = Buffer.byteLength(opts.body);
-  }
-  const req = (isHttps ? https : http).request(url, {
-    method: opts.method,
-    headers,
-    agent: opts.fresh ? false : isHttps ? httpsAgent : httpAgent,
-    timeout: opts.timeoutMs,
-  });
-  if (opts.timeoutMs) req.on('timeout', () => req.destroy(new Error('upstream timeout')));
-  req.end(opts.body);
-  return req;
+/** Where one exchange goes: what `new URL(base + path)` names, split for the pool (parsed once per base and path). */
+interface Target {
+  origin: string;
+  path: string;
+  /** Basic credentials from the base URL's user part, as http.request sent them. */
+  authorization?: string;
 }
 
-/** Small GET for probes and health checks: status and (bounded) body text, or an error. */
+const targets = new Map<string, Target>();
+
+function targetOf(base: string, path: string): Target {
+  const key = base + path;
+  let target = targets.get(key);
+  if (target === undefined) {
+    const url = new URL(key);
+    target = { origin: url.origin, path: url.pathname + url.search };
+    if (url.username !== '' || url.password !== '') {
+      target.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+    }
+    // A connector has one model server and a handful of paths; the bound only guards a misuse.
+    if (targets.size >= 256) targets.clear();
+    targets.set(key, target);
+  }
+  return target;
+}
+
+/** What the caller of upstreamCall hears of one exchange, in order: head, data…, then end or error (once). */
+export interface UpstreamSink {
+  head(status: number, contentType: string): void;
+  data(chunk: Buffer): void;
+  end(): void;
+  /** The exchange failed, before the head or after it (the connection broke mid-answer). Not called after abort(). */
+  error(err: Error): void;
+}
+
+const ABORTED = new Error('upstream request aborted');
+
+/**
+ * One request to the model server and its answer, as an undici dispatch handler: no stream objects, the chunks go to
+ * the sink as they are parsed. pause()/resume() stop and restart reading the answer (the socket's, so TCP
+ * backpressure reaches the model server); abort() closes the connection (the model server sees the caller leave).
+ */
+export class UpstreamCall implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private aborted = false;
+  private paused = false;
+
+  constructor(
+    private readonly sink: UpstreamSink,
+    /** Called once the exchange is over, however it ended (closes a connection of its own). */
+    private readonly over?: (failed: boolean) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.aborted) controller.abort(ABORTED);
+    else if (this.paused) controller.pause();
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    if (this.aborted) return;
+    const type = headers['content-type'];
+    this.sink.head(status, typeof type === 'string' ? type : 'application/octet-stream');
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.aborted) this.sink.data(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.over?.(false);
+    if (!this.aborted) this.sink.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.over?.(true);
+    if (!this.aborted) this.sink.error(err);
+  }
+
+  /** Stop reading the answer (undici stops after the chunk being handed over, if any). */
+  pause(): void {
+    this.paused = true;
+    this.controller?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.controller?.resume();
+  }
+
+  /** Ends the exchange at once; the sink hears nothing more. */
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort(ABORTED);
+  }
+}
+
+/** Starts a request to the model server; its answer goes to `sink`. */
+export function upstreamCall(base: string, opts: UpstreamCallOptions, sink: UpstreamSink): UpstreamCall {
+  const target = targetOf(base, opts.path);
+  const headers: Record<string, string> = { accept: '*/*', ...opts.headers };
+  if (target.authorization !== undefined) headers['authorization'] ??= target.authorization;
+  if (opts.body !== undefined) headers['content-type'] ??= 'application/json';
+  const options: Dispatcher.DispatchOptions = { method: opts.method, path: target.path, headers, body: opts.body ?? null };
+  if (!opts.fresh) {
+    const call = new UpstreamCall(sink);
+    poolFor(target.origin).dispatch(options, call);
+    return call;
+  }
+  const client = freshClient(target.origin);
+  const call = new UpstreamCall(sink, (failed) => void (failed ? client.destroy() : client.close()).catch(() => undefined));
+  // The one exchange of this connection: no keep-alive to hold it open afterwards.
+  client.dispatch({ ...options, reset: true }, call);
+  return call;
+}
+
+/** Small GET for probes and health checks: status and (bounded) body text, or an error (also after `timeoutMs`). */
 export function upstreamGet(base: string, path: string, timeoutMs: number, maxBytes = 256 * 1024, fresh = false): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = upstreamRequest(base, { method: 'GET', path, timeoutMs, fresh });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const parts: Buffer[] = [];
-      let n = 0;
-      res.on('data', (c: Buffer) => {
+    const parts: Buffer[] = [];
+    let status = 0;
+    let n = 0;
+    const timer = setTimeout(() => {
+      call.abort();
+      reject(new Error('upstream timeout'));
+    }, timeoutMs);
+    const call = upstreamCall(base, { method: 'GET', path, fresh }, {
+      head: (s) => (status = s),
+      data: (c) => {
         n += c.length;
-        if (n <= maxBytes) parts.push(c);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }));
-      res.on('error', reject);
+        // Keep a copy: the chunk is a view of the socket's read buffer.
+        if (n <= maxBytes) parts.push(Buffer.from(c));
+      },
+      end: () => {
+        clearTimeout(timer);
+        resolve({ status, text: Buffer.concat(parts).toString('utf8') });
+      },
+      error: (err) => {
+        clearTimeout(timer);
+        reject(err);
+      },
     });
   });
 }
@@ -68,8 +168,9 @@ export function isConnectError(err: unknown): boolean {
 /**
  * A pooled keep-alive socket failed before any response: the server most likely closed it as we reused it (its idle
  * timeout raced our request), so the request never reached the model and one retry on a new connection is safe.
+ * (undici's UND_ERR_SOCKET is the server closing the connection without a reset, http's "socket hang up".)
  */
-export function isStaleSocketError(req: http.ClientRequest, err: unknown): boolean {
+export function isStaleSocketError(err: Error): boolean {
   const code = (err as NodeJS.ErrnoException).code;
-  return req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
+  return onReusedSocket(err) && (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET');
 }

@@ -1,0 +1,85 @@
+import t from 'tap';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { isStaleSocketError, upstreamCall, upstreamGet, type UpstreamCallOptions } from '../src/upstream-http.js';
+
+/** A model server that answers the first request on each connection and resets the connection on any later one. */
+async function resettingServer(t: { teardown(fn: () => unknown): void }): Promise<{ base: string; connections: () => number }> {
+  const served = new WeakMap<Socket, number>();
+  let connections = 0;
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const n = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, n);
+    if (n > 1) {
+      req.socket.resetAndDestroy();
+      return;
+    }
+    req.resume();
+    req.on('end', () => res.end('{"ok":true}'));
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const a = server.address();
+  return { base: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, connections: () => connections };
+}
+
+/** One exchange: its status and body, or the error it failed with. */
+function exchange(base: string, opts: UpstreamCallOptions): Promise<{ status: number; body: string } | Error> {
+  return new Promise((resolve) => {
+    let status = 0;
+    const parts: Buffer[] = [];
+    upstreamCall(base, opts, {
+      head: (s) => (status = s),
+      data: (c) => parts.push(Buffer.from(c)),
+      end: () => resolve({ status, body: Buffer.concat(parts).toString() }),
+      error: (err) => resolve(err),
+    });
+  });
+}
+
+t.test('a reused keep-alive socket that fails before any answer is told apart from a fresh one that does', async (t) => {
+  const up = await resettingServer(t);
+  const first = await exchange(up.base, { method: 'POST', path: '/v1/chat/completions', body: '{}' });
+  t.same(first, { status: 200, body: '{"ok":true}' }, 'the first request on a new connection is answered');
+  // The answer's end is told before undici frees its connection: the next request would open another one.
+  await new Promise((r) => setImmediate(r));
+  const second = await exchange(up.base, { method: 'POST', path: '/v1/chat/completions', body: '{}' });
+  t.ok(second instanceof Error, 'the second goes out on the pooled socket and is reset');
+  t.ok(second instanceof Error && isStaleSocketError(second), `a stale keep-alive socket: retry once (${(second as NodeJS.ErrnoException).code})`);
+  const retry = await exchange(up.base, { method: 'POST', path: '/v1/chat/completions', body: '{}', fresh: true });
+  t.same(retry, { status: 200, body: '{"ok":true}' }, 'the retry on a connection of its own is answered');
+  t.equal(up.connections(), 2, 'the retry opened a new connection');
+});
+
+t.test('a fresh connection reset before any answer is no stale socket', async (t) => {
+  const server = createServer((req) => req.socket.resetAndDestroy());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const a = server.address();
+  const base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  const err = await exchange(base, { method: 'POST', path: '/v1/chat/completions', body: '{}' });
+  t.ok(err instanceof Error, 'the request failed');
+  t.notOk(err instanceof Error && isStaleSocketError(err), 'not retried: the request may have reached the model');
+});
+
+t.test('probes: bounded body, and a server that does not answer fails after the timeout', async (t) => {
+  const server = createServer((req, res) => {
+    if (req.url === '/big') return res.end('y'.repeat(10_000));
+    // /silent: never answers
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const a = server.address();
+  const base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  const big = await upstreamGet(base, '/big', 5_000, 4096);
+  t.equal(big.status, 200);
+  t.ok(big.text.length <= 4096, `kept ${big.text.length} of 10000 bytes`);
+  await t.rejects(upstreamGet(base, '/silent', 100), /upstream timeout/, 'no answer within the timeout');
+});
