@@ -124,6 +124,8 @@ interface Stack {
   idleTokensFile: string;
   slowToken: string;
   terminatorInspector: string;
+  /** nats-server's monitoring endpoint (http://127.0.0.1:<port>). */
+  natsMonitorUrl: string;
   /** Environment of the stack's processes, and where connector configs go. */
   env: NodeJS.ProcessEnv;
   cfgDir: string;
@@ -132,7 +134,9 @@ interface Stack {
 async function startStack(): Promise<Stack> {
   const s = await seed();
   const natsPort = await freePort();
-  const nats = spawnChild('nats-server', NATS_BIN, ['-a', '127.0.0.1', '-p', String(natsPort)]);
+  // Its monitoring port: the slow phase counts the messages NATS carried (/varz).
+  const natsMonitorPort = await freePort();
+  const nats = spawnChild('nats-server', NATS_BIN, ['-a', '127.0.0.1', '-p', String(natsPort), '-m', String(natsMonitorPort)]);
   await nats.waitFor(/Server is ready/);
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
 
@@ -180,7 +184,7 @@ async function startStack(): Promise<Stack> {
 
   const stack: Stack = {
     nats, upstream, ingress, terminator, connector, connectorOllama, upstreamUrl, ingressUrl: `http://127.0.0.1:${iPort}`, tunnelUrl, apiKey: s.apiKey,
-    idleTokensFile: s.idleTokensFile, slowToken: s.slowToken, terminatorInspector, env: common, cfgDir,
+    idleTokensFile: s.idleTokensFile, slowToken: s.slowToken, terminatorInspector, natsMonitorUrl: `http://127.0.0.1:${natsMonitorPort}`, env: common, cfgDir,
   };
   // Interest in the request subject spreads asynchronously: wait for one good answer through the chain.
   const deadline = Date.now() + 15_000;
@@ -362,12 +366,14 @@ function slowReport(r: SlowStreamsResult): string {
   rows.push(['RSS before -> all open -> highest (MB)', ...(['ingress', 'terminator', 'connectors'] as const).map((k) => `${mb(r.rss[k].before)} -> ${mb(r.rss[k].open)} -> ${mb(r.rss[k].max)}`), '']);
   rows.push(['RSS per open stream (KB)', ...(['ingress', 'terminator', 'connectors'] as const).map((k) => f1(r.rss[k].perStreamBytes / 1024)), '']);
   rows.push(['CPU µs per chunk', ...(['ingress', 'terminator', 'connectors', 'nats'] as const).map((k) => f1(r.cpuMicrosPerChunk[k]))]);
+  const nats = r.nats ? `NATS messages in: ${int(r.nats.inMsgs)} over the phase, ${f2(r.nats.inMsgs / Math.max(1, r.chunks))} per chunk, ${int(r.nats.inMsgs / Math.max(1, r.seconds))}/s` : undefined;
   return [
     `Slow streams: ${int(r.streams)} concurrent streams at 1 token/s through one ingress and one terminator (${SLOW_TOKENS} tokens each, opened over ${SLOW_RAMP_MS / 1000} s);`,
     `added latency per chunk = arrival at the client - emit at the upstream (${int(r.chunks)} chunks): p50 ${f2(r.p50Ms)} ms, p99 ${f2(r.p99Ms)} ms, p99.9 ${f2(r.p999Ms)} ms, max ${f2(r.maxMs)} ms;`,
     `steady state (${int(r.steadyChunks)} chunks emitted once all streams were open): p50 ${f2(r.steadyP50Ms)} ms, p99 ${f2(r.steadyP99Ms)} ms, max ${f2(r.steadyMaxMs)} ms;`,
     `p99 per second of the run (ms): ${r.p99BySecond.map((x) => (x === null ? '-' : x.toFixed(0))).join(' ')}`,
     `streams ok ${int(r.ok)}, errors ${int(r.errors)}${r.firstError ? ` (first: ${r.firstError})` : ''}; ${f1(r.seconds)} s`,
+    ...(nats ? [nats] : []),
     table(rows),
   ].join('\n');
 }
@@ -432,7 +438,7 @@ async function main(): Promise<void> {
     slow = await slowStreams({
       cli: CLI, lib: LIB, env: stack.env, cfgDir: stack.cfgDir, tunnelUrl: stack.tunnelUrl, ingressUrl: stack.ingressUrl, apiKey: stack.apiKey, token: stack.slowToken,
       model: SLOW_MODEL, pids: { ingress: stack.ingress.pid, terminator: stack.terminator.pid, nats: stack.nats.pid }, streams: SLOW_STREAMS, tokens: SLOW_TOKENS,
-      rampMs: SLOW_RAMP_MS, log, settle: () => collectGarbage(stack.terminatorInspector),
+      rampMs: SLOW_RAMP_MS, log, settle: () => collectGarbage(stack.terminatorInspector), natsMonitorUrl: stack.natsMonitorUrl,
     });
   }
 

@@ -28,6 +28,8 @@ export interface SlowStreamsSetup {
   rampMs: number;
   /** Forces a full GC in the terminator (its inspector) before the first RSS reading: an earlier phase's garbage must not count. */
   settle?(): Promise<void>;
+  /** nats-server's monitoring endpoint: the messages it carried over the phase are reported when given. */
+  natsMonitorUrl?: string;
   log(s: string): void;
 }
 
@@ -53,7 +55,24 @@ export interface SlowStreamsResult {
   rss: Record<'ingress' | 'terminator' | 'connectors', { before: number; open: number; max: number; perStreamBytes: number }>;
   /** CPU µs per content chunk over the phase, per tier. */
   cpuMicrosPerChunk: Record<'ingress' | 'terminator' | 'connectors' | 'nats', number>;
+  /** Messages published into NATS over the phase (every Request, answer frame, heartbeat…), from /varz. */
+  nats?: { inMsgs: number; outMsgs: number };
   seconds: number;
+}
+
+interface Varz {
+  in_msgs: number;
+  out_msgs: number;
+}
+
+async function varz(url: string | undefined): Promise<Varz | undefined> {
+  if (!url) return undefined;
+  try {
+    const r = await fetch(`${url}/varz`);
+    return (await r.json()) as Varz;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Streams one connector takes: under its model-server agent's 1,024 sockets. */
@@ -102,6 +121,7 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
     });
     await s.settle?.();
     const before = sample();
+    const varz0 = await varz(s.natsMonitorUrl);
     const cpu0 = cpu();
     const max = { ...before };
     const sampler = setInterval(() => {
@@ -118,13 +138,15 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
       const line = (await client.waitFor(/result (\{.*\})/, budget))[1]!;
       const r = JSON.parse(line) as Omit<SlowStreamsResult, 'rss' | 'cpuMicrosPerChunk' | 'connectors'>;
       const cpu1 = cpu();
+      const varz1 = await varz(s.natsMonitorUrl);
+      const nats = varz0 && varz1 ? { inMsgs: varz1.in_msgs - varz0.in_msgs, outMsgs: varz1.out_msgs - varz0.out_msgs } : undefined;
       const rss = {} as SlowStreamsResult['rss'];
       for (const k of ['ingress', 'terminator', 'connectors'] as const) {
         rss[k] = { before: before[k], open: open[k], max: max[k], perStreamBytes: (open[k] - before[k]) / s.streams };
       }
       const per = {} as SlowStreamsResult['cpuMicrosPerChunk'];
       for (const k of ['ingress', 'terminator', 'connectors', 'nats'] as const) per[k] = (cpu1[k] - cpu0[k]) / Math.max(1, r.chunks);
-      return { ...r, connectors: count, rss, cpuMicrosPerChunk: per };
+      return { ...r, connectors: count, rss, cpuMicrosPerChunk: per, ...(nats ? { nats } : {}) };
     } finally {
       clearInterval(sampler);
     }

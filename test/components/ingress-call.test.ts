@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@tokios/shared/log';
 import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import { FrameKind, PAUSE_LEASE_MS, decodeFrame, encodeBatch, encodeFrame, type EndMeta, type HeadMeta, type RequestMeta } from '@tokios/shared/protocol';
+import { FrameKind, PAUSE_LEASE_MS, decodeFrame, encodeBatch, encodeFrame, encodePairHeartbeats, type EndMeta, type HeadMeta, type RequestMeta, type StreamBeat } from '@tokios/shared/protocol';
 import type { TokiosError } from '@tokios/shared/errors';
 import { FabricClient, defaultIngressOptions, type Call, type IngressOptions } from '@tokios/ingress';
 import { FrameQueue, NatsCluster, NatsServer, until } from '../support/index.js';
@@ -57,6 +57,11 @@ class ScriptedTerminator {
   /** Sends an answer frame to the ingress inbox of `req`, as a terminator does (reply = its control subject). */
   answer(req: RequestMeta, frame: Buffer): void {
     this.nc.publish(subjects.ingressInbox(req.ingressId!, req.rid), frame, { reply: subjects.terminator(this.terminatorId, req.rid) });
+  }
+
+  /** A PairHeartbeat from this terminator (or, to test a mix-up, one claiming to be `from`) to `ingressId`. */
+  pairHeartbeat(ingressId: string, beats: StreamBeat[], from = this.terminatorId): void {
+    for (const m of encodePairHeartbeats(beats, 1024 * 1024)) this.nc.publish(subjects.pairHeartbeat(ingressId, from), m, { reply: subjects.pairHeartbeatReply(from, ingressId) });
   }
 
   ack(req: RequestMeta): void {
@@ -338,6 +343,42 @@ t.test('the Call state machine', async (t) => {
     quick.term.ack(r4);
     t.equal((await silent.rec.failed()).code, 'tunnel_lost', 'silence after the Ack is a lost tunnel');
     t.same((await quick.term.controlOf(r4.rid).expect(FrameKind.Cancel)).meta, { reason: 'tunnel_lost' });
+  });
+
+  await t.test('a PairHeartbeat keeps the silent streams it lists alive (those its terminator acked), asks for missed frames, cancels forgotten ones of this ingress', async (t) => {
+    const s = await setup(t, nats, { stallTimeoutMs: 600 });
+    const listed = s.call();
+    const unlisted = s.call();
+    const [r1, r2] = [await s.term.nextRequest(), await s.term.nextRequest()];
+    t.equal(r1.pairHeartbeats, true, 'the Request says this ingress reads pair heartbeats');
+    s.term.ack(r1);
+    s.term.ack(r2);
+    await until(() => listed.call.terminatorId !== undefined && unlisted.call.terminatorId !== undefined, 5_000, 'both Acks to be seen');
+    // Until the unlisted stream stalls (the stall timeout has passed for both), the listed one is named every 50 ms; the
+    // unlisted one only by a terminator that did not ack it, which keeps nothing alive.
+    const beating = setInterval(() => {
+      s.term.pairHeartbeat(s.fabric.id, [{ rid: r1.rid, published: 0 }]);
+      s.term.pairHeartbeat(s.fabric.id, [{ rid: r2.rid, published: 0 }], 'trm_someone_else');
+    }, 50);
+    t.teardown(() => clearInterval(beating));
+    t.equal((await unlisted.rec.failed()).code, 'tunnel_lost', 'a stream its pair heartbeat does not list stalls');
+    t.equal(listed.call.id, r1.rid);
+    t.equal(s.fabric.inFlight, 1, 'the listed one is alive past the stall timeout');
+    clearInterval(beating);
+
+    s.term.pairHeartbeat(s.fabric.id, [{ rid: r1.rid, published: 2 }]);
+    t.same((await s.term.controlOf(r1.rid).expect(FrameKind.Resume)).meta, { head: false, next: 0 }, 'an entry counting more answer frames than arrived asks for them');
+    for (const f of [encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'text/plain' }), encodeFrame(FrameKind.Data, 0, undefined, Buffer.from('x')), encodeFrame(FrameKind.End, 0, { frames: 1 })]) s.term.answer(r1, f);
+    t.same(await listed.rec.ended(), { frames: 1 });
+
+    // Malformed: refused whole, nothing taken from it; then rids this ingress no longer tracks.
+    const bad = encodePairHeartbeats([{ rid: r1.rid, published: 0 }], 1024)[0]!;
+    bad.writeUInt32BE(5, 1);
+    s.ingressNc.publish(subjects.pairHeartbeat(s.fabric.id, s.term.terminatorId), bad);
+    s.term.pairHeartbeat(s.fabric.id, [{ rid: r1.rid, published: 1 }, { rid: 'ing_someone_else_1-1', published: 0 }]);
+    t.same((await s.term.controlOf(r1.rid).expect(FrameKind.Cancel)).meta, { reason: 'caller gone' }, 'a forgotten stream of this ingress: Cancel to the terminator that lists it');
+    await s.term.settle(s.ingressNc);
+    t.equal(s.term.controlOf('ing_someone_else_1-1').queued.length, 0, 'another ingress\'s rid: nothing (an ingress cancels only what it asked for)');
   });
 
   await t.test('frames for a request no longer tracked get a Cancel to their sender; End, and reply subjects of other requests, get none', async (t) => {

@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@tokios/shared/log';
 import { subjects } from '@tokios/shared/subjects';
-import { FrameKind, MIN_TUNNEL_FRAME_BYTES, encodeFrame, splitBatch, type HelloMeta, type RequestMeta } from '@tokios/shared/protocol';
+import { FrameKind, MIN_TUNNEL_FRAME_BYTES, decodePairHeartbeat, encodeFrame, splitBatch, type HelloMeta, type RequestMeta, type StreamBeat } from '@tokios/shared/protocol';
 import { RequestIntake, RevokedTokens, TunnelRegistry, TunnelSession, connectorIdentity, type SessionContext, type Tunnel } from '@tokios/terminator';
 import { FrameQueue, NatsServer, ScriptedConnector, until } from '../support/index.js';
 
@@ -342,6 +342,67 @@ t.test('replay: a Resume gets what the ingress misses, also just after the End; 
 
   h.ingressNc.publish(subjects.terminator(TERMINATOR, 'nobody'), encodeFrame(FrameKind.Resume, 0, { head: true, next: 0 }), { reply: subjects.ingressInbox(INGRESS, 'nobody') });
   t.same((await h.queue('nobody').expect(FrameKind.Error)).meta.code, 'tunnel_lost', 'a Resume for a stream this terminator does not have: an Error, so the ingress fails at once');
+});
+
+/** The next PairHeartbeat this terminator publishes for `ingress`, decoded. */
+function nextPairHeartbeat(nc: NatsConnection, ingress: string): Promise<StreamBeat[]> {
+  const sub = nc.subscribe(subjects.pairHeartbeat(ingress, TERMINATOR), { max: 1, timeout: 10_000 });
+  return (async () => {
+    for await (const m of sub) return decodePairHeartbeat(Buffer.from(m.data));
+    throw new Error('no pair heartbeat');
+  })();
+}
+
+t.test('pair heartbeats: one message per ingress lists its silent streams with their frame counts; a vanished ingress is noticed through it', async (t) => {
+  const h = await Harness.start(t);
+  const c = await h.connector({ maxConcurrency: 8 });
+  const pair = { pairHeartbeats: true };
+  const sids = new Map<string, number>();
+  for (const [rid, meta, reply] of [
+    ['pa', pair, undefined], ['pb', pair, undefined], ['legacy', {}, undefined],
+    // Says it reads them, but its reply is not this request's own inbox: Heartbeats of its own there.
+    ['odd', pair, subjects.ingressInbox(INGRESS, 'odd2')],
+  ] as const) {
+    const q = await h.request(rid, Buffer.from('{}'), undefined, meta, reply);
+    const req = await c.frames.expect(FrameKind.Request);
+    t.equal(req.meta.pairHeartbeats, undefined, 'the flag stays on NATS (the connector never sees it)');
+    sids.set(rid, req.id);
+    await (rid === 'odd' ? h.queue('odd2') : q).expect(FrameKind.Ack);
+  }
+  c.send(encodeFrame(FrameKind.Head, sids.get('pa')!, { status: 200, contentType: 'text/plain' }));
+  c.send(encodeFrame(FrameKind.Data, sids.get('pa')!, undefined, Buffer.from('a')));
+  await h.queue('pa').expect(FrameKind.Head);
+  await h.queue('pa').expect(FrameKind.Data);
+
+  const beat = nextPairHeartbeat(h.ingressNc, INGRESS);
+  await h.ingressNc.flush();
+  t.equal(h.intake.pairHeartbeats(0), 1, 'one message for the ingress, however many of its streams are silent');
+  t.same((await beat).sort((x, y) => x.rid.localeCompare(y.rid)), [{ rid: 'pa', published: 2 }, { rid: 'pb', published: 0 }], 'its streams, each with the answer frames (Head + Data) it published');
+  h.intake.heartbeats(0);
+  t.equal((await h.queue('legacy').expect(FrameKind.Heartbeat)).id, 0, 'a stream whose ingress did not ask for pair heartbeats gets Heartbeats of its own');
+  await h.queue('odd2').expect(FrameKind.Heartbeat);
+  await h.ingressNc.flush();
+  t.equal(h.intake.pairHeartbeats(60_000), 0, 'nothing silent that long: no message');
+  await h.terminatorNc.flush();
+  await h.ingressNc.flush();
+  t.same(h.messages.get('pa'), [[FrameKind.Ack], [FrameKind.Head], [FrameKind.Data]], 'and no Heartbeat frame for a stream its pair heartbeat lists');
+
+  // An ingress that goes away while its streams are silent: only the pair heartbeat's no-responders tells.
+  const awayNc = await connect({ servers: h.nats.url });
+  const awayInbox = new FrameQueue('away inbox');
+  awayNc.subscribe(`tokios.in.ing_away.>`, { callback: (_e, m) => m.subject.split('.').length === 4 && awayInbox.push(m.data) });
+  await awayNc.flush();
+  await h.request('w1', Buffer.from('{}'), undefined, { ...pair, ingressId: 'ing_away' }, subjects.ingressInbox('ing_away', 'w1'));
+  const w1 = await c.frames.expect(FrameKind.Request);
+  await awayInbox.expect(FrameKind.Ack);
+  await awayNc.close();
+  await until(() => {
+    h.intake.pairHeartbeats(0);
+    h.intake.heartbeats(60_000);
+    return h.intake.size === 4;
+  }, 10_000, 'the stream of the vanished ingress to be cancelled');
+  const stop = await c.frames.expect(FrameKind.Cancel);
+  t.same([stop.id, stop.meta], [w1.id, { reason: 'ingress gone' }], 'no responders to its pair heartbeat for a while cancels the upstream work');
 });
 
 t.test('flow control: Pause/Unpause reach a connector that announced them, for its stream only; an older connector gets none', async (t) => {

@@ -150,6 +150,7 @@ export class Call {
       tenantId: m.tenantId,
       keyId: m.keyId,
       batches: true,
+      pairHeartbeats: true,
     } satisfies RequestMeta & Record<keyof RequestMeta, unknown>; // every field named: a new one must be added here
     const frame = encodeFrame(FrameKind.Request, 0, meta, inline ? this.input.body : undefined);
     this.sentAt = Date.now();
@@ -234,9 +235,7 @@ export class Call {
         return;
       }
       case FrameKind.Heartbeat:
-        // Its id counts the answer frames published so far: more than arrived means some were lost.
-        if (frame.id > (this.headSeen ? 1 : 0) + this.seq) this.askResume(`the terminator published ${frame.id} answer frames, ${(this.headSeen ? 1 : 0) + this.seq} arrived`);
-        return;
+        return this.beat(frame.id);
       case FrameKind.Reject:
         return this.onReject(frame.meta);
       case FrameKind.Head:
@@ -257,6 +256,17 @@ export class Call {
       default:
         return this.protocolError(`unexpected ${frameKindName(frame.kind)} frame`);
     }
+  }
+
+  /**
+   * The terminator says the stream is alive and has published `published` answer frames (Head + Data): a Heartbeat
+   * of its own, or its entry in the terminator's PairHeartbeat. More than arrived means some were lost: ask for them.
+   */
+  beat(published: number, now = Date.now()): void {
+    if (this.done) return;
+    this.lastSeen = now;
+    const have = (this.headSeen ? 1 : 0) + this.seq;
+    if (published > have) this.askResume(`the terminator published ${published} answer frames, ${have} arrived`);
   }
 
   /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import { parseTerminatorSubject, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import { DEFAULT_NATS_MAX_PAYLOAD, FrameKind, encodeFrame, lastFrameKind, type RejectMeta } from '@tokios/shared/protocol';
+import { DEFAULT_NATS_MAX_PAYLOAD, FrameKind, ProtocolError, decodePairHeartbeat, encodeFrame, lastFrameKind, type RejectMeta, type StreamBeat } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import { NatsState } from '@tokios/shared/ops';
 import { FabricKey } from '@tokios/shared/fabric-auth';
@@ -34,6 +34,8 @@ const CANCEL_RESEND_MS = 5_000;
 const MAX_KEPT_CANCELS = 10_000;
 /** Frames that keep coming for a request this ingress no longer tracks get one Cancel per this interval. */
 const ORPHAN_CANCEL_EVERY_MS = 250;
+/** A malformed PairHeartbeat is logged at most this often (a broken terminator sends several a second). */
+const BAD_BEAT_LOG_EVERY_MS = 10_000;
 
 /** The ingress side of NATS: one inbox subscription for every request this process has in flight. */
 export class FabricClient {
@@ -44,6 +46,10 @@ export class FabricClient {
   private sub: Subscription | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly inboxPrefix: string;
+  private readonly pairPrefix: string;
+  private badBeatLoggedAt = 0;
+  /** Every rid of this ingress starts so (newCallId). */
+  private readonly callPrefix = `${this.id}_`;
   private readonly nats: NatsState;
   /** Set by the app: placement timings for the metrics. */
   observer: FabricObserver | undefined;
@@ -63,6 +69,7 @@ export class FabricClient {
     readonly log: Logger,
   ) {
     this.inboxPrefix = subjects.ingressInboxPrefix(this.id);
+    this.pairPrefix = subjects.pairHeartbeatPrefix(this.id);
     this.nats = new NatsState(nc);
     const affinity = options.affinity;
     this.homes = affinity?.enabled ? new SessionHomes(nc, new FabricKey(options.fabricSecret), this.id, affinity, log) : undefined;
@@ -77,7 +84,7 @@ export class FabricClient {
     this.sub = this.nc.subscribe(wildcard(this.inboxPrefix), {
       callback: (_err, msg) => {
         const rid = tailToken(msg.subject, this.inboxPrefix);
-        if (!rid) return;
+        if (!rid) return this.onPairHeartbeat(msg);
         const call = this.pending.get(rid);
         if (call) call.onMessage(msg);
         else this.orphan(rid, msg);
@@ -101,7 +108,7 @@ export class FabricClient {
 
   /** `<ingress id>_<counter>`: unique across ingresses (terminators key streams by it) and within 64 characters. */
   newCallId(): string {
-    return `${this.id}_${(++this.calls).toString(36)}`;
+    return `${this.callPrefix}${(++this.calls).toString(36)}`;
   }
 
   call(input: CallInput, handlers: CallHandlers): Call {
@@ -128,6 +135,36 @@ export class FabricClient {
   }
 
   /**
+   * A terminator's PairHeartbeat (`tokios.in.<us>.hb.<terminator>`): each listed stream of ours that this terminator
+   * acked is alive (and says how many answer frames it published); one of this ingress's rids that it no longer
+   * tracks is a generation going on for nobody, told to stop like an orphan frame (no other rid: an ingress cancels
+   * only what it asked for). Anything malformed is refused whole.
+   */
+  private onPairHeartbeat(msg: Msg): void {
+    const terminatorId = tailToken(msg.subject, this.pairPrefix);
+    if (!terminatorId || msg.data.length === 0) return;
+    let beats: StreamBeat[];
+    try {
+      beats = decodePairHeartbeat(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));
+    } catch (err) {
+      const now = Date.now();
+      if (err instanceof ProtocolError && now - this.badBeatLoggedAt >= BAD_BEAT_LOG_EVERY_MS) {
+        this.badBeatLoggedAt = now;
+        this.log.warn({ terminatorId, err: err.message }, 'malformed pair heartbeat; dropped');
+      }
+      return;
+    }
+    const now = Date.now();
+    for (const { rid, published } of beats) {
+      const call = this.pending.get(rid);
+      if (!call) {
+        if (rid.startsWith(this.callPrefix)) this.orphanCancel(subjects.terminator(terminatorId, rid), now);
+      }
+      else if (call.terminatorId === terminatorId) call.beat(published, now);
+    }
+  }
+
+  /**
    * A frame for a request this ingress no longer tracks: the caller left, or the call failed or was retried elsewhere
    * before that terminator's Ack or frames arrived (also after a NATS reconnect that lost the first Cancel). Its
    * sender is told to stop, or the model would keep generating for nobody. The sender is the frame's reply subject,
@@ -139,9 +176,14 @@ export class FabricClient {
     if (kind === FrameKind.End || kind === FrameKind.Error || kind === FrameKind.Reject) return; // over anyway
     const reply = msg.reply;
     if (!reply || parseTerminatorSubject(reply)?.rid !== rid) return;
-    const last = this.cancels.get(reply);
-    if (last && Date.now() - last.at < ORPHAN_CANCEL_EVERY_MS) return;
-    this.sendCancel(reply, 'caller gone');
+    this.orphanCancel(reply, Date.now());
+  }
+
+  /** A Cancel to a terminator subject of a request this ingress does not track, at most one per ORPHAN_CANCEL_EVERY_MS. */
+  private orphanCancel(subject: string, now: number): void {
+    const last = this.cancels.get(subject);
+    if (last && now - last.at < ORPHAN_CANCEL_EVERY_MS) return;
+    this.sendCancel(subject, 'caller gone');
   }
 
   /** Publishes a Cancel to a terminator's control subject, and keeps it to publish again after a reconnect. */

@@ -9,6 +9,7 @@ import { RelayStream, type RelayContext } from './relay.js';
 import type { EndedStream } from './ended-stream.js';
 import type { TerminatorObserver } from './metrics.js';
 import { REPLAY_KEEP_MS } from './replay.js';
+import { PairHeartbeats } from './pair-heartbeats.js';
 
 /**
  * A stream whose ingress does not take what we publish (no responders) is cancelled after this: long enough for an
@@ -18,7 +19,10 @@ import { REPLAY_KEEP_MS } from './replay.js';
 export const INGRESS_AWAY_MS = 750;
 
 export interface IntakeOptions {
-  /** A stream silent this long gets a Heartbeat towards the ingress. */
+  /**
+   * A stream silent this long gets a Heartbeat towards the ingress; an ingress that reads pair heartbeats gets one
+   * PairHeartbeat per this period listing its streams silent for half of it.
+   */
   heartbeatMs: number;
   /** How long an Ack may wait for the first answer frame (AckBatcher; default ACK_DEFER_MS). */
   ackDeferMs?: number;
@@ -47,6 +51,8 @@ export class RequestIntake {
   private refusing = false;
   private idleWaiters: (() => void)[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private pairTimer: NodeJS.Timeout | undefined;
+  private readonly pairs: PairHeartbeats;
   private readonly prefix: string;
 
   constructor(
@@ -70,6 +76,7 @@ export class RequestIntake {
         );
       },
     };
+    this.pairs = new PairHeartbeats(terminatorId, nc, log);
   }
 
   start(): void {
@@ -78,6 +85,10 @@ export class RequestIntake {
     // timeout (900 ms) sees three of them, and a dead terminator is the only thing that goes silent that long.
     this.heartbeatTimer = setInterval(() => this.heartbeats(this.opts.heartbeatMs), Math.max(10, Math.floor(this.opts.heartbeatMs / 2)));
     this.heartbeatTimer.unref();
+    // Once a period per ingress, listing what was silent for half of it: a stream is listed at most 1.5 periods
+    // after its last frame and every period after that, as far apart as its own Heartbeats would be.
+    this.pairTimer = setInterval(() => this.pairHeartbeats(Math.floor(this.opts.heartbeatMs / 2)), this.opts.heartbeatMs);
+    this.pairTimer.unref();
   }
 
   get size(): number {
@@ -134,12 +145,17 @@ export class RequestIntake {
       if (s.awayFor(now) > INGRESS_AWAY_MS) {
         this.log.info({ reqId: s.meta.requestId, rid: s.rid }, 'ingress is gone; cancelling');
         s.cancel('ingress gone');
-      } else s.heartbeat(now, idleMs);
+      } else if (s.beatIngress === undefined) s.heartbeat(now, idleMs);
     }
     for (const [rid, e] of this.ended) {
       if (now - e.at < REPLAY_KEEP_MS) break;
       this.ended.delete(rid);
     }
+  }
+
+  /** One PairHeartbeat (in as many messages as it takes) per ingress, listing its streams silent for `idleMs`. */
+  pairHeartbeats(idleMs: number): number {
+    return this.pairs.publish(this.streams.values(), Date.now(), idleMs);
   }
 
   /** This terminator's NATS connection is back: every stream (and those that ended meanwhile) says where it is. */
@@ -194,6 +210,7 @@ export class RequestIntake {
 
   close(reason: string): void {
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.pairTimer);
     for (const sub of [...this.subs.values(), ...this.connectorSubs.values()]) sub.unsubscribe();
     this.subs.clear();
     this.connectorSubs.clear();
@@ -238,7 +255,7 @@ export class RequestIntake {
   /** Body parts, cancels, resumes and flow control (Pause/Unpause) from the ingress, and no-responders notices when the ingress is gone. */
   private onControl(msg: Msg): void {
     const rid = tailToken(msg.subject, this.prefix);
-    if (!rid) return;
+    if (!rid) return this.onPairReply(msg);
     const stream = this.streams.get(rid);
     if (msg.data.length === 0 && msg.headers?.code === 503) {
       // Nobody took what we published: the ingress died, or it is reconnecting to NATS (then it asks for a replay
@@ -259,6 +276,18 @@ export class RequestIntake {
     } catch (err) {
       this.log.warn({ rid, err: (err as Error).message }, 'malformed control message');
     }
+  }
+
+  /**
+   * A no-responders notice for a PairHeartbeat: that ingress is gone (or reconnecting to NATS), for every stream the
+   * heartbeat listed as for one of its own frames. heartbeats() cancels them once it stays away INGRESS_AWAY_MS.
+   */
+  private onPairReply(msg: Msg): void {
+    if (msg.data.length !== 0 || msg.headers?.code !== 503) return;
+    const ingress = this.pairs.ingressOfReply(msg.subject);
+    if (ingress === undefined) return;
+    const now = Date.now();
+    for (const s of this.streams.values()) if (s.beatIngress === ingress) s.ingressAway(now);
   }
 
   /** An ingress lost part of an answer: replay it, or say the stream is unknown here so it fails at once. */

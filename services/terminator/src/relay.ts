@@ -1,4 +1,5 @@
 import type { NatsConnection } from 'nats';
+import { subjects } from '@tokios/shared/subjects';
 import type { Logger } from '@tokios/shared/log';
 import {
   DEFAULT_NATS_MAX_PAYLOAD, FrameKind, NATS_RELAY_SLACK_BYTES, batchBytes, chunkBytes, dataPayload, encodeBatch, encodeBodyFrames, encodeFrame,
@@ -60,6 +61,11 @@ export class RelayStream implements TunnelStream, DeferredAck {
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
   private flushQueued = false;
+  /**
+   * The ingress whose PairHeartbeat lists this stream while it is silent (its Request said it reads them, and the
+   * reply is that ingress's own inbox); undefined: the stream gets Heartbeat frames of its own.
+   */
+  readonly beatIngress: string | undefined;
 
   constructor(
     private readonly ctx: RelayContext,
@@ -75,6 +81,8 @@ export class RelayStream implements TunnelStream, DeferredAck {
   ) {
     if (inlineBody.length > 0) this.bodyParts.push(inlineBody);
     this.bodyReceived = inlineBody.length;
+    const ing = meta.pairHeartbeats ? meta.ingressId : undefined;
+    this.beatIngress = ing !== undefined && reply === subjects.ingressInbox(ing, meta.rid) ? ing : undefined;
   }
 
   get rid(): string {
@@ -102,7 +110,7 @@ export class RelayStream implements TunnelStream, DeferredAck {
     this.connectorId = t.connectorId;
     this.sid = t.open(this);
     this.ctx.registry.addLoad(t.connectorId, 1);
-    const { ingressId: _i, tenantId: _t, keyId: _k, batches: _b, ...forward } = this.meta;
+    const { ingressId: _i, tenantId: _t, keyId: _k, batches: _b, pairHeartbeats: _p, ...forward } = this.meta;
     for (const frame of encodeRequestFrames(this.sid, forward, this.bodyParts, t.maxFrameBytes)) t.send(frame);
     if (this.acked && t.connectorId !== this.ackedConnector) {
       // The ingress learns a session's home from the Ack: it must name the connector that serves, not the one that
@@ -288,9 +296,18 @@ export class RelayStream implements TunnelStream, DeferredAck {
     this.onError(code, message);
   }
 
-  /** Tells the ingress the stream is alive when nothing else was sent for `idleMs`. */
+  /** Tells the ingress the stream is alive when nothing else was sent for `idleMs` (a stream without beatIngress). */
   heartbeat(now: number, idleMs: number): void {
     if (now - this.lastSent >= idleMs) this.publish(encodeFrame(FrameKind.Heartbeat, this.replay.published));
+  }
+
+  /**
+   * Its entry in the PairHeartbeat to its ingress: the answer frames published so far, when the Ack is out and
+   * nothing was sent for `idleMs`; -1 when it needs none (busy, not acked yet, over).
+   */
+  silentBeat(now: number, idleMs: number): number {
+    if (this.done || !this.ackSent || now - this.lastSent < idleMs) return -1;
+    return this.replay.published;
   }
 
   /** Publishes the deferred Ack, if any. */

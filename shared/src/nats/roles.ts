@@ -32,8 +32,8 @@ export const rolePermissions = {
     allowResponses: false,
   },
   terminator: {
-    // answer frames (a stream of them, hence an explicit allow, not allow_responses); presence
-    publish: [p.ingressFrames, subjects.presence],
+    // answer frames (a stream of them, hence an explicit allow, not allow_responses); pair heartbeats; presence
+    publish: [p.ingressFrames, p.pairHeartbeats, subjects.presence],
     // requests only as a member of the queue group (never every request); its own body/cancel subjects; peers;
     // status queries (answered through allow_responses); token revocations
     subscribe: [`${p.requests} ${REQUEST_QUEUE}`, `${p.connectorRequests} ${REQUEST_QUEUE}`, p.terminatorInboxes, subjects.presence, subjects.statusQuery, ...ctl('token_revoked')],

@@ -7,3 +7,4 @@ export * from './limits.js';
 export * from './close-codes.js';
 export * from './request-frames.js';
 export * from './batch.js';
+export * from './pair-heartbeat.js';

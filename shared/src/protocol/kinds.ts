@@ -30,6 +30,7 @@ export const FrameKind = {
   Error: 25,
   Heartbeat: 26, // T->I only: stream still alive during a long silence; id = answer frames (Head + Data) published so far
   Batch: 27, // T->I only: several frames of one stream in one NATS message (batch.ts), to an ingress that reads them
+  PairHeartbeat: 28, // T->I only: one per (terminator, ingress) pair per period, its silent streams' (rid, published) (pair-heartbeat.ts)
 } as const;
 
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];

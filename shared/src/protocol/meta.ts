@@ -96,6 +96,11 @@ export const requestMeta = z.object({
   keyId: idSchema.optional(),
   /** Set on NATS only: the ingress reads Batch messages (batch.ts), so the terminator may group this stream's frames. */
   batches: z.boolean().optional(),
+  /**
+   * Set on NATS only: the ingress reads PairHeartbeat messages (pair-heartbeat.ts) on its `tokios.in.<ingressId>.hb.`
+   * subjects, so the terminator lists this stream there while it is silent instead of sending it Heartbeat frames.
+   */
+  pairHeartbeats: z.boolean().optional(),
 });
 
 export const cancelMeta = z.object({ reason: shortText }).optional();
@@ -175,6 +180,7 @@ const schemas = {
   [FrameKind.Error]: errorMeta,
   [FrameKind.Heartbeat]: none,
   [FrameKind.Batch]: none,
+  [FrameKind.PairHeartbeat]: none,
 } as const satisfies Record<FrameKind, z.ZodType>;
 
 type Schemas = typeof schemas;

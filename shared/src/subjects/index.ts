@@ -4,7 +4,9 @@
  *   tokios.req.<deploymentId>            request for a deployment (queue group tokios-terminators)
  *   tokios.req.<deploymentId>.<connectorId>  request for one connector of it, a session's home (same queue group)
  *   tokios.in.<ingressId>.<rid>          frames back to the ingress that holds the caller
+ *   tokios.in.<ingressId>.hb.<terminatorId>  that terminator's PairHeartbeat for the ingress's silent streams
  *   tokios.term.<terminatorId>.<rid>     body parts and cancels to the terminator that took a request
+ *   tokios.term.<terminatorId>.hb.<ingressId>  reply of a PairHeartbeat: no-responders notices when that ingress is gone
  *   tokios.presence.terminator           terminators announce themselves (tunnel URL) for connector spreading
  *   tokios.ctl.<event>                   control-plane events (revocations, limits; see shared/src/control)
  *   tokios.status.query                  scatter-gather: every terminator answers with its live tunnels
@@ -29,7 +31,12 @@ export const subjects = {
   connectorRequest: (deploymentId: string, connectorId: string) => `tokios.req.${token(deploymentId)}.${token(connectorId)}`,
   ingressInboxPrefix: (ingressId: string) => `tokios.in.${token(ingressId)}.`,
   ingressInbox: (ingressId: string, rid: string) => `tokios.in.${token(ingressId)}.${token(rid)}`,
+  /** Five tokens: never a request inbox (four), though under the ingress's one wildcard subscription. */
+  pairHeartbeatPrefix: (ingressId: string) => `tokios.in.${token(ingressId)}.hb.`,
+  pairHeartbeat: (ingressId: string, terminatorId: string) => `tokios.in.${token(ingressId)}.hb.${token(terminatorId)}`,
   terminatorPrefix: (terminatorId: string) => `tokios.term.${token(terminatorId)}.`,
+  pairHeartbeatReplyPrefix: (terminatorId: string) => `tokios.term.${token(terminatorId)}.hb.`,
+  pairHeartbeatReply: (terminatorId: string, ingressId: string) => `tokios.term.${token(terminatorId)}.hb.${token(ingressId)}`,
   terminator: (terminatorId: string, rid: string) => `tokios.term.${token(terminatorId)}.${token(rid)}`,
   presence: 'tokios.presence.terminator',
   control: (event: string) => `tokios.ctl.${token(event)}`,
@@ -46,6 +53,8 @@ export const subjectPatterns = {
   connectorRequests: 'tokios.req.*.*',
   /** Frames to any ingress's request inbox (`tokios.in.<ingressId>.<rid>`). */
   ingressFrames: 'tokios.in.*.*',
+  /** A terminator's PairHeartbeat to any ingress (`tokios.in.<ingressId>.hb.<terminatorId>`). */
+  pairHeartbeats: 'tokios.in.*.hb.*',
   /** An ingress's wildcard inbox subscription. */
   ingressInboxes: 'tokios.in.*.>',
   /** Body parts and cancels to any terminator (`tokios.term.<terminatorId>.<rid>`). */

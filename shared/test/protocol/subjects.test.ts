@@ -18,3 +18,13 @@ t.test('tailToken extracts the request id and refuses anything else', async (t) 
   t.equal(tailToken('tokios.in.ing_1.a.b', prefix), undefined);
   t.equal(tailToken('tokios.in.ing_1.', prefix), undefined);
 });
+
+t.test('pair heartbeats go under the ingress inbox wildcard, never on a request inbox', async (t) => {
+  const hb = subjects.pairHeartbeat('ing_1', 'trm_2');
+  t.equal(hb, 'tokios.in.ing_1.hb.trm_2');
+  t.equal(tailToken(hb, subjects.ingressInboxPrefix('ing_1')), undefined, 'no request id can be read from it');
+  t.equal(tailToken(hb, subjects.pairHeartbeatPrefix('ing_1')), 'trm_2');
+  t.equal(subjects.pairHeartbeatReply('trm_2', 'ing_1'), 'tokios.term.trm_2.hb.ing_1');
+  t.equal(tailToken(subjects.pairHeartbeatReply('trm_2', 'ing_1'), subjects.terminatorPrefix('trm_2')), undefined, 'nor a stream from its reply');
+  t.throws(() => subjects.pairHeartbeat('ing_1', 'a.b'), SubjectTokenError);
+});
