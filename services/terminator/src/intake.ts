@@ -69,8 +69,8 @@ export class RequestIntake {
       onDone: (s, result) => {
         this.streamDone(s);
         this.opts.observer?.streamDone(result);
-        // One line per request, ids and outcome only (never a body).
-        this.log.info(
+        // One line per request, ids and outcome only (never a body); not even built when info is off.
+        if (this.log.isLevelEnabled('info')) this.log.info(
           { reqId: s.meta.requestId, rid: s.rid, deploymentId: s.deploymentId, connectorId: s.connectorId, protocol: s.meta.protocol, result, ms: Date.now() - s.startedAt },
           'request done',
         );

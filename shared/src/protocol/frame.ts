@@ -2,6 +2,7 @@ import { FrameKind, frameKindName, isFrameKind } from './kinds.js';
 import { ProtocolError } from './errors.js';
 import { HEADER_BYTES, ID_OFFSET, MAX_META_BYTES, META_LEN_OFFSET } from './layout.js';
 import { validateMeta, type MetaOf } from './meta.js';
+import { fastMeta } from './meta-fast.js';
 
 export { HEADER_BYTES, MAX_META_BYTES } from './layout.js';
 
@@ -102,5 +103,6 @@ export function decodeFrame(input: Uint8Array): Frame {
     }
   }
   // The kind was checked above and the metadata validated against that kind: the pair is one member of the union.
-  return { kind, id, meta: validateMeta(kind, json, id), payload: buf.subarray(HEADER_BYTES + metaLen) } as Frame;
+  const meta = fastMeta(kind, json) ?? validateMeta(kind, json, id);
+  return { kind, id, meta, payload: buf.subarray(HEADER_BYTES + metaLen) } as Frame;
 }

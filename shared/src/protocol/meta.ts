@@ -4,7 +4,8 @@ import { ProtocolError } from './errors.js';
 import { MAX_PAUSE_LEASE_MS, MAX_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES } from './limits.js';
 
 /** Safe identifier: usable as a NATS subject token and in logs. */
-export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_-]');
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const idSchema = z.string().regex(ID_PATTERN, 'must be 1-64 of [A-Za-z0-9_-]');
 
 /**
  * A request id a caller may choose (`x-request-id`): bounded, and only characters that are safe in a header, a log
@@ -110,6 +111,8 @@ export const resumeMeta = z.object({ head: z.boolean(), next: z.number().int().m
 export const pauseMeta = z.object({ ms: z.number().int().min(1).max(MAX_PAUSE_LEASE_MS) });
 export const ackMeta = z.object({ terminatorId: idSchema, connectorId: idSchema });
 export const rejectMeta = z.object({ reason: z.enum(REJECT_REASONS), message: shortText });
+/** A name in `HeadMeta.ignored`: a request field or a tool. */
+export const IGNORED_NAME_PATTERN = /^[A-Za-z0-9_.:?-]{1,96}$/;
 export const headMeta = z.object({
   /**
    * A final status: 1xx from a connector would become an interim or protocol-switching answer on the caller's
@@ -118,7 +121,7 @@ export const headMeta = z.object({
   status: z.number().int().min(200).max(599),
   contentType: z.string().max(256),
   /** Request fields the connector accepted without effect, or tools it dropped (names only; `tokios-ignored`). */
-  ignored: z.array(z.string().regex(/^[A-Za-z0-9_.:?-]{1,96}$/)).max(32).optional(),
+  ignored: z.array(z.string().regex(IGNORED_NAME_PATTERN)).max(32).optional(),
 });
 export const usageSchema = z.object({
   input_tokens: z.number().int().min(0),
