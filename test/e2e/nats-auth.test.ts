@@ -140,15 +140,18 @@ t.test('outside its permissions a role is refused; without credentials nobody co
   const termErrors = permissionErrors(asTerminator);
   const ingressErrors = permissionErrors(asIngress);
 
+  // A pair heartbeat is the terminator's to send (refused, silent streams would stall); it is not the ingress's.
+  asTerminator.publish('tokios.in.ing_other.hb.trm_other', new Uint8Array(0));
   // Even correctly signed, a terminator's revocation never reaches anyone: the server refuses the publish.
   publishControlEvent(asTerminator, testFabricKey(), 'token_revoked', { tokenId: f.seeded.deployments['model-a']!.tokenId, deploymentId: f.seeded.deployments['model-a']!.id });
   asTerminator.publish('tokios.quota.delta', '{"from":"x","d":[]}');
   await until(() => termErrors.length >= 2, 5_000, 'the server to refuse the terminator\'s publishes');
   t.same(termErrors, [{ operation: 'publish', subject: 'tokios.ctl.token_revoked', queue: undefined }, { operation: 'publish', subject: 'tokios.quota.delta', queue: undefined }]);
   asIngress.publish('tokios.in.ing_other.req_1', 'forged answer frame');
+  asIngress.publish('tokios.in.ing_other.hb.trm_other', 'forged pair heartbeat');
   asIngress.publish('tokios.presence.terminator', '{}');
-  await until(() => ingressErrors.length >= 2, 5_000, 'the server to refuse the ingress\'s publishes');
-  t.same(ingressErrors.map((e) => e.subject), ['tokios.in.ing_other.req_1', 'tokios.presence.terminator']);
+  await until(() => ingressErrors.length >= 3, 5_000, 'the server to refuse the ingress\'s publishes');
+  t.same(ingressErrors.map((e) => e.subject), ['tokios.in.ing_other.req_1', 'tokios.in.ing_other.hb.trm_other', 'tokios.presence.terminator']);
 
   t.match(await refusedSubscription(asIngress, 'tokios.req.>'), /Permissions Violation for Subscription to "tokios\.req\.>"/, 'the ingress cannot read requests');
   t.match(await refusedSubscription(asTerminator, 'tokios.req.*'), /Permissions Violation for Subscription to "tokios\.req\.\*"/, 'a terminator cannot read every request outside the queue group');
