@@ -26,6 +26,9 @@ const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'];
 /** Status recorded for a caller that hung up before an answer (nginx's convention). */
 const CLIENT_CLOSED = 499;
 
+/** Log levels at which `info` lines are not written (pino's; the request logger's type does not expose isLevelEnabled). */
+const ABOVE_INFO = new Set(['warn', 'error', 'fatal', 'silent']);
+
 /** How a request ended when it did not succeed: an error registry code, or the caller leaving or not reading. */
 type Outcome = ErrorCode | 'client_closed' | 'client_not_reading';
 
@@ -155,13 +158,16 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
     if (tokens > 0) control.quota.addTokens(caller.keyId, caller.limits, tokens);
     record(status, usage, ttftMs, call?.connectorId);
     metrics.done(protocol, served().id, status, code, stream, ms, ttftMs);
-    request.log.info(
-      {
-        callId, deploymentId: served().id, ...(aliasId !== null && { aliasId }), keyId: caller.keyId, protocol, stream, status, outcome: code ?? 'ok', ms,
-        ...(httpStatus !== status && { httpStatus }), terminatorId: call?.terminatorId, connectorId: call?.connectorId,
-      },
-      'request done',
-    );
+    // Built only when it is written: at LOG_LEVEL warn the line's object would cost every request for nothing.
+    if (!ABOVE_INFO.has(request.log.level)) {
+      request.log.info(
+        {
+          callId, deploymentId: served().id, ...(aliasId !== null && { aliasId }), keyId: caller.keyId, protocol, stream, status, outcome: code ?? 'ok', ms,
+          ...(httpStatus !== status && { httpStatus }), terminatorId: call?.terminatorId, connectorId: call?.connectorId,
+        },
+        'request done',
+      );
+    }
     settle();
   };
 

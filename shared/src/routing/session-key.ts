@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../codec/sha256.js';
 import type { CallerProtocol } from '../protocol/meta.js';
 
 /**
@@ -47,7 +47,8 @@ const LEADING = {
 } as const satisfies Record<CallerProtocol, (body: Record<string, unknown>) => unknown>;
 
 function digest(scope: string, source: SessionSource, value: string): string {
-  return createHash('sha256').update(scope).update('\0').update(source).update('\0').update(value).digest('hex').slice(0, 32);
+  // One string, one hash: the same digest as hashing the parts one after the other.
+  return sha256Hex(`${scope}\0${source}\0${value}`).slice(0, 32);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../codec/sha256.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -26,7 +27,7 @@ export function newSecret(prefix: string): string {
 
 /** Secrets are 238 random bits, so one fast hash is enough (no salt/KDF needed for brute-force resistance). */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return sha256Hex(secret);
 }
 
 export function newId(kind: 'ten' | 'key' | 'dep' | 'tok' | 'inv' | 'shr' | string): string {
