@@ -12,8 +12,9 @@ import {
 } from './secrets.js';
 import {
   aliasInputSchema, aliasUpdateSchema, inviteInputSchema, keyLimitsSchema, parseInput, sessionIdSchema, sessionRevocationSchema,
-  usageBatchSchema, usageQuerySchema, usageRecordQuerySchema,
+  usageQuerySchema, usageRecordQuerySchema,
 } from './inputs.js';
+import { parseUsageBatch } from './usage-input.js';
 import { checkAliasTargets, compareShares, rejectUnusable, resolveAccessible, resolveRoute } from './access.js';
 import { BucketAccumulator, rollUp, toHourlyQuery } from './usage.js';
 import { collections, ensureSchema, type Collections, type Doc, type UsageDoc } from './mongo-schema.js';
@@ -489,7 +490,7 @@ export class MongoStore implements Store {
    */
   recordUsage(records: UsageRecord[]): Promise<void> {
     return this.op('recordUsage', async () => {
-      const batch = parseInput(usageBatchSchema, records, 'usage');
+      const batch = parseUsageBatch(records);
       if (batch.length === 0) return;
       const docs: UsageDoc[] = batch.map(({ id, at, aliasId, ...rest }) => ({ _id: id, at: new Date(at), aliasId: aliasId ?? null, ...rest }));
       let inserted = batch;

@@ -14,8 +14,9 @@ import {
 } from './secrets.js';
 import {
   aliasInputSchema, aliasUpdateSchema, inviteInputSchema, keyLimitsSchema, parseInput, sessionIdSchema, sessionRevocationSchema,
-  usageBatchSchema, usageQuerySchema, usageRecordQuerySchema,
+  usageQuerySchema, usageRecordQuerySchema,
 } from './inputs.js';
+import { parseUsageBatch } from './usage-input.js';
 import { checkAliasTargets, compareShares, rejectUnusable, resolveAccessible, resolveRoute } from './access.js';
 import { configure, migrate } from './sqlite-schema.js';
 import { DEFAULT_LOCK_WAIT_MS, isUniqueViolation, runSqlite } from './sqlite-run.js';
@@ -453,7 +454,7 @@ export class SqliteStore implements Store {
   // ---- usage ----
 
   async recordUsage(records: UsageRecord[]): Promise<void> {
-    const batch = parseInput(usageBatchSchema, records, 'usage');
+    const batch = parseUsageBatch(records);
     if (batch.length === 0) return;
     await this.write('recordUsage', () => this.usage.record(batch));
   }

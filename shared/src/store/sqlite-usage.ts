@@ -47,7 +47,7 @@ export class SqliteUsage {
     this.insertRaw = db.prepare(
       `INSERT OR IGNORE INTO usage_records
          (id, at, tenant_id, key_id, deployment_id, alias_id, connector_id, protocol, stream, status, input_tokens, output_tokens, ttft_ms, duration_ms)
-       VALUES (@id, @at, @tenantId, @keyId, @deploymentId, @aliasId, @connectorId, @protocol, @stream, @status, @inputTokens, @outputTokens, @ttftMs, @durationMs)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.listRaw = db.prepare(
       'SELECT * FROM usage_records WHERE tenant_id = @tenantId AND at >= @from AND at < @to ORDER BY at DESC, id DESC LIMIT @limit',
@@ -79,8 +79,12 @@ export class SqliteUsage {
   record(batch: readonly UsageRecord[]): number {
     const fresh: UsageRecord[] = [];
     for (const r of batch) {
-      const row = { ...r, aliasId: r.aliasId ?? null, at: Date.parse(r.at), stream: r.stream ? 1 : 0 };
-      if (this.insertRaw.run(row).changes === 1) fresh.push(r);
+      // Positional, in the column order of insertRaw: binding by name looks up every parameter per row.
+      const inserted = this.insertRaw.run(
+        r.id, Date.parse(r.at), r.tenantId, r.keyId, r.deploymentId, r.aliasId ?? null, r.connectorId, r.protocol, r.stream ? 1 : 0,
+        r.status, r.inputTokens, r.outputTokens, r.ttftMs, r.durationMs,
+      );
+      if (inserted.changes === 1) fresh.push(r);
     }
     for (const roll of rollUp(fresh)) {
       const counters = Object.fromEntries(USAGE_COUNTERS.map((k, i) => [`c${i}`, roll.totals[k]]));

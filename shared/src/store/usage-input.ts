@@ -1,0 +1,47 @@
+import { CALLER_PROTOCOLS } from '../protocol/meta.js';
+import { MAX_USAGE_BATCH, parseInput, usageBatchSchema } from './inputs.js';
+import type { UsageRecord } from './types.js';
+
+/**
+ * A usage batch as the store takes it: the records usageBatchSchema accepts, normalised as it normalises them. Every
+ * request of every ingress leaves one record, so the common case is checked by hand, at a fraction of zod's cost:
+ * a record whose fields are what the ingress writes (`at` already in Date#toISOString form, nothing to normalise).
+ * Anything else — unknown shapes, other spellings of an instant, bad values — goes through the schema, which
+ * normalises it or refuses it with its own message. The fast path accepts nothing the schema refuses.
+ */
+export function parseUsageBatch(records: unknown): UsageRecord[] {
+  if (!Array.isArray(records) || records.length > MAX_USAGE_BATCH) return parseInput(usageBatchSchema, records, 'usage');
+  const out: UsageRecord[] = new Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = ordinary(records[i]);
+    if (!r) return parseInput(usageBatchSchema, records, 'usage');
+    out[i] = r;
+  }
+  return out;
+}
+
+/** What Date#toISOString returns for years 0-9999 (the schema normalises every other spelling to this). */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const PROTOCOLS: ReadonlySet<unknown> = new Set(CALLER_PROTOCOLS);
+
+/** usageRecordSchema's refId. */
+const isRef = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 128;
+/** usageRecordSchema's count: a safe non-negative integer. */
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isInstant = (v: unknown): v is string => typeof v === 'string' && ISO_INSTANT.test(v) && new Date(v).toISOString() === v;
+
+/** The record as the schema would output it (its fields only, `aliasId` null when absent), or undefined. */
+function ordinary(v: unknown): UsageRecord | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const r = v as Record<string, unknown>;
+  const { id, at, tenantId, keyId, deploymentId, aliasId, connectorId, protocol, stream, status, inputTokens, outputTokens, ttftMs, durationMs } = r;
+  if (!isRef(id) || !isInstant(at) || !isRef(tenantId) || !isRef(keyId) || !isRef(deploymentId) || !isRef(connectorId)) return undefined;
+  if (!(aliasId === undefined || aliasId === null || isRef(aliasId))) return undefined;
+  if (!PROTOCOLS.has(protocol) || typeof stream !== 'boolean') return undefined;
+  if (!(Number.isSafeInteger(status) && (status as number) >= 100 && (status as number) <= 599)) return undefined;
+  if (!isCount(inputTokens) || !isCount(outputTokens) || !isCount(durationMs) || !(ttftMs === null || isCount(ttftMs))) return undefined;
+  return {
+    id, at, tenantId, keyId, deploymentId, aliasId: aliasId ?? null, connectorId, protocol: protocol as UsageRecord['protocol'], stream,
+    status: status as number, inputTokens, outputTokens, ttftMs, durationMs,
+  };
+}
