@@ -15,6 +15,7 @@ import { Metrics, watchNatsMetrics } from '@tokios/shared/metrics';
 import { OPS_PATHS, Readiness, opsAnswer, type OpsEndpoints } from '@tokios/shared/ops';
 import { IngressMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER, requestIdGenerator } from './request-id.js';
+import { lazyChildLoggerFactory } from './request-logger.js';
 
 export interface IngressDeps {
   fabric: FabricClient;
@@ -62,6 +63,7 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
     bodyLimit: deps.options.maxBodyBytes,
     requestIdHeader: false,
     genReqId: requestIdGenerator(),
+    childLoggerFactory: lazyChildLoggerFactory,
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
     serverFactory: deps.serverFactory ?? ((handler) => createIngressServer(deps.options, handler)),
