@@ -2,7 +2,7 @@ import { FrameKind } from './kinds.js';
 import { CALLER_PROTOCOLS, ID_PATTERN, IGNORED_NAME_PATTERN, REQUEST_ID_PATTERN, type MetaOf } from './meta.js';
 
 /**
- * Hand-written checks for the metadata every request carries (Request, Head, End), run before zod: a few property
+ * Hand-written checks for the metadata every request carries (Request, Ack, Head, End), run before zod: a few property
  * reads instead of a schema walk and a copy, per frame on the hot path. Each accepts a strict subset of what its zod
  * schema in meta.ts accepts (that schema stays the definition): only plain objects with known keys and values
  * inside the schema's bounds, returned as they are (they are fresh from JSON.parse). Anything else — an unknown key,
@@ -105,8 +105,16 @@ function isEndMeta(m: unknown): boolean {
   return 'frames' in m;
 }
 
+/** The Ack every request gets back at the ingress. */
+function isAckMeta(m: unknown): boolean {
+  if (!isObject(m)) return false;
+  for (const k in m) if ((k !== 'terminatorId' && k !== 'connectorId') || !isId(m[k])) return false;
+  return 'terminatorId' in m && 'connectorId' in m;
+}
+
 const FAST: Partial<Record<FrameKind, (meta: unknown) => boolean>> = {
   [FrameKind.Request]: isRequestMeta,
+  [FrameKind.Ack]: isAckMeta,
   [FrameKind.Head]: isHeadMeta,
   [FrameKind.End]: isEndMeta,
 };

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { FrameKind } from '../../src/protocol/kinds.js';
-import { endMeta, headMeta, requestMeta } from '../../src/protocol/meta.js';
+import { ackMeta, endMeta, headMeta, requestMeta } from '../../src/protocol/meta.js';
 import { fastMeta } from '../../src/protocol/meta-fast.js';
 
 /** A Request as today's ingress sends it. */
@@ -24,6 +24,15 @@ const cases = [
     ],
     /** zod accepts these (unknown keys stripped), the fast check leaves them to it. */
     slow: [{ ...request, headers: { 'X-Upper': 'v' } }, { ...request, extra: 1 }],
+  },
+  {
+    kind: FrameKind.Ack, schema: ackMeta,
+    valid: [{ terminatorId: 'ter_1', connectorId: 'con_a-B' }, { terminatorId: 'x'.repeat(64), connectorId: 'y' }],
+    invalid: [
+      { terminatorId: 'x'.repeat(65), connectorId: 'y' }, { terminatorId: '', connectorId: 'y' }, { terminatorId: 'a.b', connectorId: 'y' },
+      { terminatorId: 1, connectorId: 'y' }, { connectorId: 'y' }, { terminatorId: 't' }, null, [],
+    ],
+    slow: [{ terminatorId: 't', connectorId: 'c', more: 1 }],
   },
   {
     kind: FrameKind.Head, schema: headMeta,
@@ -82,5 +91,5 @@ t.test('a field added to a schema is added to its fast check (else every such fr
 
 t.test('other kinds are left to zod', async (t) => {
   t.equal(fastMeta(FrameKind.Hello, { connectorId: 'c' }), undefined);
-  t.equal(fastMeta(FrameKind.Ack, { terminatorId: 't', connectorId: 'c' }), undefined);
+  t.equal(fastMeta(FrameKind.Reject, { reason: 'busy', message: '' }), undefined);
 });
