@@ -8,17 +8,17 @@ export type PublishTo = (reply: string, control: string, frame: Uint8Array) => v
 /**
  * A stream that ended within REPLAY_KEEP_MS, as little as a Resume or a reconnect of this terminator's NATS
  * connection needs: where to publish, and its Ack and answer log packed in one buffer (the RelayStream itself, with
- * its maps, buffers and closures, is left to the garbage collector at once). What it sends again goes as plain frames,
- * which every ingress reads.
+ * its maps, buffers and closures, is left to the garbage collector at once). Kept as bytes in an EndedArchive, made
+ * again from them when needed. What it sends again goes as plain frames, which every ingress reads.
  */
 export class EndedStream {
   constructor(
     readonly rid: string,
     /** Ingress inbox of the request. */
-    private readonly reply: string,
+    readonly reply: string,
     /** The stream's control subject (the reply of every frame it published). */
-    private readonly control: string,
-    private readonly packed: PackedReplay,
+    readonly control: string,
+    readonly packed: PackedReplay,
     /** When it ended (ms). */
     readonly at: number,
   ) {}

@@ -6,7 +6,7 @@ import type { TunnelRegistry } from './registry.js';
 import type { Tunnel } from './tunnel.js';
 import { AckBatcher } from './ack-batcher.js';
 import { RelayStream, type RelayContext } from './relay.js';
-import type { EndedStream } from './ended-stream.js';
+import { EndedArchive } from './ended-archive.js';
 import type { TerminatorObserver } from './metrics.js';
 import { REPLAY_KEEP_MS } from './replay.js';
 import { PairHeartbeats } from './pair-heartbeats.js';
@@ -42,7 +42,7 @@ export class RequestIntake {
   private readonly connectorSubs = new Map<string, Subscription>();
   private readonly streams = new Map<string, RelayStream>();
   /** Streams that ended in the last REPLAY_KEEP_MS, oldest first: a Resume may still ask for their last frames. */
-  private readonly ended = new Map<string, EndedStream>();
+  private readonly ended = new EndedArchive();
   private readonly acks: AckBatcher;
   /** What every RelayStream of this intake shares (one object, not one per request). */
   private readonly relayContext: RelayContext;
@@ -147,10 +147,7 @@ export class RequestIntake {
         s.cancel('ingress gone');
       } else if (s.beatIngress === undefined) s.heartbeat(now, idleMs);
     }
-    for (const [rid, e] of this.ended) {
-      if (now - e.at < REPLAY_KEEP_MS) break;
-      this.ended.delete(rid);
-    }
+    this.ended.prune(now - REPLAY_KEEP_MS);
   }
 
   /** One PairHeartbeat (in as many messages as it takes) per ingress, listing its streams silent for `idleMs`. */
@@ -161,7 +158,7 @@ export class RequestIntake {
   /** This terminator's NATS connection is back: every stream (and those that ended meanwhile) says where it is. */
   reconnected(): void {
     for (const s of this.streams.values()) s.reconnected();
-    for (const e of this.ended.values()) e.reconnected(this.publishTo);
+    for (const e of this.ended.all()) e.reconnected(this.publishTo);
   }
 
   /** Cancels every stream (their frames could be lost, e.g. during a NATS reconnect). */
@@ -200,11 +197,7 @@ export class RequestIntake {
   private streamDone(s: RelayStream): void {
     this.streams.delete(s.rid);
     const ended = s.archive(Date.now());
-    if (ended) {
-      // Deleted first: a rid delivered again after its end goes to the back, where the oldest-first pruning expects it.
-      this.ended.delete(s.rid);
-      this.ended.set(s.rid, ended);
-    }
+    if (ended) this.ended.add(ended);
     if (this.streams.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 

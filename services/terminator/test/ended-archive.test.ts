@@ -1,0 +1,70 @@
+import t, { type Test } from 'tap';
+import { FrameKind, encodeFrame } from '@tokios/shared/protocol';
+import { ReplayLog } from '../src/replay.js';
+import { EndedStream } from '../src/ended-stream.js';
+import { EndedArchive } from '../src/ended-archive.js';
+
+const ack = encodeFrame(FrameKind.Ack, 0, { terminatorId: 'trm_1', connectorId: 'con_1' });
+
+function ended(rid: string, at: number, text = 'hello'): EndedStream {
+  const log = new ReplayLog();
+  log.head(encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'text/plain' }));
+  log.dataFrame(0, encodeFrame(FrameKind.Data, 0, undefined, Buffer.from(text)));
+  log.final(encodeFrame(FrameKind.End, 0, { frames: 1 }));
+  return new EndedStream(rid, `tokios.in.ing_1.${rid}`, `tokios.term.trm_1.${rid}`, log.pack(ack), at);
+}
+
+const same = (t: Test, got: EndedStream | undefined, want: EndedStream): void => {
+  t.ok(got, `${want.rid} is kept`);
+  t.same([got?.rid, got?.reply, got?.control, got?.at], [want.rid, want.reply, want.control, want.at]);
+  t.same({ ...got?.packed, frames: Buffer.from(got?.packed.frames ?? []) }, { ...want.packed, frames: Buffer.from(want.packed.frames) }, 'the packed log comes back byte for byte');
+};
+
+t.test('a stream comes back as it was archived; an unknown rid is not there', async (t) => {
+  const archive = new EndedArchive();
+  const a = ended('r1', 1000);
+  archive.add(a);
+  same(t, archive.get('r1'), a);
+  t.equal(archive.get('r2'), undefined);
+  t.equal(archive.size, 1);
+});
+
+t.test('pruning forgets what ended before the window, across chunks, oldest first', async (t) => {
+  const archive = new EndedArchive();
+  const big = 'x'.repeat(100_000); // a few records per chunk, and one larger than a chunk
+  for (let i = 0; i < 20; i++) archive.add(ended(`r${i}`, 1000 + i, big));
+  archive.add(ended('huge', 1020, 'y'.repeat(700_000)));
+  t.equal(archive.size, 21);
+  same(t, archive.get('r3'), ended('r3', 1003, big));
+  same(t, archive.get('huge'), ended('huge', 1020, 'y'.repeat(700_000)));
+  archive.prune(1010);
+  t.equal(archive.size, 11, 'the ten oldest are gone');
+  t.equal(archive.get('r9'), undefined);
+  same(t, archive.get('r10'), ended('r10', 1010, big));
+  t.same([...archive.all()].map((e) => e.rid), [...Array.from({ length: 10 }, (_, i) => `r${i + 10}`), 'huge'], 'all(), oldest first');
+  archive.prune(2000);
+  t.equal(archive.size, 0);
+  archive.add(ended('again', 3000));
+  same(t, archive.get('again'), ended('again', 3000));
+});
+
+t.test('a rid archived again is the newer record, and moves to the end', async (t) => {
+  const archive = new EndedArchive();
+  archive.add(ended('r1', 1000, 'old'));
+  archive.add(ended('r2', 1001));
+  archive.add(ended('r1', 1002, 'new'));
+  same(t, archive.get('r1'), ended('r1', 1002, 'new'));
+  archive.prune(1002);
+  t.same([...archive.all()].map((e) => e.rid), ['r1'], 'r2 went first: r1 is younger now');
+});
+
+t.test('after the clock stepped back, a record whose chunk went is forgotten, never read from another chunk', async (t) => {
+  const archive = new EndedArchive();
+  const big = 'x'.repeat(200_000);
+  archive.add(ended('late', 5000, big));
+  archive.add(ended('early', 1000, big));
+  archive.add(ended('next', 1001, big)); // a new chunk
+  archive.prune(4000);
+  t.ok(archive.get('late'), 'the record that ended late stays');
+  for (const e of archive.all()) t.ok(['late', 'early', 'next'].includes(e.rid));
+});
