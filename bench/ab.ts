@@ -11,14 +11,18 @@
  * of the hop processes), and each figure's ratio to the floor chain of the same repetition (median over repetitions).
  * Needs wrk and nats-server; checkouts must be built (`npm run build`).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from 'tokios';
 import { spawnChild, stopAll, type Child } from './lib/children.js';
+import { seededStack } from './lib/seeded-stack.js';
+import { until as untilDone } from './lib/wait-http.js';
+
+/** Polls `check` (every 100 ms, at most 60_000 ms) until it holds. */
+const until = (what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> => untilDone(what, check, ms, 100);
 import { cpuMicros, wakeups } from './lib/procstat.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -51,17 +55,6 @@ interface Row {
   conn: number;
   nats: number;
   hops: number;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(100);
-  }
-  throw new Error(`${what} not up within ${ms} ms`);
 }
 
 const answers = (url: string) => async (): Promise<boolean> => (await fetch(url)).status > 0;
@@ -99,23 +92,7 @@ function wrk(t: Target): Promise<{ requests: number; rps: number }> {
 }
 
 async function tokiosStack(label: string, checkout: string, natsUrl: string, upstream: string, secret: string, script: string): Promise<Target> {
-  const main = join(checkout, 'services/cli/dist/src/main.js');
-  if (!existsSync(main)) throw new Error(`${checkout} is not built (no ${main})`);
-  const [ing, term] = [await freePort(), await freePort()];
-  const data = mkdtempSync(join(tmpdir(), `tokios-ab-${label}-`));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env, LOG_LEVEL: 'warn', NATS_URL: natsUrl, TOKIOS_FABRIC_SECRET: secret, TOKIOS_DATA_DIR: data, TOKIOS_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-    TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(ing), TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(term),
-    TOKIOS_PUBLIC_TUNNEL_URL: `ws://127.0.0.1:${term}/v1/tunnel`,
-  };
-  const admin = (...a: string[]): { id: string; secret: string } =>
-    JSON.parse(execFileSync(process.execPath, [main, 'admin', ...a, '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as { id: string; secret: string };
-  const tenant = admin('tenant', 'create', '--name', 'ab');
-  const key = admin('key', 'create', '--tenant', tenant.id).secret;
-  const dep = admin('deployment', 'create', '--tenant', tenant.id, '--name', 'm');
-  const token = admin('token', 'create', '--deployment', dep.id).secret;
-  const cfg = join(data, 'tokios.json');
-  writeFileSync(cfg, JSON.stringify({ tunnel_token: token, upstream, gateway: `ws://127.0.0.1:${term}/v1/tunnel`, upstream_kind: 'openai', max_concurrency: 256, tunnels: 1 }));
+  const { main, env, ingressPort: ing, terminatorPort: term, apiKey: key, connectorConfig: cfg } = await seededStack(checkout, `ab-${label}`, natsUrl, upstream, secret);
   const termProc = spawnChild(`${label} terminator`, process.execPath, [...profArgs(label, 'terminator'), main, 'terminator'], { env });
   await until(`${label} terminator`, answers(`http://127.0.0.1:${term}/healthz`));
   const ingProc = spawnChild(`${label} ingress`, process.execPath, [...profArgs(label, 'ingress'), main, 'ingress'], { env });

@@ -15,13 +15,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from 'tokios';
 import { spawnChild, stopAll, type Child } from './lib/children.js';
+import { seededStack } from './lib/seeded-stack.js';
+import { until as untilDone } from './lib/wait-http.js';
+
+/** Polls `check` (every 200 ms, at most 180_000 ms) until it holds. */
+const until = (what: string, check: () => Promise<boolean>, ms = 180_000): Promise<void> => untilDone(what, check, ms, 200);
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const WARM = Number(process.env.INSTR_WARM ?? 2_000);
@@ -33,14 +38,6 @@ const FLOOR = process.env.TOKIOS_FLOOR_DIR ?? join(ROOT, '../shared/floor-bench'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, check: () => Promise<boolean>, ms = 180_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(200);
-  }
-  throw new Error(`${what} not up within ${ms} ms`);
-}
 
 /**
  * `count` non-streamed chat completions, `CONC` at a time, on kept-alive connections; returns how many were not
@@ -91,23 +88,7 @@ function lastDump(out: string): { main: number; all: number } {
 }
 
 async function measure(checkout: string, natsUrl: string, upstream: string, secret: string, out: string): Promise<{ main: number; all: number }> {
-  const main = join(checkout, 'services/cli/dist/src/main.js');
-  if (!existsSync(main)) throw new Error(`${checkout} is not built (no ${main})`);
-  const [ing, term] = [await freePort(), await freePort()];
-  const data = mkdtempSync(join(tmpdir(), 'tokios-instr-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env, LOG_LEVEL: 'warn', NATS_URL: natsUrl, TOKIOS_FABRIC_SECRET: secret, TOKIOS_DATA_DIR: data, TOKIOS_ADMIN_TOKEN: randomBytes(24).toString('hex'),
-    TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(ing), TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(term),
-    TOKIOS_PUBLIC_TUNNEL_URL: `ws://127.0.0.1:${term}/v1/tunnel`,
-  };
-  const admin = (...a: string[]): { id: string; secret: string } =>
-    JSON.parse(execFileSync(process.execPath, [main, 'admin', ...a, '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as { id: string; secret: string };
-  const tenant = admin('tenant', 'create', '--name', 'instr');
-  const key = admin('key', 'create', '--tenant', tenant.id).secret;
-  const dep = admin('deployment', 'create', '--tenant', tenant.id, '--name', 'm');
-  const token = admin('token', 'create', '--deployment', dep.id).secret;
-  const cfg = join(data, 'tokios.json');
-  writeFileSync(cfg, JSON.stringify({ tunnel_token: token, upstream, gateway: `ws://127.0.0.1:${term}/v1/tunnel`, upstream_kind: 'openai', max_concurrency: 256, tunnels: 1 }));
+  const { main, env, ingressPort: ing, terminatorPort: term, apiKey: key, connectorConfig: cfg } = await seededStack(checkout, 'instr', natsUrl, upstream, secret);
   const grind = ['--tool=callgrind', '--smc-check=all-non-file', '--separate-threads=yes', `--callgrind-out-file=${out}`, process.execPath];
   const start = (hop: typeof HOP, args: string[]): Child =>
     hop === HOP ? spawnChild(`${hop} (callgrind)`, 'valgrind', [...grind, main, hop, ...args], { env }) : spawnChild(hop, process.execPath, [main, hop, ...args], { env });

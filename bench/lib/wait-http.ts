@@ -13,3 +13,13 @@ export async function waitHttp(url: string, timeoutMs = 15_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Resolves once `check` resolves true (a throw counts as not yet); polls every `everyMs`, fails after `timeoutMs`. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`${what} not up within ${timeoutMs} ms`);
+}
