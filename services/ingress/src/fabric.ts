@@ -8,6 +8,7 @@ import { NatsState } from '@tokios/shared/ops';
 import { FabricKey } from '@tokios/shared/fabric-auth';
 import type { IngressOptions } from './config.js';
 import { Call, type CallHandlers, type CallInput } from './call.js';
+import type { CallDispatch } from './call-dispatch.js';
 import { SessionHomes } from './affinity/homes.js';
 import type { AffinityResult } from './affinity/placement.js';
 
@@ -40,7 +41,7 @@ const BAD_BEAT_LOG_EVERY_MS = 10_000;
 /** The ingress side of NATS: one inbox subscription for every request this process has in flight. */
 export class FabricClient {
   readonly id = `ing_${randomBytes(6).toString('hex')}`;
-  private readonly pending = new Map<string, Call>();
+  private readonly pending = new Map<string, CallDispatch>();
   /** Cancels of the last CANCEL_RESEND_MS by control subject, oldest first: re-published after a reconnect. */
   private readonly cancels = new Map<string, { frame: Buffer; at: number }>();
   private sub: Subscription | undefined;
@@ -125,12 +126,11 @@ export class FabricClient {
     return this.nc.info?.max_payload ?? DEFAULT_NATS_MAX_PAYLOAD;
   }
 
-  track(c: Call): void {
-    c.lastSeen = Date.now();
+  track(c: CallDispatch): void {
     this.pending.set(c.id, c);
   }
 
-  forget(c: Call): void {
+  forget(c: CallDispatch): void {
     if (this.pending.get(c.id) === c) this.pending.delete(c.id);
   }
 

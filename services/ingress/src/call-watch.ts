@@ -1,0 +1,112 @@
+import { FrameKind, encodeFrame } from '@tokios/shared/protocol';
+import { TokiosError } from '@tokios/shared/errors';
+import { CallDispatch } from './call-dispatch.js';
+import { PauseLease } from './pause-lease.js';
+
+/** A call asks for the part of its answer it missed at most this often, and this many times in all. */
+const RESUME_EVERY_MS = 200;
+const MAX_RESUMES = 8;
+
+/**
+ * A call's watch over its stream after the Ack: silence (the stall timeout), gaps in the answer and the Resumes
+ * that fill them from the terminator's replay buffer, heartbeats, a reconnect of this ingress's NATS connection,
+ * and flow control towards the connector while the caller does not read.
+ */
+export abstract class CallWatch extends CallDispatch {
+  /** Data frames taken so far: the next one expected. */
+  protected seq = 0;
+  private resumes = 0;
+  private resumeAskedAt = 0;
+  /** A gap is open (frames lost): it must be filled by a replay within the stall timeout. */
+  private gapSince = 0;
+  private gapReason = '';
+  /** Pause/Unpause towards the connector while the caller does not read. */
+  private readonly flow = new PauseLease((frame) => {
+    if (this.control) this.fabric.publishControl(this.control, frame);
+  });
+  protected lastSeen = 0;
+
+  /** Ends the call with a protocol error (a broken or lost answer). */
+  protected protocolError(message: string): void {
+    this.fail(new TokiosError('protocol_error', message));
+  }
+
+  /**
+   * This ingress's NATS connection is back. A held Request goes out now; one sent before that may have been lost,
+   * or its Ack, so it goes again as a new attempt (a terminator that took the old one gets a Cancel when it answers).
+   * A stream asks for what it missed; one whose body parts may have been lost starts over if nothing was answered.
+   */
+  onReconnect(): void {
+    if (this.done || this.retryTimer) return;
+    this.lastSeen = Date.now();
+    if (this.held) return this.publishRequest();
+    if (!this.acked) return this.send();
+    if (this.bodyPartsAt > 0 && !this.headSeen) {
+      if (this.control) this.fabric.sendCancel(this.control, 'restarted after a fabric reconnect');
+      return this.send();
+    }
+    this.askResume('the fabric reconnected', { force: true, gap: false });
+    this.flow.reconnected(Date.now());
+  }
+
+  /** The caller stopped reading: the connector stops reading the model's answer for this stream (PauseLease). */
+  pause(): void {
+    if (!this.done) this.flow.pause(Date.now());
+  }
+
+  /** The caller drained what it was sent: the answer flows again. */
+  unpause(): void {
+    if (!this.done) this.flow.unpause(Date.now());
+  }
+
+  /**
+   * The terminator says the stream is alive and has published `published` answer frames (Head + Data): a Heartbeat
+   * of its own, or its entry in the terminator's PairHeartbeat. More than arrived means some were lost: ask for them.
+   */
+  beat(published: number, now = Date.now()): void {
+    if (this.done) return;
+    this.lastSeen = now;
+    const have = (this.headSeen ? 1 : 0) + this.seq;
+    if (published > have) this.askResume(`the terminator published ${published} answer frames, ${have} arrived`);
+  }
+
+  /** The expected Data frame arrived: a gap it was part of is filled. */
+  protected gapFilled(): void {
+    if (this.gapSince > 0) {
+      this.gapSince = 0;
+      this.resumes = 0;
+    }
+  }
+
+  /**
+   * Asks the terminator to publish again what it sent after what we have (its replay buffer). A known gap stays open
+   * until the sequence moves on: checkStream asks again while it is (a Resume can be lost in a reconnect too) and
+   * fails the call when it outlasts the stall timeout. After our own reconnect nothing is known to be missing: the
+   * ask is a precaution and opens no gap.
+   */
+  protected askResume(why: string, o: { force?: boolean; gap?: boolean } = {}): void {
+    if (!this.control) return; // no Ack yet (lost in the reconnect too): the terminator sends it again first
+    const now = Date.now();
+    if (o.gap !== false && this.gapSince === 0) {
+      this.gapSince = now;
+      this.gapReason = why;
+    }
+    if (!o.force && now - this.resumeAskedAt < RESUME_EVERY_MS) return;
+    if (++this.resumes > MAX_RESUMES) return this.protocolError(`${why} (not resumed after ${MAX_RESUMES} attempts)`);
+    this.resumeAskedAt = now;
+    this.fabric.log.info({ rid: this.rid, why, head: this.headSeen, next: this.seq }, 'asking the terminator to resume the stream');
+    this.fabric.publishControl(this.control, encodeFrame(FrameKind.Resume, 0, { head: this.headSeen, next: this.seq }), this.fabric.inbox(this.rid));
+  }
+
+  /** After the Ack (checked by the fabric's sweeper): flow-control renewals, an open gap, silence. */
+  protected checkStream(now: number): void {
+    this.flow.tick(now);
+    if (this.gapSince > 0) {
+      if (now - this.gapSince > this.fabric.options.stallTimeoutMs) return this.protocolError(`${this.gapReason} (not resumed)`);
+      if (now - this.resumeAskedAt >= RESUME_EVERY_MS) this.askResume(this.gapReason);
+    }
+    if (now - this.lastSeen > this.fabric.options.stallTimeoutMs) {
+      this.fail(new TokiosError('tunnel_lost', 'The tunnel went silent mid-request.'));
+    }
+  }
+}
