@@ -1,10 +1,10 @@
 // The ingress Call state machine on a real nats-server: the test plays the terminator (it answers Requests on
 // `tokios.req.<deployment>` with hand-made frames and watches its control subject for Body parts and Cancels).
 import t, { type Test } from 'tap';
-import { connect, type NatsConnection } from 'nats';
+import { connect, headers, type NatsConnection } from 'nats';
 import { silentLogger } from '@tokios/shared/log';
 import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import { FrameKind, PAUSE_LEASE_MS, decodeFrame, encodeBatch, encodeFrame, encodePairHeartbeats, type EndMeta, type HeadMeta, type RequestMeta, type StreamBeat } from '@tokios/shared/protocol';
+import { FrameKind, PAIR_ROUND_END, PAIR_ROUND_HEADER, PAUSE_LEASE_MS, decodeFrame, encodeBatch, encodeFrame, encodePairHeartbeats, type EndMeta, type HeadMeta, type RequestMeta, type StreamBeat } from '@tokios/shared/protocol';
 import type { TokiosError } from '@tokios/shared/errors';
 import { FabricClient, defaultIngressOptions, type Call, type IngressOptions } from '@tokios/ingress';
 import { FrameQueue, NatsCluster, NatsServer, until } from '../support/index.js';
@@ -62,6 +62,15 @@ class ScriptedTerminator {
   /** A PairHeartbeat from this terminator (or, to test a mix-up, one claiming to be `from`) to `ingressId`. */
   pairHeartbeat(ingressId: string, beats: StreamBeat[], from = this.terminatorId): void {
     for (const m of encodePairHeartbeats(beats, 1024 * 1024)) this.nc.publish(subjects.pairHeartbeat(ingressId, from), m, { reply: subjects.pairHeartbeatReply(from, ingressId) });
+  }
+
+  /** A PairHeartbeat round as today's terminators send it: its last message marked, so the ingress counts rounds. */
+  round(ingressId: string, beats: StreamBeat[]): void {
+    const h = headers();
+    h.set(PAIR_ROUND_HEADER, PAIR_ROUND_END);
+    const reply = subjects.pairHeartbeatReply(this.terminatorId, ingressId);
+    const messages = encodePairHeartbeats(beats, 1024 * 1024);
+    messages.forEach((m, i) => this.nc.publish(subjects.pairHeartbeat(ingressId, this.terminatorId), m, i === messages.length - 1 ? { reply, headers: h } : { reply }));
   }
 
   ack(req: RequestMeta): void {
@@ -379,6 +388,70 @@ t.test('the Call state machine', async (t) => {
     t.same((await s.term.controlOf(r1.rid).expect(FrameKind.Cancel)).meta, { reason: 'caller gone' }, 'a forgotten stream of this ingress: Cancel to the terminator that lists it');
     await s.term.settle(s.ingressNc);
     t.equal(s.term.controlOf('ing_someone_else_1-1').queued.length, 0, 'another ingress\'s rid: nothing (an ingress cancels only what it asked for)');
+  });
+
+  await t.test('marked rounds: a stream missing from its terminator\'s rounds stalls, a terminator that sends nothing stalls its streams', async (t) => {
+    const s = await setup(t, nats, { stallTimeoutMs: 400 });
+    const listed = s.call();
+    const dropped = s.call();
+    const [r1, r2] = [await s.term.nextRequest(), await s.term.nextRequest()];
+    s.term.ack(r1);
+    s.term.ack(r2);
+    await until(() => listed.call.terminatorId !== undefined && dropped.call.terminatorId !== undefined, 5_000, 'both Acks to be seen');
+    // The terminator lists one of them in every round and has lost the other (it is in none).
+    const beating = setInterval(() => s.term.round(s.fabric.id, [{ rid: r1.rid, published: 0 }]), 50);
+    t.teardown(() => clearInterval(beating));
+    t.equal((await dropped.rec.failed()).code, 'tunnel_lost', 'missing from its terminator\'s rounds: stalled while the terminator lives');
+    t.equal(s.fabric.inFlight, 1, 'the listed one is alive');
+    clearInterval(beating);
+    t.equal((await listed.rec.failed()).code, 'tunnel_lost', 'nothing more from its terminator: stalled after the stall timeout');
+  });
+
+  await t.test('a lagging reader (its event loop behind its terminator\'s frames) fails no stream those frames show alive', async (t) => {
+    /**
+     * One stream (`slow`) is silent and listed in its terminator's round; a busy one (`busy`) then gets a long run of
+     * Data frames whose handler takes 2 ms each, so the reader reads that run over ~500 ms, past the stall timeout.
+     * The stall check runs while the reader is still behind (from the last frame's handler, as the sweep would at the
+     * end of that read): `slow` was last heard of before the run, but its terminator's frames keep coming.
+     */
+    const lagging = async (marked: boolean): Promise<{ aliveWhenJudged: boolean; s: Setup; slow: ReturnType<Setup['call']>; rs: RequestMeta }> => {
+      const s = await setup(t, nats, { stallTimeoutMs: 300 });
+      const slow = s.call();
+      const busy = s.call();
+      const [rs, rb] = [await s.term.nextRequest(), await s.term.nextRequest()];
+      s.term.ack(rs);
+      s.term.ack(rb);
+      await until(() => slow.call.terminatorId !== undefined && busy.call.terminatorId !== undefined, 5_000, 'both Acks to be seen');
+      const RUN = 250;
+      let taken = 0;
+      let aliveWhenJudged = false;
+      busy.rec.handlers.onData = () => {
+        const until = performance.now() + 2;
+        while (performance.now() < until); // the reader's own work, one frame at a time
+        if (++taken === RUN) {
+          slow.call.checkTimers(Date.now());
+          aliveWhenJudged = s.fabric.inFlight === 2;
+        }
+        return taken;
+      };
+      const beat = [{ rid: rs.rid, published: 0 }];
+      if (marked) s.term.round(s.fabric.id, beat);
+      else s.term.pairHeartbeat(s.fabric.id, beat);
+      s.term.answer(rb, encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'text/plain' }));
+      for (let i = 0; i < RUN; i++) s.term.answer(rb, encodeFrame(FrameKind.Data, i, undefined, Buffer.from('x')));
+      s.term.answer(rb, encodeFrame(FrameKind.End, 0, { frames: RUN }));
+      t.same(await busy.rec.ended(), { frames: RUN }, 'the busy stream was read whole');
+      return { aliveWhenJudged, s, slow, rs };
+    };
+
+    const today = await lagging(true);
+    t.ok(today.aliveWhenJudged, 'judged by its terminator\'s rounds and frames: the silent stream is alive');
+    today.s.term.answer(today.rs, encodeFrame(FrameKind.End, 0, { frames: 0 }));
+    t.same(await today.slow.rec.ended(), { frames: 0 }, 'and ends well');
+
+    const older = await lagging(false);
+    t.notOk(older.aliveWhenJudged, 'a terminator that marks no rounds: the per-stream wall-clock check fails it (what this replaces)');
+    t.equal((await older.slow.rec.failed()).code, 'tunnel_lost');
   });
 
   await t.test('frames for a request no longer tracked get a Cancel to their sender; End, and reply subjects of other requests, get none', async (t) => {

@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@tokios/shared/log';
 import { subjects } from '@tokios/shared/subjects';
-import { FrameKind, MIN_TUNNEL_FRAME_BYTES, decodePairHeartbeat, encodeFrame, splitBatch, type HelloMeta, type RequestMeta, type StreamBeat } from '@tokios/shared/protocol';
+import { FrameKind, MIN_TUNNEL_FRAME_BYTES, PAIR_ROUND_END, PAIR_ROUND_HEADER, decodePairHeartbeat, encodeFrame, splitBatch, type HelloMeta, type RequestMeta, type StreamBeat } from '@tokios/shared/protocol';
 import { RequestIntake, RevokedTokens, TunnelRegistry, TunnelSession, connectorIdentity, type SessionContext, type Tunnel } from '@tokios/terminator';
 import { FrameQueue, NatsServer, ScriptedConnector, until } from '../support/index.js';
 
@@ -344,11 +344,11 @@ t.test('replay: a Resume gets what the ingress misses, also just after the End; 
   t.same((await h.queue('nobody').expect(FrameKind.Error)).meta.code, 'tunnel_lost', 'a Resume for a stream this terminator does not have: an Error, so the ingress fails at once');
 });
 
-/** The next PairHeartbeat this terminator publishes for `ingress`, decoded. */
-function nextPairHeartbeat(nc: NatsConnection, ingress: string): Promise<StreamBeat[]> {
+/** The next PairHeartbeat this terminator publishes for `ingress`, decoded, and whether it ends its round. */
+function nextPairHeartbeat(nc: NatsConnection, ingress: string): Promise<{ beats: StreamBeat[]; roundEnd: boolean }> {
   const sub = nc.subscribe(subjects.pairHeartbeat(ingress, TERMINATOR), { max: 1, timeout: 10_000 });
   return (async () => {
-    for await (const m of sub) return decodePairHeartbeat(Buffer.from(m.data));
+    for await (const m of sub) return { beats: decodePairHeartbeat(Buffer.from(m.data)), roundEnd: m.headers?.get(PAIR_ROUND_HEADER) === PAIR_ROUND_END };
     throw new Error('no pair heartbeat');
   })();
 }
@@ -377,12 +377,16 @@ t.test('pair heartbeats: one message per ingress lists its silent streams with t
   const beat = nextPairHeartbeat(h.ingressNc, INGRESS);
   await h.ingressNc.flush();
   t.equal(h.intake.pairHeartbeats(0), 1, 'one message for the ingress, however many of its streams are silent');
-  t.same((await beat).sort((x, y) => x.rid.localeCompare(y.rid)), [{ rid: 'pa', published: 2 }, { rid: 'pb', published: 0 }], 'its streams, each with the answer frames (Head + Data) it published');
+  const round = await beat;
+  t.same(round.beats.sort((x, y) => x.rid.localeCompare(y.rid)), [{ rid: 'pa', published: 2 }, { rid: 'pb', published: 0 }], 'its streams, each with the answer frames (Head + Data) it published');
+  t.ok(round.roundEnd, 'the round\'s last message is marked (the ingress counts rounds)');
   h.intake.heartbeats(0);
   t.equal((await h.queue('legacy').expect(FrameKind.Heartbeat)).id, 0, 'a stream whose ingress did not ask for pair heartbeats gets Heartbeats of its own');
   await h.queue('odd2').expect(FrameKind.Heartbeat);
+  const empty = nextPairHeartbeat(h.ingressNc, INGRESS);
   await h.ingressNc.flush();
-  t.equal(h.intake.pairHeartbeats(60_000), 0, 'nothing silent that long: no message');
+  t.equal(h.intake.pairHeartbeats(60_000), 1, 'nothing silent that long: the round still goes to the ingress');
+  t.same(await empty, { beats: [], roundEnd: true }, 'empty and marked: a terminator alive that lists none of them');
   await h.terminatorNc.flush();
   await h.ingressNc.flush();
   t.same(h.messages.get('pa'), [[FrameKind.Ack], [FrameKind.Head], [FrameKind.Data]], 'and no Heartbeat frame for a stream its pair heartbeat lists');

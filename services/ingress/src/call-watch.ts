@@ -1,7 +1,8 @@
-import { FrameKind, encodeFrame } from '@tokios/shared/protocol';
+import { FrameKind, encodeFrame, type AckMeta } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import { CallDispatch } from './call-dispatch.js';
 import { PauseLease } from './pause-lease.js';
+import { judgeStall, type TerminatorWatch } from './terminator-watch.js';
 
 /** A call asks for the part of its answer it missed at most this often, and this many times in all. */
 const RESUME_EVERY_MS = 200;
@@ -24,7 +25,11 @@ export abstract class CallWatch extends CallDispatch {
   private readonly flow = new PauseLease((frame) => {
     if (this.control) this.fabric.publishControl(this.control, frame);
   });
+  /** When this stream was last heard of (a frame, a heartbeat, its pair-heartbeat entry). */
   protected lastSeen = 0;
+  /** What was read from the terminator that acked it, and its round count when this stream was last heard of. */
+  private pair: TerminatorWatch | undefined;
+  private heardRound = 0;
 
   /** Ends the call with a protocol error (a broken or lost answer). */
   protected protocolError(message: string): void {
@@ -38,7 +43,8 @@ export abstract class CallWatch extends CallDispatch {
    */
   onReconnect(): void {
     if (this.done || this.retryTimer) return;
-    this.lastSeen = Date.now();
+    // Rounds and frames published while we were away are lost, not late: the silence checks start again from now.
+    this.heard(Date.now());
     if (this.held) return this.publishRequest();
     if (!this.acked) return this.send();
     if (this.bodyPartsAt > 0 && !this.headSeen) {
@@ -65,9 +71,27 @@ export abstract class CallWatch extends CallDispatch {
    */
   beat(published: number, now = Date.now()): void {
     if (this.done) return;
-    this.lastSeen = now;
+    this.heard(now);
     const have = (this.headSeen ? 1 : 0) + this.seq;
     if (published > have) this.askResume(`the terminator published ${published} answer frames, ${have} arrived`);
+  }
+
+  /** Something of this stream was read: it is alive as of its terminator's current round. */
+  protected heard(now: number): void {
+    this.lastSeen = now;
+    const w = this.pair;
+    if (w !== undefined) {
+      w.read(now);
+      this.heardRound = w.rounds;
+    }
+  }
+
+  /** The first Ack of an attempt: the stream is judged by what is read from that terminator from now on. */
+  protected override onAck(ack: AckMeta): void {
+    if (this.acked) return super.onAck(ack);
+    super.onAck(ack);
+    this.pair = this.fabric.watches.acked(ack.terminatorId, this.lastSeen);
+    this.heard(this.lastSeen); // the Ack itself was read from that terminator
   }
 
   /** The expected Data frame arrived: a gap it was part of is filled. */
@@ -98,14 +122,21 @@ export abstract class CallWatch extends CallDispatch {
     this.fabric.publishControl(this.control, encodeFrame(FrameKind.Resume, 0, { head: this.headSeen, next: this.seq }), this.fabric.inbox(this.rid));
   }
 
-  /** After the Ack (checked by the fabric's sweeper): flow-control renewals, an open gap, silence. */
+  /**
+   * After the Ack (checked by the fabric's sweeper): flow-control renewals, an open gap, silence. Silence is judged
+   * by what was read from the stream's terminator (judgeStall): a stream missing from its rounds, or a terminator
+   * from which nothing came for the stall timeout; by the stream's own silence for a terminator that marks no rounds.
+   */
   protected checkStream(now: number): void {
     this.flow.tick(now);
     if (this.gapSince > 0) {
       if (now - this.gapSince > this.fabric.options.stallTimeoutMs) return this.protocolError(`${this.gapReason} (not resumed)`);
       if (now - this.resumeAskedAt >= RESUME_EVERY_MS) this.askResume(this.gapReason);
     }
-    if (now - this.lastSeen > this.fabric.options.stallTimeoutMs) {
+    const verdict = judgeStall(this.pair, this.heardRound, this.lastSeen, now, this.fabric.options.stallTimeoutMs);
+    if (verdict !== 'alive') {
+      // debug: a dead terminator fails all its streams at once; the caller's error and the request line say enough at info.
+      this.fabric.log.debug({ rid: this.rid, terminatorId: this.terminatorId, why: verdict }, 'stream stalled');
       this.fail(new TokiosError('tunnel_lost', 'The tunnel went silent mid-request.'));
     }
   }

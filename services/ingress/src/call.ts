@@ -35,7 +35,7 @@ export class Call extends CallWatch {
     if (this.done) return;
     if (msg.data.length === 0 && msg.headers?.code === 503) return this.onNoResponders();
     const buf = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
-    this.lastSeen = Date.now();
+    this.heard(Date.now());
     try {
       if (peekKind(buf) !== FrameKind.Batch) return this.onOne(buf);
       // Frames of one attempt: one that ends it (End, Error, a Reject that places the request again) ends the batch.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import { parseTerminatorSubject, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import { DEFAULT_NATS_MAX_PAYLOAD, FrameKind, ProtocolError, decodePairHeartbeat, encodeFrame, lastFrameKind, type RejectMeta, type StreamBeat } from '@tokios/shared/protocol';
+import { DEFAULT_NATS_MAX_PAYLOAD, FrameKind, PAIR_ROUND_END, PAIR_ROUND_HEADER, ProtocolError, decodePairHeartbeat, encodeFrame, lastFrameKind, type RejectMeta, type StreamBeat } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import { NatsState } from '@tokios/shared/ops';
 import { FabricKey } from '@tokios/shared/fabric-auth';
@@ -10,6 +10,7 @@ import type { IngressOptions } from './config.js';
 import { Call, type CallHandlers, type CallInput } from './call.js';
 import type { CallDispatch } from './call-dispatch.js';
 import { SessionHomes } from './affinity/homes.js';
+import { TerminatorWatches } from './terminator-watch.js';
 import type { AffinityResult } from './affinity/placement.js';
 
 /** What the fabric reports about placement (the ingress metrics). */
@@ -37,11 +38,15 @@ const MAX_KEPT_CANCELS = 10_000;
 const ORPHAN_CANCEL_EVERY_MS = 250;
 /** A malformed PairHeartbeat is logged at most this often (a broken terminator sends several a second). */
 const BAD_BEAT_LOG_EVERY_MS = 10_000;
+/** A terminator not read from for this long is forgotten (its streams failed after the stall timeout). */
+const FORGET_TERMINATOR_MS = 60_000;
 
 /** The ingress side of NATS: one inbox subscription for every request this process has in flight. */
 export class FabricClient {
   readonly id = `ing_${randomBytes(6).toString('hex')}`;
   private readonly pending = new Map<string, CallDispatch>();
+  /** What was read from each terminator that acked a stream of ours: the stall check's clock (terminator-watch.ts). */
+  readonly watches = new TerminatorWatches(FORGET_TERMINATOR_MS);
   /** Cancels of the last CANCEL_RESEND_MS by control subject, oldest first: re-published after a reconnect. */
   private readonly cancels = new Map<string, { frame: Buffer; at: number }>();
   private sub: Subscription | undefined;
@@ -100,6 +105,7 @@ export class FabricClient {
       const now = Date.now();
       for (const c of [...this.pending.values()]) c.checkTimers(now);
       this.pruneCancels(now);
+      this.watches.prune(now);
     };
     this.sweeper = setInterval(() => setImmediate(sweep), every);
     this.sweeper.unref();
@@ -138,7 +144,8 @@ export class FabricClient {
    * A terminator's PairHeartbeat (`tokios.in.<us>.hb.<terminator>`): each listed stream of ours that this terminator
    * acked is alive (and says how many answer frames it published); one of this ingress's rids that it no longer
    * tracks is a generation going on for nobody, told to stop like an orphan frame (no other rid: an ingress cancels
-   * only what it asked for). Anything malformed is refused whole.
+   * only what it asked for). Anything malformed is refused whole. The round's last message (PAIR_ROUND_HEADER)
+   * advances that terminator's round count, after its entries were taken.
    */
   private onPairHeartbeat(msg: Msg): void {
     const terminatorId = tailToken(msg.subject, this.pairPrefix);
@@ -162,6 +169,10 @@ export class FabricClient {
       }
       else if (call.terminatorId === terminatorId) call.beat(published, now);
     }
+    const watch = this.watches.get(terminatorId);
+    if (!watch) return;
+    if (msg.headers?.get(PAIR_ROUND_HEADER) === PAIR_ROUND_END) watch.roundEnded(now);
+    else watch.read(now);
   }
 
   /**

@@ -13,7 +13,16 @@ import { HEADER_BYTES, ID_OFFSET, META_LEN_OFFSET } from './layout.js';
  * Layout: a frame header (kind PairHeartbeat, id = number of entries, no metadata), then per entry
  * `u8 ridLength | rid (ASCII, [A-Za-z0-9_-]{1,64}) | u32 published`. A list too long for one NATS message is split
  * over several (encodePairHeartbeats), each one whole on its own.
+ *
+ * Rounds: a terminator sends one every period to every ingress it has live streams with, an empty one (no entries)
+ * when none is silent, and marks the round's last message with the NATS header PAIR_ROUND_HEADER. An ingress that
+ * has read a marked round judges that terminator's streams by the rounds it read (services/ingress/src/
+ * terminator-watch.ts), not by wall-clock silence. Older ingresses ignore headers and decode an empty list.
  */
+/** NATS header on the last message of a PairHeartbeat round (value PAIR_ROUND_END). */
+export const PAIR_ROUND_HEADER = 'Tokios-Round';
+export const PAIR_ROUND_END = 'end';
+
 export interface StreamBeat {
   readonly rid: string;
   /** Answer frames (Head + Data) published so far: an ingress that has fewer asks for them (Resume). */
@@ -32,12 +41,13 @@ export function beatEntryBytes(rid: string): number {
 }
 
 /**
- * The PairHeartbeat messages for `beats`, each at most `maxBytes` (and MAX_PAIR_HEARTBEAT_ENTRIES entries) long; none
- * for an empty list. Rids are the streams' own (already checked as subject tokens when their Request arrived).
+ * The PairHeartbeat messages for `beats`, each at most `maxBytes` (and MAX_PAIR_HEARTBEAT_ENTRIES entries) long; one
+ * empty message for an empty list (a round with nothing silent still says the terminator reads and writes). Rids are the streams' own (already checked as subject tokens when their Request arrived).
  */
 export function encodePairHeartbeats(beats: readonly StreamBeat[], maxBytes: number): Buffer[] {
   if (maxBytes < HEADER_BYTES + ENTRY_OVERHEAD + MAX_BEAT_RID_BYTES) throw new ProtocolError(`PairHeartbeat messages of ${maxBytes} bytes cannot hold an entry`);
   const out: Buffer[] = [];
+  if (beats.length === 0) return [encodeRange(beats, 0, 0, HEADER_BYTES)];
   let start = 0;
   while (start < beats.length) {
     let end = start;

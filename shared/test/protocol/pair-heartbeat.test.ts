@@ -12,7 +12,9 @@ t.test('a PairHeartbeat carries every (rid, published) entry unchanged, one mess
   t.equal(out[0]![0], FrameKind.PairHeartbeat);
   t.equal(decodeFrame(out[0]!).id, list.length, 'the header id counts the entries (and decodeFrame accepts the kind)');
   t.same(decodePairHeartbeat(out[0]!), list);
-  t.same(encodePairHeartbeats([], 1024), [], 'nothing silent: no message');
+  const empty = encodePairHeartbeats([], 1024);
+  t.equal(empty.length, 1, 'nothing silent: one empty message (the round still goes)');
+  t.same(decodePairHeartbeat(empty[0]!), [], 'an empty round decodes to no entries');
 });
 
 t.test('a long list is split over messages under the size and entry limits, each whole on its own', async (t) => {
