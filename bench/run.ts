@@ -366,6 +366,7 @@ function slowReport(r: SlowStreamsResult): string {
   rows.push(['RSS before -> all open -> highest (MB)', ...(['ingress', 'terminator', 'connectors'] as const).map((k) => `${mb(r.rss[k].before)} -> ${mb(r.rss[k].open)} -> ${mb(r.rss[k].max)}`), '']);
   rows.push(['RSS per open stream (KB)', ...(['ingress', 'terminator', 'connectors'] as const).map((k) => f1(r.rss[k].perStreamBytes / 1024)), '']);
   rows.push(['CPU µs per chunk', ...(['ingress', 'terminator', 'connectors', 'nats'] as const).map((k) => f1(r.cpuMicrosPerChunk[k]))]);
+  rows.push(['CPU µs per chunk, all streams open', ...(['ingress', 'terminator', 'connectors', 'nats'] as const).map((k) => f1(r.steadyCpuMicrosPerChunk[k]))]);
   const nats = r.nats ? `NATS messages in: ${int(r.nats.inMsgs)} over the phase, ${f2(r.nats.inMsgs / Math.max(1, r.chunks))} per chunk, ${int(r.nats.inMsgs / Math.max(1, r.seconds))}/s` : undefined;
   return [
     `Slow streams: ${int(r.streams)} concurrent streams at 1 token/s through one ingress and one terminator (${SLOW_TOKENS} tokens each, opened over ${SLOW_RAMP_MS / 1000} s);`,
@@ -438,7 +439,7 @@ async function main(): Promise<void> {
     slow = await slowStreams({
       cli: CLI, lib: LIB, env: stack.env, cfgDir: stack.cfgDir, tunnelUrl: stack.tunnelUrl, ingressUrl: stack.ingressUrl, apiKey: stack.apiKey, token: stack.slowToken,
       model: SLOW_MODEL, pids: { ingress: stack.ingress.pid, terminator: stack.terminator.pid, nats: stack.nats.pid }, streams: SLOW_STREAMS, tokens: SLOW_TOKENS,
-      rampMs: SLOW_RAMP_MS, log, settle: () => collectGarbage(stack.terminatorInspector), natsMonitorUrl: stack.natsMonitorUrl,
+      rampMs: SLOW_RAMP_MS, log, settle: () => collectGarbage(stack.terminatorInspector), natsMonitorUrl: stack.natsMonitorUrl, nodeArgs,
     });
   }
 

@@ -30,6 +30,8 @@ export interface SlowStreamsSetup {
   settle?(): Promise<void>;
   /** nats-server's monitoring endpoint: the messages it carried over the phase are reported when given. */
   natsMonitorUrl?: string;
+  /** Extra node arguments for a child by its name (`slow-connector-<i>`): BENCH_PROFILE's --cpu-prof. */
+  nodeArgs?(name: string): string[];
   log(s: string): void;
 }
 
@@ -53,8 +55,13 @@ export interface SlowStreamsResult {
   connectors: number;
   /** RSS (bytes) before the streams, with all of them open, and the highest seen while they ran. */
   rss: Record<'ingress' | 'terminator' | 'connectors', { before: number; open: number; max: number; perStreamBytes: number }>;
-  /** CPU µs per content chunk over the phase, per tier. */
+  /** CPU µs per content chunk over the phase, per tier (the ramp's request set-up and fresh processes' JIT included). */
   cpuMicrosPerChunk: Record<'ingress' | 'terminator' | 'connectors' | 'nats', number>;
+  /**
+   * The same from the moment every stream was open to the end, per chunk emitted then: what a token costs once no
+   * request is being set up (streams ending, End and teardown, still count). NaN when no stream opened.
+   */
+  steadyCpuMicrosPerChunk: Record<'ingress' | 'terminator' | 'connectors' | 'nats', number>;
   /** Messages published into NATS over the phase (every Request, answer frame, heartbeat…), from /varz. */
   nats?: { inMsgs: number; outMsgs: number };
   seconds: number;
@@ -92,7 +99,8 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
       Array.from({ length: count }, async (_, i) => {
         const cfg = join(s.cfgDir, `slow-${i}.json`);
         await writeFile(cfg, JSON.stringify({ tunnel_token: s.token, upstream: upstreamUrl, gateway: s.tunnelUrl, upstream_kind: 'openai', max_concurrency: PER_CONNECTOR, tunnels: 1 }));
-        const c = spawnChild(`slow-connector-${i}`, process.execPath, [s.cli, 'connector', '--config', cfg], { env: s.env });
+        const name = `slow-connector-${i}`;
+        const c = spawnChild(name, process.execPath, [...(s.nodeArgs?.(name) ?? []), s.cli, 'connector', '--config', cfg], { env: s.env });
         children.push(c);
         // Several node processes starting at once on a shared machine: give them time.
         await c.waitFor(/Tunnel established/, 90_000);
@@ -129,14 +137,18 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
       for (const k of ['ingress', 'terminator', 'connectors'] as const) max[k] = Math.max(max[k], now[k]);
     }, 250);
     let open = before;
+    let cpuOpen: ReturnType<typeof cpu> | undefined;
     try {
       const c = withOpenFiles(s.streams + 1_000, process.execPath, [join(s.lib, 'slow-client.js'), s.ingressUrl, s.apiKey, s.model, String(s.streams), String(s.rampMs)]);
       const client = spawnChild('slow-client', c.cmd, c.args);
       children.push(client);
       const budget = s.rampMs + 90_000;
-      void client.waitFor(/open \d+/, budget).then(() => (open = sample()), () => undefined);
+      void client.waitFor(/open \d+/, budget).then(() => {
+        open = sample();
+        cpuOpen = cpu();
+      }, () => undefined);
       const line = (await client.waitFor(/result (\{.*\})/, budget))[1]!;
-      const r = JSON.parse(line) as Omit<SlowStreamsResult, 'rss' | 'cpuMicrosPerChunk' | 'connectors'>;
+      const r = JSON.parse(line) as Omit<SlowStreamsResult, 'rss' | 'cpuMicrosPerChunk' | 'steadyCpuMicrosPerChunk' | 'connectors'>;
       const cpu1 = cpu();
       const varz1 = await varz(s.natsMonitorUrl);
       const nats = varz0 && varz1 ? { inMsgs: varz1.in_msgs - varz0.in_msgs, outMsgs: varz1.out_msgs - varz0.out_msgs } : undefined;
@@ -145,8 +157,12 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
         rss[k] = { before: before[k], open: open[k], max: max[k], perStreamBytes: (open[k] - before[k]) / s.streams };
       }
       const per = {} as SlowStreamsResult['cpuMicrosPerChunk'];
-      for (const k of ['ingress', 'terminator', 'connectors', 'nats'] as const) per[k] = (cpu1[k] - cpu0[k]) / Math.max(1, r.chunks);
-      return { ...r, connectors: count, rss, cpuMicrosPerChunk: per, ...(nats ? { nats } : {}) };
+      const steady = {} as SlowStreamsResult['steadyCpuMicrosPerChunk'];
+      for (const k of ['ingress', 'terminator', 'connectors', 'nats'] as const) {
+        per[k] = (cpu1[k] - cpu0[k]) / Math.max(1, r.chunks);
+        steady[k] = cpuOpen ? (cpu1[k] - cpuOpen[k]) / Math.max(1, r.steadyChunks) : NaN;
+      }
+      return { ...r, connectors: count, rss, cpuMicrosPerChunk: per, steadyCpuMicrosPerChunk: steady, ...(nats ? { nats } : {}) };
     } finally {
       clearInterval(sampler);
     }
