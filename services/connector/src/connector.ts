@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@tokios/shared/log';
 import { TOKIOS_VERSION } from '@tokios/shared';
-import { FrameKind, encodeFrame, type HelloMeta, type PeerTerminator, type WelcomeMeta } from '@tokios/shared/protocol';
-import { peerRefusal } from './peer-policy.js';
-import { TUNNEL_TICKET_TTL_MS } from '@tokios/shared/fabric-auth';
-
-/** A ticket this close to its expiry is not presented any more (clocks and the dial take time). */
-const TICKET_MARGIN_MS = 15_000;
+import { FrameKind, encodeFrame, type HelloMeta, type WelcomeMeta } from '@tokios/shared/protocol';
 import type { ConnectorConfig } from './config.js';
+import { PeerBook } from './peer-book.js';
 import { TunnelClient, type StreamFrame } from './tunnel-client.js';
 import { ActiveRequest } from './active-request.js';
 import { chooseUpstreamModel } from '@tokios/shared/translate';
@@ -15,8 +11,6 @@ import { Metrics } from '@tokios/shared/metrics';
 import { Readiness } from '@tokios/shared/ops';
 import { ConnectorMetrics } from './metrics.js';
 import { ModelServer } from './model-server.js';
-
-const BAD_PEER_MS = 30_000;
 
 export interface ConnectorHooks {
   /** Printed once, when the first tunnel is up. */
@@ -44,21 +38,12 @@ export class Connector {
   private drainWaiters: (() => void)[] = [];
   /** Tunnels being moved to another terminator: drained first, switched once idle. */
   private readonly moving = new Map<TunnelClient, { id: string; url: string; quiet: boolean }>();
-  /**
-   * Peers that could not be dialled lately: not tried again for a while (no move/fail/return loop on a peer that is
-   * gone but still listed). Keyed by id: a terminator restarted at the same URL has a new id and is tried at once.
-   */
-  private readonly badPeers = new Map<string, number>();
+  /** Terminators known from Welcomes, the freshest ticket, and peers that failed lately. */
+  private readonly peers: PeerBook;
   readonly metrics: Metrics;
   /** Ready: a tunnel is up, the model server is healthy, not draining (served with the metrics, when enabled). */
   readonly readiness: Readiness;
   private readonly observer: ConnectorMetrics;
-  /** Peers already logged as refused by the peer policy (bounded). */
-  private readonly refusedPeers = new Set<string>();
-  /** Every terminator named in a Welcome's peer list (id -> tunnel URL): where to go when the gateway is dead. */
-  private readonly knownPeers = new Map<string, string>();
-  /** The freshest ticket a Welcome carried: what a fallback dial presents to a known peer. */
-  private ticket: { value: string; at: number } | undefined;
 
   constructor(
     readonly config: ConnectorConfig,
@@ -69,6 +54,7 @@ export class Connector {
     /** This deployment's `deployment` metrics label (its position in tokios.json; several share one registry). */
     deploymentLabel = '0',
   ) {
+    this.peers = new PeerBook(config.gatewayUrl, log);
     this.ownsServer = server === undefined;
     this.server = server ?? new ModelServer({ upstreamBase: config.upstreamBase, upstreamKind: config.upstream_kind, healthIntervalMs: config.health_interval_ms }, log);
     this.metrics = metrics;
@@ -110,16 +96,16 @@ export class Connector {
       hello: () => this.hello(),
       welcome: (tc, w) => this.onWelcome(tc, w),
       peers: (_tc, w) => {
-        this.learnPeers(w);
+        this.peers.learn(w);
         this.spread();
       },
       frame: (tc, f) => this.onFrame(tc, f),
       unreadableRequest: (tc, sid, message) => tc.sendFrame(encodeFrame(FrameKind.Error, sid, { code: 'protocol_error', message: message.slice(0, 200) })),
       down: (tc) => this.onTunnelDown(tc),
       fatal: (_tc, reason) => this.onFatal(reason),
-      dialFailed: (_tc, peerId) => this.badPeers.set(peerId, Date.now() + BAD_PEER_MS),
+      dialFailed: (_tc, peerId) => this.peers.failed(peerId),
       goAway: (tc, reason) => this.onGoAway(tc, reason),
-      fallbackPeer: (tc) => this.fallbackPeer(tc),
+      fallbackPeer: (tc) => this.peers.fallback(new Set(this.tunnels.filter((o) => o !== tc).map((o) => o.terminatorId))),
     }, this.log);
   }
 
@@ -134,7 +120,7 @@ export class Connector {
     const used = new Set(this.tunnels.filter((o) => o !== tc).map((o) => o.terminatorId));
     const now = Date.now();
     const ticket = tc.welcome?.ticket;
-    const usable = (tc.welcome ? this.allowedPeers(tc.welcome) : []).filter((p) => p.id !== leaving && !((this.badPeers.get(p.id) ?? 0) > now));
+    const usable = (tc.welcome ? this.peers.allowed(tc.welcome) : []).filter((p) => p.id !== leaving && !this.peers.isBad(p.id, now));
     const target = ticket ? (usable.find((p) => !used.has(p.id)) ?? usable[0]) : undefined;
     this.log.info({ tunnel: tc.index, terminatorId: leaving, reason, target: target?.url ?? 'gateway', inFlight: this.requestsOn(tc) }, 'terminator going away; opening a replacement tunnel');
     this.moving.delete(tc);
@@ -145,25 +131,6 @@ export class Connector {
     if (target && ticket) next.connectTo(target.url, target.id, ticket);
     else next.connect();
     this.maybeRetire(tc);
-  }
-
-  /** Only peers the peer policy allows are remembered: the fallback never leads the token anywhere a move may not. */
-  private learnPeers(w: WelcomeMeta): void {
-    if (w.ticket) this.ticket = { value: w.ticket, at: Date.now() };
-    for (const p of this.allowedPeers(w)) this.knownPeers.set(p.id, p.url);
-    if (this.knownPeers.size > 64) this.knownPeers.delete(this.knownPeers.keys().next().value as string);
-  }
-
-  /** A known terminator for a tunnel whose gateway keeps failing: one no other tunnel uses first, never a bad one. */
-  private fallbackPeer(tc: TunnelClient): { id: string; url: string; ticket: string } | undefined {
-    const now = Date.now();
-    // A peer never gets the tunnel token, only a ticket from a terminator's Welcome: without a fresh one, no fallback.
-    const ticket = this.ticket && now - this.ticket.at < TUNNEL_TICKET_TTL_MS - TICKET_MARGIN_MS ? this.ticket.value : undefined;
-    if (!ticket) return undefined;
-    const used = new Set(this.tunnels.filter((o) => o !== tc).map((o) => o.terminatorId));
-    const usable = [...this.knownPeers].filter(([id]) => !((this.badPeers.get(id) ?? 0) > now)).map(([id, url]) => ({ id, url }));
-    const peer = usable.find((p) => !used.has(p.id)) ?? usable[0];
-    return peer && { ...peer, ticket };
   }
 
   private requestsOn(tc: TunnelClient): number {
@@ -198,7 +165,7 @@ export class Connector {
       this.announced = true;
       this.hooks.onEstablished?.({ terminatorId: w.terminatorId, deployment: w.deploymentName });
     }
-    this.learnPeers(w);
+    this.peers.learn(w);
     // The way in works again: tunnels waiting out a grown backoff retry now.
     for (const o of this.tunnels) if (o !== tc) o.kick();
     // Spread tunnels: if another tunnel already reaches this terminator, move to a peer nobody uses.
@@ -219,7 +186,7 @@ export class Connector {
       if (!this.tunnels.some((o) => o.index < tc.index && o.terminatorId === w.terminatorId)) continue;
       const used = new Set([...this.tunnels.map((o) => o.terminatorId), ...[...this.moving.values()].map((m) => m.id)]);
       const now = Date.now();
-      const target = this.allowedPeers(w).find((p) => !used.has(p.id) && !((this.badPeers.get(p.id) ?? 0) > now));
+      const target = this.peers.allowed(w).find((p) => !used.has(p.id) && !this.peers.isBad(p.id, now));
       if (!target) continue;
       this.log.info({ tunnel: tc.index, target: target.url }, 'moving tunnel to another terminator');
       this.moveGracefully(tc, target);
@@ -253,22 +220,6 @@ export class Connector {
       return;
     }
     tc.switchTo(m.url, m.id, ticket);
-  }
-
-  /**
-   * The Welcome's peers this connector may move to (peer-policy.ts): on the gateway's host or the operator's
-   * allow-list, never from wss to ws. A refused peer is logged once (its id and why, not its URL).
-   */
-  private allowedPeers(w: WelcomeMeta): PeerTerminator[] {
-    return w.peers.filter((p) => {
-      const refusal = peerRefusal(this.config.gatewayUrl, p.url, w.peerHosts);
-      if (refusal && !this.refusedPeers.has(p.id)) {
-        if (this.refusedPeers.size >= 1024) this.refusedPeers.clear();
-        this.refusedPeers.add(p.id);
-        this.log.warn({ peerId: p.id, reason: refusal }, 'peer terminator refused; not moving a tunnel there');
-      }
-      return refusal === undefined;
-    });
   }
 
   private onFrame(tc: TunnelClient, frame: StreamFrame): void {
