@@ -2,10 +2,12 @@ import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { LogThrottle, type Logger } from '@tokios/shared/log';
 import {
-  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FEATURE_PAUSE, FrameKind, MAX_DATA_PAYLOAD, ProtocolError, TUNNEL_SILENT_PINGS, decodeFrame, encodeFrame, payloadRoom,
+  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FEATURE_PAUSE, FrameKind, MAX_DATA_PAYLOAD, ProtocolError, decodeFrame, encodeFrame, payloadRoom,
   type Frame, type HelloMeta, type WelcomeMeta,
 } from '@tokios/shared/protocol';
 import { Backoff } from './backoff.js';
+import { DialTarget } from './dial-target.js';
+import { TunnelKeepalive } from './tunnel-keepalive.js';
 
 /** Largest frame this connector accepts from a terminator (announced in Hello; the terminator splits bodies to fit). */
 export const CONNECTOR_MAX_FRAME_BYTES = DEFAULT_TUNNEL_FRAME_BYTES;
@@ -50,38 +52,38 @@ export class TunnelClient {
   private ws: WebSocket | undefined;
   private readonly backoff = new Backoff();
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
+  /** Pings, the silence check and barriers. */
+  private readonly keepalive = new TunnelKeepalive(
+    (frame) => this.sendFrame(frame),
+    () => {
+      this.log.warn({ tunnel: this.index }, 'terminator stopped answering; reconnecting');
+      this.ws?.terminate();
+    },
+  );
   /** Failed dials of the gateway URL since the last established tunnel. */
   private gatewayFailures = 0;
-  private lastSeen = 0;
   private stopped = false;
   private corked = false;
-  private nextPingId = 1;
-  private readonly pongWaiters = new Map<number, () => void>();
   /** Why the current socket failed (e.g. "connect ECONNREFUSED 10.0.0.5:443"), for its close line. */
   private lastError: string | undefined;
   /** The URL of the socket being (or last) dialled, for its failure line. */
   private dialingUrl = '';
   /** Failed dials while the gateway is unreachable: one warning per interval, with how many were held back. */
   private readonly dialLog = new LogThrottle(DIAL_LOG_EVERY_MS);
-  /** URL to dial next; a peer URL after a switch, the gateway again after any failure. */
-  private target: string;
-  /** Peer id of the switch target, until its socket is dialled. */
-  private targetPeer: string | undefined;
-  /** What to present to the switch target: a ticket from the current terminator, never the tunnel token. */
-  private targetCredential: string | undefined;
+  /** Where to dial next: a peer after a switch, the gateway again after any failure. */
+  private readonly target: DialTarget;
   /** Peer id of the socket being (or last) dialled; undefined for the gateway. */
   private dialingPeer: string | undefined;
   welcome: WelcomeMeta | undefined;
 
   constructor(
     readonly index: number,
-    private readonly gatewayUrl: string,
-    private readonly token: string,
+    gatewayUrl: string,
+    token: string,
     private readonly events: TunnelEvents,
     private readonly log: Logger,
   ) {
-    this.target = gatewayUrl;
+    this.target = new DialTarget(gatewayUrl, token);
   }
 
   get established(): boolean {
@@ -103,21 +105,14 @@ export class TunnelClient {
 
   /** Dials `url` (a peer's) first instead of the gateway, presenting `credential` (a ticket) there. */
   connectTo(url: string, peerId: string, credential: string): void {
-    this.target = url;
-    this.targetPeer = peerId;
-    this.targetCredential = credential;
+    this.target.peer(url, peerId, credential);
     this.connect();
   }
 
   connect(): void {
     if (this.stopped) return;
-    const url = this.target;
-    const peer = this.targetPeer;
     // The tunnel token goes to the gateway only; a peer gets the ticket it was chosen with.
-    const credential = peer ? this.targetCredential : this.token;
-    this.target = this.gatewayUrl;
-    this.targetPeer = undefined;
-    this.targetCredential = undefined;
+    const { url, peer, credential } = this.target.take();
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, {
@@ -144,12 +139,12 @@ export class TunnelClient {
       ws.terminate();
     });
     ws.on('open', () => {
-      this.lastSeen = Date.now();
+      this.keepalive.seen();
       // What this code speaks: the largest frame it takes, and Pause/Unpause (flow control per stream).
       ws.send(encodeFrame(FrameKind.Hello, 0, { ...this.events.hello(), maxFrameBytes: CONNECTOR_MAX_FRAME_BYTES, features: [FEATURE_PAUSE] }), { binary: true });
     });
     ws.on('message', (data, isBinary) => {
-      this.lastSeen = Date.now();
+      this.keepalive.seen();
       if (!isBinary) return;
       let frame: Frame;
       try {
@@ -182,7 +177,7 @@ export class TunnelClient {
         this.sendFrame(encodeFrame(FrameKind.Pong, frame.id));
         return;
       case FrameKind.Pong:
-        this.pongWaiters.get(frame.id)?.();
+        this.keepalive.pong(frame.id);
         return;
       case FrameKind.GoAway:
         this.events.goAway(this, frame.meta.reason);
@@ -206,40 +201,16 @@ export class TunnelClient {
       this.events.peers(this, this.welcome);
       return;
     }
-    const ping = this.welcome.pingIntervalMs;
-    this.pingTimer = setInterval(() => {
-      if (Date.now() - this.lastSeen > ping * TUNNEL_SILENT_PINGS) {
-        this.log.warn({ tunnel: this.index }, 'terminator stopped answering; reconnecting');
-        this.ws?.terminate();
-        return;
-      }
-      this.sendFrame(encodeFrame(FrameKind.Ping, 0));
-    }, ping);
-    this.pingTimer.unref();
+    this.keepalive.start(this.welcome.pingIntervalMs);
     // A tunnel that got as far as Welcome proves the way works: the next failure starts over from the base delay.
     this.backoff.reset();
     this.gatewayFailures = 0;
     this.events.welcome(this, this.welcome);
   }
 
-  /**
-   * Resolves once the terminator has handled every frame sent before this call: it answers Pings in order, so any
-   * Request it sent before handling (say) a draining Status has arrived by then. Resolves anyway on close or timeout.
-   */
+  /** Resolves once the terminator has handled every frame sent before this call (tunnel-keepalive.ts), or at once when down. */
   barrier(timeoutMs = 2_000): Promise<void> {
-    if (!this.established) return Promise.resolve();
-    const id = this.nextPingId;
-    this.nextPingId = this.nextPingId >= 0x7fffffff ? 1 : this.nextPingId + 1;
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.pongWaiters.delete(id);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.pongWaiters.set(id, done);
-      if (!this.sendFrame(encodeFrame(FrameKind.Ping, id))) done();
-    });
+    return this.established ? this.keepalive.barrier(timeoutMs) : Promise.resolve();
   }
 
   /** No reconnecting any more: the socket serves the streams on it until `stop` (a replacement took its place). */
@@ -250,9 +221,7 @@ export class TunnelClient {
 
   /** Reconnects to another terminator (used to spread tunnels over distinct terminators), with a ticket for it. */
   switchTo(url: string, peerId: string, credential: string): void {
-    this.target = url;
-    this.targetPeer = peerId;
-    this.targetCredential = credential;
+    this.target.peer(url, peerId, credential);
     this.backoff.reset();
     this.ws?.close(CloseCode.Normal, 'moving to another terminator');
   }
@@ -261,8 +230,7 @@ export class TunnelClient {
     if (ws !== this.ws) return;
     const wasUp = this.welcome !== undefined;
     this.welcome = undefined;
-    clearInterval(this.pingTimer);
-    for (const done of [...this.pongWaiters.values()]) done();
+    this.keepalive.closed();
     if (wasUp) this.events.down(this);
     else if (this.dialingPeer) this.events.dialFailed(this, this.dialingPeer);
     else this.gatewayFailures++;
@@ -272,16 +240,14 @@ export class TunnelClient {
       this.events.fatal(this, 'the tunnel token was revoked (close code 4004); create a new token and restart the connector');
       return;
     }
-    const switching = this.target !== this.gatewayUrl;
+    const switching = this.target.switching;
     const delay = switching ? 0 : this.backoff.next();
     if (!switching && this.gatewayFailures >= GATEWAY_FAILURES_BEFORE_FALLBACK) {
       // The gateway URL may name a single dead terminator: try one we know from a Welcome (alternating with the
       // gateway, since a peer that fails is skipped for a while).
       const peer = this.events.fallbackPeer(this);
       if (peer) {
-        this.target = peer.url;
-        this.targetPeer = peer.id;
-        this.targetCredential = peer.ticket;
+        this.target.peer(peer.url, peer.id, peer.ticket);
         this.gatewayFailures = 0;
         this.log.info({ tunnel: this.index, peer: peer.id, url: peer.url.slice(0, 200) }, 'gateway unreachable; trying a known terminator');
       }
@@ -338,7 +304,7 @@ export class TunnelClient {
   stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
-    clearInterval(this.pingTimer);
+    this.keepalive.stop();
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
