@@ -11,6 +11,7 @@ import { parseJsonBody, routingFields } from './body.js';
 import { sendError } from './errors.js';
 import { RateLimitError } from './quota/rate-limit-error.js';
 import { clampUsage } from './usage/clamp.js';
+import { IsoClock } from './usage/iso-clock.js';
 import { IGNORED_HEADER, reportIgnored } from './acceptance/ignored-fields.js';
 import { DEPLOYMENT_HEADER, placementOrder } from './routing/targets.js';
 import { CallerFlow } from './caller-flow.js';
@@ -28,6 +29,9 @@ const CLIENT_CLOSED = 499;
 
 /** Log levels at which `info` lines are not written (pino's; the request logger's type does not expose isLevelEnabled). */
 const ABOVE_INFO = new Set(['warn', 'error', 'fatal', 'silent']);
+
+/** Usage records' `at`, in toISOString form (shared by every request of this process). */
+const usageClock = new IsoClock();
 
 /** How a request ended when it did not succeed: an error registry code, or the caller leaving or not reading. */
 type Outcome = ErrorCode | 'client_closed' | 'client_not_reading';
@@ -69,9 +73,10 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   const callId = deps.fabric.newCallId();
 
   const record = (status: number, usage: Usage | undefined, ttftMs: number | null, connectorId: string | undefined): void => {
+    const now = Date.now();
     control.usage.record({
       id: callId,
-      at: new Date().toISOString(),
+      at: usageClock.at(now),
       tenantId: caller.tenantId,
       keyId: caller.keyId,
       deploymentId: served().id,
@@ -83,7 +88,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
       inputTokens: usage?.input_tokens ?? 0,
       outputTokens: usage?.output_tokens ?? 0,
       ttftMs,
-      durationMs: Date.now() - started,
+      durationMs: now - started,
     });
   };
 

@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { UsageRecord, UsageReport, UsageTotals } from './types.js';
 import { callerProtocolSchema } from '../protocol/meta.js';
-import { BucketAccumulator, USAGE_COUNTERS, firstReadHour, rollUp, type HourlyQuery } from './usage.js';
+import { BucketAccumulator, USAGE_COUNTERS, firstReadHour, instantMs, rollUp, type HourlyQuery } from './usage.js';
 
 /**
  * Usage in the embedded store: raw records (`usage_records`, kept for the raw retention so a re-sent record
@@ -81,7 +81,7 @@ export class SqliteUsage {
     for (const r of batch) {
       // Positional, in the column order of insertRaw: binding by name looks up every parameter per row.
       const inserted = this.insertRaw.run(
-        r.id, Date.parse(r.at), r.tenantId, r.keyId, r.deploymentId, r.aliasId ?? null, r.connectorId, r.protocol, r.stream ? 1 : 0,
+        r.id, instantMs(r.at), r.tenantId, r.keyId, r.deploymentId, r.aliasId ?? null, r.connectorId, r.protocol, r.stream ? 1 : 0,
         r.status, r.inputTokens, r.outputTokens, r.ttftMs, r.durationMs,
       );
       if (inserted.changes === 1) fresh.push(r);

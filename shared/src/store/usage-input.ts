@@ -1,6 +1,7 @@
 import { CALLER_PROTOCOLS } from '../protocol/meta.js';
 import { MAX_USAGE_BATCH, parseInput, usageBatchSchema } from './inputs.js';
 import type { UsageRecord } from './types.js';
+import { canonicalInstantMs } from './instant.js';
 
 /**
  * A usage batch as the store takes it: the records usageBatchSchema accepts, normalised as it normalises them. Every
@@ -20,15 +21,13 @@ export function parseUsageBatch(records: unknown): UsageRecord[] {
   return out;
 }
 
-/** What Date#toISOString returns for years 0-9999 (the schema normalises every other spelling to this). */
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const PROTOCOLS: ReadonlySet<unknown> = new Set(CALLER_PROTOCOLS);
 
 /** usageRecordSchema's refId. */
 const isRef = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 128;
 /** usageRecordSchema's count: a safe non-negative integer. */
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const isInstant = (v: unknown): v is string => typeof v === 'string' && ISO_INSTANT.test(v) && new Date(v).toISOString() === v;
+const isInstant = (v: unknown): v is string => canonicalInstantMs(v) !== undefined;
 
 /** The record as the schema would output it (its fields only, `aliasId` null when absent), or undefined. */
 function ordinary(v: unknown): UsageRecord | undefined {

@@ -1,4 +1,5 @@
 import type { UsageBucket, UsageQuery, UsageRecord, UsageReport, UsageTotals } from './types.js';
+import { canonicalInstantMs } from './instant.js';
 
 /**
  * Usage aggregation shared by the stores. Pure.
@@ -11,6 +12,9 @@ import type { UsageBucket, UsageQuery, UsageRecord, UsageReport, UsageTotals } f
 export const USAGE_HOUR_MS = 3_600_000;
 
 export const floorHour = (ms: number): number => Math.floor(ms / USAGE_HOUR_MS) * USAGE_HOUR_MS;
+/** A stored record's instant in ms (records are normalised to Date#toISOString form; any other spelling is parsed). */
+export const instantMs = (at: string): number => canonicalInstantMs(at) ?? Date.parse(at);
+
 export const ceilHour = (ms: number): number => Math.ceil(ms / USAGE_HOUR_MS) * USAGE_HOUR_MS;
 
 export const emptyTotals = (): UsageTotals => ({
@@ -61,7 +65,7 @@ export interface Rollup extends RollupKey {
 export function rollUp(records: readonly UsageRecord[]): Rollup[] {
   const out = new Map<string, Rollup>();
   for (const r of records) {
-    const hour = floorHour(Date.parse(r.at));
+    const hour = floorHour(instantMs(r.at));
     const id = JSON.stringify([r.tenantId, hour, r.deploymentId, r.keyId]);
     let roll = out.get(id);
     if (!roll) {

@@ -11,7 +11,7 @@ const record = {
 /** Variants of one record: each must come out of the fast path exactly as out of the schema, or be refused by both. */
 const variants: Record<string, unknown>[] = [
   {}, { aliasId: undefined }, { aliasId: 'ali_1' }, { aliasId: '' }, { extra: 'dropped' }, { at: '2026-12-01T19:00:00+01:00' },
-  { at: '2026-12-01T18:00:00Z' }, { at: '2026-02-30T00:00:00.000Z' }, { at: 'yesterday' }, { at: 5 }, { id: '' }, { id: 'x'.repeat(128) },
+  { at: '2026-12-01T18:00:00Z' }, { at: '2026-02-30T00:00:00.000Z' }, { at: '2026-13-01T00:00:00.000Z' }, { at: 'yesterday' }, { at: 5 }, { id: '' }, { id: 'x'.repeat(128) },
   { id: 'x'.repeat(129) }, { protocol: 'anthropic.messages' }, { protocol: 'nope' }, { stream: 1 }, { status: 99 }, { status: 599 },
   { status: 600 }, { status: 200.5 }, { inputTokens: -1 }, { outputTokens: 1.5 }, { durationMs: Number.MAX_SAFE_INTEGER },
   { durationMs: 2 ** 53 }, { ttftMs: 3 }, { ttftMs: undefined }, { ttftMs: -1 }, { connectorId: 7 },
