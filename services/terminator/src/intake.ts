@@ -10,6 +10,7 @@ import { EndedArchive } from './ended-archive.js';
 import type { TerminatorObserver } from './metrics.js';
 import { REPLAY_KEEP_MS } from './replay.js';
 import { PairHeartbeats } from './pair-heartbeats.js';
+import { TurnFlush } from './turn-flush.js';
 
 /**
  * A stream whose ingress does not take what we publish (no responders) is cancelled after this: long enough for an
@@ -44,6 +45,7 @@ export class RequestIntake {
   /** Streams that ended in the last REPLAY_KEEP_MS, oldest first: a Resume may still ask for their last frames. */
   private readonly ended = new EndedArchive();
   private readonly acks: AckBatcher;
+  private readonly turn = new TurnFlush();
   /** What every RelayStream of this intake shares (one object, not one per request). */
   private readonly relayContext: RelayContext;
   private controlSub: Subscription | undefined;
@@ -65,7 +67,7 @@ export class RequestIntake {
     this.prefix = subjects.terminatorPrefix(terminatorId);
     this.acks = new AckBatcher(opts.ackDeferMs);
     this.relayContext = {
-      terminatorId, nc, registry, log, acks: this.acks,
+      terminatorId, nc, registry, log, acks: this.acks, turn: this.turn,
       onDone: (s, result) => {
         this.streamDone(s);
         this.opts.observer?.streamDone(result);
@@ -210,6 +212,7 @@ export class RequestIntake {
     this.controlSub?.unsubscribe();
     for (const s of [...this.streams.values()]) s.fail('tunnel_lost', reason);
     this.acks.close();
+    this.turn.flush();
   }
 
   /** `connectorId`: the request came on that connector's own subject and may be placed only there. */
@@ -295,6 +298,8 @@ export class RequestIntake {
 
   /** How an ended stream publishes what it sends again. */
   private readonly publishTo = (reply: string, control: string, frame: Uint8Array): void => {
+    // The stream's last frames may still wait for the end of the turn: they go first.
+    this.turn.flush();
     try {
       this.nc.publish(reply, frame, { reply: control });
     } catch (err) {

@@ -9,6 +9,7 @@ import { REPLAY_LOST_MESSAGE, ReplayLog } from './replay.js';
 import { EndedStream } from './ended-stream.js';
 import type { ErrorCode } from '@tokios/shared/errors';
 import type { AckBatcher, DeferredAck } from './ack-batcher.js';
+import type { TurnFlush, TurnOutput } from './turn-flush.js';
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel, TunnelStream } from './tunnel.js';
 
@@ -19,6 +20,8 @@ export interface RelayContext {
   log: Logger;
   /** Holds Acks back briefly so a quick answer carries its Ack in the same NATS write (see AckBatcher). */
   acks: AckBatcher;
+  /** Publishes the streams' outboxes together at the end of the event-loop turn (see TurnFlush). */
+  turn: TurnFlush;
   /** Called once when the stream is over, with how it ended. */
   onDone(stream: RelayStream, result: RelayResult): void;
 }
@@ -31,7 +34,7 @@ export type RelayResult = 'ok' | 'error' | 'cancelled' | 'rejected';
  * Retries placement on another local tunnel while the connector rejects (nothing started yet);
  * after the first Head it is bound to that connector for good.
  */
-export class RelayStream implements TunnelStream, DeferredAck {
+export class RelayStream implements TunnelStream, DeferredAck, TurnOutput {
   private tunnel: Tunnel | undefined;
   private sid = 0;
   private readonly tried = new Set<Tunnel>();
@@ -56,7 +59,8 @@ export class RelayStream implements TunnelStream, DeferredAck {
   /**
    * Frames for the ingress not yet published: everything this stream sends in one event-loop turn leaves as one
    * Batch message at the end of it (an ingress that reads them says so in the Request), so a quick answer is one
-   * NATS message instead of Ack, Head, Data and End each.
+   * NATS message instead of Ack, Head, Data and End each; every stream's message of the turn goes in one socket
+   * write (TurnFlush).
    */
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
@@ -338,13 +342,12 @@ export class RelayStream implements TunnelStream, DeferredAck {
     this.outboxBytes += frame.byteLength;
     if (!this.flushQueued) {
       this.flushQueued = true;
-      // A microtask: after every frame of this socket read (one ws 'data' event) and before nats.js writes its
-      // buffer (its own flush is queued by the publish below), so the order of the turn's writes is unchanged.
-      queueMicrotask(this.flushOutbox);
+      this.ctx.turn.add(this);
     }
   }
 
-  private readonly flushOutbox = (): void => {
+  /** Publishes the frames waiting in the outbox, as one message (TurnFlush calls it at the end of the turn). */
+  flushOutbox(): void {
     this.flushQueued = false;
     const frames = this.outbox;
     if (frames.length === 0) return;
@@ -352,7 +355,7 @@ export class RelayStream implements TunnelStream, DeferredAck {
     this.outbox = [];
     this.outboxBytes = 0;
     this.publishNow(frames.length === 1 ? frames[0]! : encodeBatch(frames, bytes));
-  };
+  }
 
   private publishNow(message: Uint8Array): void {
     try {
