@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
-import { REQUEST_QUEUE, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
+import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
 import { FrameKind, ProtocolError, decodeFrame, encodeFrame, frameKindName, type RequestMeta, type ResumeMeta } from '@tokios/shared/protocol';
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel } from './tunnel.js';
@@ -11,6 +11,7 @@ import type { TerminatorObserver } from './metrics.js';
 import { REPLAY_KEEP_MS } from './replay.js';
 import { PairHeartbeats } from './pair-heartbeats.js';
 import { TurnFlush } from './turn-flush.js';
+import { RequestSubjects } from './request-subjects.js';
 
 /**
  * A stream whose ingress does not take what we publish (no responders) is cancelled after this: long enough for an
@@ -32,15 +33,12 @@ export interface IntakeOptions {
 }
 
 /**
- * The NATS side of a terminator: subscribes `tokios.req.<deployment>` (queue group) while the registry says the
- * deployment is routable here, and `tokios.req.<deployment>.<connector>` while that connector is (an ingress sends a
- * session's requests there once it knows the session's home), turns each Request into a RelayStream, and routes body
- * parts, cancels and no-responders notices (`tokios.term.<id>.<rid>`) to their stream.
+ * The NATS side of a terminator: takes Requests from its request subjects (RequestSubjects), turns each into a
+ * RelayStream, and routes body parts, cancels and no-responders notices (`tokios.term.<id>.<rid>`) to their stream;
+ * keeps ended streams for a Resume, and ticks the heartbeats.
  */
 export class RequestIntake {
-  private readonly subs = new Map<string, Subscription>();
-  /** Connector subjects, by `<deployment>.<connector>`. */
-  private readonly connectorSubs = new Map<string, Subscription>();
+  private readonly requestSubs: RequestSubjects;
   private readonly streams = new Map<string, RelayStream>();
   /** Streams that ended in the last REPLAY_KEEP_MS, oldest first: a Resume may still ask for their last frames. */
   private readonly ended = new EndedArchive();
@@ -49,8 +47,6 @@ export class RequestIntake {
   /** What every RelayStream of this intake shares (one object, not one per request). */
   private readonly relayContext: RelayContext;
   private controlSub: Subscription | undefined;
-  /** Draining: request subjects are given up and Requests still arriving are answered Reject draining. */
-  private refusing = false;
   private idleWaiters: (() => void)[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private pairTimer: NodeJS.Timeout | undefined;
@@ -79,6 +75,7 @@ export class RequestIntake {
       },
     };
     this.pairs = new PairHeartbeats(terminatorId, nc, log);
+    this.requestSubs = new RequestSubjects(nc, log, (msg, deploymentId, connectorId) => this.onRequest(msg, deploymentId, connectorId));
   }
 
   start(): void {
@@ -99,45 +96,17 @@ export class RequestIntake {
 
   /** Deployments whose request subject this terminator subscribes now. */
   get deployments(): number {
-    return this.subs.size;
+    return this.requestSubs.deployments;
   }
 
   /** Called by the registry when a deployment gains its first or loses its last routable tunnel here. */
   setRoutable(deploymentId: string, routable: boolean): void {
-    if (routable && this.refusing) return;
-    if (routable && !this.subs.has(deploymentId)) {
-      const sub = this.nc.subscribe(subjects.request(deploymentId), {
-        queue: REQUEST_QUEUE,
-        callback: (_e, msg) => this.onRequest(msg, deploymentId),
-      });
-      this.subs.set(deploymentId, sub);
-      this.log.debug({ deploymentId }, 'serving deployment');
-    } else if (!routable) {
-      this.subs.get(deploymentId)?.unsubscribe();
-      this.subs.delete(deploymentId);
-      this.log.debug({ deploymentId }, 'no longer serving deployment');
-    }
+    this.requestSubs.setRoutable(deploymentId, routable);
   }
 
-  /**
-   * Called by the registry when a connector gains its first or loses its last routable tunnel here: its own subject,
-   * in the same queue group (a connector with tunnels on two terminators is served by either). Once it is
-   * unsubscribed everywhere, NATS answers no-responders and the ingress falls back to the deployment subject at once.
-   */
+  /** Called by the registry when a connector gains its first or loses its last routable tunnel here. */
   setConnectorRoutable(deploymentId: string, connectorId: string, routable: boolean): void {
-    if (routable && this.refusing) return;
-    const key = `${deploymentId}.${connectorId}`;
-    const sub = this.connectorSubs.get(key);
-    if (routable && !sub) {
-      const s = this.nc.subscribe(subjects.connectorRequest(deploymentId, connectorId), {
-        queue: REQUEST_QUEUE,
-        callback: (_e, msg) => this.onRequest(msg, deploymentId, connectorId),
-      });
-      this.connectorSubs.set(key, s);
-    } else if (!routable && sub) {
-      sub.unsubscribe();
-      this.connectorSubs.delete(key);
-    }
+    this.requestSubs.setConnectorRoutable(deploymentId, connectorId, routable);
   }
 
   /** Heartbeats for streams that have been silent for `idleMs`. */
@@ -168,19 +137,9 @@ export class RequestIntake {
     for (const s of [...this.streams.values()]) s.cancel(reason);
   }
 
-  /**
-   * Stops taking requests (terminator drain): every request subscription is drained, so Requests NATS already
-   * delivered are still answered (Reject draining: the ingress places them elsewhere at once) instead of dropped.
-   */
-  async stopTaking(timeoutMs = 2_000): Promise<void> {
-    this.refusing = true;
-    const subs = [...this.subs.values(), ...this.connectorSubs.values()];
-    this.subs.clear();
-    this.connectorSubs.clear();
-    const drained = Promise.all(subs.map((s) => s.drain().catch(() => undefined)));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+  /** Stops taking requests (terminator drain); Requests NATS already delivered are answered Reject draining. */
+  stopTaking(timeoutMs = 2_000): Promise<void> {
+    return this.requestSubs.stopTaking(timeoutMs);
   }
 
   /** Resolves once no stream is in flight, or after `timeoutMs`. */
@@ -206,9 +165,7 @@ export class RequestIntake {
   close(reason: string): void {
     clearInterval(this.heartbeatTimer);
     clearInterval(this.pairTimer);
-    for (const sub of [...this.subs.values(), ...this.connectorSubs.values()]) sub.unsubscribe();
-    this.subs.clear();
-    this.connectorSubs.clear();
+    this.requestSubs.close();
     this.controlSub?.unsubscribe();
     for (const s of [...this.streams.values()]) s.fail('tunnel_lost', reason);
     this.acks.close();
@@ -236,7 +193,7 @@ export class RequestIntake {
       return;
     }
     if (this.streams.has(meta.rid)) return; // duplicate delivery
-    if (this.refusing) {
+    if (this.requestSubs.refusing) {
       this.safePublish(reply, encodeFrame(FrameKind.Reject, 0, { reason: 'draining', message: 'terminator draining' }));
       return;
     }
