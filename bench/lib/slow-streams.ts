@@ -82,8 +82,8 @@ async function varz(url: string | undefined): Promise<Varz | undefined> {
   }
 }
 
-/** Streams one connector takes: under its model-server agent's 1,024 sockets. */
-const PER_CONNECTOR = 1_000;
+/** Streams one connector takes: under its model-server agent's 1,024 sockets (BENCH_SLOW_PER_CONNECTOR: fewer, for more tunnels). */
+const PER_CONNECTOR = Number(process.env.BENCH_SLOW_PER_CONNECTOR ?? 1_000);
 
 export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResult> {
   const children: Child[] = [];
