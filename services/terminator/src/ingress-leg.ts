@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import { subjects } from '@tokios/shared/subjects';
+import { isIngressInbox } from '@tokios/shared/subjects';
 import type { Logger } from '@tokios/shared/log';
 import {
   DEFAULT_NATS_MAX_PAYLOAD, FrameKind, NATS_RELAY_SLACK_BYTES, batchBytes, chunkBytes, dataPayload, encodeBatch, encodeFrame,
@@ -66,7 +66,7 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
     readonly control: string,
   ) {
     const ing = meta.pairHeartbeats ? meta.ingressId : undefined;
-    this.beatIngress = ing !== undefined && reply === subjects.ingressInbox(ing, meta.rid) ? ing : undefined;
+    this.beatIngress = ing !== undefined && isIngressInbox(reply, ing, meta.rid) ? ing : undefined;
   }
 
   get rid(): string {

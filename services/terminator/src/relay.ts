@@ -1,6 +1,7 @@
 import type { ErrorCode } from '@tokios/shared/errors';
 import { FrameKind, encodeBodyFrames, encodeFrame, encodeRequestFrames, type EndMeta, type RequestMeta, type RejectMeta } from '@tokios/shared/protocol';
 import { IngressLeg, type IngressLegContext } from './ingress-leg.js';
+import { tunnelRequestMeta } from './tunnel-request-meta.js';
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel, TunnelStream } from './tunnel.js';
 
@@ -65,8 +66,7 @@ export class RelayStream extends IngressLeg implements TunnelStream {
     this.connectorId = t.connectorId;
     this.sid = t.open(this);
     this.ctx.registry.addLoad(t.connectorId, 1);
-    const { ingressId: _i, tenantId: _t, keyId: _k, batches: _b, pairHeartbeats: _p, ...forward } = this.meta;
-    for (const frame of encodeRequestFrames(this.sid, forward, this.bodyParts, t.maxFrameBytes)) t.send(frame);
+    for (const frame of encodeRequestFrames(this.sid, tunnelRequestMeta(this.meta), this.bodyParts, t.maxFrameBytes)) t.send(frame);
     // The ingress waits for the Ack before it sends the rest of a large body: no deferral then.
     this.ack(t.connectorId, this.bodyReceived < this.meta.bodyLength);
   }

@@ -81,6 +81,23 @@ export function parseTerminatorSubject(subject: string): { terminatorId: string;
   return TOKEN.test(terminatorId) && TOKEN.test(rid) ? { terminatorId, rid } : undefined;
 }
 
+const INGRESS_INBOX_HEAD = 'tokios.in.';
+
+/**
+ * Whether `subject` is exactly `subjects.ingressInbox(ingressId, rid)`, compared in place instead of built (the
+ * terminator asks once per request). Ids are valid subject tokens (their schema), so the match needs no token check.
+ */
+export function isIngressInbox(subject: string, ingressId: string, rid: string): boolean {
+  const dot = INGRESS_INBOX_HEAD.length + ingressId.length;
+  return (
+    subject.length === dot + 1 + rid.length &&
+    subject.startsWith(INGRESS_INBOX_HEAD) &&
+    subject.startsWith(ingressId, INGRESS_INBOX_HEAD.length) &&
+    subject.charCodeAt(dot) === 0x2e &&
+    subject.endsWith(rid)
+  );
+}
+
 /** Last token of a subject under a known prefix, or undefined when it does not match. */
 export function tailToken(subject: string, prefix: string): string | undefined {
   if (!subject.startsWith(prefix)) return undefined;

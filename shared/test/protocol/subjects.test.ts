@@ -1,5 +1,5 @@
 import t from 'tap';
-import { SubjectTokenError, subjects, tailToken, token, wildcard } from '../../src/subjects/index.js';
+import { SubjectTokenError, isIngressInbox, subjects, tailToken, token, wildcard } from '../../src/subjects/index.js';
 
 t.test('subjects are built from safe tokens only', async (t) => {
   t.equal(subjects.request('dep_1a'), 'tokios.req.dep_1a');
@@ -27,4 +27,12 @@ t.test('pair heartbeats go under the ingress inbox wildcard, never on a request 
   t.equal(subjects.pairHeartbeatReply('trm_2', 'ing_1'), 'tokios.term.trm_2.hb.ing_1');
   t.equal(tailToken(subjects.pairHeartbeatReply('trm_2', 'ing_1'), subjects.terminatorPrefix('trm_2')), undefined, 'nor a stream from its reply');
   t.throws(() => subjects.pairHeartbeat('ing_1', 'a.b'), SubjectTokenError);
+});
+
+t.test('isIngressInbox agrees with the built inbox subject', async (t) => {
+  t.ok(isIngressInbox(subjects.ingressInbox('ing_1', 'req_2-1'), 'ing_1', 'req_2-1'));
+  for (const other of [
+    'tokios.in.ing_1.req_2', 'tokios.in.ing_12.req_2-1', 'tokios.in.ing_.1req_2-1', 'tokios.in.ing_1xreq_2-1', 'tokios.in.ing_1.req_2-1.x',
+    'tokios.im.ing_1.req_2-1', 'tokios.in.ing_1.hb.req_2-1', subjects.ingressInbox('ing_2', 'req_2-1'), subjects.ingressInbox('ing_1', 'req_2-2'),
+  ]) t.notOk(isIngressInbox(other, 'ing_1', 'req_2-1'), other);
 });
