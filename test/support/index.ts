@@ -23,3 +23,4 @@ export * from './compose-run.js';
 export * from './k8s.js';
 export * from './metrics.js';
 export * from './ports.js';
+export * from './tcp-gate.js';

@@ -7,6 +7,7 @@ export { Tunnel, type TunnelStream } from './tunnel.js';
 export { TunnelSession, connectorIdentity, type SessionContext, type TunnelGrant } from './tunnel-session.js';
 export { TunnelServer } from './tunnel-server.js';
 export { RequestIntake, type IntakeOptions } from './intake.js';
+export { RequestSubjects, type OnRequest } from './request-subjects.js';
 export { RelayStream, type RelayContext } from './relay.js';
 export { TerminatorMetrics, type TerminatorObserver, type UpgradeRefusal } from './metrics.js';
 export { type TerminatorOps } from './terminator.js';

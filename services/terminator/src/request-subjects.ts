@@ -2,6 +2,20 @@ import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import { REQUEST_QUEUE, subjects } from '@tokios/shared/subjects';
 
+/**
+ * Stops taking a subject without dropping what NATS already routed here: until the server has our UNSUB it may still
+ * deliver Requests on it (another terminator in the queue group would have taken them), and an unsubscribed client
+ * drops those silently, so the ingress would wait out its Ack timeout. Drained, they reach onRequest, which places
+ * them on what is left here or answers Reject at once.
+ */
+function giveUp(sub: Subscription): void {
+  try {
+    sub.drain().catch(() => undefined);
+  } catch {
+    sub.unsubscribe(); // the connection is closing: nothing more arrives anyway
+  }
+}
+
 /** Where a Request came from: `connectorId` when it came on that connector's own subject (placed only there). */
 export type OnRequest = (msg: Msg, deploymentId: string, connectorId?: string) => void;
 
@@ -40,7 +54,8 @@ export class RequestSubjects {
       this.subs.set(deploymentId, sub);
       this.log.debug({ deploymentId }, 'serving deployment');
     } else if (!routable) {
-      this.subs.get(deploymentId)?.unsubscribe();
+      const sub = this.subs.get(deploymentId);
+      if (sub) giveUp(sub);
       this.subs.delete(deploymentId);
       this.log.debug({ deploymentId }, 'no longer serving deployment');
     }
@@ -62,7 +77,7 @@ export class RequestSubjects {
       });
       this.connectorSubs.set(key, s);
     } else if (!routable && sub) {
-      sub.unsubscribe();
+      giveUp(sub);
       this.connectorSubs.delete(key);
     }
   }
