@@ -15,7 +15,7 @@ import { isTunnelPath } from './upgrade.js';
 import { subscribeControlPlane, type ControlTarget } from './control-plane.js';
 import { FabricKey } from '@tokios/shared/fabric-auth';
 import { Metrics, watchNatsMetrics } from '@tokios/shared/metrics';
-import { NatsState, Readiness, serveOps, type EarlyListener, type OpsEndpoints } from '@tokios/shared/ops';
+import { LISTEN_BACKLOG, NatsState, Readiness, serveOps, type EarlyListener, type OpsEndpoints } from '@tokios/shared/ops';
 import { TerminatorMetrics } from './metrics.js';
 
 /** Operations endpoints of a terminator: its metrics registry and readiness (shared with the rest of `tokios dev`). */
@@ -116,7 +116,7 @@ export class Terminator implements ControlTarget {
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         const addr = server.address();
         resolve(typeof addr === 'object' && addr ? addr.port : port);
       });

@@ -9,6 +9,14 @@ export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffe
 /** The /readyz body while a process joins NATS: the shape of a readiness report, plus what it is doing. */
 export const STARTING_READINESS = { status: 'starting', ready: false, draining: false, checks: {} } as const;
 
+/**
+ * Connections the kernel may hold completed for a server whose event loop has not accepted them yet (Node's default
+ * is 511). A burst past it (thousands of callers at once, or every connector of a restarted terminator dialling
+ * back) overflows the queue: with SYN cookies the client believes it is connected, sends its request and is answered
+ * with a reset (`read ECONNRESET`). The kernel caps this at net.core.somaxconn (4096 on current kernels).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 const json = (res: ServerResponse, status: number, body: unknown): void => {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
 };
@@ -50,7 +58,7 @@ export class EarlyListener {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       server.once('error', onError);
-      server.listen(port, host, () => {
+      server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         server.removeListener('error', onError);
         resolve();
       });
