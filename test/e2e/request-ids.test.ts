@@ -42,6 +42,29 @@ t.test('request ids, outcomes and log hygiene across the three tiers', async (t)
     t.equal(doneLines(connector, id)[0]!.outcome, 'ok');
   });
 
+  await t.test('every answer carries the request id: refusals, not-found, ops routes and streams', async (t) => {
+    up.script = () => quickScript('x');
+    const answers: [string, Promise<Response>][] = [
+      ['401 without a key', fetch(`${ingress.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'ids-401' }, body: '{}' })],
+      ['400 bad JSON', fetch(`${ingress.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${f.seeded.apiKey}`, 'content-type': 'application/json', 'x-request-id': 'ids-400' }, body: '{' })],
+      ['404 no route', fetch(`${ingress.url}/v1/no-such-route`, { headers: { 'x-request-id': 'ids-404' } })],
+      ['404 unknown model', post({ 'x-request-id': 'ids-model' }, { model: 'no-such-model' })],
+      ['/healthz', fetch(`${ingress.url}/healthz`, { headers: { 'x-request-id': 'ids-health' } })],
+      ['/v1/models', fetch(`${ingress.url}/v1/models`, { headers: { authorization: `Bearer ${f.seeded.apiKey}`, 'x-request-id': 'ids-models' } })],
+      ['a stream', post({ 'x-request-id': 'ids-stream' }, { stream: true })],
+    ];
+    const expected: Record<string, number> = { '401 without a key': 401, '400 bad JSON': 400, '404 no route': 404, '404 unknown model': 404, '/healthz': 200, '/v1/models': 200, 'a stream': 200 };
+    for (const [what, pending] of answers) {
+      const r = await pending;
+      await r.text();
+      t.equal(r.status, expected[what], `${what}: status`);
+      t.match(r.headers.get('x-request-id') ?? '', /^ids-/, `${what}: carries the caller's request id`);
+    }
+    const r = await fetch(`${ingress.url}/v1/no-such-route`);
+    await r.text();
+    t.match(r.headers.get('x-request-id') ?? '', /^req_[0-9a-f]{12}[0-9a-z]+$/, 'a 404 without one gets a made-up id');
+  });
+
   await t.test('an invalid x-request-id is replaced, and appears nowhere', async (t) => {
     up.script = () => quickScript('x');
     for (const bad of ['has spaces in it', 'x'.repeat(129), '"quoted"', '-starts-with-a-dash']) {

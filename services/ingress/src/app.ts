@@ -71,13 +71,9 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   // Bodies stay raw: the ingress reads only routing fields and forwards the bytes untouched.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.options.maxBodyBytes }, (_req, body, done) => done(null, body));
+  // Every answer carries the request id, set where it is built (proxy.ts, sendError, the models and ops routes)
+  // rather than in an onSend hook, which costs Fastify a hook-runner pass per answer.
   registerErrorHandlers(app);
-  // Streamed answers (hijacked) set it with their head.
-  // Callback style: an async hook costs a promise and a microtask turn per answer.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    reply.header(REQUEST_ID_HEADER, request.id);
-    done(null, payload);
-  });
 
   const control = new IngressControlPlane({ nc: deps.fabric.nc, store: deps.store, log: deps.log, replicaId: deps.fabric.id, options: deps.options.controlPlane ?? defaultControlPlaneOptions(), fabricSecret: deps.options.fabricSecret });
   control.start();
@@ -115,6 +111,7 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
 export function registerOpsRoutes(app: FastifyInstance, ops: OpsEndpoints): void {
   for (const path of Object.values(OPS_PATHS)) {
     app.get(path, async (request, reply) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
       const a = await opsAnswer(ops, path, request.headers.authorization);
       if (!a) return reply.callNotFound();
       return reply.code(a.status).header('content-type', a.contentType).header('cache-control', 'no-store').send(a.body);

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { KeyLimits } from '@tokios/shared/store';
 import { TokiosError } from '@tokios/shared/errors';
 import type { AuthCache, CachedKey, CachedRoute } from './auth/auth-cache.js';
@@ -10,12 +11,19 @@ export interface Caller {
   limits: KeyLimits | null;
 }
 
+/** `Bearer` and its spaces, sticky: after a match, lastIndex is where the key starts (one regex pass, no match array). */
+const BEARER = /bearer\s+/iy;
+
 /** The presented API key: `Authorization: Bearer …` or Anthropic's `x-api-key`. */
-export function presentedKey(request: FastifyRequest): string | undefined {
-  const auth = request.headers.authorization;
-  if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim() || undefined;
-  const x = request.headers['x-api-key'];
-  return typeof x === 'string' && x.trim() ? x.trim() : undefined;
+export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const auth = headers.authorization;
+  if (typeof auth === 'string') {
+    BEARER.lastIndex = 0;
+    if (BEARER.test(auth)) return auth.slice(BEARER.lastIndex).trim() || undefined;
+  }
+  const x = headers['x-api-key'];
+  if (typeof x !== 'string') return undefined;
+  return x.trim() || undefined;
 }
 
 function storeDown(err: unknown): never {
@@ -31,7 +39,7 @@ function toCaller(key: CachedKey | null): Caller {
 
 /** Checks the presented key against the auth cache: no store round trip when it is cached. */
 export async function authenticate(request: FastifyRequest, cache: AuthCache): Promise<Caller> {
-  const secret = presentedKey(request);
+  const secret = presentedKey(request.headers);
   if (!secret) throw new TokiosError('missing_api_key');
   if (secret.length > 256) throw new TokiosError('invalid_api_key');
   const hit = cache.key(secret);

@@ -2,9 +2,11 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { TokiosError, renderError } from '@tokios/shared/errors';
 import { protocolOf } from './protocol-of.js';
 import { RateLimitError } from './quota/rate-limit-error.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
 
-/** Sends a TokiosError in the caller's protocol shape. */
+/** Sends a TokiosError in the caller's protocol shape, with the request id (every refusal, 404 and failure). */
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: TokiosError): FastifyReply {
+  reply.header(REQUEST_ID_HEADER, request.id);
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   const protocol = protocolOf(request);
   const body = err instanceof RateLimitError ? err.body(protocol) : renderError(protocol, err);

@@ -230,6 +230,7 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
         if (streaming) res.end();
         else {
           if (ignored !== undefined) reply.header(IGNORED_HEADER, ignored);
+          reply.header(REQUEST_ID_HEADER, request.id);
           reply.header(DEPLOYMENT_HEADER, served().name);
           reply
             .code(head?.status ?? 502)

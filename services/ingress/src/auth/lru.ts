@@ -4,6 +4,13 @@
  */
 export class Lru<K, V> {
   private readonly map = new Map<K, V>();
+  /**
+   * The key at the young end (the last one set or refreshed), when known: a hit on it is already in place, so it
+   * skips the delete and re-insert (each leaves a hole that the Map compacts by rehashing now and then). Exact:
+   * the order stays what a re-insert would make it.
+   */
+  private youngest: K | undefined;
+  private hasYoungest = false;
 
   constructor(readonly maxEntries: number) {
     if (!(maxEntries >= 1)) throw new RangeError('maxEntries must be >= 1');
@@ -16,8 +23,10 @@ export class Lru<K, V> {
   get(key: K): V | undefined {
     const v = this.map.get(key);
     if (v === undefined) return undefined;
+    if (this.hasYoungest && this.youngest === key) return v;
     this.map.delete(key);
     this.map.set(key, v);
+    this.markYoungest(key);
     return v;
   }
 
@@ -29,21 +38,34 @@ export class Lru<K, V> {
   set(key: K, value: V): void {
     this.map.delete(key);
     this.map.set(key, value);
+    this.markYoungest(key);
     if (this.map.size > this.maxEntries) {
       const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
+      if (!oldest.done) this.delete(oldest.value);
     }
   }
 
   delete(key: K): boolean {
+    if (this.hasYoungest && this.youngest === key) this.forgetYoungest();
     return this.map.delete(key);
   }
 
   clear(): void {
+    this.forgetYoungest();
     this.map.clear();
   }
 
   values(): IterableIterator<V> {
     return this.map.values();
+  }
+
+  private markYoungest(key: K): void {
+    this.youngest = key;
+    this.hasYoungest = true;
+  }
+
+  private forgetYoungest(): void {
+    this.youngest = undefined;
+    this.hasYoungest = false;
   }
 }

@@ -5,6 +5,7 @@ import { TokiosError } from '@tokios/shared/errors';
 import { gatherStatus, onlineDeployments } from '@tokios/shared/control';
 import { authenticate, type Caller } from '../auth.js';
 import type { IngressControlPlane } from '../control-plane.js';
+import { REQUEST_ID_HEADER } from '../request-id.js';
 
 export interface ModelsDeps {
   store: Store;
@@ -32,6 +33,7 @@ interface Listed {
  */
 export const modelsRoutes: FastifyPluginAsync<ModelsDeps> = async (app, deps) => {
   app.get('/models', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
     const caller = await authenticate(request, deps.control.auth);
     const all = await visible(deps, caller);
     const online = await onlineOf(deps, all);
@@ -47,6 +49,7 @@ export const modelsRoutes: FastifyPluginAsync<ModelsDeps> = async (app, deps) =>
   });
 
   app.get('/models/*', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
     const caller = await authenticate(request, deps.control.auth);
     const id = modelId(request);
     const found = (await visible(deps, caller)).find((d) => d.name === id);
