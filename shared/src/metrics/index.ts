@@ -1,3 +1,3 @@
-export { Metrics, LATENCY_BUCKETS, WAIT_BUCKETS, type Counter, type Gauge, type Histogram } from './registry.js';
+export { Metrics, EVENT_LOOP_SAMPLE_MS, LATENCY_BUCKETS, WAIT_BUCKETS, type Counter, type Gauge, type Histogram } from './registry.js';
 export { BoundedLabel, OTHER_LABEL } from './bounded.js';
 export { watchNatsMetrics } from './nats.js';

@@ -5,6 +5,12 @@ export type { Counter, Gauge, Histogram } from 'prom-client';
 
 /** Latency buckets in seconds: a fast answer (ms) to a long generation (minutes). */
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+/**
+ * How often the event-loop delay monitor samples (prom-client's default is 10 ms): its timer wakes an idle process
+ * that often — 100 wake-ups a second in every process, a connector beside a model server included. A stall long
+ * enough to matter (tens of ms) still shows in nodejs_eventloop_lag_*; shorter ones are sampled less often.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100;
 /** Waits that are usually near zero (queueing for a connector slot, first byte from a warm model). */
 export const WAIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -22,7 +28,7 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     // Process CPU, memory, event-loop lag, GC: what tells an overloaded replica from a slow model.
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     this.info = this.gauge({ name: 'tokios_build_info', help: 'Always 1: which Tokios service (and its instance id) this process runs.', labelNames: ['service', 'version', 'id'] });
   }
 
