@@ -4,8 +4,8 @@ import { TOKIOS_VERSION } from '@tokios/shared';
 import { FrameKind, encodeFrame, type HelloMeta, type WelcomeMeta } from '@tokios/shared/protocol';
 import type { ConnectorConfig } from './config.js';
 import { PeerBook } from './peer-book.js';
-import { TunnelClient, type StreamFrame } from './tunnel-client.js';
-import { ActiveRequest } from './active-request.js';
+import { TunnelClient } from './tunnel-client.js';
+import { RequestTable } from './request-table.js';
 import { chooseUpstreamModel } from '@tokios/shared/translate';
 import { Metrics } from '@tokios/shared/metrics';
 import { Readiness } from '@tokios/shared/ops';
@@ -28,7 +28,8 @@ export class Connector {
   private readonly tunnels: TunnelClient[] = [];
   /** Tunnels to a draining terminator (GoAway), replaced already: closed once their streams are done. */
   private readonly retiring = new Set<TunnelClient>();
-  private readonly active = new Map<string, ActiveRequest>();
+  /** The requests in flight, by tunnel and stream. */
+  private readonly requests: RequestTable;
   /** The model server, shared with the other deployments of this process (or this connector's own). */
   private readonly server: ModelServer;
   private readonly ownsServer: boolean;
@@ -60,12 +61,26 @@ export class Connector {
     this.metrics = metrics;
     metrics.announce('connector', this.id);
     this.observer = new ConnectorMetrics(metrics, {
-      inFlight: () => this.active.size,
+      inFlight: () => this.requests.size,
       tunnelsUp: () => this.tunnelsUp,
       tunnels: config.tunnels,
       healthy: () => this.healthy,
       draining: () => this.draining,
     }, deploymentLabel);
+    this.requests = new RequestTable({
+      log,
+      observer: this.observer,
+      refusal: (tc, inFlight) =>
+        this.draining || this.moving.has(tc) || this.retiring.has(tc) ? 'draining' : !this.healthy ? 'unhealthy' : inFlight >= config.max_concurrency ? 'busy' : undefined,
+      context: {
+        upstreamBase: config.upstreamBase,
+        log,
+        upstream: (name) => ({ kind: this.server.kind, model: chooseUpstreamModel(config.model, name, this.server.models), infill: this.server.infill }),
+        upstreamDown: () => this.server.setHealth(false),
+        observer: this.observer,
+      },
+      ended: (tc) => this.requestDone(tc),
+    });
     this.readiness = new Readiness().add('tunnel', () => this.tunnelsUp > 0).add('upstream', () => this.healthy);
   }
 
@@ -78,7 +93,7 @@ export class Connector {
   }
 
   get inFlight(): number {
-    return this.active.size;
+    return this.requests.size;
   }
 
   async start(): Promise<void> {
@@ -99,7 +114,7 @@ export class Connector {
         this.peers.learn(w);
         this.spread();
       },
-      frame: (tc, f) => this.onFrame(tc, f),
+      frame: (tc, f) => this.requests.onFrame(tc, f),
       unreadableRequest: (tc, sid, message) => tc.sendFrame(encodeFrame(FrameKind.Error, sid, { code: 'protocol_error', message: message.slice(0, 200) })),
       down: (tc) => this.onTunnelDown(tc),
       fatal: (_tc, reason) => this.onFatal(reason),
@@ -122,7 +137,7 @@ export class Connector {
     const ticket = tc.welcome?.ticket;
     const usable = (tc.welcome ? this.peers.allowed(tc.welcome) : []).filter((p) => p.id !== leaving && !this.peers.isBad(p.id, now));
     const target = ticket ? (usable.find((p) => !used.has(p.id)) ?? usable[0]) : undefined;
-    this.log.info({ tunnel: tc.index, terminatorId: leaving, reason, target: target?.url ?? 'gateway', inFlight: this.requestsOn(tc) }, 'terminator going away; opening a replacement tunnel');
+    this.log.info({ tunnel: tc.index, terminatorId: leaving, reason, target: target?.url ?? 'gateway', inFlight: this.requests.on(tc) }, 'terminator going away; opening a replacement tunnel');
     this.moving.delete(tc);
     tc.retire();
     this.retiring.add(tc);
@@ -133,14 +148,8 @@ export class Connector {
     this.maybeRetire(tc);
   }
 
-  private requestsOn(tc: TunnelClient): number {
-    let n = 0;
-    for (const req of this.active.values()) if (req.tunnel === tc) n++;
-    return n;
-  }
-
   private maybeRetire(tc: TunnelClient): void {
-    if (!this.retiring.has(tc) || this.requestsOn(tc) > 0) return;
+    if (!this.retiring.has(tc) || this.requests.on(tc) > 0) return;
     this.retiring.delete(tc);
     this.log.info({ tunnel: tc.index, terminatorId: tc.welcome?.terminatorId }, 'retired tunnel idle; closing it');
     void tc.stop();
@@ -211,7 +220,7 @@ export class Connector {
   private maybeSwitch(tc: TunnelClient): void {
     const m = this.moving.get(tc);
     if (!m?.quiet) return;
-    for (const req of this.active.values()) if (req.tunnel === tc) return;
+    if (this.requests.on(tc) > 0) return;
     this.moving.delete(tc);
     const ticket = tc.welcome?.ticket;
     if (!ticket) {
@@ -222,64 +231,17 @@ export class Connector {
     tc.switchTo(m.url, m.id, ticket);
   }
 
-  private onFrame(tc: TunnelClient, frame: StreamFrame): void {
-    const key = `${tc.serial}:${frame.id}`;
-    switch (frame.kind) {
-      case FrameKind.Request: {
-        const meta = frame.meta;
-        const reason = this.draining || this.moving.has(tc) || this.retiring.has(tc) ? 'draining' : !this.healthy ? 'unhealthy' : this.active.size >= this.config.max_concurrency ? 'busy' : undefined;
-        if (reason) {
-          tc.sendFrame(encodeFrame(FrameKind.Reject, frame.id, { reason, message: `connector is ${reason}` }));
-          // Counted, and logged at debug only: the ingress re-places a busy request with backoff for up to 30 s.
-          this.observer.refused(meta.protocol, reason);
-          this.log.debug({ reqId: meta.requestId, rid: meta.rid, reason }, 'request refused');
-          return;
-        }
-        const req = new ActiveRequest(
-          {
-            upstreamBase: this.config.upstreamBase,
-            log: this.log,
-            upstream: (name) => ({ kind: this.server.kind, model: chooseUpstreamModel(this.config.model, name, this.server.models), infill: this.server.infill }),
-            upstreamDown: () => this.server.setHealth(false),
-            done: () => this.requestDone(key),
-            observer: this.observer,
-          },
-          tc, frame.id, meta,
-        );
-        this.active.set(key, req);
-        req.onBody(frame.payload);
-        return;
-      }
-      case FrameKind.Body:
-        this.active.get(key)?.onBody(frame.payload);
-        return;
-      case FrameKind.Cancel:
-        this.active.get(key)?.cancel('cancelled by gateway');
-        return;
-      case FrameKind.Pause:
-        this.active.get(key)?.hold(frame.meta.ms);
-        return;
-      case FrameKind.Unpause:
-        this.active.get(key)?.release('the caller reads again');
-        return;
-    }
-  }
-
-  private requestDone(key: string): void {
-    const tc = this.active.get(key)?.tunnel;
-    this.active.delete(key);
-    if (tc) {
-      this.maybeSwitch(tc);
-      this.maybeRetire(tc);
-    }
-    if (this.draining && this.active.size === 0) for (const w of this.drainWaiters.splice(0)) w();
+  private requestDone(tc: TunnelClient): void {
+    this.maybeSwitch(tc);
+    this.maybeRetire(tc);
+    if (this.draining && this.requests.size === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
 
   private onTunnelDown(tc: TunnelClient): void {
     this.observer.tunnelDisconnect();
     this.moving.delete(tc);
     this.retiring.delete(tc);
-    for (const req of [...this.active.values()]) if (req.tunnel === tc) req.cancel('tunnel lost');
+    this.requests.cancel('tunnel lost', tc);
   }
 
   private onFatal(reason: string): void {
@@ -304,12 +266,12 @@ export class Connector {
       this.draining = true;
       this.readiness.startDraining();
       this.broadcastStatus();
-      this.log.info({ inFlight: this.active.size }, 'draining');
+      this.log.info({ inFlight: this.requests.size }, 'draining');
     }
     // A Request the terminator sent before it handled our Status may still be on the wire; once every tunnel has
     // passed a barrier, none is (and any that came was rejected as draining, so the terminator placed it elsewhere).
     await Promise.all(this.tunnels.map((t) => t.barrier()));
-    if (this.active.size > 0) {
+    if (this.requests.size > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.config.drain_timeout_ms);
         this.drainWaiters.push(() => {
@@ -318,7 +280,7 @@ export class Connector {
         });
       });
     }
-    const abandoned = this.active.size;
+    const abandoned = this.requests.size;
     await this.stop();
     return abandoned;
   }
@@ -326,7 +288,7 @@ export class Connector {
   async stop(): Promise<void> {
     this.unlistenHealth?.();
     if (this.ownsServer) this.server.stop();
-    for (const req of [...this.active.values()]) req.cancel('connector stopping');
+    this.requests.cancel('connector stopping');
     await Promise.all([...this.tunnels, ...this.retiring].map((t) => t.stop()));
   }
 }

@@ -1,16 +1,14 @@
-import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { LogThrottle, type Logger } from '@tokios/shared/log';
 import {
-  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FEATURE_PAUSE, FrameKind, MAX_DATA_PAYLOAD, ProtocolError, decodeFrame, encodeFrame, payloadRoom,
+  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FEATURE_PAUSE, FrameKind, MAX_DATA_PAYLOAD, encodeFrame, payloadRoom,
   type Frame, type HelloMeta, type WelcomeMeta,
 } from '@tokios/shared/protocol';
 import { Backoff } from './backoff.js';
 import { DialTarget } from './dial-target.js';
 import { TunnelKeepalive } from './tunnel-keepalive.js';
-
-/** Largest frame this connector accepts from a terminator (announced in Hello; the terminator splits bodies to fit). */
-export const CONNECTOR_MAX_FRAME_BYTES = DEFAULT_TUNNEL_FRAME_BYTES;
+import { TunnelSender } from './tunnel-sender.js';
+import { CONNECTOR_MAX_FRAME_BYTES, dialTunnel } from './tunnel-socket.js';
 
 /** Frames a TunnelClient hands on: the tunnel session's own (Welcome, Ping, Pong, GoAway) it handles itself. */
 export type StreamFrame = Extract<Frame, { kind: typeof FrameKind.Request | typeof FrameKind.Body | typeof FrameKind.Cancel | typeof FrameKind.Pause | typeof FrameKind.Unpause }>;
@@ -63,7 +61,8 @@ export class TunnelClient {
   /** Failed dials of the gateway URL since the last established tunnel. */
   private gatewayFailures = 0;
   private stopped = false;
-  private corked = false;
+  /** Frames of one event-loop turn leave in one socket write. */
+  private readonly sender = new TunnelSender();
   /** Why the current socket failed (e.g. "connect ECONNREFUSED 10.0.0.5:443"), for its close line. */
   private lastError: string | undefined;
   /** The URL of the socket being (or last) dialled, for its failure line. */
@@ -115,11 +114,27 @@ export class TunnelClient {
     const { url, peer, credential } = this.target.take();
     let ws: WebSocket;
     try {
-      ws = new WebSocket(url, {
-        headers: { authorization: `Bearer ${credential}` },
-        perMessageDeflate: false,
-        maxPayload: CONNECTOR_MAX_FRAME_BYTES,
-        handshakeTimeout: 10_000,
+      ws = dialTunnel(url, credential, {
+        refused: (status) => {
+          // A peer refusing a ticket (expired, say) says nothing about the token: back to the gateway.
+          if ((status === 401 || status === 403) && !peer) this.events.fatal(this, `the gateway rejected the tunnel token (HTTP ${status})`);
+          else this.lastError = `the gateway refused the tunnel: HTTP ${status}`; // logged with the close (rate-limited)
+        },
+        open: () => {
+          this.keepalive.seen();
+          // What this code speaks: the largest frame it takes, and Pause/Unpause (flow control per stream).
+          ws.send(encodeFrame(FrameKind.Hello, 0, { ...this.events.hello(), maxFrameBytes: CONNECTOR_MAX_FRAME_BYTES, features: [FEATURE_PAUSE] }), { binary: true });
+        },
+        heard: () => this.keepalive.seen(),
+        frame: (frame) => this.onFrame(frame),
+        unreadableRequest: (sid, message) => this.events.unreadableRequest(this, sid, message),
+        badFrame: (message) => this.log.warn({ tunnel: this.index, err: message }, 'bad frame from terminator'),
+        error: (err) => {
+          // Told once, with the close that follows (the cause of a 1006).
+          this.lastError ??= err.message.slice(0, 300);
+          this.log.debug({ tunnel: this.index, err: err.message }, 'tunnel socket error');
+        },
+        close: (code, reason) => this.onClose(ws, code, reason),
       });
     } catch (err) {
       // A peer URL comes from the network: an unusable one must cost a retry, never the process.
@@ -130,46 +145,11 @@ export class TunnelClient {
     }
     this.dialingPeer = peer;
     this.ws = ws;
-    ws.on('unexpected-response', (_req, res) => {
-      const status = res.statusCode ?? 0;
-      res.resume();
-      // A peer refusing a ticket (expired, say) says nothing about the token: back to the gateway.
-      if ((status === 401 || status === 403) && !peer) this.events.fatal(this, `the gateway rejected the tunnel token (HTTP ${status})`);
-      else this.lastError = `the gateway refused the tunnel: HTTP ${status}`; // logged with the close (rate-limited)
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      this.keepalive.seen();
-      // What this code speaks: the largest frame it takes, and Pause/Unpause (flow control per stream).
-      ws.send(encodeFrame(FrameKind.Hello, 0, { ...this.events.hello(), maxFrameBytes: CONNECTOR_MAX_FRAME_BYTES, features: [FEATURE_PAUSE] }), { binary: true });
-    });
-    ws.on('message', (data, isBinary) => {
-      this.keepalive.seen();
-      if (!isBinary) return;
-      let frame: Frame;
-      try {
-        frame = decodeFrame(data as Buffer);
-      } catch (err) {
-        const bad = err instanceof ProtocolError ? err.frame : undefined;
-        // A Request this version cannot read (say, a caller protocol added later) fails that request only.
-        if (bad?.kind === FrameKind.Request) return this.events.unreadableRequest(this, bad.id, (err as Error).message);
-        this.log.warn({ tunnel: this.index, err: (err as Error).message }, 'bad frame from terminator');
-        ws.close(CloseCode.ProtocolError, 'protocol error');
-        return;
-      }
-      this.onFrame(ws, frame);
-    });
     this.lastError = undefined;
     this.dialingUrl = url;
-    ws.on('error', (err) => {
-      // Told once, with the close that follows (the cause of a 1006).
-      this.lastError ??= err.message.slice(0, 300);
-      this.log.debug({ tunnel: this.index, err: err.message }, 'tunnel socket error');
-    });
-    ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
   }
 
-  private onFrame(ws: WebSocket, frame: Frame): void {
+  private onFrame(frame: Frame): void {
     switch (frame.kind) {
       case FrameKind.Welcome:
         return this.onWelcome(frame.meta);
@@ -279,26 +259,8 @@ export class TunnelClient {
   sendFrame(frame: Buffer): boolean {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-    this.corkForThisTurn(ws);
-    ws.send(frame, { binary: true, compress: false });
+    this.sender.send(ws, frame);
     return true;
-  }
-
-  /**
-   * Frames sent during one event-loop turn (Head, Data and End of a short answer; Data of many streams) leave in
-   * one socket write instead of one write each: the socket is corked at the first frame and uncorked in the
-   * same turn's check phase (setImmediate), so a lone frame is not held back.
-   */
-  private corkForThisTurn(ws: WebSocket): void {
-    if (this.corked) return;
-    const socket = (ws as unknown as { _socket?: Socket })._socket;
-    if (!socket || socket.destroyed) return;
-    this.corked = true;
-    socket.cork();
-    setImmediate(() => {
-      this.corked = false;
-      socket.uncork();
-    });
   }
 
   stop(): Promise<void> {
