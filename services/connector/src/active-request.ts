@@ -7,6 +7,7 @@ import { isConnectError, isStaleSocketError, upstreamCall, type UpstreamCall } f
 import { planTranslation, type AnswerTranslator, type UpstreamPlan, type UpstreamTarget } from '@tokios/shared/translate';
 import type { RequestObserver } from './metrics.js';
 import { ReadGate } from './read-gate.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 /** Pause reading the model's answer while the tunnel has this much unsent. */
 const TUNNEL_HIGH_WATER = 4 * 1024 * 1024;
@@ -47,7 +48,7 @@ export class ActiveRequest {
   private pendingBytes = 0;
   private flushQueued = false;
   private finished = false;
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly deadline: DeadlineTimer;
   private readonly started = Date.now();
   /** The caller's status as sent in Head. */
   private status: number | undefined;
@@ -61,10 +62,16 @@ export class ActiveRequest {
     readonly tunnel: TunnelClient,
     readonly sid: number,
     readonly meta: RequestMeta,
-  ) {}
+  ) {
+    this.deadline = new DeadlineTimer(meta.deadline, () => {
+      this.ctx.observer?.upstreamError('timeout');
+      this.fail(new TokiosError('timeout'));
+    });
+  }
 
   onBody(part: Buffer): void {
     if (this.finished || this.upstream) return;
+    // A copy: the frame is a view of the tunnel's read buffer.
     if (part.length > 0) this.body.push(Buffer.from(part));
     this.received += part.length;
     if (this.received > this.meta.bodyLength) return this.fail(new TokiosError('invalid_request', 'request body longer than announced'));
@@ -89,13 +96,9 @@ export class ActiveRequest {
   }
 
   private start(): void {
-    const remaining = this.meta.deadline - Date.now();
-    if (remaining <= 0) return this.fail(new TokiosError('timeout', 'the request deadline passed before it reached the model'));
-    this.deadlineTimer = setTimeout(() => {
-      this.ctx.observer?.upstreamError('timeout');
-      this.fail(new TokiosError('timeout'));
-    }, remaining);
-    const body = Buffer.concat(this.body);
+    if (!this.deadline.start()) return this.fail(new TokiosError('timeout', 'the request deadline passed before it reached the model'));
+    // One part (a body that fit in its Request frame) is its copy already; only a body in several parts is joined.
+    const body = this.body.length === 1 ? this.body[0]! : Buffer.concat(this.body, this.received);
     // Bytes from the tunnel are untrusted too: bound the parse before it runs (the ingress checks the same).
     if (jsonDeeperThan(body)) return this.fail(new TokiosError('invalid_json', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`));
     let plan: UpstreamPlan;
@@ -282,7 +285,7 @@ export class ActiveRequest {
     this.pending = [];
     this.pendingText = '';
     this.pendingBytes = 0;
-    clearTimeout(this.deadlineTimer);
+    this.deadline.stop();
     this.gate.close();
     if (abortUpstream) this.upstream?.abort();
     const ms = Date.now() - this.started;
