@@ -7,7 +7,7 @@ import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
 import { FrameKind, PAIR_ROUND_END, PAIR_ROUND_HEADER, PAUSE_LEASE_MS, decodeFrame, encodeBatch, encodeFrame, encodePairHeartbeats, type EndMeta, type HeadMeta, type RequestMeta, type StreamBeat } from '@tokios/shared/protocol';
 import type { TokiosError } from '@tokios/shared/errors';
 import { FabricClient, defaultIngressOptions, type Call, type IngressOptions } from '@tokios/ingress';
-import { FrameQueue, NatsCluster, NatsServer, until } from '../support/index.js';
+import { FrameQueue, NatsCluster, NatsServer, TcpGate, until } from '../support/index.js';
 
 const MB = 1024 * 1024;
 
@@ -452,6 +452,33 @@ t.test('the Call state machine', async (t) => {
     const older = await lagging(false);
     t.notOk(older.aliveWhenJudged, 'a terminator that marks no rounds: the per-stream wall-clock check fails it (what this replaces)');
     t.equal((await older.slow.rec.failed()).code, 'tunnel_lost');
+  });
+
+  await t.test('our own NATS link running behind (deliveries to this ingress held) fails no stream; a terminator quiet on a link that answers PINGs still does', async (t) => {
+    const gate = await TcpGate.start(nats.port);
+    t.teardown(() => gate.close());
+    const [ingressNc, termNc] = await Promise.all([connect({ servers: gate.url }), connect({ servers: nats.url })]);
+    const s = await setup(t, nats, { stallTimeoutMs: 300 }, true, [ingressNc, termNc]);
+    const live = s.call();
+    const r = await s.term.nextRequest();
+    s.term.ack(r);
+    await until(() => live.call.terminatorId !== undefined, 5_000, 'the Ack');
+    let rounds = 0;
+    const beating = setInterval(() => {
+      s.term.round(s.fabric.id, [{ rid: r.rid, published: 0 }]);
+      rounds++;
+    }, 50);
+    t.teardown(() => clearInterval(beating));
+    await until(() => rounds >= 2, 5_000, 'rounds to flow');
+    gate.hold('down'); // the server's deliveries to the ingress (rounds, PONGs) wait in the network
+    const heldFrom = rounds;
+    await until(() => rounds - heldFrom >= 20, 10_000, 'a second of rounds sent while held'); // ~3 stall timeouts
+    t.equal(s.fabric.inFlight, 1, 'alive while its terminator\'s rounds are held back, past the stall timeout: the link has not confirmed any silence');
+    gate.release('down');
+    await until(() => (s.fabric.watches.get(live.call.terminatorId!)?.rounds ?? 0) >= heldFrom + 20, 5_000, 'the held rounds to be read');
+    t.equal(s.fabric.inFlight, 1, 'and alive once they are read');
+    clearInterval(beating);
+    t.equal((await live.rec.failed()).code, 'tunnel_lost', 'the terminator quiet, the link answering PINGs: stalled after the stall timeout');
   });
 
   await t.test('frames for a request no longer tracked get a Cancel to their sender; End, and reply subjects of other requests, get none', async (t) => {

@@ -133,7 +133,10 @@ export abstract class CallWatch extends CallDispatch {
       if (now - this.gapSince > this.fabric.options.stallTimeoutMs) return this.protocolError(`${this.gapReason} (not resumed)`);
       if (now - this.resumeAskedAt >= RESUME_EVERY_MS) this.askResume(this.gapReason);
     }
-    const verdict = judgeStall(this.pair, this.heardRound, this.lastSeen, now, this.fabric.options.stallTimeoutMs);
+    const stallMs = this.fabric.options.stallTimeoutMs;
+    // Its terminator has been quiet a while: have our own link confirm the silence before it counts (link-probe.ts).
+    if (this.pair?.marksRounds && now - this.pair.lastReadAt > stallMs / 2) this.fabric.link.probe(now);
+    const verdict = judgeStall(this.pair, this.heardRound, this.lastSeen, now, stallMs, this.fabric.link.confirmedAt);
     if (verdict !== 'alive') {
       // debug: a dead terminator fails all its streams at once; the caller's error and the request line say enough at info.
       this.fabric.log.debug({ rid: this.rid, terminatorId: this.terminatorId, why: verdict }, 'stream stalled');

@@ -11,6 +11,7 @@ import { Call, type CallHandlers, type CallInput } from './call.js';
 import type { CallDispatch } from './call-dispatch.js';
 import { SessionHomes } from './affinity/homes.js';
 import { TerminatorWatches } from './terminator-watch.js';
+import { LinkProbe } from './link-probe.js';
 import type { AffinityResult } from './affinity/placement.js';
 
 /** What the fabric reports about placement (the ingress metrics). */
@@ -57,6 +58,8 @@ export class FabricClient {
   /** Every rid of this ingress starts so (newCallId). */
   private readonly callPrefix = `${this.id}_`;
   private readonly nats: NatsState;
+  /** How far our own NATS link has confirmed what was read (the stall check's judge of a quiet terminator). */
+  readonly link: LinkProbe;
   /** Set by the app: placement timings for the metrics. */
   observer: FabricObserver | undefined;
   /** Session homes for cache-affine placement; undefined when affinity is off (TOKIOS_AFFINITY=off). */
@@ -77,6 +80,7 @@ export class FabricClient {
     this.inboxPrefix = subjects.ingressInboxPrefix(this.id);
     this.pairPrefix = subjects.pairHeartbeatPrefix(this.id);
     this.nats = new NatsState(nc);
+    this.link = new LinkProbe(nc, () => setImmediate(() => this.sweep()));
     const affinity = options.affinity;
     this.homes = affinity?.enabled ? new SessionHomes(nc, new FabricKey(options.fabricSecret), this.id, affinity, log) : undefined;
   }
@@ -101,16 +105,18 @@ export class FabricClient {
     // Judged after the I/O already waiting: an interval fires in the timers phase, before the sockets are read, so
     // after this process was itself paused (a starved CPU, a long GC) every stream would look silent while its frames
     // sit unread in the NATS socket, and all would fail at once. setImmediate runs after this turn has read them.
-    const sweep = (): void => {
-      const now = Date.now();
-      for (const c of [...this.pending.values()]) c.checkTimers(now);
-      this.pruneCancels(now);
-      this.watches.prune(now);
-    };
-    this.sweeper = setInterval(() => setImmediate(sweep), every);
+    this.sweeper = setInterval(() => setImmediate(() => this.sweep()), every);
     this.sweeper.unref();
     this.homes?.start();
     void this.watch();
+  }
+
+  /** Every call's timers (Ack, stall, deadline), then the bookkeeping: each sweep tick, and when the link confirmed what was read. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const c of [...this.pending.values()]) c.checkTimers(now);
+    this.pruneCancels(now);
+    this.watches.prune(now);
   }
 
   /** `<ingress id>_<counter>`: unique across ingresses (terminators key streams by it) and within 64 characters. */

@@ -50,13 +50,25 @@ export type StallVerdict = 'alive' | 'not_listed' | 'terminator_silent' | 'strea
  * The stall judgment for one stream after its Ack. `heardRound`: `watch.rounds` when the stream was last heard of;
  * `lastSeen`: the wall-clock time of that. Pure: fed what was read, no timers.
  */
-export function judgeStall(watch: TerminatorWatch | undefined, heardRound: number, lastSeen: number, now: number, stallTimeoutMs: number): StallVerdict {
+export function judgeStall(
+  watch: TerminatorWatch | undefined, heardRound: number, lastSeen: number, now: number, stallTimeoutMs: number, linkConfirmedAt = now,
+): StallVerdict {
   if (watch === undefined || !watch.marksRounds) return now - lastSeen > stallTimeoutMs ? 'stream_silent' : 'alive';
   // Rounds complete since the one it was last heard in (a round it was listed in, or the one in progress when a
   // frame of it came, is not missed).
   if (watch.rounds - heardRound > STALL_ROUNDS) return 'not_listed';
-  return now - watch.lastReadAt > stallTimeoutMs ? 'terminator_silent' : 'alive';
+  // Silent as far as our own link has confirmed (a PING answered: link-probe.ts), or for longer than any lag of the
+  // link we wait out.
+  const confirmedSilence = Math.min(now, linkConfirmedAt) - watch.lastReadAt;
+  return confirmedSilence > stallTimeoutMs || now - watch.lastReadAt > stallTimeoutMs + MAX_LINK_LAG_MS ? 'terminator_silent' : 'alive';
 }
+
+/**
+ * A terminator quiet for the stall timeout is taken for dead only once this ingress's NATS link confirms the silence
+ * (LinkProbe): a link running behind (messages to us queued in the server or the network) is not the terminator's
+ * death, and its frames are on the way. Past this much lag on top of the stall timeout, it counts as dead anyway.
+ */
+export const MAX_LINK_LAG_MS = 5_000;
 
 /** The terminators this ingress reads, by id: made at a stream's Ack, dropped once long silent. */
 export class TerminatorWatches {

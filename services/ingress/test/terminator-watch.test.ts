@@ -1,5 +1,5 @@
 import t from 'tap';
-import { STALL_ROUNDS, TerminatorWatch, TerminatorWatches, judgeStall } from '../src/terminator-watch.js';
+import { MAX_LINK_LAG_MS, STALL_ROUNDS, TerminatorWatch, TerminatorWatches, judgeStall } from '../src/terminator-watch.js';
 
 const STALL = 900;
 
@@ -16,8 +16,9 @@ class Stream {
     this.lastSeen = now;
     this.heardRound = this.w.rounds;
   }
-  judge(now: number): string {
-    return judgeStall(this.w, this.heardRound, this.lastSeen, now, STALL);
+  /** `linkConfirmedAt`: how far our own NATS link confirmed what was read (a PING answered); up to now by default. */
+  judge(now: number, linkConfirmedAt = now): string {
+    return judgeStall(this.w, this.heardRound, this.lastSeen, now, STALL, linkConfirmedAt);
   }
 }
 
@@ -82,6 +83,18 @@ t.test('a dead or partitioned terminator: nothing read from it for the stall tim
   t.equal(s.judge(101 + STALL), 'terminator_silent', 'past it: silent terminator');
   w.read(500); // a frame of another stream of that terminator
   t.equal(s.judge(101 + STALL), 'alive', 'anything read from the terminator keeps its streams waiting for its rounds');
+});
+
+t.test('a quiet terminator counts as dead only once our own link confirms the silence, or past the lag we wait out', async (t) => {
+  const w = new TerminatorWatch(0);
+  const s = new Stream(w, 0);
+  round(w, 100, s);
+  const late = 100 + STALL + 2_000;
+  t.equal(s.judge(late, 100 + STALL - 1), 'alive', 'our link confirmed only up to within the stall timeout: its frames may be on the way');
+  t.equal(s.judge(late, 101 + STALL), 'terminator_silent', 'a PING sent past the stall timeout came back with nothing from it: dead');
+  t.equal(s.judge(100 + STALL + MAX_LINK_LAG_MS, 100), 'alive', 'no PING answered since: waited out up to MAX_LINK_LAG_MS');
+  t.equal(s.judge(101 + STALL + MAX_LINK_LAG_MS, 100), 'terminator_silent', 'past that, dead anyway (a link this far behind is down)');
+  t.equal(s.judge(101 + STALL, 5_000_000), 'terminator_silent', 'a confirmation later than now counts as now');
 });
 
 t.test('a terminator that never marked a round keeps the per-stream wall-clock check', async (t) => {
