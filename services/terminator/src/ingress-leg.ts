@@ -10,14 +10,16 @@ import { REPLAY_LOST_MESSAGE, ReplayLog } from './replay.js';
 import { EndedStream } from './ended-stream.js';
 import type { AckBatcher, DeferredAck } from './ack-batcher.js';
 import type { TurnFlush, TurnOutput } from './turn-flush.js';
+import type { AckFrames } from './ack-frames.js';
 
 /** What the ingress side of every stream of an intake shares. */
 export interface IngressLegContext {
-  terminatorId: string;
   nc: NatsConnection;
   log: Logger;
   /** Holds Acks back briefly so a quick answer carries its Ack in the same NATS write (see AckBatcher). */
   acks: AckBatcher;
+  /** The Ack naming each connector, encoded once. */
+  ackFrames: AckFrames;
   /** Publishes the streams' outboxes together at the end of the event-loop turn (see TurnFlush). */
   turn: TurnFlush;
 }
@@ -86,7 +88,7 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
     if (this.ackedConnector === connectorId) return;
     const first = this.ackedConnector === undefined;
     this.ackedConnector = connectorId;
-    const ack = encodeFrame(FrameKind.Ack, 0, { terminatorId: this.ctx.terminatorId, connectorId });
+    const ack = this.ctx.ackFrames.get(connectorId);
     if (!first) {
       if (this.ackFrame) this.ackFrame = ack;
       else {

@@ -5,6 +5,7 @@ import { FrameKind, ProtocolError, decodeFrame, encodeFrame, frameKindName, type
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel } from './tunnel.js';
 import { AckBatcher } from './ack-batcher.js';
+import { AckFrames } from './ack-frames.js';
 import { RelayStream, type RelayContext } from './relay.js';
 import { EndedArchive } from './ended-archive.js';
 import type { TerminatorObserver } from './metrics.js';
@@ -63,7 +64,7 @@ export class RequestIntake {
     this.prefix = subjects.terminatorPrefix(terminatorId);
     this.acks = new AckBatcher(opts.ackDeferMs);
     this.relayContext = {
-      terminatorId, nc, registry, log, acks: this.acks, turn: this.turn,
+      nc, registry, log, acks: this.acks, ackFrames: new AckFrames(terminatorId), turn: this.turn,
       onDone: (s, result) => {
         this.streamDone(s);
         this.opts.observer?.streamDone(result);
@@ -199,7 +200,8 @@ export class RequestIntake {
     }
     const stream = new RelayStream(
       this.relayContext,
-      meta, deploymentId, reply, subjects.terminator(this.terminatorId, meta.rid), Buffer.from(payload), connectorId,
+      // The rid passed the Request's metadata check (an id: a subject token), and the prefix is ours.
+      meta, deploymentId, reply, this.prefix + meta.rid, Buffer.from(payload), connectorId,
     );
     this.streams.set(meta.rid, stream);
     stream.place();

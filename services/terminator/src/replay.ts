@@ -1,4 +1,4 @@
-import { encodeBatch, splitBatch, type ResumeMeta } from '@tokios/shared/protocol';
+import { batchBytes, splitBatch, writeBatch, type ResumeMeta } from '@tokios/shared/protocol';
 
 /**
  * Answer bytes one stream keeps for replay (its newest Data frames; the latest one is always kept whatever its
@@ -11,13 +11,8 @@ export const REPLAY_LOST_MESSAGE = 'part of the answer was lost in a fabric reco
 /** A finished stream's log is kept this long, so an End lost in a reconnect can still be sent again. */
 export const REPLAY_KEEP_MS = 5_000;
 
-/**
- * A stream's Ack and log in one buffer (batch.ts layout: Ack, Head, Data…, final, each when present), kept for
- * REPLAY_KEEP_MS after the stream ended. At thousands of requests per second that is thousands of logs alive at any
- * time: packed, each is two objects for the garbage collector to trace and move instead of a few dozen.
- */
-export interface PackedReplay {
-  readonly frames: Buffer;
+/** What a packed log says beside its frames. */
+export interface ReplayFlags {
   readonly ack: boolean;
   readonly head: boolean;
   readonly final: boolean;
@@ -25,6 +20,22 @@ export interface PackedReplay {
   readonly firstSeq: number;
   /** Data frames published (the next sequence number). */
   readonly sent: number;
+}
+
+/**
+ * A stream's Ack and log in one buffer (batch.ts layout: Ack, Head, Data…, final, each when present), kept for
+ * REPLAY_KEEP_MS after the stream ended. At thousands of requests per second that is thousands of logs alive at any
+ * time: packed, each is two objects for the garbage collector to trace and move instead of a few dozen.
+ */
+export interface PackedReplay extends ReplayFlags {
+  readonly frames: Buffer;
+}
+
+/** A log and its Ack about to be packed: its frames in packed order, and their Batch's size (ReplayLog.parts). */
+export interface ReplayParts extends ReplayFlags {
+  readonly frames: readonly Uint8Array[];
+  /** batchBytes of the frames: what the packed buffer takes. */
+  readonly bytes: number;
 }
 
 /** The frames one stream published towards the ingress after its Ack, in order, for a Resume. */
@@ -77,13 +88,29 @@ export class ReplayLog {
 
   /** This log and the stream's Ack (as published), packed (a copy: the frames may be views into socket reads). */
   pack(ack: Uint8Array | undefined): PackedReplay {
+    const { frames, bytes, ...flags } = this.parts(ack);
+    const out = Buffer.allocUnsafe(bytes);
+    writeBatch(out, 0, frames);
+    return { frames: out, ...flags };
+  }
+
+  /**
+   * What pack() would pack, not yet copied: EndedArchive writes the frames straight into its own chunk (writeBatch),
+   * one copy per request instead of a packed buffer and then a copy of that.
+   */
+  parts(ack: Uint8Array | undefined): ReplayParts {
     const frames: Uint8Array[] = [];
     if (ack) frames.push(ack);
     if (this.headFrame) frames.push(this.headFrame);
     for (const d of this.data) frames.push(d.frame);
     if (this.finalFrame) frames.push(this.finalFrame);
+    let frameBytes = 0;
+    for (const f of frames) frameBytes += f.byteLength;
     const firstSeq = this.data[0]?.seq ?? this.sent;
-    return { frames: encodeBatch(frames), ack: ack !== undefined, head: this.headFrame !== undefined, final: this.finished, firstSeq, sent: this.sent };
+    return {
+      frames, bytes: batchBytes(frames.length, frameBytes),
+      ack: ack !== undefined, head: this.headFrame !== undefined, final: this.finished, firstSeq, sent: this.sent,
+    };
   }
 
   /** A packed log as a log again (with its Ack), to answer a Resume or a reconnect: rare, so unpacked on demand. */

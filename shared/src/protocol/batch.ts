@@ -1,6 +1,6 @@
 import { FrameKind } from './kinds.js';
 import { ProtocolError } from './errors.js';
-import { HEADER_BYTES, ID_OFFSET, META_LEN_OFFSET } from './layout.js';
+import { HEADER_BYTES, ID_OFFSET, META_LEN_OFFSET, readU32, writeU32 } from './layout.js';
 
 /**
  * Batch: several frames of one stream in one NATS message (terminator → ingress only, and only to an ingress that
@@ -21,16 +21,25 @@ export function batchBytes(count: number, frameBytes: number): number {
 /** One Batch message around `frames` (already encoded; at least two, else publish the frame itself). */
 export function encodeBatch(frames: readonly Uint8Array[], frameBytes = frames.reduce((n, f) => n + f.byteLength, 0)): Buffer {
   const out = Buffer.allocUnsafe(batchBytes(frames.length, frameBytes));
-  out[0] = FrameKind.Batch;
-  out.writeUInt32BE(0, ID_OFFSET);
-  out.writeUInt32BE(0, META_LEN_OFFSET);
-  let off = HEADER_BYTES;
+  writeBatch(out, 0, frames);
+  return out;
+}
+
+/**
+ * Writes the Batch message around `frames` into `out` at `off` (batchBytes of them: the caller sized it); returns
+ * the offset after it. For a caller that keeps the batch inside a larger buffer of its own (no buffer per batch).
+ */
+export function writeBatch(out: Uint8Array, off: number, frames: readonly Uint8Array[]): number {
+  out[off] = FrameKind.Batch;
+  writeU32(out, off + ID_OFFSET, 0);
+  writeU32(out, off + META_LEN_OFFSET, 0);
+  off += HEADER_BYTES;
   for (const f of frames) {
-    out.writeUInt32BE(f.byteLength, off);
+    writeU32(out, off, f.byteLength);
     out.set(f, off + BATCH_ENTRY_BYTES);
     off += BATCH_ENTRY_BYTES + f.byteLength;
   }
-  return out;
+  return off;
 }
 
 /**
@@ -40,12 +49,12 @@ export function encodeBatch(frames: readonly Uint8Array[], frameBytes = frames.r
  */
 export function splitBatch(buf: Buffer): Buffer[] {
   if (buf.length < HEADER_BYTES || buf[0] !== FrameKind.Batch) throw new ProtocolError('not a Batch message');
-  if (buf.readUInt32BE(META_LEN_OFFSET) !== 0) throw new ProtocolError('Batch messages carry no metadata');
+  if (readU32(buf, META_LEN_OFFSET) !== 0) throw new ProtocolError('Batch messages carry no metadata');
   const frames: Buffer[] = [];
   let off = HEADER_BYTES;
   while (off < buf.length) {
     if (off + BATCH_ENTRY_BYTES > buf.length) throw new ProtocolError('Batch entry length runs past the end of the message');
-    const len = buf.readUInt32BE(off);
+    const len = readU32(buf, off);
     off += BATCH_ENTRY_BYTES;
     if (len < HEADER_BYTES) throw new ProtocolError(`Batch entry of ${len} bytes is shorter than a frame header`);
     if (off + len > buf.length) throw new ProtocolError(`Batch entry of ${len} bytes runs past the end of the message`);

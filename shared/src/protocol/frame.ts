@@ -1,6 +1,6 @@
 import { FrameKind, frameKindName, isFrameKind } from './kinds.js';
 import { ProtocolError } from './errors.js';
-import { HEADER_BYTES, ID_OFFSET, MAX_META_BYTES, META_LEN_OFFSET } from './layout.js';
+import { HEADER_BYTES, ID_OFFSET, MAX_META_BYTES, META_LEN_OFFSET, readU32, writeU32 } from './layout.js';
 import { validateMeta, type MetaOf } from './meta.js';
 import { fastMeta } from './meta-fast.js';
 
@@ -18,28 +18,54 @@ export interface FrameOf<K extends FrameKind> {
 /** Any decoded frame: `switch (frame.kind)` narrows `meta` to that kind's metadata. */
 export type Frame = { [K in FrameKind]: FrameOf<K> }[FrameKind];
 
-/** Encodes a frame; `meta` is typed by kind (kinds without metadata take none). */
+/**
+ * Encodes a frame; `meta` is typed by kind (kinds without metadata take none). The JSON is written straight into the
+ * frame (one buffer per frame, not one for the metadata and another to copy it into): every Ack, End and control
+ * frame is encoded this way, per request.
+ */
 export function encodeFrame<K extends FrameKind>(kind: K, id: number, meta?: MetaOf<K>, payload?: Uint8Array): Buffer {
-  return encodeWithMeta(kind, id, encodeMeta(kind, meta), payload);
+  if (meta === undefined) return encodeWithMeta(kind, id, undefined, payload);
+  const json = JSON.stringify(meta);
+  return encodeWithJson(kind, id, json, metaBytes(kind, json), payload);
 }
 
 /** JSON metadata as bytes, refused when over MAX_META_BYTES. */
 export function encodeMeta(kind: FrameKind, meta: unknown): Buffer | undefined {
   if (meta === undefined) return undefined;
-  const buf = Buffer.from(JSON.stringify(meta), 'utf8');
-  if (buf.length > MAX_META_BYTES) throw new ProtocolError(`${frameKindName(kind)} metadata is ${buf.length} bytes, over ${MAX_META_BYTES}`);
-  return buf;
+  const json = JSON.stringify(meta);
+  metaBytes(kind, json);
+  return Buffer.from(json, 'utf8');
+}
+
+/** The UTF-8 length of a metadata JSON text, refused when over MAX_META_BYTES. */
+export function metaBytes(kind: FrameKind, json: string): number {
+  const n = Buffer.byteLength(json, 'utf8');
+  if (n > MAX_META_BYTES) throw new ProtocolError(`${frameKindName(kind)} metadata is ${n} bytes, over ${MAX_META_BYTES}`);
+  return n;
 }
 
 /** Encodes a frame around metadata already encoded by encodeMeta (one encoding for several frames). */
 export function encodeWithMeta(kind: FrameKind, id: number, metaBuf: Buffer | undefined, payload?: Uint8Array): Buffer {
   const metaLen = metaBuf?.length ?? 0;
+  const out = frameBuffer(kind, id, metaLen, payload);
+  if (metaBuf) out.set(metaBuf, HEADER_BYTES);
+  return out;
+}
+
+/** Encodes a frame around metadata JSON text of `metaLen` UTF-8 bytes (metaBytes), written in place. */
+export function encodeWithJson(kind: FrameKind, id: number, json: string, metaLen: number, payload?: Uint8Array): Buffer {
+  const out = frameBuffer(kind, id, metaLen, payload);
+  out.write(json, HEADER_BYTES, metaLen, 'utf8');
+  return out;
+}
+
+/** A frame's buffer with its header and payload in place, room left for `metaLen` bytes of metadata. */
+function frameBuffer(kind: FrameKind, id: number, metaLen: number, payload: Uint8Array | undefined): Buffer {
   const payloadLen = payload?.byteLength ?? 0;
   const out = Buffer.allocUnsafe(HEADER_BYTES + metaLen + payloadLen);
-  out.writeUInt8(kind, 0);
-  out.writeUInt32BE(id >>> 0, ID_OFFSET);
-  out.writeUInt32BE(metaLen, META_LEN_OFFSET);
-  if (metaBuf) metaBuf.copy(out, HEADER_BYTES);
+  out[0] = kind;
+  writeU32(out, ID_OFFSET, id);
+  writeU32(out, META_LEN_OFFSET, metaLen);
   if (payload && payloadLen > 0) out.set(payload, HEADER_BYTES + metaLen);
   return out;
 }
@@ -48,8 +74,8 @@ export function encodeWithMeta(kind: FrameKind, id: number, metaBuf: Buffer | un
 export function encodeDataFrame(id: number, parts: readonly Uint8Array[], total = parts.reduce((n, p) => n + p.byteLength, 0)): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + total);
   out[0] = FrameKind.Data;
-  out.writeUInt32BE(id >>> 0, ID_OFFSET);
-  out.writeUInt32BE(0, META_LEN_OFFSET);
+  writeU32(out, ID_OFFSET, id);
+  writeU32(out, META_LEN_OFFSET, 0);
   let off = HEADER_BYTES;
   for (const p of parts) {
     out.set(p, off);
@@ -61,7 +87,8 @@ export function encodeDataFrame(id: number, parts: readonly Uint8Array[], total 
 /** Rewrites the id of an encoded frame in place (terminator relays a tunnel DATA frame to NATS with a sequence number). */
 export function setFrameId(frame: Uint8Array, id: number): void {
   if (frame.byteLength < HEADER_BYTES) throw new ProtocolError('frame shorter than its header');
-  new DataView(frame.buffer, frame.byteOffset, frame.byteLength).setUint32(ID_OFFSET, id >>> 0);
+  // Byte by byte: a DataView costs a view object and the typed array's `.buffer` (a slow getter), per Data frame.
+  writeU32(frame, ID_OFFSET, id);
 }
 
 /** The kind byte of an encoded frame, without decoding it (-1 for an empty buffer). */
@@ -75,8 +102,8 @@ export function peekKind(frame: Uint8Array): number {
  */
 export function dataFrameId(frame: Buffer): number {
   if (frame.length < HEADER_BYTES) throw new ProtocolError(`Data frame of ${frame.length} bytes is shorter than its header`);
-  if (frame.readUInt32BE(META_LEN_OFFSET) !== 0) throw new ProtocolError('Data frames carry no metadata');
-  return frame.readUInt32BE(ID_OFFSET);
+  if (readU32(frame, META_LEN_OFFSET) !== 0) throw new ProtocolError('Data frames carry no metadata');
+  return readU32(frame, ID_OFFSET);
 }
 
 /** The payload of an encoded Data frame (a view, no copy); call dataFrameId first to check the header. */
@@ -84,14 +111,17 @@ export function dataPayload(frame: Buffer): Buffer {
   return frame.subarray(HEADER_BYTES);
 }
 
+/** The payload of every decoded frame that has none (zero bytes: nothing can be written into it). */
+const NO_PAYLOAD = Buffer.alloc(0);
+
 /** Decodes a frame and validates its metadata against its kind; throws ProtocolError for anything malformed. */
 export function decodeFrame(input: Uint8Array): Frame {
   if (input.byteLength < HEADER_BYTES) throw new ProtocolError(`frame of ${input.byteLength} bytes is shorter than the ${HEADER_BYTES}-byte header`);
   const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  const kind = buf.readUInt8(0);
+  const kind = buf[0]!;
   if (!isFrameKind(kind)) throw new ProtocolError(`unknown frame kind ${kind}`);
-  const id = buf.readUInt32BE(ID_OFFSET);
-  const metaLen = buf.readUInt32BE(META_LEN_OFFSET);
+  const id = readU32(buf, ID_OFFSET);
+  const metaLen = readU32(buf, META_LEN_OFFSET);
   if (metaLen > MAX_META_BYTES) throw new ProtocolError(`metadata length ${metaLen} is over ${MAX_META_BYTES}`);
   if (HEADER_BYTES + metaLen > buf.length) throw new ProtocolError(`metadata length ${metaLen} runs past the end of a ${buf.length}-byte frame`);
   let json: unknown;
@@ -104,5 +134,7 @@ export function decodeFrame(input: Uint8Array): Frame {
   }
   // The kind was checked above and the metadata validated against that kind: the pair is one member of the union.
   const meta = fastMeta(kind, json) ?? validateMeta(kind, json, id);
-  return { kind, id, meta, payload: buf.subarray(HEADER_BYTES + metaLen) } as Frame;
+  // Most frames with metadata carry no payload (Ack, Head, End, control): they share one empty buffer, not a view each.
+  const end = HEADER_BYTES + metaLen;
+  return { kind, id, meta, payload: end === buf.length ? NO_PAYLOAD : buf.subarray(end) } as Frame;
 }

@@ -1,5 +1,5 @@
 import { chunkBytes } from './chunk.js';
-import { encodeMeta, encodeWithMeta } from './frame.js';
+import { encodeWithJson, encodeWithMeta, metaBytes } from './frame.js';
 import { FrameKind } from './kinds.js';
 import { payloadRoom } from './limits.js';
 import type { RequestMeta } from './meta.js';
@@ -10,19 +10,17 @@ import type { RequestMeta } from './meta.js';
  * tunnel frames than it had parts (a NATS `max_payload` can exceed what the connector accepts).
  */
 export function encodeRequestFrames(id: number, meta: RequestMeta, body: readonly Uint8Array[], maxFrameBytes: number): Buffer[] {
-  const metaBuf = encodeMeta(FrameKind.Request, meta);
-  const room = payloadRoom(maxFrameBytes, metaBuf?.length ?? 0);
-  const frames: Buffer[] = [];
-  let parts = body.filter((p) => p.byteLength > 0);
-  const first = parts[0];
-  if (first && first.byteLength > room) {
-    frames.push(encodeWithMeta(FrameKind.Request, id, metaBuf, first.subarray(0, room)));
-    parts = [first.subarray(room), ...parts.slice(1)];
-  } else {
-    frames.push(encodeWithMeta(FrameKind.Request, id, metaBuf, first));
-    parts = parts.slice(1);
-  }
-  for (const part of parts) frames.push(...encodeBodyFrames(id, part, maxFrameBytes));
+  const json = JSON.stringify(meta);
+  const metaLen = metaBytes(FrameKind.Request, json);
+  const room = payloadRoom(maxFrameBytes, metaLen);
+  let i = 0;
+  while (i < body.length && body[i]!.byteLength === 0) i++;
+  const first = body[i++];
+  // The Request carries as much of the first non-empty part as fits; what is left of it goes in Body frames.
+  const inline = first && first.byteLength > room ? first.subarray(0, room) : first;
+  const frames = [encodeWithJson(FrameKind.Request, id, json, metaLen, inline)];
+  if (first && inline !== first) frames.push(...encodeBodyFrames(id, first.subarray(room), maxFrameBytes));
+  for (; i < body.length; i++) if (body[i]!.byteLength > 0) frames.push(...encodeBodyFrames(id, body[i]!, maxFrameBytes));
   return frames;
 }
 

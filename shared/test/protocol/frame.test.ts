@@ -37,6 +37,8 @@ t.test('the decoded union narrows metadata by kind', async (t) => {
 
 t.test('a data frame has no metadata and its id can be rewritten in place', async (t) => {
   const buf = encodeFrame(FrameKind.Data, 7, undefined, Buffer.from('abc'));
+  setFrameId(buf, 0x89abcdef);
+  t.equal(decodeFrame(buf).id, 0x89abcdef, 'every byte of the id');
   setFrameId(buf, 42);
   const f = decodeFrame(buf);
   t.equal(f.id, 42);
@@ -104,6 +106,20 @@ t.test('a Request and its body split into frames that fit the receiver', async (
 
 t.test('oversized metadata is refused at encode time', async (t) => {
   t.throws(() => encodeFrame(FrameKind.GoAway, 0, { reason: 'x'.repeat(MAX_META_BYTES) }), ProtocolError);
+  // The limit is in UTF-8 bytes, not characters: 'é' is two bytes.
+  const wide = { rid: 'r1', protocol: 'openai.chat', model: 'é'.repeat(MAX_META_BYTES / 2), stream: false, bodyLength: 0, deadline: 1 } as const;
+  t.throws(() => encodeRequestFrames(1, wide, [], MIN_TUNNEL_FRAME_BYTES), { name: 'ProtocolError', message: /over/ }, 'bytes, not characters');
+});
+
+t.test('metadata outside ASCII is written in place at its UTF-8 length', async (t) => {
+  const head = { status: 200, contentType: 'text/plain; note=héllo ☃ 𝄞' };
+  const f = decodeFrame(encodeFrame(FrameKind.Head, 3, head, Buffer.from('after')));
+  t.same(f.meta, head);
+  t.equal(f.payload.toString(), 'after', 'the payload starts right after the metadata');
+  const meta: RequestMeta = { rid: 'r2', protocol: 'openai.chat', model: 'modèle-☃', stream: false, bodyLength: 4, deadline: 1 };
+  const [req] = encodeRequestFrames(9, meta, [Buffer.from('body')], MIN_TUNNEL_FRAME_BYTES).map((b) => decodeFrame(b));
+  t.same(req?.meta, meta);
+  t.equal(req?.payload.toString(), 'body');
 });
 
 t.test('chunkBytes splits without copying and covers every byte', async (t) => {

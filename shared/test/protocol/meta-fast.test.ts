@@ -1,7 +1,7 @@
 import t from 'tap';
 import { FrameKind } from '../../src/protocol/kinds.js';
-import { ackMeta, endMeta, headMeta, requestMeta } from '../../src/protocol/meta.js';
-import { fastMeta } from '../../src/protocol/meta-fast.js';
+import { ID_PATTERN, ackMeta, endMeta, headMeta, requestMeta } from '../../src/protocol/meta.js';
+import { fastMeta, isIdText } from '../../src/protocol/meta-fast.js';
 
 /** A Request as today's ingress sends it. */
 const request = {
@@ -92,4 +92,14 @@ t.test('a field added to a schema is added to its fast check (else every such fr
 t.test('other kinds are left to zod', async (t) => {
   t.equal(fastMeta(FrameKind.Hello, { connectorId: 'c' }), undefined);
   t.equal(fastMeta(FrameKind.Reject, { reason: 'busy', message: '' }), undefined);
+});
+
+t.test('the id check by hand agrees with ID_PATTERN', async (t) => {
+  const samples = [
+    '', 'a', 'Z', '0', '_', '-', 'ing_1_3mo-1', 'x'.repeat(64), 'x'.repeat(65), 'a.b', 'a b', 'a\n', '\na', 'é', 'a/', 'a:b', 'a*', 'a>',
+    '@', '[', '`', '{', '/', ':', 'ａ', 'a\u0000',
+    // every ASCII character once, around a valid id
+    ...Array.from({ length: 128 }, (_, c) => `id${String.fromCharCode(c)}x`),
+  ];
+  for (const s of samples) t.equal(isIdText(s), ID_PATTERN.test(s), JSON.stringify(s));
 });
