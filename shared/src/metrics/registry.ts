@@ -1,4 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration, type GaugeConfiguration, type HistogramConfiguration } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics, type CounterConfiguration, type GaugeConfiguration, type HistogramConfiguration } from 'prom-client';
+import { SeriesCounter } from './series-counter.js';
+import { SeriesHistogram } from './series-histogram.js';
 import { TOKIOS_VERSION } from '../index.js';
 
 export type { Counter, Gauge, Histogram } from 'prom-client';
@@ -40,16 +42,18 @@ export class Metrics {
     this.info.set({ service, version: TOKIOS_VERSION, id }, 1);
   }
 
-  counter<L extends string>(cfg: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
-    return new Counter({ ...cfg, registers: [this.registry] });
+  /** A prom-client counter whose label children cost no hashing per increment (series-counter.ts). */
+  counter<L extends string>(cfg: Omit<CounterConfiguration<L>, 'registers' | 'collect' | 'enableExemplars'> & { collect?: (this: SeriesCounter<L>) => void | Promise<void> }): SeriesCounter<L> {
+    return new SeriesCounter({ ...cfg, registers: [this.registry] });
   }
 
   gauge<L extends string>(cfg: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L> {
     return new Gauge({ ...cfg, registers: [this.registry] });
   }
 
-  histogram<L extends string>(cfg: Omit<HistogramConfiguration<L>, 'registers'>): Histogram<L> {
-    return new Histogram({ ...cfg, registers: [this.registry] });
+  /** A prom-client histogram whose label children cost no hashing per observation (series-histogram.ts). */
+  histogram<L extends string>(cfg: Omit<HistogramConfiguration<L>, 'registers' | 'collect' | 'enableExemplars'> & { buckets: number[] }): SeriesHistogram<L> {
+    return new SeriesHistogram({ ...cfg, registers: [this.registry] });
   }
 
   /**
