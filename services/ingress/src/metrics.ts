@@ -1,4 +1,4 @@
-import { BoundedLabel, LATENCY_BUCKETS, WAIT_BUCKETS, type Counter, type Histogram, type Metrics } from '@tokios/shared/metrics';
+import { BoundedLabel, LATENCY_BUCKETS, WAIT_BUCKETS, type Counter, type CounterSeries, type HistogramSeries, type Metrics, type SeriesCounter, type SeriesHistogram } from '@tokios/shared/metrics';
 import type { CallerProtocol, RejectReason } from '@tokios/shared/protocol';
 import type { UsageRecorder } from './usage/recorder.js';
 import type { FabricObserver, FallbackReason } from './fabric.js';
@@ -10,30 +10,46 @@ export const DEFAULT_MAX_DEPLOYMENT_LABELS = 100;
 /** Requests refused before a deployment was known (bad key, unknown model) carry this deployment label. */
 export const NO_DEPLOYMENT = 'none';
 
-type DurationChild = ReturnType<Histogram<string>['labels']>;
-type CountChild = ReturnType<Counter<string>['labels']>;
+/**
+ * The series one deployment label's requests use, by protocol: found by two lookups on strings the caches already
+ * hold (the deployment id, a protocol constant) and a status number, so no key string is built per request.
+ */
+interface DeploymentSeries {
+  queueWait: HistogramSeries | undefined;
+  byProtocol: Map<CallerProtocol, ProtocolSeries>;
+}
+
+interface ProtocolSeries {
+  requests: Map<number, CounterSeries>;
+  /** Request duration of non-streamed [0] and streamed [1] calls. */
+  duration: [HistogramSeries | undefined, HistogramSeries | undefined];
+  ttft: HistogramSeries | undefined;
+}
 
 /**
  * The ingress's metrics (documented in docs/operations.md). The per-request path costs a few map lookups and
- * increments: label children are created once per label combination and kept, so no label object is hashed per
- * request; gauges and totals owned by other parts (in flight, the usage backlog) are read only at scrape time.
+ * increments: label children (plain series: SeriesCounter, SeriesHistogram) are created once per label combination
+ * and kept (DeploymentSeries), so no label object is hashed per request; gauges and totals owned by other parts (in
+ * flight, the usage backlog) are read only at scrape time.
  */
 export class IngressMetrics implements FabricObserver {
   private active = 0;
   private readonly deployments: BoundedLabel;
-  private readonly requests: Counter<'protocol' | 'deployment' | 'status'>;
-  private readonly errors: Counter<'protocol' | 'code'>;
-  private readonly duration: Histogram<'protocol' | 'deployment' | 'stream'>;
-  private readonly ttft: Histogram<'protocol' | 'deployment'>;
-  private readonly queueWait: Histogram<'deployment'>;
+  private readonly requests: SeriesCounter<'protocol' | 'deployment' | 'status'>;
+  private readonly errors: SeriesCounter<'protocol' | 'code'>;
+  private readonly duration: SeriesHistogram<'protocol' | 'deployment' | 'stream'>;
+  private readonly ttft: SeriesHistogram<'protocol' | 'deployment'>;
+  private readonly queueWait: SeriesHistogram<'deployment'>;
   private readonly rejects: Counter<'reason'>;
   private readonly fallbacks: Counter<'reason'>;
   private readonly rateLimited: Counter<'kind'>;
   private readonly ignored: Counter<'protocol' | 'field'>;
   private readonly pauses: Counter<string>;
-  private readonly affinity: Record<AffinityResult, CountChild>;
-  private readonly counts = new Map<string, CountChild>();
-  private readonly timings = new Map<string, DurationChild>();
+  private readonly affinity: Record<AffinityResult, CounterSeries>;
+  /** By deployment label (at most the BoundedLabel cap plus "other" and "none"). */
+  private readonly series = new Map<string, DeploymentSeries>();
+  /** Error counts by protocol, then error code (a registry code, or a bounded outcome). */
+  private readonly errorSeries = new Map<CallerProtocol, Map<string, CounterSeries>>();
 
   constructor(metrics: Metrics, usage: UsageRecorder, maxDeployments = DEFAULT_MAX_DEPLOYMENT_LABELS, homes?: SessionHomes) {
     this.deployments = new BoundedLabel(maxDeployments);
@@ -139,22 +155,17 @@ export class IngressMetrics implements FabricObserver {
   done(protocol: CallerProtocol, deploymentId: string, status: number, errorCode: string | undefined, stream: boolean, ms: number, ttftMs: number | null): void {
     this.active--;
     const dep = this.deployments.of(deploymentId);
-    this.count(protocol, dep, status, errorCode);
-    const key = `${protocol}|${dep}|${stream}`;
-    let d = this.timings.get(key);
-    if (!d) this.timings.set(key, (d = this.duration.labels(protocol, dep, String(stream))));
-    d.observe(ms / 1000);
-    if (ttftMs !== null) {
-      const tk = `${protocol}|${dep}|ttft`;
-      let t = this.timings.get(tk);
-      if (!t) this.timings.set(tk, (t = this.ttft.labels(protocol, dep)));
-      t.observe(ttftMs / 1000);
-    }
+    const p = this.protocolSeries(dep, protocol);
+    this.count(p, protocol, dep, status, errorCode);
+    const i = stream ? 1 : 0;
+    (p.duration[i] ??= this.duration.labels(protocol, dep, String(stream))).observe(ms / 1000);
+    if (ttftMs !== null) (p.ttft ??= this.ttft.labels(protocol, dep)).observe(ttftMs / 1000);
   }
 
   /** Refused before it reached a deployment (auth, unknown model, bad body), or by a rate limit. */
   refused(protocol: CallerProtocol, deploymentId: string | undefined, status: number, errorCode: string): void {
-    this.count(protocol, deploymentId === undefined ? NO_DEPLOYMENT : this.deployments.of(deploymentId), status, errorCode);
+    const dep = deploymentId === undefined ? NO_DEPLOYMENT : this.deployments.of(deploymentId);
+    this.count(this.protocolSeries(dep, protocol), protocol, dep, status, errorCode);
   }
 
   /** A streaming caller stopped reading: its stream was paused at the connector. */
@@ -173,10 +184,8 @@ export class IngressMetrics implements FabricObserver {
 
   acked(deploymentId: string, waitedMs: number): void {
     const dep = this.deployments.of(deploymentId);
-    const key = `${dep}|queue`;
-    let q = this.timings.get(key);
-    if (!q) this.timings.set(key, (q = this.queueWait.labels(dep)));
-    q.observe(waitedMs / 1000);
+    const d = this.deploymentSeries(dep);
+    (d.queueWait ??= this.queueWait.labels(dep)).observe(waitedMs / 1000);
   }
 
   rejected(reason: RejectReason): void {
@@ -187,15 +196,28 @@ export class IngressMetrics implements FabricObserver {
     this.fallbacks.inc({ reason });
   }
 
-  private count(protocol: CallerProtocol, dep: string, status: number, errorCode: string | undefined): void {
-    const key = `${protocol}|${dep}|${status}`;
-    let c = this.counts.get(key);
-    if (!c) this.counts.set(key, (c = this.requests.labels(protocol, dep, String(status))));
+  private deploymentSeries(dep: string): DeploymentSeries {
+    let d = this.series.get(dep);
+    if (!d) this.series.set(dep, (d = { queueWait: undefined, byProtocol: new Map() }));
+    return d;
+  }
+
+  private protocolSeries(dep: string, protocol: CallerProtocol): ProtocolSeries {
+    const d = this.deploymentSeries(dep);
+    let p = d.byProtocol.get(protocol);
+    if (!p) d.byProtocol.set(protocol, (p = { requests: new Map(), duration: [undefined, undefined], ttft: undefined }));
+    return p;
+  }
+
+  private count(p: ProtocolSeries, protocol: CallerProtocol, dep: string, status: number, errorCode: string | undefined): void {
+    let c = p.requests.get(status);
+    if (!c) p.requests.set(status, (c = this.requests.labels(protocol, dep, String(status))));
     c.inc();
     if (errorCode !== undefined) {
-      const ek = `${protocol}|${errorCode}|err`;
-      let e = this.counts.get(ek);
-      if (!e) this.counts.set(ek, (e = this.errors.labels(protocol, errorCode)));
+      let byCode = this.errorSeries.get(protocol);
+      if (!byCode) this.errorSeries.set(protocol, (byCode = new Map()));
+      let e = byCode.get(errorCode);
+      if (!e) byCode.set(errorCode, (e = this.errors.labels(protocol, errorCode)));
       e.inc();
     }
   }
