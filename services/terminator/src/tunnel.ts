@@ -1,6 +1,6 @@
-import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
+import { TurnCork, socketOf } from '@tokios/shared/net';
 import {
   CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FEATURE_PAUSE, FrameKind, encodeFrame, type EndMeta, type HelloMeta, type MetaOf, type RejectMeta, type WelcomeMeta,
 } from '@tokios/shared/protocol';
@@ -36,7 +36,7 @@ export class Tunnel implements Placeable {
   /** When the Welcome's ticket was issued (0: none). */
   ticketIssuedAt = 0;
   private nextSid = 1;
-  private corked = false;
+  private readonly turn = new TurnCork();
 
   constructor(
     readonly id: string,
@@ -104,22 +104,10 @@ export class Tunnel implements Placeable {
       this.terminate(CloseCode.SlowConsumer, 'slow consumer');
       return false;
     }
-    this.corkForThisTurn();
+    // Frames sent in one event-loop turn (requests relayed from one NATS read) share one socket write.
+    this.turn.cork(socketOf(this.ws));
     this.ws.send(frame, { binary: true, compress: false });
     return true;
-  }
-
-  /** Frames sent in one event-loop turn (requests relayed from one NATS read) share one socket write. */
-  private corkForThisTurn(): void {
-    if (this.corked) return;
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-    if (!socket || socket.destroyed) return;
-    this.corked = true;
-    socket.cork();
-    setImmediate(() => {
-      this.corked = false;
-      socket.uncork();
-    });
   }
 
   sendControl<K extends FrameKind>(kind: K, sid: number, meta?: MetaOf<K>): boolean {
