@@ -1,4 +1,6 @@
+import { writeBatch } from '@tokios/shared/protocol';
 import { EndedStream } from './ended-stream.js';
+import type { ReplayParts } from './replay.js';
 
 /** Bytes per archive chunk (a record larger than that gets a chunk of its own). */
 const CHUNK_BYTES = 1 << 19;
@@ -16,7 +18,7 @@ interface Chunk {
 
 /**
  * The streams that ended in the last REPLAY_KEEP_MS, as bytes: each record (end time, inbox, control subject, packed
- * Ack and answer log) is appended to a large chunk, and a map holds where each rid's record starts. At thousands of
+ * Ack and answer log, ReplayLog.pack's layout) is appended to a large chunk, and a map holds where each rid's record starts. At thousands of
  * requests per second that is tens of thousands of streams kept at any time; as objects (even a few per stream) they
  * made the garbage collector's work per request larger than all the rest of the relay's. Here a stream costs the
  * heap its rid and a map slot; chunks are dropped whole once everything in them is older than the window.
@@ -32,24 +34,23 @@ export class EndedArchive {
     return this.index.size;
   }
 
-  add(e: EndedStream): void {
-    const p = e.packed;
-    const len = 8 + 2 + Buffer.byteLength(e.reply) + 2 + Buffer.byteLength(e.control) + 1 + 4 + 4 + 4 + p.frames.length;
-    const chunk = this.room(len, e.at);
+  /** Keeps a stream that just ended: its subjects and its log with its Ack (written straight into the chunk). */
+  add(rid: string, reply: string, control: string, at: number, p: ReplayParts): void {
+    const len = 8 + 2 + Buffer.byteLength(reply) + 2 + Buffer.byteLength(control) + 1 + 4 + 4 + 4 + p.bytes;
+    const chunk = this.room(len, at);
     let off = chunk.used;
     const start = off;
     const b = chunk.buf;
-    off = b.writeDoubleBE(e.at, off);
-    off = writeText(b, off, e.reply);
-    off = writeText(b, off, e.control);
+    off = b.writeDoubleBE(at, off);
+    off = writeText(b, off, reply);
+    off = writeText(b, off, control);
     off = b.writeUInt8((p.ack ? 1 : 0) | (p.head ? 2 : 0) | (p.final ? 4 : 0), off);
     off = b.writeUInt32BE(p.firstSeq, off);
     off = b.writeUInt32BE(p.sent, off);
-    off = b.writeUInt32BE(p.frames.length, off);
-    p.frames.copy(b, off);
-    chunk.used = off + p.frames.length;
-    this.index.delete(e.rid);
-    this.index.set(e.rid, (chunk.seq % CHUNK_NUMBERS) * CHUNK_BYTES + start);
+    off = b.writeUInt32BE(p.bytes, off);
+    chunk.used = writeBatch(b, off, p.frames);
+    this.index.delete(rid);
+    this.index.set(rid, (chunk.seq % CHUNK_NUMBERS) * CHUNK_BYTES + start);
   }
 
   get(rid: string): EndedStream | undefined {

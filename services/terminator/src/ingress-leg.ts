@@ -2,12 +2,12 @@ import type { NatsConnection } from 'nats';
 import { isIngressInbox } from '@tokios/shared/subjects';
 import type { Logger } from '@tokios/shared/log';
 import {
-  DEFAULT_NATS_MAX_PAYLOAD, FrameKind, NATS_RELAY_SLACK_BYTES, batchBytes, chunkBytes, dataPayload, encodeBatch, encodeFrame,
+  DEFAULT_NATS_MAX_PAYLOAD, FrameKind, NATS_RELAY_SLACK_BYTES, batchBytes, chunkBytes, dataPayload, encodeBatch, encodeFrame, encodeWithJson, endMetaJson, metaBytes,
   payloadRoom, setFrameId, type EndMeta, type RequestMeta, type ResumeMeta,
 } from '@tokios/shared/protocol';
 import type { ErrorCode } from '@tokios/shared/errors';
 import { REPLAY_LOST_MESSAGE, ReplayLog } from './replay.js';
-import { EndedStream } from './ended-stream.js';
+import type { EndedArchive } from './ended-archive.js';
 import type { AckBatcher, DeferredAck } from './ack-batcher.js';
 import type { TurnFlush, TurnOutput } from './turn-flush.js';
 import type { AckFrames } from './ack-frames.js';
@@ -146,7 +146,8 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
     const meta: EndMeta = { frames: this.seq };
     if (end.usage) meta.usage = end.usage;
     if (end.error) meta.error = end.error;
-    this.publishFinal(encodeFrame(FrameKind.End, 0, meta));
+    const json = endMetaJson(meta);
+    this.publishFinal(encodeWithJson(FrameKind.End, 0, json, metaBytes(FrameKind.End, json)));
   }
 
   protected publishError(code: string, message: string, param?: string | null): void {
@@ -207,10 +208,9 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
     return this.ackSent !== undefined;
   }
 
-  /** What an ended, replayable stream keeps for a Resume or a reconnect (see EndedStream). */
-  archive(at: number): EndedStream | undefined {
-    if (!this.replayable) return undefined;
-    return new EndedStream(this.rid, this.reply, this.control, this.replay.pack(this.ackSent), at);
+  /** Keeps what an ended, replayable stream needs for a Resume or a reconnect in `archive` (read back as an EndedStream). */
+  archive(archive: EndedArchive, at: number): void {
+    if (this.replayable) archive.add(this.rid, this.reply, this.control, at, this.replay.parts(this.ackSent));
   }
 
   /** Tells the ingress the stream is alive when nothing else was sent for `idleMs` (a stream without beatIngress). */

@@ -158,8 +158,7 @@ export class RequestIntake {
 
   private streamDone(s: RelayStream): void {
     this.streams.delete(s.rid);
-    const ended = s.archive(Date.now());
-    if (ended) this.ended.add(ended);
+    s.archive(this.ended, Date.now());
     if (this.streams.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 

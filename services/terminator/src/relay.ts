@@ -1,7 +1,7 @@
 import type { ErrorCode } from '@tokios/shared/errors';
-import { FrameKind, encodeBodyFrames, encodeFrame, encodeRequestFrames, type EndMeta, type RequestMeta, type RejectMeta } from '@tokios/shared/protocol';
+import { FrameKind, encodeBodyFrames, encodeFrame, encodeRequestJsonFrames, type EndMeta, type RequestMeta, type RejectMeta } from '@tokios/shared/protocol';
 import { IngressLeg, type IngressLegContext } from './ingress-leg.js';
-import { tunnelRequestMeta } from './tunnel-request-meta.js';
+import { tunnelRequestJson } from './tunnel-request-meta.js';
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel, TunnelStream } from './tunnel.js';
 
@@ -10,6 +10,8 @@ export interface RelayContext extends IngressLegContext {
   /** Called once when the stream is over, with how it ended. */
   onDone(stream: RelayStream, result: RelayResult): void;
 }
+
+const NONE_TRIED: ReadonlySet<Tunnel> = new Set();
 
 /** How a relayed request ended, as the terminator saw it (metrics label). */
 export type RelayResult = 'ok' | 'error' | 'cancelled' | 'rejected';
@@ -23,7 +25,11 @@ export type RelayResult = 'ok' | 'error' | 'cancelled' | 'rejected';
 export class RelayStream extends IngressLeg implements TunnelStream {
   private tunnel: Tunnel | undefined;
   private sid = 0;
-  private readonly tried = new Set<Tunnel>();
+  /**
+   * The tunnels this request was placed on: the one, or a Set once it was placed again (most requests are placed
+   * once, and a Set per request is an allocation the garbage collector pays for).
+   */
+  private tried: Tunnel | Set<Tunnel> | undefined;
   private readonly bodyParts: Buffer[] = [];
   private bodyReceived: number;
   private headSent = false;
@@ -50,7 +56,7 @@ export class RelayStream extends IngressLeg implements TunnelStream {
    * Reject when there is none: for a pinned request, the ingress then places it on the deployment's subject at once.
    */
   place(rejected?: RejectMeta): void {
-    const t = this.ctx.registry.pick(this.deploymentId, this.tried, this.pinned);
+    const t = this.ctx.registry.pick(this.deploymentId, this.triedSet(), this.pinned);
     if (!t) {
       const routable = this.ctx.registry.isRoutable(this.deploymentId, this.pinned);
       const reason: RejectMeta = rejected ?? {
@@ -61,12 +67,15 @@ export class RelayStream extends IngressLeg implements TunnelStream {
       this.finish('rejected');
       return;
     }
-    this.tried.add(t);
+    const tried = this.tried;
+    if (tried === undefined) this.tried = t;
+    else if (tried instanceof Set) tried.add(t);
+    else this.tried = new Set([tried, t]);
     this.tunnel = t;
     this.connectorId = t.connectorId;
     this.sid = t.open(this);
     this.ctx.registry.addLoad(t.connectorId, 1);
-    for (const frame of encodeRequestFrames(this.sid, tunnelRequestMeta(this.meta), this.bodyParts, t.maxFrameBytes)) t.send(frame);
+    for (const frame of encodeRequestJsonFrames(this.sid, tunnelRequestJson(this.meta), this.bodyParts, t.maxFrameBytes)) t.send(frame);
     // The ingress waits for the Ack before it sends the rest of a large body: no deferral then.
     this.ack(t.connectorId, this.bodyReceived < this.meta.bodyLength);
   }
@@ -154,6 +163,13 @@ export class RelayStream extends IngressLeg implements TunnelStream {
     if (this.done) return;
     if (code !== 'tunnel_lost') this.tunnel?.sendControl(FrameKind.Cancel, this.sid, { reason: message });
     this.onError(code, message);
+  }
+
+  /** The tunnels tried so far, as placement takes them. */
+  private triedSet(): ReadonlySet<Tunnel> {
+    const tried = this.tried;
+    if (tried === undefined) return NONE_TRIED;
+    return tried instanceof Set ? tried : new Set([tried]);
   }
 
   private detach(): void {

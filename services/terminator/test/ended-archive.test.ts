@@ -6,12 +6,22 @@ import { EndedArchive } from '../src/ended-archive.js';
 
 const ack = encodeFrame(FrameKind.Ack, 0, { terminatorId: 'trm_1', connectorId: 'con_1' });
 
-function ended(rid: string, at: number, text = 'hello'): EndedStream {
+function logOf(text: string): ReplayLog {
   const log = new ReplayLog();
   log.head(encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'text/plain' }));
   log.dataFrame(0, encodeFrame(FrameKind.Data, 0, undefined, Buffer.from(text)));
   log.final(encodeFrame(FrameKind.End, 0, { frames: 1 }));
-  return new EndedStream(rid, `tokios.in.ing_1.${rid}`, `tokios.term.trm_1.${rid}`, log.pack(ack), at);
+  return log;
+}
+
+/** The stream as it should come back (packed by ReplayLog.pack). */
+function ended(rid: string, at: number, text = 'hello'): EndedStream {
+  return new EndedStream(rid, `tokios.in.ing_1.${rid}`, `tokios.term.trm_1.${rid}`, logOf(text).pack(ack), at);
+}
+
+/** Archives the stream as a relay does (its log's parts, written straight into the archive). */
+function keep(archive: EndedArchive, rid: string, at: number, text = 'hello'): void {
+  archive.add(rid, `tokios.in.ing_1.${rid}`, `tokios.term.trm_1.${rid}`, at, logOf(text).parts(ack));
 }
 
 const same = (t: Test, got: EndedStream | undefined, want: EndedStream): void => {
@@ -23,7 +33,7 @@ const same = (t: Test, got: EndedStream | undefined, want: EndedStream): void =>
 t.test('a stream comes back as it was archived; an unknown rid is not there', async (t) => {
   const archive = new EndedArchive();
   const a = ended('r1', 1000);
-  archive.add(a);
+  keep(archive, 'r1', 1000);
   same(t, archive.get('r1'), a);
   t.equal(archive.get('r2'), undefined);
   t.equal(archive.size, 1);
@@ -32,8 +42,8 @@ t.test('a stream comes back as it was archived; an unknown rid is not there', as
 t.test('pruning forgets what ended before the window, across chunks, oldest first', async (t) => {
   const archive = new EndedArchive();
   const big = 'x'.repeat(100_000); // a few records per chunk, and one larger than a chunk
-  for (let i = 0; i < 20; i++) archive.add(ended(`r${i}`, 1000 + i, big));
-  archive.add(ended('huge', 1020, 'y'.repeat(700_000)));
+  for (let i = 0; i < 20; i++) keep(archive, `r${i}`, 1000 + i, big);
+  keep(archive, 'huge', 1020, 'y'.repeat(700_000));
   t.equal(archive.size, 21);
   same(t, archive.get('r3'), ended('r3', 1003, big));
   same(t, archive.get('huge'), ended('huge', 1020, 'y'.repeat(700_000)));
@@ -44,15 +54,15 @@ t.test('pruning forgets what ended before the window, across chunks, oldest firs
   t.same([...archive.all()].map((e) => e.rid), [...Array.from({ length: 10 }, (_, i) => `r${i + 10}`), 'huge'], 'all(), oldest first');
   archive.prune(2000);
   t.equal(archive.size, 0);
-  archive.add(ended('again', 3000));
+  keep(archive, 'again', 3000);
   same(t, archive.get('again'), ended('again', 3000));
 });
 
 t.test('a rid archived again is the newer record, and moves to the end', async (t) => {
   const archive = new EndedArchive();
-  archive.add(ended('r1', 1000, 'old'));
-  archive.add(ended('r2', 1001));
-  archive.add(ended('r1', 1002, 'new'));
+  keep(archive, 'r1', 1000, 'old');
+  keep(archive, 'r2', 1001);
+  keep(archive, 'r1', 1002, 'new');
   same(t, archive.get('r1'), ended('r1', 1002, 'new'));
   archive.prune(1002);
   t.same([...archive.all()].map((e) => e.rid), ['r1'], 'r2 went first: r1 is younger now');
@@ -61,9 +71,9 @@ t.test('a rid archived again is the newer record, and moves to the end', async (
 t.test('after the clock stepped back, a record whose chunk went is forgotten, never read from another chunk', async (t) => {
   const archive = new EndedArchive();
   const big = 'x'.repeat(200_000);
-  archive.add(ended('late', 5000, big));
-  archive.add(ended('early', 1000, big));
-  archive.add(ended('next', 1001, big)); // a new chunk
+  keep(archive, 'late', 5000, big);
+  keep(archive, 'early', 1000, big);
+  keep(archive, 'next', 1001, big); // a new chunk
   archive.prune(4000);
   t.ok(archive.get('late'), 'the record that ended late stays');
   for (const e of archive.all()) t.ok(['late', 'early', 'next'].includes(e.rid));

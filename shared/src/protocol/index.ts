@@ -8,3 +8,4 @@ export * from './close-codes.js';
 export * from './request-frames.js';
 export * from './batch.js';
 export * from './pair-heartbeat.js';
+export * from './meta-json.js';

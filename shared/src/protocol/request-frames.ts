@@ -10,7 +10,11 @@ import type { RequestMeta } from './meta.js';
  * tunnel frames than it had parts (a NATS `max_payload` can exceed what the connector accepts).
  */
 export function encodeRequestFrames(id: number, meta: RequestMeta, body: readonly Uint8Array[], maxFrameBytes: number): Buffer[] {
-  const json = JSON.stringify(meta);
+  return encodeRequestJsonFrames(id, JSON.stringify(meta), body, maxFrameBytes);
+}
+
+/** encodeRequestFrames around the Request's metadata already as JSON text (a hand-written encoder's, meta-json.ts). */
+export function encodeRequestJsonFrames(id: number, json: string, body: readonly Uint8Array[], maxFrameBytes: number): Buffer[] {
   const metaLen = metaBytes(FrameKind.Request, json);
   const room = payloadRoom(maxFrameBytes, metaLen);
   let i = 0;

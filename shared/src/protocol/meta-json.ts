@@ -1,0 +1,34 @@
+import type { EndMeta } from './meta.js';
+
+/*
+ * Hand-written JSON for the metadata encoded once or more per request (the Request a terminator passes to its
+ * connector, the End it passes to the ingress). JSON.stringify in this V8 looks up `toJSON` on every object and walks
+ * each string through its escaper: ~9 k instructions for a Request's metadata, ~4.5 k for an End's; a template with
+ * the fields in place is a third of that. The output is what JSON.stringify gives for the same fields in the same
+ * order (the protocol test compares both); the receiver parses and validates it like any other.
+ */
+
+/** `s` as a JSON string: as is between quotes when it is printable ASCII without `"` or `\`, else JSON.stringify's. */
+export function jsonText(s: string): string {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
+
+/** A string-to-string record as a JSON object, keys in their own order (JSON.stringify's). */
+export function jsonTextRecord(r: Readonly<Record<string, string>>): string {
+  let out = '';
+  for (const k of Object.keys(r)) out += `${out === '' ? '{' : ','}${jsonText(k)}:${jsonText(r[k]!)}`;
+  return out === '' ? '{}' : `${out}}`;
+}
+
+/** An End's metadata as JSON (frames, usage, error: the schema's fields, in that order). */
+export function endMetaJson(e: EndMeta): string {
+  const u = e.usage;
+  const usage = u === undefined ? '' : `,"usage":{"input_tokens":${u.input_tokens},"output_tokens":${u.output_tokens}}`;
+  const error = e.error === undefined ? '' : `,"error":{"code":${jsonText(e.error.code)}}`;
+  return `{"frames":${e.frames}${usage}${error}}`;
+}
