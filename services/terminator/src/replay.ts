@@ -88,10 +88,10 @@ export class ReplayLog {
 
   /** This log and the stream's Ack (as published), packed (a copy: the frames may be views into socket reads). */
   pack(ack: Uint8Array | undefined): PackedReplay {
-    const { frames, bytes, ...flags } = this.parts(ack);
-    const out = Buffer.allocUnsafe(bytes);
-    writeBatch(out, 0, frames);
-    return { frames: out, ...flags };
+    const p = this.parts(ack);
+    const frames = Buffer.allocUnsafe(p.bytes);
+    writeBatch(frames, 0, p.frames);
+    return { frames, ack: p.ack, head: p.head, final: p.final, firstSeq: p.firstSeq, sent: p.sent };
   }
 
   /**
