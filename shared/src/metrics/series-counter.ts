@@ -1,5 +1,5 @@
 import { Counter, type CounterConfiguration, type IncreaseDataWithExemplar } from 'prom-client';
-import { SeriesLabels, type Labels } from './series-labels.js';
+import { SeriesLabels, SeriesTable, type Labels } from './series-labels.js';
 
 /** One label combination of a SeriesCounter. */
 export class CounterSeries<L extends string = string> {
@@ -29,7 +29,7 @@ export class CounterSeries<L extends string = string> {
 export class SeriesCounter<L extends string = string> extends Counter<L> {
   private readonly labelSet: SeriesLabels<L>;
   private readonly collectFn: ((this: SeriesCounter<L>) => void | Promise<void>) | undefined;
-  private bySignature!: Map<string, CounterSeries<L>>;
+  private series!: SeriesTable<L, CounterSeries<L>>;
   private shown!: CounterSeries<L>[];
 
   constructor(cfg: Omit<CounterConfiguration<L>, 'collect' | 'enableExemplars'> & { collect?: (this: SeriesCounter<L>) => void | Promise<void> }) {
@@ -40,7 +40,7 @@ export class SeriesCounter<L extends string = string> extends Counter<L> {
     this.collectFn = collect;
     // prom-client's constructor sets inc on the instance, which would shadow the method.
     this.inc = SeriesCounter.prototype.inc;
-    this.bySignature = new Map();
+    this.series = new SeriesTable(this.labelSet);
     this.shown = [];
     this.reset();
   }
@@ -99,10 +99,6 @@ export class SeriesCounter<L extends string = string> extends Counter<L> {
   }
 
   private seriesOf(labels: Labels<L>): CounterSeries<L> {
-    this.labelSet.check(labels);
-    const signature = this.labelSet.signature(labels);
-    let series = this.bySignature.get(signature);
-    if (!series) this.bySignature.set(signature, (series = new CounterSeries({ ...labels }, this)));
-    return series;
+    return this.series.of(labels, (l) => new CounterSeries(l, this));
   }
 }

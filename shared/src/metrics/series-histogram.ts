@@ -1,5 +1,5 @@
 import { Histogram, type HistogramConfiguration, type ObserveDataWithExemplar } from 'prom-client';
-import { SeriesLabels, type Labels } from './series-labels.js';
+import { SeriesLabels, SeriesTable, type Labels } from './series-labels.js';
 
 /** One label combination: per-bucket counts (not cumulative), sum and count, what prom-client keeps per series. */
 export class HistogramSeries<L extends string = string> {
@@ -51,7 +51,7 @@ export class SeriesHistogram<L extends string = string> extends Histogram<L> {
   /** The config's name, help and aggregator (prom-client's typings do not expose its own copies). */
   private readonly meta: { name: string; help: string; aggregator: string };
   private readonly labelSet: SeriesLabels<L>;
-  private bySignature!: Map<string, HistogramSeries<L>>;
+  private series!: SeriesTable<L, HistogramSeries<L>>;
   private shown!: HistogramSeries<L>[];
 
   constructor(cfg: Omit<HistogramConfiguration<L>, 'collect' | 'enableExemplars'> & { buckets: number[] }) {
@@ -61,7 +61,7 @@ export class SeriesHistogram<L extends string = string> extends Histogram<L> {
     this.labelSet = new SeriesLabels(cfg.labelNames);
     // prom-client's constructor sets observe on the instance, which would shadow the method.
     this.observe = SeriesHistogram.prototype.observe;
-    this.bySignature = new Map();
+    this.series = new SeriesTable(this.labelSet);
     this.shown = [];
     // Like prom-client: a histogram without labels shows its one series from the start.
     if (this.labelSet.names.length === 0) this.list(this.seriesOf({}));
@@ -145,11 +145,7 @@ export class SeriesHistogram<L extends string = string> extends Histogram<L> {
 
   /** The series of a label set, by prom-client's own signature (sorted names, undefined values left out). */
   private seriesOf(labels: Labels<L>): HistogramSeries<L> {
-    this.labelSet.check(labels);
-    const signature = this.labelSet.signature(labels);
-    let series = this.bySignature.get(signature);
-    if (!series) this.bySignature.set(signature, (series = new HistogramSeries({ ...labels }, this)));
-    return series;
+    return this.series.of(labels, (l) => new HistogramSeries(l, this));
   }
 }
 

@@ -40,3 +40,18 @@ export class SeriesLabels<L extends string> {
     return s;
   }
 }
+
+/** The series of one metric by label set: made on first use, found by prom-client's signature after that. */
+export class SeriesTable<L extends string, S> {
+  private readonly bySignature = new Map<string, S>();
+
+  constructor(private readonly labelSet: SeriesLabels<L>) {}
+
+  of(labels: Labels<L>, make: (labels: Labels<L>) => S): S {
+    this.labelSet.check(labels);
+    const signature = this.labelSet.signature(labels);
+    let series = this.bySignature.get(signature);
+    if (!series) this.bySignature.set(signature, (series = make({ ...labels })));
+    return series;
+  }
+}
