@@ -9,6 +9,8 @@
  * target: requests/s, CPU µs per request of each hop process and of nats-server (/proc), NATS messages per request
  * (nats-server's /varz: a figure the machine's load does not move), wake-ups per request (voluntary context switches
  * of the hop processes), and each figure's ratio to the floor chain of the same repetition (median over repetitions).
+ * `AB_DETAIL=1` also prints, per repetition and target, each hop's user and system CPU µs and wake-ups per request
+ * (system time is the kernel's share: socket reads and writes, epoll).
  * Needs wrk and nats-server; checkouts must be built (`npm run build`).
  */
 import { spawn } from 'node:child_process';
@@ -23,7 +25,7 @@ import { until as untilDone } from './lib/wait-http.js';
 
 /** Polls `check` (every 100 ms, at most 60_000 ms) until it holds. */
 const until = (what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> => untilDone(what, check, ms, 100);
-import { cpuMicros, wakeups } from './lib/procstat.js';
+import { cpuMicros, cpuTimes, wakeups } from './lib/procstat.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const REPS = Number(process.env.AB_REPS ?? 3);
@@ -31,6 +33,7 @@ const SECONDS = Number(process.env.AB_SECONDS ?? 6);
 const CONC = Number(process.env.AB_CONC ?? 16);
 const FLOOR = process.env.TOKIOS_FLOOR_DIR ?? join(ROOT, '../shared/floor-bench');
 /** `AB_PROF=1`: run each Tokios hop under `node --cpu-prof`; profiles land in bench/results/prof-ab/<label>-<hop>.cpuprofile. */
+const DETAIL = process.env.AB_DETAIL === '1';
 const PROF_DIR = process.env.AB_PROF ? join(ROOT, 'bench/results/prof-ab') : undefined;
 const profArgs = (label: string, hop: string): string[] =>
   PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${label}-${hop}.cpuprofile`] : [];
@@ -43,6 +46,8 @@ interface Target {
   /** The hop processes: ingress, terminator, connector. */
   hops: Record<'ing' | 'term' | 'conn', Child>;
 }
+
+const HOPS = ['ing', 'term', 'conn'] as const;
 
 interface Row {
   rep: number;
@@ -136,11 +141,22 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     for (const t of targets) {
-      const pids = [...Object.values(t.hops), nats].map((c) => c.pid);
-      const before = { cpu: pids.map(cpuMicros), wake: Object.values(t.hops).map((c) => wakeups(c.pid)), msgs: await varzMessages(monitorPort) };
+      // In the Row's order (the floor's hops object is built in start order: terminator, connector, ingress).
+      const pids = [...HOPS.map((h) => t.hops[h]), nats].map((c) => c.pid);
+      const before = { cpu: pids.map(cpuMicros), times: pids.map(cpuTimes), wake: pids.map(wakeups), msgs: await varzMessages(monitorPort) };
       const w = await wrk(t);
       const cpu = pids.map((p, i) => Math.round((cpuMicros(p) - before.cpu[i]!) / w.requests));
-      const wake = Object.values(t.hops).reduce((n, c, i) => n + wakeups(c.pid) - before.wake[i]!, 0);
+      const wakes = pids.map((p, i) => wakeups(p) - before.wake[i]!);
+      const wake = wakes.slice(0, 3).reduce((n, w) => n + w, 0);
+      if (DETAIL) {
+        const per = (v: number): string => (v / w.requests).toFixed(v / w.requests < 10 ? 2 : 0);
+        const hopNames = [...HOPS, 'nats'];
+        const cells = pids.map((p, i) => {
+          const now = cpuTimes(p);
+          return `${hopNames[i]} user ${per(now.user - before.times[i]!.user)} sys ${per(now.sys - before.times[i]!.sys)} wake ${per(wakes[i]!)}`;
+        });
+        console.error(`  ${t.label} rep ${rep}: ${cells.join(' | ')}`);
+      }
       const msgs = (await varzMessages(monitorPort)) - before.msgs;
       const [ing, term, conn, natsCpu] = cpu as [number, number, number, number];
       const row: Row = { rep, label: t.label, rps: Math.round(w.rps), msgs: msgs / w.requests, wakeups: wake / w.requests, ing, term, conn, nats: natsCpu, hops: ing + term + conn + natsCpu };
