@@ -94,8 +94,10 @@ t.test('a caller that stops reading pauses the model server; reading again resum
     // than the socket buffers between connector and model server: when the caller's kernel socket takes more, the
     // ingress's unsent bytes drain, it sends Unpause and, at once, Pause again (seen within 1 ms in the connector's
     // log), and each such cycle lets up to the unsent cap through. Measured 2026-12-02: 0-2.3 MiB on e2f2e92, 0-11.6
-    // MiB now (machine load changes the cycles). Still bounded: the model server's other 80+ MiB stay unsent.
+    // MiB on 9f2924a (machine load changes the cycles). Since then a quick re-pause holds the next Unpause 10-500 ms
+    // (caller-flow.ts), which bounds the cycle rate. Still bounded: the model server's other 80+ MiB stay unsent.
     t.ok(a.written - heldAt < 16 * MiB, `the paused model server wrote ${a.written - heldAt} bytes more meanwhile`);
+    t.comment(`pauses so far: ${metric((await scrape(ingress.url)).samples, 'tokios_ingress_stream_pauses_total')}`);
   });
 
   await t.test('the caller reads again: the stream resumes and completes byte-correct', async (t) => {

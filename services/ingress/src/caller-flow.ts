@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 
 /**
  * What was in flight when a stream paused (the tunnel, the terminator, NATS, socket buffers) still arrives after the
@@ -7,6 +7,18 @@ import type { ServerResponse } from 'node:http';
  */
 export const IN_FLIGHT_GRACE_MS = 2_000;
 export const IN_FLIGHT_CAP_FACTOR = 4;
+
+/**
+ * Hysteresis on Unpause. A caller whose kernel socket keeps taking a little more (its buffers grow while it does not
+ * read) drains the unsent bytes again and again: each drain would send Unpause, and the stream would pause again
+ * within a millisecond, letting up to the pause mark through per cycle. A pause that starts within
+ * `REPAUSE_WINDOW_MS` of the last Unpause doubles how long the next pause is held at least (from `MIN_HOLD_MS` up to
+ * `MAX_HOLD_MS`) before a drain lets the stream flow; a pause that starts later forgets it. A caller that reads keeps
+ * multi-megabyte kernel buffers to read from meanwhile, and its drain still clears the give-up timer at once.
+ */
+export const REPAUSE_WINDOW_MS = 100;
+export const MIN_HOLD_MS = 10;
+export const MAX_HOLD_MS = 500;
 
 export interface CallerFlowOptions {
   /** Unsent bytes past which the stream is paused (TOKIOS_PAUSE_UNSENT_BYTES). */
@@ -38,9 +50,14 @@ export class CallerFlow {
   private pausedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** When the stream last flowed again (0: never paused), and how long the next pause is held at least. */
+  private unpausedAt = 0;
+  private holdMs = 0;
+  private holdTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly res: ServerResponse,
+    /** The caller's response: only its unsent bytes and its `drain` are read. */
+    private readonly res: Pick<Writable, 'writableLength' | 'once' | 'off'>,
     private readonly opts: CallerFlowOptions,
     private readonly hooks: CallerFlowHooks,
   ) {}
@@ -56,6 +73,8 @@ export class CallerFlow {
     if (unsent > this.opts.maxUnsentAnswerBytes && this.overCap(unsent)) return this.giveUp(unsent);
     if (this.pausedAt > 0 || unsent <= this.opts.pauseUnsentBytes) return;
     this.pausedAt = Date.now();
+    const quick = this.unpausedAt > 0 && this.pausedAt - this.unpausedAt < REPAUSE_WINDOW_MS;
+    this.holdMs = quick ? Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, this.holdMs * 2)) : 0;
     this.res.once('drain', this.drained);
     this.timer = setTimeout(() => this.giveUp(this.res.writableLength), this.opts.maxCallerPauseMs);
     this.timer.unref();
@@ -66,6 +85,7 @@ export class CallerFlow {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.holdTimer);
     this.res.off('drain', this.drained);
     this.pausedAt = 0;
   }
@@ -76,10 +96,21 @@ export class CallerFlow {
     return Date.now() - this.pausedAt > IN_FLIGHT_GRACE_MS || unsent > this.opts.maxUnsentAnswerBytes * IN_FLIGHT_CAP_FACTOR;
   }
 
+  /** The caller took every unsent byte: it is reading, so it is not given up; the stream flows once held long enough. */
   private readonly drained = (): void => {
     if (this.stopped || this.pausedAt === 0) return;
-    this.pausedAt = 0;
     clearTimeout(this.timer);
+    const wait = this.pausedAt + this.holdMs - Date.now();
+    if (wait > 0) {
+      this.holdTimer = setTimeout(this.resume, wait);
+      this.holdTimer.unref();
+    } else this.resume();
+  };
+
+  private readonly resume = (): void => {
+    if (this.stopped || this.pausedAt === 0) return;
+    this.pausedAt = 0;
+    this.unpausedAt = Date.now();
     this.hooks.unpause();
   };
 
