@@ -1,4 +1,4 @@
-import { writeBatch } from '@tokios/shared/protocol';
+import { readU32, writeBatch, writeU32 } from '@tokios/shared/protocol';
 import { EndedStream } from './ended-stream.js';
 import type { ReplayParts } from './replay.js';
 
@@ -6,6 +6,8 @@ import type { ReplayParts } from './replay.js';
 const CHUNK_BYTES = 1 << 19;
 /** Chunk numbers wrap at this: a position (chunk number × CHUNK_BYTES + offset) stays a small integer. */
 const CHUNK_NUMBERS = 2048;
+/** Record flags beside the log's (ack 1, head 2, final 4): the control subject is written out (not prefix + rid). */
+const OWN_CONTROL = 8;
 
 interface Chunk {
   readonly buf: Buffer;
@@ -17,8 +19,9 @@ interface Chunk {
 }
 
 /**
- * The streams that ended in the last REPLAY_KEEP_MS, as bytes: each record (end time, inbox, control subject, packed
- * Ack and answer log, ReplayLog.pack's layout) is appended to a large chunk, and a map holds where each rid's record starts. At thousands of
+ * The streams that ended in the last REPLAY_KEEP_MS, as bytes: each record (end time, inbox, flags, control subject
+ * when it is not the archive's prefix + rid, packed Ack and answer log, ReplayLog.pack's layout) is appended to a
+ * large chunk, and a map holds where each rid's record starts. At thousands of
  * requests per second that is tens of thousands of streams kept at any time; as objects (even a few per stream) they
  * made the garbage collector's work per request larger than all the rest of the relay's. Here a stream costs the
  * heap its rid and a map slot; chunks are dropped whole once everything in them is older than the window.
@@ -30,27 +33,38 @@ export class EndedArchive {
   private readonly chunks: Chunk[] = [];
   private nextSeq = 0;
 
+  constructor(
+    /** The control subject of a stream is this and its rid (the intake's): such a record does not repeat it. */
+    private readonly controlPrefix = '',
+  ) {}
+
   get size(): number {
     return this.index.size;
   }
 
   /** Keeps a stream that just ended: its subjects and its log with its Ack (written straight into the chunk). */
   add(rid: string, reply: string, control: string, at: number, p: ReplayParts): void {
-    const len = 8 + 2 + Buffer.byteLength(reply) + 2 + Buffer.byteLength(control) + 1 + 4 + 4 + 4 + p.bytes;
+    const ownControl = !this.isPrefixed(control, rid);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: an upper bound, so the subjects are measured only as written.
+    const len = 8 + 2 + 3 * reply.length + 1 + (ownControl ? 2 + 3 * control.length : 0) + 4 + 4 + 4 + p.bytes;
     const chunk = this.room(len, at);
-    let off = chunk.used;
-    const start = off;
     const b = chunk.buf;
-    off = b.writeDoubleBE(at, off);
+    const start = chunk.used;
+    let off = b.writeDoubleBE(at, start);
     off = writeText(b, off, reply);
-    off = writeText(b, off, control);
-    off = b.writeUInt8((p.ack ? 1 : 0) | (p.head ? 2 : 0) | (p.final ? 4 : 0), off);
-    off = b.writeUInt32BE(p.firstSeq, off);
-    off = b.writeUInt32BE(p.sent, off);
-    off = b.writeUInt32BE(p.bytes, off);
-    chunk.used = writeBatch(b, off, p.frames);
+    b[off++] = (p.ack ? 1 : 0) | (p.head ? 2 : 0) | (p.final ? 4 : 0) | (ownControl ? OWN_CONTROL : 0);
+    if (ownControl) off = writeText(b, off, control);
+    writeU32(b, off, p.firstSeq);
+    writeU32(b, off + 4, p.sent);
+    writeU32(b, off + 8, p.bytes);
+    chunk.used = writeBatch(b, off + 12, p.frames);
     this.index.delete(rid);
     this.index.set(rid, (chunk.seq % CHUNK_NUMBERS) * CHUNK_BYTES + start);
+  }
+
+  /** Whether `control` is controlPrefix + rid, compared without building that string. */
+  private isPrefixed(control: string, rid: string): boolean {
+    return control.length === this.controlPrefix.length + rid.length && control.startsWith(this.controlPrefix) && control.endsWith(rid);
   }
 
   get(rid: string): EndedStream | undefined {
@@ -69,8 +83,8 @@ export class EndedArchive {
   /** Forgets what ended before `before` (ms). */
   prune(before: number): void {
     for (const [rid, pos] of this.index) {
-      const at = this.locate(pos);
-      if (at && at.chunk.buf.readDoubleBE(at.off) >= before) break;
+      const chunk = this.chunkOf(pos);
+      if (chunk && chunk.buf.readDoubleBE(pos % CHUNK_BYTES) >= before) break;
       this.index.delete(rid);
     }
     while (this.chunks.length > 0 && this.chunks[0]!.last < before) this.chunks.shift();
@@ -90,44 +104,48 @@ export class EndedArchive {
     return chunk;
   }
 
-  /** Where a record is; undefined when its chunk is gone (dropped by a clock step back, or a full archive). */
-  private locate(pos: number): { chunk: Chunk; off: number } | undefined {
+  /** The chunk a record's position is in; undefined when it is gone (dropped by a clock step back, or a full archive). */
+  private chunkOf(pos: number): Chunk | undefined {
     const first = this.chunks[0];
     if (!first) return undefined;
     const n = Math.floor(pos / CHUNK_BYTES);
     const chunk = this.chunks[(n - (first.seq % CHUNK_NUMBERS) + CHUNK_NUMBERS) % CHUNK_NUMBERS];
-    return chunk && chunk.seq % CHUNK_NUMBERS === n ? { chunk, off: pos % CHUNK_BYTES } : undefined;
+    return chunk && chunk.seq % CHUNK_NUMBERS === n ? chunk : undefined;
   }
 
   private read(rid: string, pos: number): EndedStream | undefined {
-    const at0 = this.locate(pos);
-    if (!at0) return undefined;
-    const { chunk, off: start } = at0;
+    const chunk = this.chunkOf(pos);
+    if (!chunk) return undefined;
     const b = chunk.buf;
-    let off = start;
+    let off = pos % CHUNK_BYTES;
     const at = b.readDoubleBE(off);
     off += 8;
     const reply = readText(b, off);
     off += 2 + reply.bytes;
-    const control = readText(b, off);
-    off += 2 + control.bytes;
-    const flags = b.readUInt8(off);
-    const firstSeq = b.readUInt32BE(off + 1);
-    const sent = b.readUInt32BE(off + 5);
-    const framesLen = b.readUInt32BE(off + 9);
-    off += 13;
+    const flags = b[off++]!;
+    let control = this.controlPrefix + rid;
+    if ((flags & OWN_CONTROL) !== 0) {
+      const own = readText(b, off);
+      off += 2 + own.bytes;
+      control = own.text;
+    }
+    const firstSeq = readU32(b, off);
+    const sent = readU32(b, off + 4);
+    const framesLen = readU32(b, off + 8);
+    off += 12;
     const frames = b.subarray(off, off + framesLen);
-    return new EndedStream(rid, reply.text, control.text, { frames, ack: (flags & 1) !== 0, head: (flags & 2) !== 0, final: (flags & 4) !== 0, firstSeq, sent }, at);
+    return new EndedStream(rid, reply.text, control, { frames, ack: (flags & 1) !== 0, head: (flags & 2) !== 0, final: (flags & 4) !== 0, firstSeq, sent }, at);
   }
 }
 
 function writeText(b: Buffer, off: number, text: string): number {
   const n = b.write(text, off + 2, 'utf8');
-  b.writeUInt16BE(n, off);
+  b[off] = n >>> 8;
+  b[off + 1] = n & 0xff;
   return off + 2 + n;
 }
 
 function readText(b: Buffer, off: number): { text: string; bytes: number } {
-  const bytes = b.readUInt16BE(off);
+  const bytes = (b[off]! << 8) | b[off + 1]!;
   return { text: b.toString('utf8', off + 2, off + 2 + bytes), bytes };
 }

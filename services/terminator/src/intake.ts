@@ -42,7 +42,7 @@ export class RequestIntake {
   private readonly requestSubs: RequestSubjects;
   private readonly streams = new Map<string, RelayStream>();
   /** Streams that ended in the last REPLAY_KEEP_MS, oldest first: a Resume may still ask for their last frames. */
-  private readonly ended = new EndedArchive();
+  private readonly ended: EndedArchive;
   private readonly acks: AckBatcher;
   private readonly turn = new TurnFlush();
   /** What every RelayStream of this intake shares (one object, not one per request). */
@@ -62,6 +62,7 @@ export class RequestIntake {
     private readonly opts: IntakeOptions,
   ) {
     this.prefix = subjects.terminatorPrefix(terminatorId);
+    this.ended = new EndedArchive(this.prefix);
     this.acks = new AckBatcher(opts.ackDeferMs);
     this.relayContext = {
       nc, registry, log, acks: this.acks, ackFrames: new AckFrames(terminatorId), turn: this.turn,

@@ -41,7 +41,13 @@ export interface ReplayParts extends ReplayFlags {
 /** The frames one stream published towards the ingress after its Ack, in order, for a Resume. */
 export class ReplayLog {
   private headFrame: Uint8Array | undefined;
-  private readonly data: { seq: number; frame: Uint8Array }[] = [];
+  /**
+   * The Data frames held, oldest first: consecutive sequence numbers from `firstSeq` (frames, not an object per
+   * frame: one allocation less per Data frame, for the garbage collector too).
+   */
+  private readonly data: Uint8Array[] = [];
+  /** Sequence number of data[0]. */
+  private firstSeq = 0;
   private bytes = 0;
   /** Data frames published so far (the next sequence number). */
   private sent = 0;
@@ -51,12 +57,16 @@ export class ReplayLog {
     this.headFrame = frame;
   }
 
-  /** A Data frame as published (its id is its sequence number on NATS). */
+  /** A Data frame as published (its id is its sequence number on NATS: one more than the previous one's). */
   dataFrame(seq: number, frame: Uint8Array): void {
-    this.data.push({ seq, frame });
+    if (this.data.length === 0) this.firstSeq = seq;
+    this.data.push(frame);
     this.bytes += frame.byteLength;
     this.sent = seq + 1;
-    while (this.bytes > REPLAY_BYTES && this.data.length > 1) this.bytes -= this.data.shift()!.frame.byteLength;
+    while (this.bytes > REPLAY_BYTES && this.data.length > 1) {
+      this.bytes -= this.data.shift()!.byteLength;
+      this.firstSeq++;
+    }
   }
 
   /** The End or Error that closed the stream. */
@@ -78,9 +88,9 @@ export class ReplayLog {
     const out: Uint8Array[] = [];
     if (!have.head && this.headFrame) out.push(this.headFrame);
     if (have.next < this.sent) {
-      const oldest = this.data[0]?.seq ?? this.sent;
+      const oldest = this.data.length > 0 ? this.firstSeq : this.sent;
       if (have.next < oldest) return undefined;
-      for (const d of this.data) if (d.seq >= have.next) out.push(d.frame);
+      for (let i = have.next - oldest; i < this.data.length; i++) out.push(this.data[i]!);
     }
     if (this.finalFrame) out.push(this.finalFrame);
     return out;
@@ -102,11 +112,11 @@ export class ReplayLog {
     const frames: Uint8Array[] = [];
     if (ack) frames.push(ack);
     if (this.headFrame) frames.push(this.headFrame);
-    for (const d of this.data) frames.push(d.frame);
+    for (const d of this.data) frames.push(d);
     if (this.finalFrame) frames.push(this.finalFrame);
     let frameBytes = 0;
     for (const f of frames) frameBytes += f.byteLength;
-    const firstSeq = this.data[0]?.seq ?? this.sent;
+    const firstSeq = this.data.length > 0 ? this.firstSeq : this.sent;
     return {
       frames, bytes: batchBytes(frames.length, frameBytes),
       ack: ack !== undefined, head: this.headFrame !== undefined, final: this.finished, firstSeq, sent: this.sent,

@@ -78,3 +78,12 @@ t.test('after the clock stepped back, a record whose chunk went is forgotten, ne
   t.ok(archive.get('late'), 'the record that ended late stays');
   for (const e of archive.all()) t.ok(['late', 'early', 'next'].includes(e.rid));
 });
+
+t.test('a control subject that is the archive prefix and the rid is not written out, and comes back the same', async (t) => {
+  const prefixed = new EndedArchive('tokios.term.trm_1.');
+  const other = new EndedArchive('tokios.term.trm_2.');
+  keep(prefixed, 'r1', 1000);
+  keep(other, 'r1', 1000);
+  same(t, prefixed.get('r1'), ended('r1', 1000));
+  same(t, other.get('r1'), ended('r1', 1000));
+});

@@ -4,7 +4,7 @@ import { HEADER_BYTES, ID_OFFSET, MAX_META_BYTES, META_LEN_OFFSET, readU32, writ
 import { validateMeta, type MetaOf } from './meta.js';
 import { fastMeta } from './meta-fast.js';
 
-export { HEADER_BYTES, MAX_META_BYTES } from './layout.js';
+export { HEADER_BYTES, MAX_META_BYTES, readU32, writeU32 } from './layout.js';
 
 /** A decoded frame of kind K, its metadata validated against K's schema. */
 export interface FrameOf<K extends FrameKind> {
