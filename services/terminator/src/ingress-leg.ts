@@ -141,8 +141,17 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
     this.publish(frame);
   }
 
-  /** The End, with our own frame count (Data frames too large for NATS were split on the way). */
-  protected publishEnd(end: EndMeta): void {
+  /**
+   * The End, with our own frame count (Data frames too large for NATS were split on the way). When the connector's
+   * count is ours (nothing was split), its End (`received`, metadata validated) is relayed in place like its Head,
+   * with id 0 as on NATS: not encoded again, per request.
+   */
+  protected publishEnd(end: EndMeta, received: Buffer): void {
+    if (end.frames === this.seq) {
+      setFrameId(received, 0);
+      this.publishFinal(received);
+      return;
+    }
     const meta: EndMeta = { frames: this.seq };
     if (end.usage) meta.usage = end.usage;
     if (end.error) meta.error = end.error;

@@ -110,8 +110,8 @@ export class RelayStream extends IngressLeg implements TunnelStream {
     this.publishData(frame);
   }
 
-  onEnd(end: EndMeta): void {
-    this.publishEnd(end);
+  onEnd(end: EndMeta, frame: Buffer): void {
+    this.publishEnd(end, frame);
     this.finish(end.error ? 'error' : 'ok');
   }
 

@@ -157,7 +157,7 @@ export class TunnelSession {
         return;
       }
       case FrameKind.End:
-        t.stream(frame.id)?.onEnd(frame.meta);
+        t.stream(frame.id)?.onEnd(frame.meta, buf);
         return;
       case FrameKind.Error:
         t.stream(frame.id)?.onError(frame.meta.code, frame.meta.message, frame.meta.param);

@@ -6,13 +6,17 @@ import {
 } from '@tokios/shared/protocol';
 import type { Placeable } from './registry.js';
 
+/** How every frame goes on the socket (one object for all sends). */
+const SEND_OPTIONS = { binary: true, compress: false } as const;
+
 /** What a tunnel delivers a stream's frames from the connector to (a RelayStream); the tunnel knows nothing more of it. */
 export interface TunnelStream {
   /** The encoded Head frame, relayed as is. */
   onHead(frame: Buffer): void;
   /** The encoded Data frame (its header checked), relayed in place. */
   onData(frame: Buffer): void;
-  onEnd(end: EndMeta): void;
+  /** The End's metadata (validated) and its encoded frame. */
+  onEnd(end: EndMeta, frame: Buffer): void;
   onError(code: string, message: string, param?: string | null): void;
   onReject(meta: RejectMeta): void;
   /** Ends the stream with an error towards the caller (and a Cancel to the connector): it broke the protocol. */
@@ -106,7 +110,7 @@ export class Tunnel implements Placeable {
     }
     // Frames sent in one event-loop turn (requests relayed from one NATS read) share one socket write.
     this.turn.cork(socketOf(this.ws));
-    this.ws.send(frame, { binary: true, compress: false });
+    this.ws.send(frame, SEND_OPTIONS);
     return true;
   }
 

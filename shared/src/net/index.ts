@@ -11,15 +11,20 @@ export function socketOf(ws: object): Socket | undefined {
  * phase (setImmediate), so a lone frame is not held back. One per socket.
  */
 export class TurnCork {
-  private corked = false;
+  /** The socket corked for this turn (undefined: none). */
+  private corked: Socket | undefined;
 
   cork(socket: Socket | undefined): void {
     if (this.corked || !socket || socket.destroyed) return;
-    this.corked = true;
+    this.corked = socket;
     socket.cork();
-    setImmediate(() => {
-      this.corked = false;
-      socket.uncork();
-    });
+    setImmediate(this.uncork);
   }
+
+  /** One function per cork, not a closure per turn. */
+  private readonly uncork = (): void => {
+    const socket = this.corked;
+    this.corked = undefined;
+    socket?.uncork();
+  };
 }

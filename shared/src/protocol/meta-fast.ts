@@ -1,5 +1,5 @@
 import { FrameKind } from './kinds.js';
-import { CALLER_PROTOCOLS, IGNORED_NAME_PATTERN, REQUEST_ID_PATTERN, type MetaOf } from './meta.js';
+import { CALLER_PROTOCOLS, IGNORED_NAME_PATTERN, type MetaOf } from './meta.js';
 
 /**
  * Hand-written checks for the metadata every request carries (Request, Ack, Head, End), run before zod: a few property
@@ -38,6 +38,24 @@ export function isIdText(v: string): boolean {
   return true;
 }
 
+/** An ASCII letter or digit (character code). */
+const isAlnum = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+
+/**
+ * REQUEST_ID_PATTERN (`^[A-Za-z0-9][A-Za-z0-9._:@+=\/-]{0,127}$`) as a loop, like isIdText: a request id comes with
+ * every Request (the protocol test checks both agree).
+ */
+export function isRequestIdText(v: string): boolean {
+  const n = v.length;
+  if (n === 0 || n > 128 || !isAlnum(v.charCodeAt(0))) return false;
+  for (let i = 1; i < n; i++) {
+    const c = v.charCodeAt(i);
+    // . _ : @ + = / -
+    if (!(isAlnum(c) || c === 0x2e || c === 0x5f || c === 0x3a || c === 0x40 || c === 0x2b || c === 0x3d || c === 0x2f || c === 0x2d)) return false;
+  }
+  return true;
+}
+
 const isId = (v: unknown): boolean => typeof v === 'string' && isIdText(v);
 const isText = (v: unknown, max: number): boolean => typeof v === 'string' && v.length <= max;
 const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): boolean => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
@@ -50,34 +68,46 @@ function isHeaders(v: unknown): boolean {
 
 function isRequestMeta(m: unknown): boolean {
   if (!isObject(m)) return false;
+  // The six required keys seen (an object has each key once): counted, not looked up again after the loop.
+  let required = 0;
   for (const k in m) {
     const v = m[k];
     switch (k) {
       case 'rid':
+        if (!isId(v)) return false;
+        required++;
+        break;
       case 'ingressId':
       case 'tenantId':
       case 'keyId':
         if (!isId(v)) return false;
         break;
       case 'requestId':
-        if (typeof v !== 'string' || !REQUEST_ID_PATTERN.test(v)) return false;
+        if (typeof v !== 'string' || !isRequestIdText(v)) return false;
         break;
       case 'protocol':
         if (!PROTOCOLS.has(v)) return false;
+        required++;
         break;
       case 'model':
         if (!isText(v, 256)) return false;
+        required++;
         break;
       case 'stream':
+        if (typeof v !== 'boolean') return false;
+        required++;
+        break;
       case 'batches':
       case 'pairHeartbeats':
         if (typeof v !== 'boolean') return false;
         break;
       case 'bodyLength':
         if (!isInt(v, 0)) return false;
+        required++;
         break;
       case 'deadline':
         if (!isInt(v, 1)) return false;
+        required++;
         break;
       case 'headers':
         if (!isHeaders(v)) return false;
@@ -86,7 +116,7 @@ function isRequestMeta(m: unknown): boolean {
         return false;
     }
   }
-  return 'rid' in m && 'protocol' in m && 'model' in m && 'stream' in m && 'bodyLength' in m && 'deadline' in m;
+  return required === 6;
 }
 
 function isHeadMeta(m: unknown): boolean {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { FrameKind } from '../../src/protocol/kinds.js';
-import { ID_PATTERN, ackMeta, endMeta, headMeta, requestMeta } from '../../src/protocol/meta.js';
-import { fastMeta, isIdText } from '../../src/protocol/meta-fast.js';
+import { ID_PATTERN, REQUEST_ID_PATTERN, ackMeta, endMeta, headMeta, requestMeta } from '../../src/protocol/meta.js';
+import { fastMeta, isIdText, isRequestIdText } from '../../src/protocol/meta-fast.js';
 
 /** A Request as today's ingress sends it. */
 const request = {
@@ -102,4 +102,15 @@ t.test('the id check by hand agrees with ID_PATTERN', async (t) => {
     ...Array.from({ length: 128 }, (_, c) => `id${String.fromCharCode(c)}x`),
   ];
   for (const s of samples) t.equal(isIdText(s), ID_PATTERN.test(s), JSON.stringify(s));
+});
+
+t.test('the request id check by hand agrees with REQUEST_ID_PATTERN', async (t) => {
+  const samples = [
+    '', 'a', 'Z', '0', '_', '-', '.', 'req_a3ff2f9be0bf0003mo', 'a.b_c:d@e+f=g/h-i', 'x'.repeat(128), 'x'.repeat(129), '-x', '.x', '/x', 'a b',
+    'a\n', '\na', 'é', 'aé', 'ａ', 'a\u0000', 'a*', 'a>', 'a?', 'a#', 'a%',
+    // every ASCII character once, first and after a valid start
+    ...Array.from({ length: 128 }, (_, c) => `${String.fromCharCode(c)}x`),
+    ...Array.from({ length: 128 }, (_, c) => `id${String.fromCharCode(c)}x`),
+  ];
+  for (const s of samples) t.equal(isRequestIdText(s), REQUEST_ID_PATTERN.test(s), JSON.stringify(s));
 });
