@@ -1,5 +1,5 @@
 import { loggableParam, type Logger } from '@tokios/shared/log';
-import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, type EndMeta, type HeadMeta, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
+import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, encodeWithJson, endMetaJson, headMetaJson, metaBytes, type EndMeta, type HeadMeta, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '@tokios/shared/codec';
 import type { TunnelClient } from './tunnel-client.js';
@@ -164,7 +164,7 @@ export class ActiveRequest {
     this.status = translator.status();
     const head: HeadMeta = { status: this.status, contentType: translator.contentType };
     if (this.ignored !== undefined) head.ignored = [...this.ignored];
-    this.send(encodeFrame(FrameKind.Head, this.sid, head));
+    this.sendWithJson(FrameKind.Head, headMetaJson(head));
   }
 
   private onData(chunk: Buffer): void {
@@ -178,7 +178,7 @@ export class ActiveRequest {
     if (this.finished || translator === undefined) return;
     const tail = translator.end();
     if (!translator.headFirst) this.sendHead(translator);
-    this.sendData(tail);
+    this.addPending(tail);
     const errorCode = translator.errorCode?.();
     // A 2xx answer that is an error all the same: an error event inside the stream (or a body it could not take).
     if (errorCode !== undefined && this.upstreamStatus >= 200 && this.upstreamStatus < 300) this.ctx.observer?.upstreamError('stream');
@@ -193,7 +193,7 @@ export class ActiveRequest {
     const message = `model server stream failed: ${why}`;
     if (!translator.headFirst) return this.fail(new TokiosError('upstream_error', message));
     // The head (a 200) is out: the caller gets the error as its protocol's error event, and End says so.
-    this.sendData(translator.fail({ code: 'upstream_error', message }));
+    this.addPending(translator.fail({ code: 'upstream_error', message }));
     this.complete(translator.usage(), 'upstream_error');
   }
 
@@ -204,17 +204,23 @@ export class ActiveRequest {
    */
   private sendData(out: Buffer | string): void {
     if (out.length === 0) return;
+    this.addPending(out);
+    if (this.pendingBytes >= this.tunnel.maxDataPayload) this.flushData();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flushData());
+    }
+  }
+
+  /** Adds answer bytes to what the next Data frame carries (the answer's last ones: complete() flushes them at once). */
+  private addPending(out: Buffer | string): void {
+    if (out.length === 0) return;
     if (typeof out === 'string') this.pendingText += out;
     else {
       this.takeText();
       this.pending.push(out);
     }
     this.pendingBytes += out.length;
-    if (this.pendingBytes >= this.tunnel.maxDataPayload) this.flushData();
-    else if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(() => this.flushData());
-    }
   }
 
   /** Encodes the pending text, in order, as the next pending part. */
@@ -255,7 +261,7 @@ export class ActiveRequest {
       end.error = { code: errorCode };
       this.outcome = errorCode;
     }
-    this.send(encodeFrame(FrameKind.End, this.sid, end));
+    this.sendWithJson(FrameKind.End, endMetaJson(end));
     this.finish(false);
   }
 
@@ -277,6 +283,11 @@ export class ActiveRequest {
 
   private send(frame: Buffer): void {
     this.tunnel.sendFrame(frame);
+  }
+
+  /** Head and End, once per request: their metadata as hand-written JSON (meta-json.ts), not JSON.stringify's. */
+  private sendWithJson(kind: typeof FrameKind.Head | typeof FrameKind.End, json: string): void {
+    this.send(encodeWithJson(kind, this.sid, json, metaBytes(kind, json)));
   }
 
   private finish(abortUpstream = true): void {

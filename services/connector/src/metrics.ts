@@ -77,10 +77,21 @@ class ConnectorFamilies {
   }
 }
 
+/**
+ * One protocol's series of one deployment. A series stays the same object when it is reset or removed (it is shown
+ * again at its next count), so holding it is safe. Outcomes are bounded: ok, cancelled, rejected, the error codes.
+ */
+interface ProtocolSeries {
+  requests: Map<string, Counter.Internal>;
+  duration: Histogram.Internal<'deployment' | 'protocol'>;
+  firstByte: Histogram.Internal<'deployment' | 'protocol'>;
+}
+
 /** One deployment's view of the connector metrics (docs/operations.md), served on TOKIOS_METRICS_PORT when it is set. */
 export class ConnectorMetrics implements RequestObserver {
   private readonly families: ConnectorFamilies;
   private deploymentId: string | undefined;
+  private readonly byProtocol = new Map<CallerProtocol, ProtocolSeries>();
 
   constructor(
     metrics: Metrics,
@@ -94,8 +105,11 @@ export class ConnectorMetrics implements RequestObserver {
   }
 
   requestDone(protocol: CallerProtocol, outcome: string, ms: number): void {
-    this.families.requests.inc({ deployment: this.deployment, protocol, outcome });
-    this.families.duration.observe({ deployment: this.deployment, protocol }, ms / 1000);
+    const series = this.seriesOf(protocol);
+    let requests = series.requests.get(outcome);
+    if (requests === undefined) series.requests.set(outcome, (requests = this.families.requests.labels({ deployment: this.deployment, protocol, outcome })));
+    requests.inc();
+    series.duration.observe(ms / 1000);
   }
 
   /** A request refused before any work (at its cap, draining, model server down): counted, never started. */
@@ -108,7 +122,18 @@ export class ConnectorMetrics implements RequestObserver {
   }
 
   firstByte(protocol: CallerProtocol, ms: number): void {
-    this.families.firstByteTime.observe({ deployment: this.deployment, protocol }, ms / 1000);
+    this.seriesOf(protocol).firstByte.observe(ms / 1000);
+  }
+
+  /** The series a request of `protocol` counts in, found once: no label object, signature and lookup per request. */
+  private seriesOf(protocol: CallerProtocol): ProtocolSeries {
+    let series = this.byProtocol.get(protocol);
+    if (series === undefined) {
+      const labels = { deployment: this.deployment, protocol };
+      series = { requests: new Map(), duration: this.families.duration.labels(labels), firstByte: this.families.firstByteTime.labels(labels) };
+      this.byProtocol.set(protocol, series);
+    }
+    return series;
   }
 
   tunnelDisconnect(): void {

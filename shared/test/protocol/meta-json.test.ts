@@ -1,6 +1,6 @@
 import t from 'tap';
-import { endMeta, type EndMeta } from '../../src/protocol/meta.js';
-import { endMetaJson, jsonText, jsonTextRecord } from '../../src/protocol/meta-json.js';
+import { endMeta, headMeta, type EndMeta, type HeadMeta } from '../../src/protocol/meta.js';
+import { endMetaJson, headMetaJson, jsonText, jsonTextRecord } from '../../src/protocol/meta-json.js';
 
 const strings = [
   '', 'plain', 'a"b', 'back\\slash', '/', '\u0000', '\u001f', ' ', '~', '\u007f', 'tab\there', 'nl\n', 'é', '☃', '𝄞', '\u2028', '\ud800', '\udc00x',
@@ -27,5 +27,17 @@ t.test('endMetaJson is JSON.stringify of the End, every schema field covered', a
   for (const e of samples) {
     t.equal(endMetaJson(e), JSON.stringify(e));
     t.ok(endMeta.safeParse(JSON.parse(endMetaJson(e))).success);
+  }
+});
+
+t.test('headMetaJson is JSON.stringify of the Head, every schema field covered', async (t) => {
+  const samples: HeadMeta[] = [
+    { status: 200, contentType: 'application/json' }, { status: 599, contentType: 'text/event-stream; charset="utf-8"', ignored: [] },
+    { status: 400, contentType: 'x/\u00e9\n', ignored: ['logit_bias', 'tools.web:search?'] },
+  ];
+  t.same([...new Set(samples.flatMap((s) => Object.keys(s)))].sort(), Object.keys(headMeta.shape).sort(), 'the samples use every field');
+  for (const h of samples) {
+    t.equal(headMetaJson(h), JSON.stringify(h));
+    t.ok(headMeta.safeParse(JSON.parse(headMetaJson(h))).success);
   }
 });
