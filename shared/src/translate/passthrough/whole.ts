@@ -4,16 +4,17 @@ import type { Usage } from '../../protocol/meta.js';
 import { EMPTY, JSON_CONTENT_TYPE, type AnswerTranslator } from '../answer/translator.js';
 import { openaiUsage } from '../upstream/openai/usage.js';
 import { isRecord, parseJson } from '../util.js';
+import { scanAnswer } from './answer-scan.js';
 
 /** A whole answer larger than this is refused (bounded memory); a stream has no such limit. */
 export const MAX_WHOLE_ANSWER = 64 * 1024 * 1024;
 
 /**
  * A non-streamed OpenAI Chat passthrough answer (`chat.completion` JSON): held until it is complete, then given to
- * the caller byte for byte, its `usage` read on the way; only a choice that made tool calls but says
- * `finish_reason: "stop"` gets `"tool_calls"` (the rule of every other path), and `model` names the deployment; only
- * then is the body written anew. The head goes after the body is complete, so an answer cut
- * short fails as an error instead of reaching the caller half.
+ * the caller byte for byte, its `usage` read on the way (answer-scan.ts: without parsing the whole answer when
+ * nothing else needs it); only a choice that made tool calls but says `finish_reason: "stop"` gets `"tool_calls"`
+ * (the rule of every other path), and `model` names the deployment; only then is the body written anew. The head
+ * goes after the body is complete, so an answer cut short fails as an error instead of reaching the caller half.
  */
 export class PassthroughWholeAnswer implements AnswerTranslator {
   readonly headFirst = false;
@@ -62,6 +63,15 @@ export class PassthroughWholeAnswer implements AnswerTranslator {
     if (this.tooLarge !== undefined) return JSON.stringify(openaiErrorBody(this.tooLarge.code, this.tooLarge.message));
     const body = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
     this.parts = [];
+    // Without a rename, most answers need only their usage read: the scan finds it without building the answer.
+    if (this.model === undefined) {
+      const scan = scanAnswer(body);
+      if (scan.kind === 'invalid') return body;
+      if (scan.kind === 'plain') {
+        if (scan.usage !== undefined) this.answerUsage = openaiUsage(JSON.parse(body.toString('utf8', scan.usage.from, scan.usage.to)));
+        return body;
+      }
+    }
     const parsed = parseJson(body.toString('utf8'));
     if (!parsed.ok || !isRecord(parsed.value)) return body;
     this.answerUsage = openaiUsage(parsed.value['usage']);

@@ -1,0 +1,178 @@
+import { MAX_JSON_DEPTH } from '../../codec/json-depth.js';
+
+/**
+ * What a whole passthrough answer's bytes hold, read without building the answer: JSON.parse of a whole
+ * `chat.completion` (its text decoded, every object and string made) to read three numbers of `usage` is most of
+ * the connector's work on such an answer. The scan checks the JSON grammar as JSON.parse does (of the bytes' UTF-8
+ * text: bytes that are not UTF-8 only ever stand inside strings, where JSON.parse takes them as U+FFFD) and notes
+ * where the top-level `usage` member's value is; that value alone is parsed.
+ *
+ * * `invalid`: not a JSON object (not JSON, or another value): what whole.ts passes on untouched.
+ * * `parse`: the answer needs JSON.parse after all: a `tool_calls` member anywhere (the finish_reason rule reads
+ *   it), a key with an escape (it may spell one), or nesting deeper than MAX_JSON_DEPTH (JSON.parse may give up).
+ * * `plain`: a JSON object with none of those; `usage` is the byte range [from, to) of the last top-level `usage`
+ *   member's value (JSON.parse keeps the last of repeated keys), if any.
+ */
+export type AnswerScan = { kind: 'invalid' } | { kind: 'parse' } | { kind: 'plain'; usage?: { from: number; to: number } };
+
+const INVALID: AnswerScan = { kind: 'invalid' };
+const PARSE: AnswerScan = { kind: 'parse' };
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+
+const USAGE = Buffer.from('usage');
+const TOOL_CALLS = Buffer.from('tool_calls');
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const NULL = Buffer.from('null');
+
+/** Where the scan is: at a value, at an object's key, or just after a value. */
+const AT_VALUE = 0;
+const AT_KEY = 1;
+const AFTER_VALUE = 2;
+
+const IN_OBJECT = 1;
+const IN_ARRAY = 2;
+
+export function scanAnswer(buf: Buffer): AnswerScan {
+  const n = buf.length;
+  const open = new Uint8Array(MAX_JSON_DEPTH + 1);
+  let depth = 0;
+  let i = skipSpace(buf, 0);
+  if (buf[i] !== OPEN_OBJECT) return INVALID;
+  let state = AT_VALUE;
+  /** Where the top-level `usage` value being scanned starts (-1: none being scanned). */
+  let usageAt = -1;
+  let usage: { from: number; to: number } | undefined;
+  for (;;) {
+    if (state === AT_VALUE) {
+      i = skipSpace(buf, i);
+      const c = buf[i];
+      if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+        if (++depth > MAX_JSON_DEPTH) return PARSE;
+        open[depth] = c === OPEN_OBJECT ? IN_OBJECT : IN_ARRAY;
+        i = skipSpace(buf, i + 1);
+        const close = c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY;
+        if (buf[i] === close) {
+          depth--;
+          i++;
+          state = AFTER_VALUE;
+        } else state = c === OPEN_OBJECT ? AT_KEY : AT_VALUE;
+        continue;
+      }
+      if (c === QUOTE) i = stringEnd(buf, i);
+      else if (c === MINUS || isDigit(c)) i = numberEnd(buf, i);
+      else if (c === 0x74) i = literalEnd(buf, i, TRUE);
+      else if (c === 0x66) i = literalEnd(buf, i, FALSE);
+      else if (c === 0x6e) i = literalEnd(buf, i, NULL);
+      else return INVALID;
+      if (i === -1) return INVALID;
+      state = AFTER_VALUE;
+    } else if (state === AT_KEY) {
+      if (buf[i] !== QUOTE) return INVALID;
+      const end = stringEnd(buf, i);
+      if (end === -1) return INVALID;
+      if (hasByte(buf, i + 1, end - 1, BACKSLASH)) return PARSE;
+      if (isKey(buf, i + 1, end - 1, TOOL_CALLS)) return PARSE;
+      const topUsage = depth === 1 && isKey(buf, i + 1, end - 1, USAGE);
+      i = skipSpace(buf, end);
+      if (buf[i] !== COLON) return INVALID;
+      i = skipSpace(buf, i + 1);
+      if (topUsage) usageAt = i;
+      state = AT_VALUE;
+    } else {
+      // A top-level member's value ends back at depth 1: the usage value, if that was the one being scanned.
+      if (depth === 1 && usageAt !== -1) {
+        usage = { from: usageAt, to: i };
+        usageAt = -1;
+      }
+      i = skipSpace(buf, i);
+      if (depth === 0) return i === n ? (usage === undefined ? { kind: 'plain' } : { kind: 'plain', usage }) : INVALID;
+      const c = buf[i];
+      if (c === COMMA) {
+        i = skipSpace(buf, i + 1);
+        state = open[depth] === IN_OBJECT ? AT_KEY : AT_VALUE;
+      } else if (c === (open[depth] === IN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) {
+        depth--;
+        i++;
+      } else return INVALID;
+    }
+  }
+}
+
+function skipSpace(buf: Buffer, i: number): number {
+  for (;;) {
+    const b = buf[i];
+    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return i;
+    i++;
+  }
+}
+
+function isDigit(b: number | undefined): boolean {
+  return b !== undefined && b >= 0x30 && b <= 0x39;
+}
+
+function isHex(b: number | undefined): boolean {
+  return b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
+}
+
+function hasByte(buf: Buffer, from: number, to: number, b: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] === b) return true;
+  return false;
+}
+
+/** The bytes [from, to) are exactly `key`. */
+function isKey(buf: Buffer, from: number, to: number, key: Buffer): boolean {
+  return to - from === key.length && buf.compare(key, 0, key.length, from, to) === 0;
+}
+
+/** `at` is an opening quote: the index past the closing one, or -1 when the string is not valid JSON. */
+function stringEnd(buf: Buffer, at: number): number {
+  const n = buf.length;
+  for (let i = at + 1; i < n; i++) {
+    const b = buf[i]!;
+    if (b === QUOTE) return i + 1;
+    if (b < 0x20) return -1;
+    if (b !== BACKSLASH) continue;
+    const e = buf[++i];
+    if (e === 0x75) {
+      if (!(isHex(buf[i + 1]) && isHex(buf[i + 2]) && isHex(buf[i + 3]) && isHex(buf[i + 4]))) return -1;
+      i += 4;
+    } else if (e !== QUOTE && e !== BACKSLASH && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return -1;
+  }
+  return -1;
+}
+
+/** A JSON number at `at`: the index past it, or -1. */
+function numberEnd(buf: Buffer, at: number): number {
+  let i = at;
+  if (buf[i] === MINUS) i++;
+  if (buf[i] === 0x30) i++;
+  else if (isDigit(buf[i])) while (isDigit(buf[i])) i++;
+  else return -1;
+  if (buf[i] === DOT) {
+    i++;
+    if (!isDigit(buf[i])) return -1;
+    while (isDigit(buf[i])) i++;
+  }
+  if (buf[i] === 0x65 || buf[i] === 0x45) {
+    i++;
+    if (buf[i] === 0x2b || buf[i] === MINUS) i++;
+    if (!isDigit(buf[i])) return -1;
+    while (isDigit(buf[i])) i++;
+  }
+  return i;
+}
+
+function literalEnd(buf: Buffer, at: number, literal: Buffer): number {
+  return at + literal.length <= buf.length && buf.compare(literal, 0, literal.length, at, at + literal.length) === 0 ? at + literal.length : -1;
+}
