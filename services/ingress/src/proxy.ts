@@ -15,6 +15,7 @@ import { IsoClock } from './usage/iso-clock.js';
 import { IGNORED_HEADER, reportIgnored } from './acceptance/ignored-fields.js';
 import { DEPLOYMENT_HEADER, placementOrder } from './routing/targets.js';
 import { CallerFlow } from './caller-flow.js';
+import { writeBufferedAnswer } from './buffered-answer.js';
 
 export interface ProxyDeps {
   fabric: FabricClient;
@@ -229,13 +230,11 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
       onEnd(end) {
         if (streaming) res.end();
         else {
-          if (ignored !== undefined) reply.header(IGNORED_HEADER, ignored);
-          reply.header(REQUEST_ID_HEADER, request.id);
-          reply.header(DEPLOYMENT_HEADER, served().name);
-          reply
-            .code(head?.status ?? 502)
-            .header('content-type', head?.contentType ?? 'application/json')
-            .send(Buffer.concat(parts));
+          // Not through Reply.send (see buffered-answer.ts); hijacked once written, as a stream is.
+          const headers = [REQUEST_ID_HEADER, request.id, DEPLOYMENT_HEADER, served().name];
+          if (ignored !== undefined) headers.push(IGNORED_HEADER, ignored);
+          writeBufferedAnswer(res, head?.status ?? 502, head?.contentType ?? 'application/json', parts.length === 1 ? parts[0]! : Buffer.concat(parts), headers);
+          reply.hijack();
         }
         // The outcome is the final result, not the arrival of an End: a mapped upstream error, or a stream that
         // failed after its head, says so in End.error.
