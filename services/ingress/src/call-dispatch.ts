@@ -1,9 +1,10 @@
 import type { Msg } from 'nats';
 import { subjects } from '@tokios/shared/subjects';
-import { FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, encodeFrame, type AckMeta, type RejectMeta, type RequestMeta } from '@tokios/shared/protocol';
+import { FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, encodeFrame, encodeWithJson, metaBytes, type AckMeta, type RejectMeta, type RequestMeta } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import type { FabricClient, FallbackReason } from './fabric.js';
 import { Placement } from './affinity/placement.js';
+import { fabricRequestJson } from './request-meta-json.js';
 
 export interface CallInput {
   deploymentId: string;
@@ -139,7 +140,8 @@ export abstract class CallDispatch {
       batches: true,
       pairHeartbeats: true,
     } satisfies RequestMeta & Record<keyof RequestMeta, unknown>; // every field named: a new one must be added here
-    const frame = encodeFrame(FrameKind.Request, 0, meta, inline ? this.input.body : undefined);
+    const json = fabricRequestJson(meta);
+    const frame = encodeWithJson(FrameKind.Request, 0, json, metaBytes(FrameKind.Request, json), inline ? this.input.body : undefined);
     this.sentAt = Date.now();
     try {
       this.fabric.nc.publish(this.placement.subject(this.deploymentId), frame, { reply: this.fabric.inbox(this.rid) });
