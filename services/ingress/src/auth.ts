@@ -37,18 +37,25 @@ function toCaller(key: CachedKey | null): Caller {
   return { tenantId: key.tenantId, keyId: key.id, limits: key.limits };
 }
 
-/** Checks the presented key against the auth cache: no store round trip when it is cached. */
-export async function authenticate(request: FastifyRequest, cache: AuthCache): Promise<Caller> {
+/**
+ * Checks the presented key against the auth cache: no store round trip when it is cached, and then no promise either
+ * (the answer is returned as is; a refusal is thrown). A lookup that goes to the store returns its promise.
+ */
+export function authenticate(request: FastifyRequest, cache: AuthCache): Caller | Promise<Caller> {
   const secret = presentedKey(request.headers);
   if (!secret) throw new TokiosError('missing_api_key');
   if (secret.length > 256) throw new TokiosError('invalid_api_key');
   const hit = cache.key(secret);
-  return toCaller(hit instanceof Promise ? await hit.catch(storeDown) : hit);
+  return hit instanceof Promise ? hit.catch(storeDown).then(toCaller) : toCaller(hit);
 }
 
-export async function resolveRoute(cache: AuthCache, caller: Caller, model: string): Promise<CachedRoute> {
-  const hit = cache.route(caller.tenantId, model);
-  const d = hit instanceof Promise ? await hit.catch(storeDown) : hit;
+function routeOrRefuse(model: string, d: CachedRoute | null): CachedRoute {
   if (!d) throw new TokiosError('model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`, { param: 'model' });
   return d;
+}
+
+/** What `model` names for this caller, as authenticate: as is when cached, else the store lookup's promise. */
+export function resolveRoute(cache: AuthCache, caller: Caller, model: string): CachedRoute | Promise<CachedRoute> {
+  const hit = cache.route(caller.tenantId, model);
+  return hit instanceof Promise ? hit.catch(storeDown).then((d) => routeOrRefuse(model, d)) : routeOrRefuse(model, hit);
 }

@@ -36,11 +36,9 @@ function uncork(pc: ProxiedCall): void {
 /**
  * One admitted request from the fabric call to the caller's answer: the call's handlers (Head, Data, End, Error),
  * backpressure of a streaming caller (CallerFlow), revocation of its key, the caller leaving. One object with methods
- * rather than a dozen closures per request. `finished` settles once the answer is over, whichever way.
+ * rather than a dozen closures per request.
  */
 export class ProxiedCall implements CallHandlers, CallerFlowHooks, Revocable {
-  readonly finished: Promise<void>;
-  private settleFinished!: () => void;
   private readonly res: ServerResponse;
   /** Ours and unique (usage records are idempotent per id; the caller's request id may repeat). */
   private readonly callId: string;
@@ -68,7 +66,6 @@ export class ProxiedCall implements CallHandlers, CallerFlowHooks, Revocable {
   ) {
     this.res = reply.raw;
     this.callId = deps.fabric.newCallId();
-    this.finished = new Promise<void>((r) => (this.settleFinished = r));
   }
 
   /** The deployment that serves (once acked; an alias's first choice until then). */
@@ -127,7 +124,6 @@ export class ProxiedCall implements CallHandlers, CallerFlowHooks, Revocable {
       this.call?.cancel('client disconnected');
       this.done('client_closed', CLIENT_CLOSED);
     }
-    this.settleFinished();
   };
 
   onHead(h: HeadMeta): void {
@@ -272,6 +268,5 @@ export class ProxiedCall implements CallHandlers, CallerFlowHooks, Revocable {
         'request done',
       );
     }
-    this.settleFinished();
   }
 }

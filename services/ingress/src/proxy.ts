@@ -1,11 +1,11 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CallerProtocol } from '@tokios/shared/protocol';
 import { sessionKey } from '@tokios/shared/routing';
 import type { FabricClient } from './fabric.js';
 import type { IngressMetrics } from './metrics.js';
 import type { IngressControlPlane } from './control-plane.js';
-import { admit } from './admit.js';
+import { admit, type Admitted } from './admit.js';
 import { RateLimitError } from './quota/rate-limit-error.js';
 import { ProxiedCall } from './proxied-call.js';
 
@@ -33,13 +33,18 @@ function forwardedHeaders(given: IncomingHttpHeaders): Record<string, string> {
  * Authenticates, finds the deployment, checks the key's quota, sends the request down the fabric and relays
  * the answer: buffered for non-streamed calls, written through as it arrives for streamed ones (ProxiedCall). Every
  * request that got as far as a deployment leaves one usage record (in memory; written to the store off the hot path).
+ * Synchronous when the key and route are cached (a store lookup makes it a promise); a refusal is thrown.
  */
-export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
   const started = Date.now();
-  const { control, metrics } = deps;
-  const a = await admit(control, metrics, protocol, request);
-  const pc = new ProxiedCall(deps, protocol, request, reply, a, started);
+  const a = admit(deps.control, deps.metrics, protocol, request);
+  if (a instanceof Promise) return a.then((x) => proxyAdmitted(deps, protocol, request, reply, x, started));
+  proxyAdmitted(deps, protocol, request, reply, a, started);
+}
 
+function proxyAdmitted(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest, reply: FastifyReply, a: Admitted, started: number): void {
+  const { control, metrics } = deps;
+  const pc = new ProxiedCall(deps, protocol, request, reply, a, started);
   const exceeded = control.quota.check(a.caller.keyId, a.caller.limits);
   if (exceeded) {
     pc.record(429, undefined, null);
@@ -52,5 +57,16 @@ export async function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtoco
   // Cache-affine placement: the session's requests go where its prefix is cached (scoped: tenant and deployment).
   const session = deps.fabric.homes ? sessionKey(protocol, a.body, request.headers, `${a.caller.tenantId}/${a.first.id}`).key : '';
   pc.start(session, forwardedHeaders(request.headers));
-  await pc.finished;
+}
+
+/**
+ * A proxied route's Fastify handler. Not async: the answer goes out on the raw response (ProxiedCall hijacks the
+ * reply) or, for a refusal, through the app's error handler, never by a return value; so no promise per request
+ * for Fastify to wait on. A refusal thrown at once Fastify catches itself; one after a store lookup is sent here.
+ */
+export function proxyHandler(deps: ProxyDeps, protocol: CallerProtocol): RouteHandlerMethod {
+  return (request, reply) => {
+    const pending = proxyToDeployment(deps, protocol, request, reply);
+    if (pending) pending.catch((err: unknown) => reply.send(err));
+  };
 }
