@@ -77,7 +77,7 @@ export abstract class CallDispatch {
     this.deadline = this.started + fabric.options.requestTimeoutMs;
     this.callId = input.callId ?? fabric.newCallId();
     this.placement = new Placement(fabric.homes, input.sessionKey, input.deploymentId);
-    this.targets = [input.deploymentId, ...(input.fallbackIds ?? [])];
+    this.targets = input.fallbackIds ? [input.deploymentId, ...input.fallbackIds] : [input.deploymentId];
     this.targetSince = this.started;
   }
 

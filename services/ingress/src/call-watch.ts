@@ -21,10 +21,11 @@ export abstract class CallWatch extends CallDispatch {
   /** A gap is open (frames lost): it must be filled by a replay within the stall timeout. */
   private gapSince = 0;
   private gapReason = '';
-  /** Pause/Unpause towards the connector while the caller does not read. */
-  private readonly flow = new PauseLease((frame) => {
-    if (this.control) this.fabric.publishControl(this.control, frame);
-  });
+  /**
+   * Pause/Unpause towards the connector while the caller does not read; made at the first pause (a lease never paused
+   * does nothing on tick, unpause or reconnect), so a call whose caller reads costs none.
+   */
+  private lease: PauseLease | undefined;
   /** When this stream was last heard of (a frame, a heartbeat, its pair-heartbeat entry). */
   protected lastSeen = 0;
   /** What was read from the terminator that acked it, and its round count when this stream was last heard of. */
@@ -52,17 +53,21 @@ export abstract class CallWatch extends CallDispatch {
       return this.send();
     }
     this.askResume('the fabric reconnected', { force: true, gap: false });
-    this.flow.reconnected(Date.now());
+    this.lease?.reconnected(Date.now());
   }
 
   /** The caller stopped reading: the connector stops reading the model's answer for this stream (PauseLease). */
   pause(): void {
-    if (!this.done) this.flow.pause(Date.now());
+    if (this.done) return;
+    this.lease ??= new PauseLease((frame) => {
+      if (this.control) this.fabric.publishControl(this.control, frame);
+    });
+    this.lease.pause(Date.now());
   }
 
   /** The caller drained what it was sent: the answer flows again. */
   unpause(): void {
-    if (!this.done) this.flow.unpause(Date.now());
+    if (!this.done) this.lease?.unpause(Date.now());
   }
 
   /**
@@ -128,7 +133,7 @@ export abstract class CallWatch extends CallDispatch {
    * from which nothing came for the stall timeout; by the stream's own silence for a terminator that marks no rounds.
    */
   protected checkStream(now: number): void {
-    this.flow.tick(now);
+    this.lease?.tick(now);
     if (this.gapSince > 0) {
       if (now - this.gapSince > this.fabric.options.stallTimeoutMs) return this.protocolError(`${this.gapReason} (not resumed)`);
       if (now - this.resumeAskedAt >= RESUME_EVERY_MS) this.askResume(this.gapReason);
