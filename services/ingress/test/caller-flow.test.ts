@@ -27,6 +27,8 @@ function harness() {
   const res = new HeldSocket();
   const events: string[] = [];
   let unpaused: () => void = () => undefined;
+  /** When the last overfill paused the stream: a hold counts from the pause, not from the drain. */
+  let overfilledAt = 0;
   const flow = new CallerFlow(res, OPTS, {
     pause: () => events.push('pause'),
     unpause: () => {
@@ -37,11 +39,11 @@ function harness() {
   });
   /** Writes past the pause mark, as the proxy does: `congested()` after a write the socket did not take. */
   const overfill = (): void => {
+    overfilledAt = Date.now();
     if (!res.write(Buffer.alloc(PAUSE_AT + 1))) flow.congested();
   };
-  /** The caller takes everything; resolves (with the ms it took) once the stream is unpaused. */
+  /** The caller takes everything; resolves (with the ms since the overfill that paused) once the stream is unpaused. */
   const drainAndWait = async (): Promise<{ sync: boolean; ms: number }> => {
-    const at = Date.now();
     const done = new Promise<void>((r) => (unpaused = r));
     const before = events.length;
     const drained = once(res, 'drain');
@@ -49,7 +51,7 @@ function harness() {
     await drained;
     const sync = events.length > before;
     await done;
-    return { sync, ms: Date.now() - at };
+    return { sync, ms: Date.now() - overfilledAt };
   };
   return { res, flow, events, overfill, drainAndWait };
 }
