@@ -42,8 +42,12 @@ export class EndedArchive {
     return this.index.size;
   }
 
-  /** Keeps a stream that just ended: its subjects and its log with its Ack (written straight into the chunk). */
-  add(rid: string, reply: string, control: string, at: number, p: ReplayParts): void {
+  /**
+   * Keeps a stream that just ended: its subjects and its log with its Ack (written straight into the chunk). With
+   * `batch`, returns the log as written: a Batch message of its frames (batch.ts), a view into the chunk, whose
+   * bytes are never written again.
+   */
+  add(rid: string, reply: string, control: string, at: number, p: ReplayParts, batch = false): Buffer | undefined {
     const ownControl = !this.isPrefixed(control, rid);
     // UTF-8 takes at most 3 bytes per UTF-16 unit: an upper bound, so the subjects are measured only as written.
     const len = 8 + 2 + 3 * reply.length + 1 + (ownControl ? 2 + 3 * control.length : 0) + 4 + 4 + 4 + p.bytes;
@@ -57,9 +61,18 @@ export class EndedArchive {
     writeU32(b, off, p.firstSeq);
     writeU32(b, off + 4, p.sent);
     writeU32(b, off + 8, p.bytes);
-    chunk.used = writeBatch(b, off + 12, p.frames);
-    this.index.delete(rid);
-    this.index.set(rid, (chunk.seq % CHUNK_NUMBERS) * CHUNK_BYTES + start);
+    const batchStart = off + 12;
+    chunk.used = writeBatch(b, batchStart, p.frames);
+    const pos = (chunk.seq % CHUNK_NUMBERS) * CHUNK_BYTES + start;
+    const size = this.index.size;
+    this.index.set(rid, pos);
+    // A rid archived again (rare: a Request delivered again after its stream ended) moves to the end, where prune
+    // expects its new time; a new rid is one map lookup, not a delete and a set.
+    if (this.index.size === size) {
+      this.index.delete(rid);
+      this.index.set(rid, pos);
+    }
+    return batch ? b.subarray(batchStart, chunk.used) : undefined;
   }
 
   /** Whether `control` is controlPrefix + rid, compared without building that string. */

@@ -51,6 +51,8 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
    */
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
+  /** The outbox as the archive wrote it, one Batch: set when the outbox is the whole log of a stream that ended. */
+  private outboxBatch: Buffer | undefined;
   private flushQueued = false;
   private awaySince = 0;
   /**
@@ -219,7 +221,21 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
 
   /** Keeps what an ended, replayable stream needs for a Resume or a reconnect in `archive` (read back as an EndedStream). */
   archive(archive: EndedArchive, at: number): void {
-    if (this.replayable) archive.add(this.rid, this.reply, this.control, at, this.replay.parts(this.ackSent));
+    if (!this.replayable) return;
+    const parts = this.replay.parts(this.ackSent);
+    // A quick answer ends in the turn its Ack goes: the outbox is then its whole log, which the archive writes as a
+    // Batch anyway; that is what gets published (not a copy of the same bytes, per request).
+    const whole = this.outboxIsLog(parts.frames);
+    const batch = archive.add(this.rid, this.reply, this.control, at, parts, whole);
+    if (whole) this.outboxBatch = batch;
+  }
+
+  /** Whether the outbox holds these frames, in this order (two at least: a lone frame is published as it is). */
+  private outboxIsLog(frames: readonly Uint8Array[]): boolean {
+    const out = this.outbox;
+    if (out.length < 2 || out.length !== frames.length) return false;
+    for (let i = 0; i < out.length; i++) if (out[i] !== frames[i]) return false;
+    return true;
   }
 
   /** Tells the ingress the stream is alive when nothing else was sent for `idleMs` (a stream without beatIngress). */
@@ -251,6 +267,7 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
     this.lastSent = Date.now();
     if (!this.meta.batches) return this.publishNow(frame);
     if (this.outbox.length > 0 && batchBytes(this.outbox.length + 1, this.outboxBytes + frame.byteLength) > this.room()) this.flushOutbox();
+    this.outboxBatch = undefined;
     this.outbox.push(frame);
     this.outboxBytes += frame.byteLength;
     if (!this.flushQueued) {
@@ -265,9 +282,11 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
     const frames = this.outbox;
     if (frames.length === 0) return;
     const bytes = this.outboxBytes;
+    const batch = this.outboxBatch;
     this.outbox = [];
     this.outboxBytes = 0;
-    this.publishNow(frames.length === 1 ? frames[0]! : encodeBatch(frames, bytes));
+    this.outboxBatch = undefined;
+    this.publishNow(frames.length === 1 ? frames[0]! : (batch ?? encodeBatch(frames, bytes)));
   }
 
   private publishNow(message: Uint8Array): void {

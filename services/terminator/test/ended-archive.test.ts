@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { FrameKind, encodeFrame } from '@tokios/shared/protocol';
+import { FrameKind, encodeBatch, encodeFrame } from '@tokios/shared/protocol';
 import { ReplayLog } from '../src/replay.js';
 import { EndedStream } from '../src/ended-stream.js';
 import { EndedArchive } from '../src/ended-archive.js';
@@ -86,4 +86,13 @@ t.test('a control subject that is the archive prefix and the rid is not written 
   keep(other, 'r1', 1000);
   same(t, prefixed.get('r1'), ended('r1', 1000));
   same(t, other.get('r1'), ended('r1', 1000));
+});
+
+t.test('asked for it, add returns the log it wrote: the Batch of its frames, byte for byte', async (t) => {
+  const archive = new EndedArchive('tokios.term.trm_1.');
+  const parts = logOf('hello').parts(ack);
+  t.equal(archive.add('r1', 'tokios.in.ing_1.r1', 'tokios.term.trm_1.r1', 1000, parts), undefined, 'nothing unless asked');
+  const batch = archive.add('r2', 'tokios.in.ing_1.r2', 'tokios.term.trm_1.r2', 1000, parts, true);
+  t.same(Buffer.from(batch ?? []), encodeBatch(parts.frames));
+  same(t, archive.get('r2'), ended('r2', 1000));
 });
