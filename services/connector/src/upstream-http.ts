@@ -8,7 +8,8 @@ export interface UpstreamCallOptions {
   method: 'GET' | 'POST';
   path: string;
   body?: string | Buffer | undefined;
-  headers?: Record<string, string>;
+  /** Frozen sets (the translation plans' constants) are merged with the connector's headers once and kept. */
+  headers?: Readonly<Record<string, string>>;
   /** A new connection instead of a pooled keep-alive socket (the retry after a reused socket failed). */
   fresh?: boolean;
 }
@@ -19,24 +20,52 @@ interface Target {
   path: string;
   /** Basic credentials from the base URL's user part, as http.request sent them. */
   authorization?: string;
+  /** The headers sent for a frozen header set, with a body and without (built once: headersFor). */
+  merged: WeakMap<object, Record<string, string>>;
+  mergedWithBody: WeakMap<object, Record<string, string>>;
 }
 
-const targets = new Map<string, Target>();
+/** By base URL, then path: no string built per request to find them. */
+const targets = new Map<string, Map<string, Target>>();
+let targetCount = 0;
 
 function targetOf(base: string, path: string): Target {
-  const key = base + path;
-  let target = targets.get(key);
+  let byPath = targets.get(base);
+  if (byPath === undefined) targets.set(base, (byPath = new Map()));
+  let target = byPath.get(path);
   if (target === undefined) {
-    const url = new URL(key);
-    target = { origin: url.origin, path: url.pathname + url.search };
+    const url = new URL(base + path);
+    target = { origin: url.origin, path: url.pathname + url.search, merged: new WeakMap(), mergedWithBody: new WeakMap() };
     if (url.username !== '' || url.password !== '') {
       target.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
     }
     // A connector has one model server and a handful of paths; the bound only guards a misuse.
-    if (targets.size >= 256) targets.clear();
-    targets.set(key, target);
+    if (++targetCount > 256) {
+      targets.clear();
+      targetCount = 1;
+      targets.set(base, (byPath = new Map()));
+    }
+    byPath.set(path, target);
   }
   return target;
+}
+
+/** No headers from the caller of upstreamCall: merged like any frozen set. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** What goes to the model server: `accept`, the plan's headers, the base URL's credentials, a JSON content type for a body. */
+function headersFor(target: Target, given: Readonly<Record<string, string>> | undefined, withBody: boolean): Record<string, string> {
+  const set = given ?? NO_HEADERS;
+  const frozen = Object.isFrozen(set);
+  const cache = withBody ? target.mergedWithBody : target.merged;
+  const known = frozen ? cache.get(set) : undefined;
+  if (known !== undefined) return known;
+  const headers: Record<string, string> = { accept: '*/*', ...set };
+  if (target.authorization !== undefined) headers['authorization'] ??= target.authorization;
+  if (withBody) headers['content-type'] ??= 'application/json';
+  // Kept frozen too: undici only reads it, and nothing else may change what every request sends.
+  if (frozen) cache.set(set, Object.freeze(headers));
+  return headers;
 }
 
 /** What the caller of upstreamCall hears of one exchange, in order: head, data…, then end or error (once). */
@@ -114,9 +143,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
 /** Starts a request to the model server; its answer goes to `sink`. */
 export function upstreamCall(base: string, opts: UpstreamCallOptions, sink: UpstreamSink): UpstreamCall {
   const target = targetOf(base, opts.path);
-  const headers: Record<string, string> = { accept: '*/*', ...opts.headers };
-  if (target.authorization !== undefined) headers['authorization'] ??= target.authorization;
-  if (opts.body !== undefined) headers['content-type'] ??= 'application/json';
+  const headers = headersFor(target, opts.headers, opts.body !== undefined);
   const options: Dispatcher.DispatchOptions = { method: opts.method, path: target.path, headers, body: opts.body ?? null };
   if (!opts.fresh) {
     const call = new UpstreamCall(sink);

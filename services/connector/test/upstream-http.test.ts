@@ -83,3 +83,36 @@ t.test('probes: bounded body, and a server that does not answer fails after the 
   t.ok(big.text.length <= 4096, `kept ${big.text.length} of 10000 bytes`);
   await t.rejects(upstreamGet(base, '/silent', 100), /upstream timeout/, 'no answer within the timeout');
 });
+
+t.test('headers: accept, the given set, the base URL credentials and a JSON type for a body, the same on every call', async (t) => {
+  const seen: Record<string, string | undefined>[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ accept: req.headers.accept, type: req.headers['content-type'], auth: req.headers.authorization, x: req.headers['x-plan'] as string | undefined });
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const a = server.address();
+  const port = typeof a === 'object' && a ? a.port : 0;
+  const plain = `http://127.0.0.1:${port}`;
+  const withUser = `http://u%20ser:p%40ss@127.0.0.1:${port}`;
+  const frozen = Object.freeze({ 'x-plan': 'frozen', accept: 'text/event-stream' });
+  const auth = `Basic ${Buffer.from('u ser:p@ss').toString('base64')}`;
+  for (let i = 0; i < 2; i++) await exchange(withUser, { method: 'POST', path: '/v1/chat/completions', body: '{}', headers: frozen });
+  await exchange(plain, { method: 'POST', path: '/v1/chat/completions', body: '{}', headers: frozen });
+  await exchange(plain, { method: 'POST', path: '/v1/chat/completions', body: '{}', headers: { 'x-plan': 'fresh', 'content-type': 'text/plain' } });
+  await exchange(withUser, { method: 'GET', path: '/v1/models', headers: frozen });
+  await exchange(plain, { method: 'GET', path: '/health' });
+  t.same(seen, [
+    { accept: 'text/event-stream', type: 'application/json', auth, x: 'frozen' },
+    { accept: 'text/event-stream', type: 'application/json', auth, x: 'frozen' },
+    { accept: 'text/event-stream', type: 'application/json', auth: undefined, x: 'frozen' },
+    { accept: '*/*', type: 'text/plain', auth: undefined, x: 'fresh' },
+    { accept: 'text/event-stream', type: undefined, auth, x: 'frozen' },
+    { accept: '*/*', type: undefined, auth: undefined, x: undefined },
+  ]);
+});

@@ -52,7 +52,7 @@ export interface CallerAdapter {
 export interface UpstreamHttpRequest {
   path: string;
   body: string;
-  headers: Record<string, string>;
+  headers: Readonly<Record<string, string>>;
 }
 
 /** Injected sources of ids and time, so decoders stay deterministic under test. */

@@ -27,7 +27,7 @@ export interface UpstreamPlan {
   path: string;
   /** A Buffer when the caller's bytes go up as they are. */
   body: string | Buffer;
-  headers: Record<string, string>;
+  headers: Readonly<Record<string, string>>;
   /** Request fields accepted without effect and tools dropped (names only), for the caller's `tokios-ignored` header. */
   ignored?: readonly string[];
   /** Called once, with the model server's status and content type, when its answer starts. */

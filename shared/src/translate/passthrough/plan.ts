@@ -6,6 +6,7 @@ import { OPENAI_CHAT_PATH } from '../upstream/openai/request.js';
 import { isRecord, parseJson } from '../util.js';
 import { PassthroughStreamFilter, type PassthroughStreamOptions } from './stream-filter.js';
 import { PassthroughWholeAnswer } from './whole.js';
+import { JSON_BODY_HEADERS } from '../upstream/headers.js';
 
 /**
  * OpenAI Chat caller and OpenAI-compatible upstream: the body goes up as the caller sent it and the answer comes back
@@ -56,7 +57,7 @@ export function planPassthrough(deploymentName: string, stream: boolean, raw: Bu
   return {
     path,
     body,
-    headers: { 'content-type': 'application/json' },
+    headers: JSON_BODY_HEADERS,
     // The server gets every field as sent: nothing is ignored by the gateway.
     ignored: [],
     translate: (status, contentType) => passthroughAnswer(status, contentType, { strip, toolFinish, model: rename ? deploymentName : undefined }),

@@ -2,6 +2,7 @@ import { TokiosError } from '../../../errors/registry.js';
 import type { UpstreamHttpRequest } from '../../adapter.js';
 import type { ChatMessage, ChatRequest, ContentPart, ResponseFormat, ToolCall } from '../../pivot.js';
 import { isRecord, parseJson } from '../../util.js';
+import { OLLAMA_STREAM_HEADERS } from '../headers.js';
 
 export const OLLAMA_CHAT_PATH = '/api/chat';
 
@@ -65,7 +66,7 @@ export function buildOllamaRequest(req: ChatRequest, options: { model: string })
   return {
     path: OLLAMA_CHAT_PATH,
     body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+    headers: OLLAMA_STREAM_HEADERS,
   };
 }
 

@@ -1,6 +1,7 @@
 import { TokiosError } from '../../../errors/registry.js';
 import type { UpstreamHttpRequest } from '../../adapter.js';
 import type { ChatRequest } from '../../pivot.js';
+import { OPENAI_STREAM_HEADERS } from '../headers.js';
 
 export const OPENAI_CHAT_PATH = '/v1/chat/completions';
 
@@ -40,6 +41,6 @@ export function buildOpenAIRequest(req: ChatRequest, options: { model: string })
   return {
     path: OPENAI_CHAT_PATH,
     body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    headers: OPENAI_STREAM_HEADERS,
   };
 }
