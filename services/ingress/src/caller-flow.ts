@@ -27,6 +27,8 @@ export interface CallerFlowOptions {
   maxUnsentAnswerBytes: number;
   /** A pause lasting longer than this gives the call up (TOKIOS_MAX_CALLER_PAUSE_MS). */
   maxCallerPauseMs: number;
+  /** A pause this soon after the last Unpause counts as a quick re-pause (REPAUSE_WINDOW_MS; tests widen or narrow it). */
+  repauseWindowMs?: number;
 }
 
 export interface CallerFlowHooks {
@@ -73,7 +75,7 @@ export class CallerFlow {
     if (unsent > this.opts.maxUnsentAnswerBytes && this.overCap(unsent)) return this.giveUp(unsent);
     if (this.pausedAt > 0 || unsent <= this.opts.pauseUnsentBytes) return;
     this.pausedAt = Date.now();
-    const quick = this.unpausedAt > 0 && this.pausedAt - this.unpausedAt < REPAUSE_WINDOW_MS;
+    const quick = this.unpausedAt > 0 && this.pausedAt - this.unpausedAt < (this.opts.repauseWindowMs ?? REPAUSE_WINDOW_MS);
     this.holdMs = quick ? Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, this.holdMs * 2)) : 0;
     this.res.once('drain', this.drained);
     this.timer = setTimeout(() => this.giveUp(this.res.writableLength), this.opts.maxCallerPauseMs);
