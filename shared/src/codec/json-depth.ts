@@ -1,15 +1,11 @@
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.js';
+
 /**
  * The deepest JSON nesting a request may have. Real requests (tool schemas, nested content) stay far below this;
  * a body nested millions deep costs seconds of event-loop time to parse and must be refused before any parse.
  */
 export const MAX_JSON_DEPTH = 128;
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 
 /**
  * Whether `bytes` (UTF-8 JSON, not yet parsed) nests objects/arrays deeper than `max`: one pass over the bytes

@@ -1,4 +1,5 @@
 import { MAX_JSON_DEPTH } from '../../codec/json-depth.js';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, DOT, MINUS, OPEN_BRACE, OPEN_BRACKET, QUOTE } from '../../codec/json-bytes.js';
 
 /**
  * What a whole passthrough answer's bytes hold, read without building the answer: JSON.parse of a whole
@@ -17,17 +18,6 @@ export type AnswerScan = { kind: 'invalid' } | { kind: 'parse' } | { kind: 'plai
 
 const INVALID: AnswerScan = { kind: 'invalid' };
 const PARSE: AnswerScan = { kind: 'parse' };
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const MINUS = 0x2d;
-const DOT = 0x2e;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
 
 const USAGE = Buffer.from('usage');
 const TOOL_CALLS = Buffer.from('tool_calls');
@@ -48,7 +38,7 @@ export function scanAnswer(buf: Buffer): AnswerScan {
   const open = new Uint8Array(MAX_JSON_DEPTH + 1);
   let depth = 0;
   let i = skipSpace(buf, 0);
-  if (buf[i] !== OPEN_OBJECT) return INVALID;
+  if (buf[i] !== OPEN_BRACE) return INVALID;
   let state = AT_VALUE;
   /** Where the top-level `usage` value being scanned starts (-1: none being scanned). */
   let usageAt = -1;
@@ -57,16 +47,16 @@ export function scanAnswer(buf: Buffer): AnswerScan {
     if (state === AT_VALUE) {
       i = skipSpace(buf, i);
       const c = buf[i];
-      if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         if (++depth > MAX_JSON_DEPTH) return PARSE;
-        open[depth] = c === OPEN_OBJECT ? IN_OBJECT : IN_ARRAY;
+        open[depth] = c === OPEN_BRACE ? IN_OBJECT : IN_ARRAY;
         i = skipSpace(buf, i + 1);
-        const close = c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY;
+        const close = c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET;
         if (buf[i] === close) {
           depth--;
           i++;
           state = AFTER_VALUE;
-        } else state = c === OPEN_OBJECT ? AT_KEY : AT_VALUE;
+        } else state = c === OPEN_BRACE ? AT_KEY : AT_VALUE;
         continue;
       }
       if (c === QUOTE) i = stringEnd(buf, i);
@@ -101,7 +91,7 @@ export function scanAnswer(buf: Buffer): AnswerScan {
       if (c === COMMA) {
         i = skipSpace(buf, i + 1);
         state = open[depth] === IN_OBJECT ? AT_KEY : AT_VALUE;
-      } else if (c === (open[depth] === IN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY)) {
+      } else if (c === (open[depth] === IN_OBJECT ? CLOSE_BRACE : CLOSE_BRACKET)) {
         depth--;
         i++;
       } else return INVALID;

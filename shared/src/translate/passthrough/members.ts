@@ -1,12 +1,11 @@
+import { BACKSLASH, COLON, QUOTE } from '../../codec/json-bytes.js';
+
 /**
  * Byte-level reading of JSON object members in the passthrough hot path, without decoding. A quoted key followed by
  * a colon cannot occur inside a JSON string (the string's own quotes would be escaped), so a match of `"key"` that
  * is followed by optional whitespace and `:` is a member of some object on that line.
  */
 
-const QUOTE = 0x22;
-const COLON = 0x3a;
-const BACKSLASH = 0x5c;
 
 function isSpace(b: number | undefined): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a;

@@ -1,7 +1,7 @@
 import { applyEdits, stringEnd, valueAt, type Edit } from './members.js';
+import { QUOTE } from '../../codec/json-bytes.js';
 
 const MODEL_KEY = Buffer.from('"model"');
-const QUOTE = 0x22;
 
 /**
  * Passthrough answers name the deployment, like translated ones: the caller asked for `model: "<deployment>"` and the

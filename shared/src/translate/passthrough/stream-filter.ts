@@ -7,10 +7,9 @@ import { isRecord, parseJson } from '../util.js';
 import { applyEdits, startsWithAt, valueAt, type Edit } from './members.js';
 import { ModelName } from './model-name.js';
 import { ToolFinish } from './tool-finish.js';
+import { CLOSE_BRACE, COMMA } from '../../codec/json-bytes.js';
 
 const NL = 0x0a;
-const CLOSE_BRACE = 0x7d;
-const COMMA = 0x2c;
 const ERROR_KEY = Buffer.from('"error"');
 const USAGE_KEY = Buffer.from('"usage"');
 const NULL = Buffer.from('null');

@@ -1,15 +1,13 @@
 import { applyEdits, startsWithAt, valueAt, type Edit } from './members.js';
+import { CLOSE_BRACKET, OPEN_BRACKET, QUOTE } from '../../codec/json-bytes.js';
 
 const TOOL_CALLS_KEY = Buffer.from('"tool_calls"');
 const FINISH_KEY = Buffer.from('"finish_reason"');
 const STOP = Buffer.from('"stop"');
 const TOOL_CALLS = Buffer.from('"tool_calls"');
-const OPEN_BRACKET = 0x5b;
-const QUOTE = 0x22;
 const UNDERSCORE = 0x5f;
 /** Where the underscore is in `"tool_calls"`. */
 const UNDERSCORE_AT = TOOL_CALLS_KEY.indexOf(UNDERSCORE);
-const CLOSE_BRACKET = 0x5d;
 
 function isSpace(b: number | undefined): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a;
