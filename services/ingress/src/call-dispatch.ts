@@ -1,10 +1,9 @@
 import type { Msg } from 'nats';
 import { subjects } from '@tokios/shared/subjects';
-import { FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, encodeFrame, encodeWithJson, metaBytes, type AckMeta, type RejectMeta, type RequestMeta } from '@tokios/shared/protocol';
+import { FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, encodeFrame, encodeWithJson, fabricRequestJson, metaBytes, type AckMeta, type RejectMeta, type RequestMeta } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import type { FabricClient, FallbackReason } from './fabric.js';
 import { Placement } from './affinity/placement.js';
-import { fabricRequestJson } from './request-meta-json.js';
 
 export interface CallInput {
   deploymentId: string;

@@ -1,7 +1,6 @@
 import type { ErrorCode } from '@tokios/shared/errors';
-import { FrameKind, encodeBodyFrames, encodeFrame, encodeRequestJsonFrames, type EndMeta, type RequestMeta, type RejectMeta } from '@tokios/shared/protocol';
+import { FrameKind, encodeBodyFrames, encodeFrame, encodeRequestJsonFrames, tunnelRequestJson, type EndMeta, type RequestMeta, type RejectMeta } from '@tokios/shared/protocol';
 import { IngressLeg, type IngressLegContext } from './ingress-leg.js';
-import { tunnelRequestJson } from './tunnel-request-meta.js';
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel, TunnelStream } from './tunnel.js';
 

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { requestMeta, type RequestMeta } from '@tokios/shared/protocol';
-import { fabricRequestJson } from '../src/request-meta-json.js';
+import { fabricRequestJson, requestMeta, type RequestMeta } from '../../src/protocol/index.js';
 
 t.test('the fabric Request metadata text is JSON.stringify of the same fields (schema order), and the schema takes it', async (t) => {
   const base: RequestMeta = {

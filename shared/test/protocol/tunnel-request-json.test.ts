@@ -1,6 +1,5 @@
 import t from 'tap';
-import { requestMeta, type RequestMeta } from '@tokios/shared/protocol';
-import { tunnelRequestJson } from '../src/tunnel-request-meta.js';
+import { tunnelRequestJson, requestMeta, type RequestMeta } from '../../src/protocol/index.js';
 
 /** Set on NATS only: who asked and what the ingress reads; never sent to a connector. */
 const NATS_ONLY = ['ingressId', 'tenantId', 'keyId', 'batches', 'pairHeartbeats'];
