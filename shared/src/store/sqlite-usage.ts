@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { UsageRecord, UsageReport, UsageTotals } from './types.js';
 import { callerProtocolSchema } from '../protocol/meta.js';
-import { BucketAccumulator, USAGE_COUNTERS, firstReadHour, instantMs, rollUp, type HourlyQuery } from './usage.js';
+import { BucketAccumulator, USAGE_COUNTERS, firstReadHour, floorHour, instantMs, rollUp, type HourlyQuery } from './usage.js';
 
 /**
  * Usage in the embedded store: raw records (`usage_records`, kept for the raw retention so a re-sent record
@@ -78,15 +78,21 @@ export class SqliteUsage {
   /** Stores the records not seen before and adds them to their rollups. Run inside a write transaction. */
   record(batch: readonly UsageRecord[]): number {
     const fresh: UsageRecord[] = [];
+    // Each record's hour, from the instant parsed once for its row.
+    const hours: number[] = [];
     for (const r of batch) {
+      const at = instantMs(r.at);
       // Positional, in the column order of insertRaw: binding by name looks up every parameter per row.
       const inserted = this.insertRaw.run(
-        r.id, instantMs(r.at), r.tenantId, r.keyId, r.deploymentId, r.aliasId ?? null, r.connectorId, r.protocol, r.stream ? 1 : 0,
+        r.id, at, r.tenantId, r.keyId, r.deploymentId, r.aliasId ?? null, r.connectorId, r.protocol, r.stream ? 1 : 0,
         r.status, r.inputTokens, r.outputTokens, r.ttftMs, r.durationMs,
       );
-      if (inserted.changes === 1) fresh.push(r);
+      if (inserted.changes === 1) {
+        fresh.push(r);
+        hours.push(floorHour(at));
+      }
     }
-    for (const roll of rollUp(fresh)) {
+    for (const roll of rollUp(fresh, hours)) {
       const counters = Object.fromEntries(USAGE_COUNTERS.map((k, i) => [`c${i}`, roll.totals[k]]));
       this.upsertRollup.run({ tenantId: roll.tenantId, hour: roll.hour, deploymentId: roll.deploymentId, keyId: roll.keyId, ...counters });
     }
