@@ -20,7 +20,8 @@ import { runAffinity } from './affinity.js';
 import { waitHttp } from './lib/wait-http.js';
 import { collectGarbage } from './lib/inspector-gc.js';
 import { withOpenFiles } from './lib/fd-limit.js';
-import { slowStreams, type SlowStreamsResult } from './lib/slow-streams.js';
+import { slowStreams, type SlowStreamsResult, type Tier, type TierLoops } from './lib/slow-streams.js';
+import { loopProbeArgs } from './lib/loop-probe-file.js';
 import { CpuMeter, addWindows, rssBytes, type CpuWindow } from './lib/procstat.js';
 import {
   ANTHROPIC_MARKERS, OPENAI_CHAT_MARKERS, fixedLoad, mergeFixed, mergeProtocolStreams, mergeStreams, protocolStreamLoad, streamLoad,
@@ -64,6 +65,8 @@ const STACK_PHASES = ['idle', 'c1', 'c16', 'c64', 'stream', 'translate', 'slow']
 const PROFILE = new Set((process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
 const PROF_DIR = join(ROOT, 'bench/results/prof');
 const nodeArgs = (name: string): string[] => (PROFILE.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+/** The slow phase reads the ingress's and the terminator's event loops (a probe, dormant until that phase). */
+const probeArgs = (): string[] => (PHASES.has('slow') ? loopProbeArgs() : []);
 
 const TARGETS = {
   addedP50Ms: 0.5,
@@ -149,14 +152,14 @@ async function startStack(): Promise<Stack> {
   const tunnelUrl = `ws://127.0.0.1:${tPort}/v1/tunnel`;
   // The terminator's inspector (127.0.0.1, random port) lets the idle-tunnel phase force a GC before reading RSS.
   // Each idle tunnel is one socket in the terminator (and in the client that opens them).
-  const fds = withOpenFiles(IDLE_TUNNELS + 2_000, process.execPath, [...nodeArgs('terminator'), '--inspect=127.0.0.1:0', CLI, 'terminator']);
+  const fds = withOpenFiles(IDLE_TUNNELS + 2_000, process.execPath, [...nodeArgs('terminator'), ...probeArgs(), '--inspect=127.0.0.1:0', CLI, 'terminator']);
   if (PHASES.has('idle')) log(`terminator: ${fds.note}`);
   const terminator = spawnChild('terminator', fds.cmd, fds.args, {
     env: { ...common, TOKIOS_TERMINATOR_HOST: '127.0.0.1', TOKIOS_TERMINATOR_PORT: String(tPort), TOKIOS_PUBLIC_TUNNEL_URL: tunnelUrl },
   });
   const iPort = await freePort();
   // One socket per slow stream's caller.
-  const ifds = withOpenFiles(SLOW_STREAMS + 2_000, process.execPath, [...nodeArgs('ingress'), CLI, 'ingress']);
+  const ifds = withOpenFiles(SLOW_STREAMS + 2_000, process.execPath, [...nodeArgs('ingress'), ...probeArgs(), CLI, 'ingress']);
   const ingress = spawnChild('ingress', ifds.cmd, ifds.args, {
     env: { ...common, TOKIOS_INGRESS_HOST: '127.0.0.1', TOKIOS_INGRESS_PORT: String(iPort) },
   });
@@ -367,6 +370,7 @@ function slowReport(r: SlowStreamsResult): string {
   rows.push(['RSS per open stream (KB)', ...(['ingress', 'terminator', 'connectors'] as const).map((k) => f1(r.rss[k].perStreamBytes / 1024)), '']);
   rows.push(['CPU µs per chunk', ...(['ingress', 'terminator', 'connectors', 'nats'] as const).map((k) => f1(r.cpuMicrosPerChunk[k]))]);
   rows.push(['CPU µs per chunk, all streams open', ...(['ingress', 'terminator', 'connectors', 'nats'] as const).map((k) => f1(r.steadyCpuMicrosPerChunk[k]))]);
+  rows.push(['CPU µs per chunk, bench upstream / client', `upstream ${f1(r.benchCpuMicrosPerChunk.upstream)}`, `client ${f1(r.benchCpuMicrosPerChunk.client)}`, '', '']);
   const nats = r.nats ? `NATS messages in: ${int(r.nats.inMsgs)} over the phase, ${f2(r.nats.inMsgs / Math.max(1, r.chunks))} per chunk, ${int(r.nats.inMsgs / Math.max(1, r.seconds))}/s` : undefined;
   return [
     `Slow streams: ${int(r.streams)} concurrent streams at 1 token/s through one ingress and one terminator (${SLOW_TOKENS} tokens each, opened over ${SLOW_RAMP_MS / 1000} s);`,
@@ -376,6 +380,28 @@ function slowReport(r: SlowStreamsResult): string {
     `streams ok ${int(r.ok)}, errors ${int(r.errors)}${r.firstError ? ` (first: ${r.firstError})` : ''}; ${f1(r.seconds)} s`,
     ...(nats ? [nats] : []),
     table(rows),
+    '',
+    loopReport(r.loops),
+  ].join('\n');
+}
+
+/** Each process's event-loop delay and GC pauses over the ramp and the steady state (loop-probe.ts). */
+function loopReport(loops: { ramp: TierLoops; steady: TierLoops }): string {
+  const tiers: Tier[] = ['ingress', 'terminator', 'connectors', 'upstream', 'client'];
+  const gcCell = (p: TierLoops[Tier], kind: string): string => {
+    const g = p?.gc[kind];
+    return g ? `${g.count} / ${f1(g.totalMs)} / ${f1(g.maxMs)}` : '0';
+  };
+  const rows: string[][] = [['event loop and GC', ...tiers]];
+  for (const w of ['ramp', 'steady'] as const) {
+    const l = loops[w];
+    rows.push([`${w}: loop delay p50 / p99 / max (ms)`, ...tiers.map((t) => (l[t] ? `${f1(l[t]!.loopP50Ms)} / ${f1(l[t]!.loopP99Ms)} / ${f1(l[t]!.loopMaxMs)}` : '-'))]);
+    rows.push([`${w}: scavenges n / total / max (ms)`, ...tiers.map((t) => gcCell(l[t], 'scavenge'))]);
+    rows.push([`${w}: mark-compacts n / total / max (ms)`, ...tiers.map((t) => gcCell(l[t], 'markCompact'))]);
+  }
+  return [
+    table(rows),
+    '(loop delay: how late a 5 ms timer fired, beyond its 5 ms; connectors: the worst of them, GC summed, max of maxima; client: steady state only)',
   ].join('\n');
 }
 

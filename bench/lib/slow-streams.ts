@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { spawnChild, type Child } from './children.js';
 import { withOpenFiles } from './fd-limit.js';
 import { cpuMicros, rssBytes } from './procstat.js';
+import { loopProbeArgs, readProbes, signalProbes } from './loop-probe-file.js';
+import type { GcStat, LoopProbe } from './loop-window.js';
 
 export interface SlowStreamsSetup {
   cli: string;
@@ -62,9 +64,39 @@ export interface SlowStreamsResult {
    * request is being set up (streams ending, End and teardown, still count). NaN when no stream opened.
    */
   steadyCpuMicrosPerChunk: Record<'ingress' | 'terminator' | 'connectors' | 'nats', number>;
+  /** CPU µs per chunk of the bench's own processes: the slow upstream and the load generator (its start included). */
+  benchCpuMicrosPerChunk: Record<'upstream' | 'client', number>;
+  /**
+   * Event-loop delay and GC pauses per process (loop-probe.ts), while the streams were being opened (`ramp`) and
+   * once all were open (`steady`): which process held the chunks back. Connectors: the worst of them, GC summed.
+   */
+  loops: { ramp: TierLoops; steady: TierLoops };
   /** Messages published into NATS over the phase (every Request, answer frame, heartbeat…), from /varz. */
   nats?: { inMsgs: number; outMsgs: number };
   seconds: number;
+}
+
+export type Tier = 'ingress' | 'terminator' | 'connectors' | 'upstream' | 'client';
+export type TierLoops = Partial<Record<Tier, LoopProbe>>;
+
+/** The connectors' windows as one: the worst delay of any, GC pauses summed (max of the maxima). */
+function merge(ps: (LoopProbe | undefined)[]): LoopProbe | undefined {
+  const got = ps.filter((p): p is LoopProbe => p !== undefined);
+  if (got.length === 0) return undefined;
+  const gc: Record<string, GcStat> = {};
+  for (const p of got) {
+    for (const [k, g] of Object.entries(p.gc)) {
+      const m = (gc[k] ??= { count: 0, totalMs: 0, maxMs: 0 });
+      m.count += g.count;
+      m.totalMs += g.totalMs;
+      m.maxMs = Math.max(m.maxMs, g.maxMs);
+    }
+  }
+  const worst = (f: (p: LoopProbe) => number): number => Math.max(...got.map(f));
+  return {
+    pid: -1, seconds: worst((p) => p.seconds), loopP50Ms: worst((p) => p.loopP50Ms), loopP99Ms: worst((p) => p.loopP99Ms), loopMaxMs: worst((p) => p.loopMaxMs),
+    samples: got.reduce((n, p) => n + p.samples, 0), gc,
+  };
 }
 
 interface Varz {
@@ -88,7 +120,7 @@ const PER_CONNECTOR = Number(process.env.BENCH_SLOW_PER_CONNECTOR ?? 1_000);
 export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResult> {
   const children: Child[] = [];
   try {
-    const up = withOpenFiles(s.streams + 1_000, process.execPath, [join(s.lib, 'slow-upstream.js'), '0', String(s.tokens)]);
+    const up = withOpenFiles(s.streams + 1_000, process.execPath, [...loopProbeArgs(), join(s.lib, 'slow-upstream.js'), '0', String(s.tokens)]);
     const upstream = spawnChild('slow-upstream', up.cmd, up.args);
     children.push(upstream);
     const upstreamUrl = `http://127.0.0.1:${(await upstream.waitFor(/slow upstream listening (\d+)/))[1]}`;
@@ -100,7 +132,7 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
         const cfg = join(s.cfgDir, `slow-${i}.json`);
         await writeFile(cfg, JSON.stringify({ tunnel_token: s.token, upstream: upstreamUrl, gateway: s.tunnelUrl, upstream_kind: 'openai', max_concurrency: PER_CONNECTOR, tunnels: 1 }));
         const name = `slow-connector-${i}`;
-        const c = spawnChild(name, process.execPath, [...(s.nodeArgs?.(name) ?? []), s.cli, 'connector', '--config', cfg], { env: s.env });
+        const c = spawnChild(name, process.execPath, [...(s.nodeArgs?.(name) ?? []), ...loopProbeArgs(), s.cli, 'connector', '--config', cfg], { env: s.env });
         children.push(c);
         // Several node processes starting at once on a shared machine: give them time.
         await c.waitFor(/Tunnel established/, 90_000);
@@ -128,6 +160,20 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
       ingress: cpuMicros(s.pids.ingress), terminator: cpuMicros(s.pids.terminator), nats: cpuMicros(s.pids.nats), connectors: connectorPids.reduce((n, p) => n + cpuMicros(p), 0),
     });
     await s.settle?.();
+    // Processes whose loops are probed (loaded with loopProbeArgs); the client measures its own.
+    const probed = [s.pids.ingress, s.pids.terminator, upstream.pid, ...connectorPids];
+    const tiers = (ps: (LoopProbe | undefined)[]): TierLoops => {
+      const t: TierLoops = {};
+      if (ps[0]) t.ingress = ps[0];
+      if (ps[1]) t.terminator = ps[1];
+      if (ps[2]) t.upstream = ps[2];
+      const c = merge(ps.slice(3));
+      if (c) t.connectors = c;
+      return t;
+    };
+    let rampLoops: Promise<TierLoops> = Promise.resolve({});
+    signalProbes(probed);
+    const upCpu0 = cpuMicros(upstream.pid);
     const before = sample();
     const varz0 = await varz(s.natsMonitorUrl);
     const cpu0 = cpu();
@@ -146,10 +192,18 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
       void client.waitFor(/open \d+/, budget).then(() => {
         open = sample();
         cpuOpen = cpu();
+        rampLoops = readProbes(probed).then(tiers);
       }, () => undefined);
       const line = (await client.waitFor(/result (\{.*\})/, budget))[1]!;
-      const r = JSON.parse(line) as Omit<SlowStreamsResult, 'rss' | 'cpuMicrosPerChunk' | 'steadyCpuMicrosPerChunk' | 'connectors'>;
+      const r = JSON.parse(line) as Omit<SlowStreamsResult, 'rss' | 'cpuMicrosPerChunk' | 'steadyCpuMicrosPerChunk' | 'connectors' | 'loops' | 'benchCpuMicrosPerChunk'> & { clientLoop?: LoopProbe };
       const cpu1 = cpu();
+      const upCpu1 = cpuMicros(upstream.pid);
+      const clientCpu = cpuMicros(client.pid);
+      const steadyLoops = tiers(await readProbes(probed));
+      const { clientLoop, ...rest } = r;
+      if (clientLoop) steadyLoops.client = clientLoop;
+      const loops = { ramp: await rampLoops, steady: steadyLoops };
+      const benchCpuMicrosPerChunk = { upstream: (upCpu1 - upCpu0) / Math.max(1, r.chunks), client: clientCpu / Math.max(1, r.chunks) };
       const varz1 = await varz(s.natsMonitorUrl);
       const nats = varz0 && varz1 ? { inMsgs: varz1.in_msgs - varz0.in_msgs, outMsgs: varz1.out_msgs - varz0.out_msgs } : undefined;
       const rss = {} as SlowStreamsResult['rss'];
@@ -162,7 +216,7 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
         per[k] = (cpu1[k] - cpu0[k]) / Math.max(1, r.chunks);
         steady[k] = cpuOpen ? (cpu1[k] - cpuOpen[k]) / Math.max(1, r.steadyChunks) : NaN;
       }
-      return { ...r, connectors: count, rss, cpuMicrosPerChunk: per, steadyCpuMicrosPerChunk: steady, ...(nats ? { nats } : {}) };
+      return { ...rest, connectors: count, rss, cpuMicrosPerChunk: per, steadyCpuMicrosPerChunk: steady, benchCpuMicrosPerChunk, loops, ...(nats ? { nats } : {}) };
     } finally {
       clearInterval(sampler);
     }
