@@ -8,7 +8,7 @@
  *
  *   node slow-client.js <ingress url> <api key> <model> <streams> <ramp ms>
  */
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { LoopWindow } from './loop-window.js';
 
 const [base, apiKey, model, streamsArg, rampArg] = process.argv.slice(2);
@@ -30,14 +30,15 @@ let ok = 0;
 let errors = 0;
 let firstError = '';
 const MARK = Buffer.from('"content":"@');
+const DONE = Buffer.from('data: [DONE]');
 
 /** Reads the emit stamps out of one piece of SSE (a stamp split across pieces is finished with the next one). */
-function scan(buf: Buffer, at: number): void {
+function scan(buf: Buffer, limit: number, at: number): void {
   let i = buf.indexOf(MARK);
-  while (i >= 0) {
+  while (i >= 0 && i < limit) {
     const start = i + MARK.length;
     const end = buf.indexOf(0x20, start);
-    if (end < 0) break;
+    if (end < 0 || end >= limit) break;
     const emit = Number(buf.toString('latin1', start, end));
     latencies.push(at - emit);
     emits.push(emit);
@@ -45,44 +46,62 @@ function scan(buf: Buffer, at: number): void {
   }
 }
 
-async function one(): Promise<void> {
-  try {
-    const res = await request(`${base}/v1/chat/completions`, { method: 'POST', headers, body, dispatcher: agent });
-    if (res.statusCode !== 200) {
-      errors++;
-      settled();
-      firstError ||= `HTTP ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`;
-      return;
-    }
+/**
+ * One stream, on undici's dispatch handlers (a callback per piece of body, no stream object and no promise per
+ * piece): the load generator shares the machine with what it measures, and a client that costs as much as the
+ * ingress (73 µs per chunk through `request()` and an async iterator) both slows the chain and adds its own lag.
+ */
+function one(): Promise<void> {
+  return new Promise((resolve) => {
+    let status = 0;
     let first = true;
     let carry: Buffer | undefined;
     let done = false;
-    let last = '';
-    for await (const piece of res.body as AsyncIterable<Buffer>) {
-      const at = nowMicros();
-      if (first) {
-        first = false;
-        opened++;
-        settled();
-      }
-      // Keep the unfinished tail of a line for the next piece, so a stamp cut in two is still read whole.
-      const buf = carry ? Buffer.concat([carry, piece]) : piece;
-      const nl = buf.lastIndexOf(0x0a);
-      scan(nl >= 0 ? buf.subarray(0, nl + 1) : Buffer.alloc(0), at);
-      carry = nl >= 0 ? (nl + 1 < buf.length ? Buffer.from(buf.subarray(nl + 1)) : undefined) : Buffer.from(buf);
-      if (buf.includes('data: [DONE]')) done = true;
-      last = buf.toString('utf8', Math.max(0, buf.length - 300));
-    }
-    if (done) ok++;
-    else {
+    let last: Buffer | undefined;
+    let errorText = '';
+    const fail = (why: string): void => {
       errors++;
-      firstError ||= `stream ended without [DONE]: ${JSON.stringify(last)}`;
-    }
-  } catch (err) {
-    errors++;
-    firstError ||= (err as Error).message;
-    settled();
-  }
+      firstError ||= why;
+      settled();
+      resolve();
+    };
+    agent.dispatch({ origin: base!, path: '/v1/chat/completions', method: 'POST', headers, body }, {
+      onConnect() {},
+      onHeaders(statusCode) {
+        status = statusCode;
+        return true;
+      },
+      onData(piece) {
+        const at = nowMicros();
+        if (status !== 200) {
+          if (errorText.length < 200) errorText += piece.toString('utf8');
+          return true;
+        }
+        if (first) {
+          first = false;
+          opened++;
+          settled();
+        }
+        // Keep the unfinished tail of a line for the next piece, so a stamp cut in two is still read whole.
+        const buf = carry ? Buffer.concat([carry, piece]) : piece;
+        const nl = buf.lastIndexOf(0x0a);
+        if (nl >= 0) scan(buf, nl + 1, at);
+        carry = nl >= 0 ? (nl + 1 < buf.length ? Buffer.from(buf.subarray(nl + 1)) : undefined) : Buffer.from(buf);
+        if (!done && buf.includes(DONE)) done = true;
+        last = buf;
+        return true;
+      },
+      onComplete() {
+        if (status !== 200) return fail(`HTTP ${status}: ${errorText.slice(0, 200)}`);
+        if (!done) return fail(`stream ended without [DONE]: ${JSON.stringify(last?.toString('utf8', Math.max(0, last.length - 300)) ?? '')}`);
+        ok++;
+        resolve();
+      },
+      onError(err) {
+        fail(err.message);
+      },
+    });
+  });
 }
 
 /** Our own event-loop delay and GC once every stream is open: a client that lags adds to what it measures. */
