@@ -6,7 +6,7 @@
  *
  *   node slow-upstream.js <port> <tokens per stream> [interval ms]
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 const port = Number(process.argv[2] ?? 0);
@@ -19,7 +19,7 @@ const MODEL = 'slow-upstream';
 const nowMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 interface Stream {
-  res: ServerResponse;
+  res: Res;
   head: string;
   tail: string;
   sent: number;
@@ -56,56 +56,99 @@ function tick(s: Stream): void {
   active--;
 }
 
-function stream(res: ServerResponse, model: string, usage: boolean): void {
+/**
+ * HTTP/1.1 on raw sockets, the little of it the connector speaks (a request line, headers, a Content-Length body,
+ * keep-alive; answers chunked or with a length): node:http cost ~45 µs of CPU per chunk written, as much as the
+ * ingress's relay of it, on the 2 cores this upstream shares with the chain it feeds. Here a chunk is one write.
+ */
+class Res {
+  destroyed = false;
+  constructor(private readonly socket: Socket) {
+    socket.once('close', () => (this.destroyed = true));
+  }
+
+  head(status: number, contentType: string, length?: number): string {
+    const framing = length === undefined ? 'transfer-encoding: chunked' : `content-length: ${length}`;
+    return `HTTP/1.1 ${status} ${status === 200 ? 'OK' : 'Error'}\r\ncontent-type: ${contentType}\r\ncache-control: no-cache\r\nconnection: keep-alive\r\n${framing}\r\n\r\n`;
+  }
+
+  /** One chunk of a chunked answer (`prefix`: the answer's head, written in the same call). */
+  write(text: string, prefix = ''): void {
+    if (!this.destroyed) this.socket.write(`${prefix}${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
+  }
+
+  end(text: string): void {
+    if (this.destroyed) return;
+    this.socket.write(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n0\r\n\r\n`);
+    this.socket.resume();
+  }
+}
+
+function stream(res: Res, model: string, usage: boolean): void {
   const head = `data: {"id":"chatcmpl-slow${(++seq).toString(36)}","object":"chat.completion.chunk","created":${Math.floor(Date.now() / 1000)},"model":${JSON.stringify(model)},"choices":[{"index":0,"delta":`;
   const tail = `,"logprobs":null,"finish_reason":null}]${usage ? ',"usage":null' : ''}}\n\n`;
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  res.write(`${head}{"role":"assistant","content":""}${tail}`);
+  res.write(`${head}{"role":"assistant","content":""}${tail}`, res.head(200, 'text/event-stream'));
   active++;
   // The first token one interval from now: this stream's slot is the current one (a full turn of the wheel).
   slots[slot]!.push({ res, head, tail, sent: 0, usage });
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(socket: Socket, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  socket.write(`${new Res(socket).head(status, 'application/json', Buffer.byteLength(text))}${text}`);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
+function answer(socket: Socket, method: string, url: string, raw: string): boolean {
+  if (method === 'GET' && url === '/v1/models') {
+    json(socket, 200, { object: 'list', data: [{ id: MODEL, object: 'model', created: 1700000000, owned_by: 'bench' }] });
+    return true;
+  }
+  if (method !== 'POST' || url !== '/v1/chat/completions') {
+    json(socket, 404, { error: { message: `no route ${method} ${url}`, type: 'invalid_request_error' } });
+    return true;
+  }
+  let body: { model?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } };
+  try {
+    body = JSON.parse(raw) as typeof body;
+  } catch {
+    json(socket, 400, { error: { message: 'invalid JSON', type: 'invalid_request_error' } });
+    return true;
+  }
+  const model = typeof body.model === 'string' ? body.model : MODEL;
+  if (body.stream !== true) {
+    json(socket, 200, {
+      id: 'chatcmpl-slow', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model,
+      choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 9, completion_tokens: 1, total_tokens: 10 },
+    });
+    return true;
+  }
+  // Reading stops while the stream runs (one request at a time per connection, as the connector sends them).
+  socket.pause();
+  stream(new Res(socket), model, body.stream_options?.include_usage === true);
+  return false;
 }
 
-const server = createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: MODEL, object: 'model', created: 1700000000, owned_by: 'bench' }] });
-  if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return json(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } });
-  readBody(req).then(
-    (raw) => {
-      let body: { model?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } };
-      try {
-        body = JSON.parse(raw) as typeof body;
-      } catch {
-        return json(res, 400, { error: { message: 'invalid JSON', type: 'invalid_request_error' } });
-      }
-      const model = typeof body.model === 'string' ? body.model : MODEL;
-      if (body.stream !== true) {
-        return json(res, 200, {
-          id: 'chatcmpl-slow', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model,
-          choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 9, completion_tokens: 1, total_tokens: 10 },
-        });
-      }
-      stream(res, model, body.stream_options?.include_usage === true);
-    },
-    () => res.destroy(),
-  );
+const server = createServer((socket) => {
+  socket.setNoDelay(true);
+  let buf: Buffer = Buffer.alloc(0);
+  const onData = (piece: Buffer): void => {
+    buf = buf.length ? Buffer.concat([buf, piece]) : piece;
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const headText = buf.toString('latin1', 0, end);
+      const m = /^content-length:\s*(\d+)/im.exec(headText);
+      const length = m ? Number(m[1]) : 0;
+      if (buf.length < end + 4 + length) return;
+      const [method = '', url = ''] = headText.slice(0, headText.indexOf('\r\n')).split(' ');
+      const raw = buf.toString('utf8', end + 4, end + 4 + length);
+      buf = buf.subarray(end + 4 + length);
+      if (!answer(socket, method, url, raw)) return;
+    }
+  };
+  socket.on('data', onData);
+  socket.on('error', () => socket.destroy());
 });
-server.keepAliveTimeout = 65_000;
-server.maxHeadersCount = 100;
 server.listen(port, '127.0.0.1', () => process.stdout.write(`slow upstream listening ${(server.address() as AddressInfo).port}\n`));
 setInterval(() => process.stdout.write(`active ${active}\n`), 5_000).unref();
 process.on('SIGTERM', () => process.exit(0));
