@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@tokios/shared/log';
 import { subjects } from '@tokios/shared/subjects';
-import { FrameKind, MIN_TUNNEL_FRAME_BYTES, PAIR_ROUND_END, PAIR_ROUND_HEADER, decodePairHeartbeat, encodeFrame, splitBatch, type HelloMeta, type RequestMeta, type StreamBeat } from '@tokios/shared/protocol';
+import { FrameKind, MIN_TUNNEL_FRAME_BYTES, PAIR_ROUND_END, PAIR_ROUND_HEADER, decodePairHeartbeat, encodeBatch, encodeFrame, splitBatch, type HelloMeta, type RequestMeta, type StreamBeat } from '@tokios/shared/protocol';
 import { RequestIntake, RevokedTokens, TunnelRegistry, TunnelSession, connectorIdentity, type SessionContext, type Tunnel } from '@tokios/terminator';
 import { FrameQueue, NatsServer, ScriptedConnector, until } from '../support/index.js';
 
@@ -433,4 +433,50 @@ t.test('flow control: Pause/Unpause reach a connector that announced them, for i
   await h.control(o.rid, encodeFrame(FrameKind.Pause, 0, { ms: 5_000 }));
   await h.control(o.rid, encodeFrame(FrameKind.Cancel, 0, { reason: 'test' }));
   t.equal((await older.frames.expect(FrameKind.Cancel)).id, o.sid, 'the older connector got the Cancel sent after a Pause, and no Pause (it would close the tunnel on an unknown kind)');
+});
+
+t.test('tunnel batches: announced in Welcome; a connector\'s Batch is relayed frame by frame with every check; malformed ones close the tunnel', async (t) => {
+  const h = await Harness.start(t, { ackDeferMs: 600_000 });
+  const c = await h.connector();
+  t.same(c.welcome.features, ['batch'], 'the Welcome says the terminator reads tunnel batches');
+  const q = await h.request('tb', Buffer.from('{}'), undefined, { batches: true });
+  const { id: sid } = await c.frames.expect(FrameKind.Request);
+  c.send(encodeBatch([
+    encodeFrame(FrameKind.Head, sid, { status: 200, contentType: 'application/json' }),
+    encodeFrame(FrameKind.Data, sid, undefined, Buffer.from('{"a":')),
+    encodeFrame(FrameKind.Data, sid, undefined, Buffer.from('1}')),
+    encodeFrame(FrameKind.End, sid, { frames: 2, usage: { input_tokens: 1, output_tokens: 2 } }),
+  ], undefined, sid));
+  await q.expect(FrameKind.Ack);
+  await q.expect(FrameKind.Head);
+  t.same([(await q.expect(FrameKind.Data)).id, (await q.expect(FrameKind.Data)).id], [0, 1], 'Data numbered on NATS');
+  t.same((await q.expect(FrameKind.End)).meta, { frames: 2, usage: { input_tokens: 1, output_tokens: 2 } });
+  t.same(h.messages.get('tb'), [[FrameKind.Ack, FrameKind.Head, FrameKind.Data, FrameKind.Data, FrameKind.End]], 'one tunnel message in, one NATS message out');
+
+  // A bad frame inside a batch meets the check it meets alone: a Head outside 200-599 fails its stream, the tunnel stays.
+  const q2 = await h.request('tb2', Buffer.from('{}'));
+  const r2 = await c.frames.expect(FrameKind.Request);
+  c.send(encodeBatch([encodeFrame(FrameKind.Head, r2.id, { status: 101, contentType: 'text/plain' } as never), encodeFrame(FrameKind.End, r2.id, { frames: 0 })], undefined, r2.id));
+  await q2.expect(FrameKind.Ack);
+  t.equal((await q2.expect(FrameKind.Error)).meta.code, 'protocol_error', 'an invalid Head in a batch fails its stream');
+  t.equal((await c.frames.expect(FrameKind.Cancel)).id, r2.id, 'and cancels it at the connector; the tunnel stays');
+
+  const refusals: [string, (sid: number) => Buffer][] = [
+    ['a frame of another stream', (s) => encodeBatch([encodeFrame(FrameKind.Data, s, undefined, Buffer.from('x')), encodeFrame(FrameKind.Data, s + 1, undefined, Buffer.from('y'))], undefined, s)],
+    ['a nested batch', (s) => encodeBatch([encodeBatch([encodeFrame(FrameKind.Data, s, undefined, Buffer.from('x'))], undefined, s)], undefined, s)],
+    ['a truncated length', (s) => encodeBatch([encodeFrame(FrameKind.Data, s, undefined, Buffer.from('xyz'))], undefined, s).subarray(0, 16)],
+    ['a Data frame with metadata', (s) => encodeBatch([encodeFrame(FrameKind.Head, s, { status: 200, contentType: 'a/b' }).fill(FrameKind.Data, 0, 1)], undefined, s)],
+  ];
+  for (const [what, batch] of refusals) {
+    const b = await h.connector();
+    const rid = `bad${h.connectors.length}`;
+    const bq = await h.request(rid, Buffer.from('{}'));
+    const f = await b.frames.expect(FrameKind.Request);
+    await bq.expect(FrameKind.Ack).catch(() => undefined);
+    b.send(batch(f.id));
+    t.equal(await b.closed, 4003, `${what}: the tunnel is closed as for a malformed frame`);
+  }
+  const big = await h.connector();
+  big.send(encodeBatch([encodeFrame(FrameKind.Data, 1, undefined, Buffer.alloc(3 * MB)), encodeFrame(FrameKind.Data, 1, undefined, Buffer.alloc(2 * MB))], undefined, 1));
+  t.equal(await big.closed, 1009, 'a batch over the frame limit: 1009, as an oversized frame');
 });

@@ -3,6 +3,7 @@ import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, encodeWithJson, en
 import { TokiosError } from '@tokios/shared/errors';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '@tokios/shared/codec';
 import type { TunnelClient } from './tunnel-client.js';
+import { StreamOutbox } from './tunnel-sender.js';
 import { isConnectError, isStaleSocketError, upstreamCall, type UpstreamCall } from './upstream-http.js';
 import { planTranslation, type AnswerTranslator, type UpstreamPlan, type UpstreamTarget } from '@tokios/shared/translate';
 import type { RequestObserver } from './metrics.js';
@@ -54,6 +55,8 @@ export class ActiveRequest {
   private status: number | undefined;
   /** How it ended: ok, an error registry code, rejected, cancelled (logs and metrics). */
   private outcome = 'ok';
+  /** This stream's frames of the current turn, to leave as one tunnel message (TunnelSender). */
+  private readonly outbox: StreamOutbox;
   /** Whether the model's answer is read now (tunnel buffer, caller's Pause). */
   private readonly gate = new ReadGate(() => this.ctx.log.info({ reqId: this.meta.requestId, rid: this.meta.rid }, 'pause lease expired; reading the model answer again'));
 
@@ -63,6 +66,7 @@ export class ActiveRequest {
     readonly sid: number,
     readonly meta: RequestMeta,
   ) {
+    this.outbox = new StreamOutbox(sid);
     this.deadline = new DeadlineTimer(meta.deadline, () => {
       this.ctx.observer?.upstreamError('timeout');
       this.fail(new TokiosError('timeout'));
@@ -282,7 +286,7 @@ export class ActiveRequest {
   }
 
   private send(frame: Buffer): void {
-    this.tunnel.sendFrame(frame);
+    this.tunnel.sendStreamFrame(this.outbox, frame);
   }
 
   /** Head and End, once per request: their metadata as hand-written JSON (meta-json.ts), not JSON.stringify's. */

@@ -1,13 +1,13 @@
 import { WebSocket } from 'ws';
 import { LogThrottle, type Logger } from '@tokios/shared/log';
 import {
-  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FEATURE_PAUSE, FrameKind, MAX_DATA_PAYLOAD, encodeFrame, payloadRoom,
+  CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FEATURE_BATCH, FEATURE_PAUSE, FrameKind, MAX_DATA_PAYLOAD, encodeFrame, payloadRoom,
   type Frame, type HelloMeta, type WelcomeMeta,
 } from '@tokios/shared/protocol';
 import { Backoff } from './backoff.js';
 import { DialTarget } from './dial-target.js';
 import { TunnelKeepalive } from './tunnel-keepalive.js';
-import { TunnelSender } from './tunnel-sender.js';
+import { TunnelSender, type StreamOutbox } from './tunnel-sender.js';
 import { CONNECTOR_MAX_FRAME_BYTES, dialTunnel } from './tunnel-socket.js';
 
 /** Frames a TunnelClient hands on: the tunnel session's own (Welcome, Ping, Pong, GoAway) it handles itself. */
@@ -98,8 +98,9 @@ export class TunnelClient {
     return Math.min(MAX_DATA_PAYLOAD, payloadRoom(this.welcome?.maxFrameBytes ?? DEFAULT_TUNNEL_FRAME_BYTES));
   }
 
+  /** Bytes sent and not yet written to the socket: what ws holds, and the frames of this turn not handed to it yet. */
   get bufferedAmount(): number {
-    return this.ws?.bufferedAmount ?? 0;
+    return (this.ws?.bufferedAmount ?? 0) + this.sender.pendingBytes;
   }
 
   /** Dials `url` (a peer's) first instead of the gateway, presenting `credential` (a ticket) there. */
@@ -177,6 +178,8 @@ export class TunnelClient {
   private onWelcome(welcome: WelcomeMeta): void {
     const again = this.welcome !== undefined;
     this.welcome = welcome;
+    // A terminator that reads tunnel Batch messages gets a stream's frames of one turn as one message; others plain frames.
+    this.sender.configure(welcome.features?.includes(FEATURE_BATCH) ?? false, welcome.maxFrameBytes ?? DEFAULT_TUNNEL_FRAME_BYTES);
     if (again) {
       this.events.peers(this, this.welcome);
       return;
@@ -203,6 +206,7 @@ export class TunnelClient {
   switchTo(url: string, peerId: string, credential: string): void {
     this.target.peer(url, peerId, credential);
     this.backoff.reset();
+    this.sender.flush();
     this.ws?.close(CloseCode.Normal, 'moving to another terminator');
   }
 
@@ -210,6 +214,8 @@ export class TunnelClient {
     if (ws !== this.ws) return;
     const wasUp = this.welcome !== undefined;
     this.welcome = undefined;
+    // Frames of this turn for the closed socket are dropped (its streams are lost); the next one starts plain until its Welcome.
+    this.sender.configure(false, 0);
     this.keepalive.closed();
     if (wasUp) this.events.down(this);
     else if (this.dialingPeer) this.events.dialFailed(this, this.dialingPeer);
@@ -263,12 +269,21 @@ export class TunnelClient {
     return true;
   }
 
+  /** Sends a frame of the stream whose outbox is `out`: with its other frames of this turn, as one message when it can. */
+  sendStreamFrame(out: StreamOutbox, frame: Buffer): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    this.sender.sendStream(ws, out, frame);
+    return true;
+  }
+
   stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     this.keepalive.stop();
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    this.sender.flush();
     return new Promise((resolve) => {
       const t = setTimeout(() => {
         ws.terminate();

@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Logger } from '@tokios/shared/log';
-import { CloseCode, FrameKind, HELLO_TIMEOUT_MS, ProtocolError, dataFrameId, decodeFrame, frameKindName, peekKind, type Frame, type HelloMeta, type PeerTerminator } from '@tokios/shared/protocol';
+import {
+  CloseCode, FEATURE_BATCH, FrameKind, HELLO_TIMEOUT_MS, ProtocolError, dataFrameId, decodeFrame, frameKindName, peekKind, splitTunnelBatch, type Frame, type HelloMeta,
+  type PeerTerminator,
+} from '@tokios/shared/protocol';
 import type { TunnelRegistry } from './registry.js';
 import type { RevokedTokens } from './revoked-tokens.js';
 import { Tunnel } from './tunnel.js';
@@ -63,28 +66,52 @@ export class TunnelSession {
       this.ws.close(CloseCode.ProtocolError, 'binary frames only');
       return;
     }
+    const t = this.tunnel;
+    if (!t) return this.guarded(undefined, buf);
+    t.lastSeen = Date.now();
+    if (peekKind(buf) !== FrameKind.Batch) return this.guarded(t, buf);
+    // A Batch (a connector whose Welcome said FEATURE_BATCH): its envelope is checked whole first (a frame of
+    // another stream, a nested batch, a length running past the end refuse it all), then each frame goes through
+    // exactly what it would have met alone; a frame that closes the tunnel stops the rest.
+    let frames: Buffer[];
     try {
-      if (!this.tunnel) return this.onHello(buf);
-      this.tunnel.lastSeen = Date.now();
+      frames = splitTunnelBatch(buf);
+    } catch (err) {
+      return this.badFrame(t, err as Error);
+    }
+    for (const f of frames) {
+      this.guarded(t, f);
+      if (t.closed || this.ws.readyState !== this.ws.OPEN) return;
+    }
+  }
+
+  /** One frame from the connector (alone or out of a Batch): Hello first, then the tunnel's frames; a bad one closes it. */
+  private guarded(t: Tunnel | undefined, buf: Buffer): void {
+    try {
+      if (!t) return this.onHello(buf);
       // Hot path: a Data frame is routed by its header and relayed in place, never decoded.
       if (peekKind(buf) === FrameKind.Data) {
         const sid = dataFrameId(buf);
-        const s = this.tunnel.stream(sid);
+        const s = t.stream(sid);
         if (s) s.onData(buf);
-        else this.unknownStream(this.tunnel, sid);
-      } else this.onFrame(this.tunnel, decodeFrame(buf), buf);
+        else this.unknownStream(t, sid);
+      } else this.onFrame(t, decodeFrame(buf), buf);
     } catch (err) {
       const bad = err instanceof ProtocolError ? err.frame : undefined;
       // A Head whose metadata does not validate (a status outside 200-599, say) fails its own stream with a 502;
       // the rest of the tunnel is left alone.
-      if (this.tunnel && bad?.kind === FrameKind.Head) {
-        this.ctx.log.warn({ tunnel: this.tunnel.id, err: (err as Error).message }, 'invalid Head from connector; failing its stream');
-        this.tunnel.stream(bad.id)?.fail('protocol_error', 'The connector sent an invalid response head.');
+      if (t && bad?.kind === FrameKind.Head) {
+        this.ctx.log.warn({ tunnel: t.id, err: (err as Error).message }, 'invalid Head from connector; failing its stream');
+        t.stream(bad.id)?.fail('protocol_error', 'The connector sent an invalid response head.');
         return;
       }
-      this.ctx.log.warn({ tunnel: this.tunnel?.id, err: (err as Error).message }, 'bad frame from connector; closing tunnel');
-      this.ws.close(CloseCode.ProtocolError, truncate((err as Error).message, 120));
+      this.badFrame(t, err as Error);
     }
+  }
+
+  private badFrame(t: Tunnel | undefined, err: Error): void {
+    this.ctx.log.warn({ tunnel: t?.id, err: err.message }, 'bad frame from connector; closing tunnel');
+    this.ws.close(CloseCode.ProtocolError, truncate(err.message, 120));
   }
 
   private onHello(buf: Buffer): void {
@@ -108,6 +135,8 @@ export class TunnelSession {
       pingIntervalMs: ctx.pingIntervalMs,
       peers: ctx.peers(),
       maxFrameBytes: ctx.maxFrameBytes,
+      // What this terminator reads beyond the base protocol: a connector that knows it sends a quick answer as one message.
+      features: [...TERMINATOR_FEATURES],
     };
     const ticket = ctx.ticket?.(grant);
     if (ticket) {
@@ -194,6 +223,9 @@ export class TunnelSession {
     this.ctx.log.info({ tunnel: t.id, connectorId: t.connectorId, deploymentId: t.deploymentId }, 'tunnel closed');
   }
 }
+
+/** Welcome `features`: the optional messages every terminator of this version reads. */
+const TERMINATOR_FEATURES: readonly string[] = [FEATURE_BATCH];
 
 /** Status changes allowed at once, and the pace after that (a drain or a health flap needs a handful). */
 const STATUS_BURST = 20;

@@ -3,13 +3,17 @@ import { ProtocolError } from './errors.js';
 import { HEADER_BYTES, ID_OFFSET, META_LEN_OFFSET, readU32, writeU32 } from './layout.js';
 
 /**
- * Batch: several frames of one stream in one NATS message (terminator → ingress only, and only to an ingress that
- * said it reads them: `RequestMeta.batches`). A quick answer is Ack, Head, Data and End, all known within one
- * event-loop turn; as one message they cost NATS, the terminator and the ingress one message each instead of four.
- * The frames inside are the ones that would have been published one by one, unchanged (sequence numbers, replay
- * and gap checks see no difference): a Batch is a transport envelope, never stored, never nested.
+ * Batch: several frames of one stream in one message, on both hops where the receiver announced it reads them:
+ *  - NATS, terminator → ingress, to an ingress whose Request says `batches`. A quick answer is Ack, Head, Data and
+ *    End, all known within one event-loop turn; as one message they cost NATS, the terminator and the ingress one
+ *    message each instead of four. The batch's id is 0 (its frames carry their sequence numbers).
+ *  - The tunnel, connector → terminator, to a terminator whose Welcome lists FEATURE_BATCH: a quick answer's Head,
+ *    Data and End are one WebSocket message instead of three. The batch's id is the stream's, and every frame in it
+ *    is of that stream and of an answer kind (splitTunnelBatch).
+ * The frames inside are the ones that would have been sent one by one, unchanged (sequence numbers, replay and gap
+ * checks see no difference): a Batch is a transport envelope, never stored, never nested.
  *
- * Layout: a frame header (kind Batch, id 0, no metadata), then per frame `u32 length | frame bytes`.
+ * Layout: a frame header (kind Batch, id, no metadata), then per frame `u32 length | frame bytes`.
  */
 export const BATCH_ENTRY_BYTES = 4;
 
@@ -18,10 +22,10 @@ export function batchBytes(count: number, frameBytes: number): number {
   return HEADER_BYTES + count * BATCH_ENTRY_BYTES + frameBytes;
 }
 
-/** One Batch message around `frames` (already encoded; at least two, else publish the frame itself). */
-export function encodeBatch(frames: readonly Uint8Array[], frameBytes = frames.reduce((n, f) => n + f.byteLength, 0)): Buffer {
+/** One Batch message around `frames` (already encoded; at least two, else send the frame itself), with id `id`. */
+export function encodeBatch(frames: readonly Uint8Array[], frameBytes = frames.reduce((n, f) => n + f.byteLength, 0), id = 0): Buffer {
   const out = Buffer.allocUnsafe(batchBytes(frames.length, frameBytes));
-  writeBatch(out, 0, frames);
+  writeBatch(out, 0, frames, id);
   return out;
 }
 
@@ -29,9 +33,9 @@ export function encodeBatch(frames: readonly Uint8Array[], frameBytes = frames.r
  * Writes the Batch message around `frames` into `out` at `off` (batchBytes of them: the caller sized it); returns
  * the offset after it. For a caller that keeps the batch inside a larger buffer of its own (no buffer per batch).
  */
-export function writeBatch(out: Uint8Array, off: number, frames: readonly Uint8Array[]): number {
+export function writeBatch(out: Uint8Array, off: number, frames: readonly Uint8Array[], id = 0): number {
   out[off] = FrameKind.Batch;
-  writeU32(out, off + ID_OFFSET, 0);
+  writeU32(out, off + ID_OFFSET, id);
   writeU32(out, off + META_LEN_OFFSET, 0);
   off += HEADER_BYTES;
   for (const f of frames) {
@@ -63,6 +67,25 @@ export function splitBatch(buf: Buffer): Buffer[] {
     off += len;
   }
   if (frames.length === 0) throw new ProtocolError('empty Batch message');
+  return frames;
+}
+
+/** The frame kinds a connector may put in a tunnel Batch: a stream's answer, nothing of the tunnel session. */
+const TUNNEL_BATCH_KINDS: ReadonlySet<number> = new Set([FrameKind.Head, FrameKind.Data, FrameKind.End, FrameKind.Error, FrameKind.Reject]);
+
+/**
+ * The frames of a tunnel Batch from a connector, as views into it (no copy), refused whole when anything in the
+ * envelope is wrong (what splitBatch refuses, and a frame of another stream than the batch's id, or of a kind that is
+ * not a stream's answer: Hello, Ping, Status, an unknown kind). Each frame is then checked by the receiver exactly as
+ * if it had come alone.
+ */
+export function splitTunnelBatch(buf: Buffer): Buffer[] {
+  const frames = splitBatch(buf);
+  const sid = readU32(buf, ID_OFFSET);
+  for (const f of frames) {
+    if (!TUNNEL_BATCH_KINDS.has(f[0]!)) throw new ProtocolError(`a tunnel Batch carries answer frames only, not kind ${f[0]}`);
+    if (readU32(f, ID_OFFSET) !== sid) throw new ProtocolError(`a tunnel Batch of stream ${sid} carries a frame of stream ${readU32(f, ID_OFFSET)}`);
+  }
   return frames;
 }
 

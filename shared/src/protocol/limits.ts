@@ -48,3 +48,9 @@ export const MAX_PAUSE_LEASE_MS = 60_000;
 
 /** Hello `features`: the connector understands Pause/Unpause (a terminator sends them to no other connector). */
 export const FEATURE_PAUSE = 'pause';
+
+/**
+ * Welcome `features`: the terminator reads Batch messages on the tunnel (batch.ts), so the connector may send the
+ * frames of one stream produced in one event-loop turn as one message (a connector sends none to any other).
+ */
+export const FEATURE_BATCH = 'batch';

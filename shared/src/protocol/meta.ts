@@ -71,6 +71,11 @@ export const welcomeMeta = z.object({
   ticket: z.string().max(512).optional(),
   /** Operator allow-list of peer hosts beyond the gateway's own (`host` or `*.domain`, TOKIOS_PEER_HOSTS). */
   peerHosts: z.array(z.string().max(253)).max(64).optional(),
+  /**
+   * Optional messages this terminator reads (`batch`: tunnel Batch messages). Names a connector does not know are
+   * ignored; a terminator that announces nothing (older versions) is sent none of them.
+   */
+  features: z.array(z.string().max(32)).max(32).optional(),
 });
 
 export const statusMeta = z.object({ healthy: z.boolean(), draining: z.boolean() });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   FrameKind, HEADER_BYTES, MAX_META_BYTES, MIN_TUNNEL_FRAME_BYTES, ProtocolError, chunkBytes, dataFrameId, dataPayload, decodeFrame,
-  encodeBatch, lastFrameKind, splitBatch, encodeBodyFrames, encodeDataFrame, encodeFrame, encodeRequestFrames, encodeWithMeta, setFrameId, type Frame, type RequestMeta,
+  encodeBatch, lastFrameKind, splitBatch, splitTunnelBatch, encodeBodyFrames, encodeDataFrame, encodeFrame, encodeRequestFrames, encodeWithMeta, setFrameId, type Frame, type RequestMeta,
 } from '../../src/protocol/index.js';
 
 t.test('encode/decode round trip keeps kind, id, meta and payload', async (t) => {
@@ -162,4 +162,24 @@ t.test('a Batch carries frames unchanged; malformed batches are refused', async 
   withMeta.writeUInt32BE(1, 5);
   t.throws(() => splitBatch(withMeta), /no metadata/);
   t.throws(() => splitBatch(frames[0]!), /not a Batch/);
+});
+
+t.test('a tunnel Batch: frames of its own stream, answer kinds only, refused whole otherwise', async (t) => {
+  const frames = [
+    encodeFrame(FrameKind.Head, 7, { status: 200, contentType: 'application/json' }),
+    encodeFrame(FrameKind.Data, 7, undefined, Buffer.from('{}')),
+    encodeFrame(FrameKind.End, 7, { frames: 1 }),
+  ];
+  const batch = encodeBatch(frames, undefined, 7);
+  t.equal(decodeFrame(batch).id, 7, 'the batch carries the stream id');
+  const out = splitTunnelBatch(batch);
+  out.forEach((f, i) => t.ok(f.equals(frames[i]!), `frame ${i} byte for byte`));
+  t.throws(() => splitTunnelBatch(encodeBatch(frames, undefined, 8)), /of stream 7/, 'frames of another stream than the batch');
+  t.throws(() => splitTunnelBatch(encodeBatch([frames[0]!, encodeFrame(FrameKind.Data, 9, undefined, Buffer.from('x'))], undefined, 7)), /of stream 9/, 'a frame of another stream');
+  t.throws(() => splitTunnelBatch(encodeBatch([frames[0]!, encodeFrame(FrameKind.Ping, 7)], undefined, 7)), /answer frames only/, 'a tunnel-session frame');
+  const unknown = Buffer.from(frames[1]!);
+  unknown[0] = 99;
+  t.throws(() => splitTunnelBatch(encodeBatch([frames[0]!, unknown], undefined, 7)), /answer frames only/, 'an unknown kind');
+  t.throws(() => splitTunnelBatch(encodeBatch([batch, frames[0]!], undefined, 7)), /do not nest/, 'a nested batch');
+  t.throws(() => splitTunnelBatch(batch.subarray(0, batch.length - 2)), /past the end/, 'a truncated entry');
 });
