@@ -170,6 +170,27 @@ t.test('the Call state machine', async (t) => {
     t.equal(s.fabric.inFlight, 0, 'nothing left in flight');
   });
 
+  await t.test('the Requests of one turn are published together at its end, in order; one cancelled before it never goes', async (t) => {
+    const s = await setup(t, nats);
+    const before = s.ingressNc.stats().outMsgs;
+    const calls = [s.call(), s.call(), s.call()];
+    t.equal(s.ingressNc.stats().outMsgs, before, 'nothing published during the turn');
+    calls[1]!.call.cancel('caller left');
+    await new Promise((r) => setImmediate(r));
+    t.equal(s.ingressNc.stats().outMsgs, before + 2, 'published at the end of the turn, all but the cancelled one');
+    const first = await s.term.nextRequest();
+    const second = await s.term.nextRequest();
+    t.same([first.requestId, second.requestId], ['req_1', 'req_3'], 'in order; the cancelled call was not sent');
+    for (const req of [first, second]) {
+      s.term.ack(req);
+      s.term.answer(req, encodeFrame(FrameKind.Head, 0, { status: 200, contentType: 'application/json' }));
+      s.term.answer(req, encodeFrame(FrameKind.End, 0, { frames: 0 }));
+    }
+    t.same(await calls[0]!.rec.ended(), { frames: 0 });
+    t.same(await calls[2]!.rec.ended(), { frames: 0 });
+    t.equal(s.fabric.inFlight, 0, 'nothing left in flight');
+  });
+
   await t.test('a Batch (several frames in one message) is read frame by frame; a malformed one fails the call', async (t) => {
     const s = await setup(t, nats);
     const { rec } = s.call();

@@ -4,6 +4,7 @@ import { FrameKind, REQUEST_ENVELOPE_BYTES, chunkBytes, encodeFrame, encodeWithJ
 import { TokiosError } from '@tokios/shared/errors';
 import type { FabricClient, FallbackReason } from './fabric.js';
 import { Placement } from './affinity/placement.js';
+import type { TurnSender } from './request-turn.js';
 
 export interface CallInput {
   deploymentId: string;
@@ -39,7 +40,7 @@ export const MAX_SENT_BODY_BYTES = 64 * 1024 * 1024;
  * that did not fit the Request. The answer side (CallWatch, Call) builds on it; one class chain, so a request costs
  * one object.
  */
-export abstract class CallDispatch {
+export abstract class CallDispatch implements TurnSender {
   protected attempt = 0;
   private ackRetries = ACK_RETRIES;
   /** The deployment ids to try, in order, and which one the call is on. */
@@ -142,11 +143,16 @@ export abstract class CallDispatch {
     const json = fabricRequestJson(meta);
     const frame = encodeWithJson(FrameKind.Request, 0, json, metaBytes(FrameKind.Request, json), inline ? this.input.body : undefined);
     this.sentAt = Date.now();
-    try {
-      this.fabric.nc.publish(this.placement.subject(this.deploymentId), frame, { reply: this.fabric.inbox(this.rid) });
-    } catch (err) {
-      this.fail(new TokiosError('fabric_unavailable', `cannot publish the request: ${(err as Error).message}`));
-    }
+    // At the end of the turn, with the other Requests of this turn (request-turn.ts).
+    this.fabric.requests.publish(this, this.rid, this.placement.subject(this.deploymentId), frame, this.fabric.inbox(this.rid));
+  }
+
+  stillSends(rid: string): boolean {
+    return !this.done && this.rid === rid;
+  }
+
+  publishFailed(err: Error): void {
+    this.fail(new TokiosError('fabric_unavailable', `cannot publish the request: ${err.message}`));
   }
 
   protected onAck(ack: AckMeta): void {

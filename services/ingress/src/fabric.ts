@@ -12,6 +12,7 @@ import type { CallDispatch } from './call-dispatch.js';
 import { SessionHomes } from './affinity/homes.js';
 import { TerminatorWatches } from './terminator-watch.js';
 import { LinkProbe } from './link-probe.js';
+import { RequestTurn } from './request-turn.js';
 import type { AffinityResult } from './affinity/placement.js';
 
 /** What the fabric reports about placement (the ingress metrics). */
@@ -60,6 +61,8 @@ export class FabricClient {
   private readonly nats: NatsState;
   /** How far our own NATS link has confirmed what was read (the stall check's judge of a quiet terminator). */
   readonly link: LinkProbe;
+  /** Requests published at the end of the turn, in one NATS write. */
+  readonly requests: RequestTurn;
   /** Set by the app: placement timings for the metrics. */
   observer: FabricObserver | undefined;
   /** Session homes for cache-affine placement; undefined when affinity is off (TOKIOS_AFFINITY=off). */
@@ -80,6 +83,7 @@ export class FabricClient {
     this.inboxPrefix = subjects.ingressInboxPrefix(this.id);
     this.pairPrefix = subjects.pairHeartbeatPrefix(this.id);
     this.nats = new NatsState(nc);
+    this.requests = new RequestTurn(nc);
     this.link = new LinkProbe(nc, () => setImmediate(() => this.sweep()));
     const affinity = options.affinity;
     this.homes = affinity?.enabled ? new SessionHomes(nc, new FabricKey(options.fabricSecret), this.id, affinity, log) : undefined;
