@@ -42,11 +42,10 @@ t.test('requests/min is enforced across 3 replicas within 10 %', async (t) => {
   const ok = results.filter((x) => x.status === 200).length;
   const limited = results.filter((x) => x.status === 429);
   t.comment(`150 requests in ${Date.now() - t0} ms: ${ok} accepted, ${limited.length} limited`);
-  // Once deltas are delivered the total stays under the limit; deltas still on the wire are not seen, so a burst
-  // spread evenly over the replicas (all reach their publish point at once) passes it by what is admitted
-  // meanwhile: 60-64 on a quiet host, but 77-84 in about 1 run of 6 on a busy 2-core one, on this session's
-  // start (9f2924a) as on its end (docs/ingress-control.md).
-  t.ok(ok >= 60 && ok <= 90, `accepted ${ok} within [60, 90]`);
+  // Near the limit a replica's requests wait for its peers' answers (sync rounds), so deltas late on a busy host no
+  // longer let each replica admit the rest of a stale headroom: 60-61 here with two CPU hogs beside the stack
+  // (before the rounds, 77-84 in about 1 run of 6 on a busy 2-core host).
+  t.ok(ok >= 60 && ok <= 66, `accepted ${ok} within [60, 66]`);
   t.equal(ok + limited.length, 150, 'nothing else than 200 or 429');
   const e = limited[0]!;
   const retry = Number(e.headers.get('retry-after'));

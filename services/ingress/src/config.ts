@@ -39,6 +39,7 @@ export const ingressEnvSchema = storeEnvSchema.extend({
   TOKIOS_USAGE_BATCH: envInt(500, 1, 10_000),
   TOKIOS_USAGE_MAX_BUFFERED: envInt(100_000, 100, 10_000_000),
   TOKIOS_QUOTA_SYNC_MS: envInt(1_000, 10, 5_000),
+  TOKIOS_QUOTA_SYNC_WAIT_MS: envInt(250, 10, 5_000),
   // Cache-affine placement (README "Cache-affine placement")
   TOKIOS_AFFINITY: z.enum(['on', 'off'], { error: 'TOKIOS_AFFINITY must be "on" or "off"' }).default('on'),
   TOKIOS_AFFINITY_MAX_SESSIONS: envInt(100_000, 1, 10_000_000),
@@ -112,7 +113,7 @@ export function ingressOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ing
         maxEntries: e.TOKIOS_AUTH_CACHE_MAX_ENTRIES,
       },
       usage: { flushMs: e.TOKIOS_USAGE_FLUSH_MS, batchSize: e.TOKIOS_USAGE_BATCH, maxBuffered: e.TOKIOS_USAGE_MAX_BUFFERED },
-      quota: { syncMs: e.TOKIOS_QUOTA_SYNC_MS, maxKeys: 100_000 },
+      quota: { syncMs: e.TOKIOS_QUOTA_SYNC_MS, maxKeys: 100_000, syncWaitMs: e.TOKIOS_QUOTA_SYNC_WAIT_MS },
     },
   };
 }

@@ -39,13 +39,15 @@ export function proxyToDeployment(deps: ProxyDeps, protocol: CallerProtocol, req
   const started = Date.now();
   const a = admit(deps.control, deps.metrics, protocol, request);
   if (a instanceof Promise) return a.then((x) => proxyAdmitted(deps, protocol, request, reply, x, started));
-  proxyAdmitted(deps, protocol, request, reply, a, started);
+  return proxyAdmitted(deps, protocol, request, reply, a, started);
 }
 
-function proxyAdmitted(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest, reply: FastifyReply, a: Admitted, started: number): void {
+function proxyAdmitted(deps: ProxyDeps, protocol: CallerProtocol, request: FastifyRequest, reply: FastifyReply, a: Admitted, started: number): void | Promise<void> {
   const { control, metrics } = deps;
-  const pc = new ProxiedCall(deps, protocol, request, reply, a, started);
   const exceeded = control.quota.check(a.caller.keyId, a.caller.limits);
+  // Near a limit, while the replicas settle who admitted what (quota/sync-rounds.ts): check again once they have.
+  if (exceeded instanceof Promise) return exceeded.then(() => proxyAdmitted(deps, protocol, request, reply, a, started));
+  const pc = new ProxiedCall(deps, protocol, request, reply, a, started);
   if (exceeded) {
     pc.record(429, undefined, null);
     metrics.limited(exceeded.kind);

@@ -5,16 +5,19 @@ import { subjects } from '@tokios/shared/subjects';
 import { FabricGate, type FabricKey } from '@tokios/shared/fabric-auth';
 import { Lru } from '../auth/lru.js';
 import { MinuteWindow } from './window.js';
-import { MAX_DELTA_ENTRIES, MAX_DELTA_REQUESTS, MAX_DELTA_TOKENS, publishDelta, readDelta, type DeltaEntry } from './messages.js';
+import { MAX_DELTA_ACKS, MAX_DELTA_ENTRIES, MAX_DELTA_REQUESTS, MAX_DELTA_TOKENS, publishDelta, readDelta, type DeltaEntry, type QuotaDelta } from './messages.js';
+import { SyncRounds } from './sync-rounds.js';
 
 export interface QuotaOptions {
   /** How often this replica publishes what it counted. */
   syncMs: number;
   /** Keys tracked at once (least recently used forgotten first). */
   maxKeys: number;
+  /** How long a replica near a limit holds a key to its share while waiting for every peer's answer (sync-rounds.ts). */
+  syncWaitMs: number;
 }
 
-export const defaultQuotaOptions = (): QuotaOptions => ({ syncMs: 1_000, maxKeys: 100_000 });
+export const defaultQuotaOptions = (): QuotaOptions => ({ syncMs: 1_000, maxKeys: 100_000, syncWaitMs: 250 });
 
 export interface QuotaExceeded {
   kind: 'requests' | 'tokens';
@@ -32,6 +35,8 @@ interface KeyState {
   pendSec: number;
   pendReq: number;
   pendTok: number;
+  /** Its requests wait until sync round `holdRound` is answered (0: never held). */
+  holdRound: number;
 }
 
 const HEARTBEAT_MS = 1_000;
@@ -53,6 +58,13 @@ const PEER_TTL_MS = 3_500;
  * replica, n publishers × n receivers, and at 50 ms (the old default) 100 replicas carried 200,000 deliveries a
  * second of counts nobody needed yet (docs/SCALING.md).
  *
+ * Deltas still on the wire are not seen, though: a replica whose peers' messages are late (a loaded host) would go
+ * on admitting up to the whole headroom of its stale view, and so would each of them. So the publish near a limit
+ * opens a sync round (sync-rounds.ts): every live peer answers it with its own counts, and until all have, the
+ * key's requests here wait (at most `syncWaitMs`), then are checked against the refreshed view. A replica's admissions
+ * unseen by the others are so bounded by the publish rule on a view at most one round old, however late the deltas.
+ * A round costs n − 1 answers, a replica has one open at a time, and only near a limit.
+ *
  * Tokens are known only when a request ends: they are counted then, and a request is admitted while the
  * window is below the limit (requests running at that moment can overshoot by their own tokens).
  * A request refused with 429 counts nothing. check() is O(1) amortised; there are no per-request timers.
@@ -69,6 +81,8 @@ export class QuotaLimiter {
   readonly stats = { published: 0, received: 0, malformed: 0, skippedEntries: 0 };
   readonly gate: FabricGate;
   private readonly skipLog = new LogThrottle(10_000);
+  private readonly rounds: SyncRounds;
+  private answerScheduled = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -80,13 +94,19 @@ export class QuotaLimiter {
   ) {
     this.keys = new Lru(options.maxKeys);
     this.gate = new FabricGate(key, 'quota deltas', log, now);
+    this.rounds = new SyncRounds(options.syncWaitMs, now);
+  }
+
+  /** Sync rounds started and rounds that ended on their timeout (a peer did not answer). */
+  get syncStats(): { rounds: number; timedOut: number } {
+    return this.rounds.stats;
   }
 
   start(): void {
     this.sub = this.nc.subscribe(subjects.quotaDelta, { callback: (err, msg) => (err ? undefined : this.onDelta(msg)) });
     this.timer = setInterval(() => this.tick(), this.options.syncMs);
     this.timer.unref();
-    this.publish([], true);
+    this.publish([], { hello: true });
   }
 
   /** Replicas (this one included) that published within the last few seconds. */
@@ -94,8 +114,11 @@ export class QuotaLimiter {
     return this.livePeers + 1;
   }
 
-  /** Admits one request (and counts it) or says which limit it would exceed. */
-  check(keyId: string, limits: KeyLimits | null): QuotaExceeded | undefined {
+  /**
+   * Admits one request (and counts it), says which limit it would exceed, or, near a limit while this replica waits
+   * for its peers' answers, a promise to check again on (synchronous otherwise: no promise per request).
+   */
+  check(keyId: string, limits: KeyLimits | null): QuotaExceeded | Promise<void> | undefined {
     if (!limits) return undefined;
     const rpm = limits.requestsPerMinute;
     const tpm = limits.tokensPerMinute;
@@ -106,8 +129,10 @@ export class QuotaLimiter {
     st.tok.advance(nowSec);
     if (rpm !== undefined && st.req.sum >= rpm) return { kind: 'requests', limit: rpm, used: st.req.sum, retryAfterSec: st.req.secondsUntilBelow(rpm) };
     if (tpm !== undefined && st.tok.sum >= tpm) return { kind: 'tokens', limit: tpm, used: st.tok.sum, retryAfterSec: st.tok.secondsUntilBelow(tpm) };
+    // Published near the limit and the peers have not all answered: the rest of the headroom may be theirs.
+    if (st.holdRound > 0 && this.rounds.holds(st.holdRound)) return this.rounds.wait();
     this.count(st, nowSec, 1, 0);
-    if (rpm !== undefined) this.maybePublishNow(st.pendReq, st.req.sum, rpm);
+    if (rpm !== undefined) this.maybePublishNow(st.pendReq, st.req.sum, rpm, st);
     return undefined;
   }
 
@@ -118,11 +143,12 @@ export class QuotaLimiter {
     const nowSec = Math.floor(this.now() / 1000);
     const st = this.state(keyId);
     this.count(st, nowSec, 0, Math.round(tokens));
-    this.maybePublishNow(st.pendTok, st.tok.sum, tpm);
+    this.maybePublishNow(st.pendTok, st.tok.sum, tpm, undefined);
   }
 
   close(): void {
     clearInterval(this.timer);
+    this.rounds.finish();
     this.flushPending();
     this.publish(this.outbox);
     this.outbox = [];
@@ -132,7 +158,7 @@ export class QuotaLimiter {
   private state(keyId: string): KeyState {
     let st = this.keys.get(keyId);
     if (!st) {
-      st = { id: keyId, req: new MinuteWindow(), tok: new MinuteWindow(), pendSec: 0, pendReq: 0, pendTok: 0 };
+      st = { id: keyId, req: new MinuteWindow(), tok: new MinuteWindow(), pendSec: 0, pendReq: 0, pendTok: 0, holdRound: 0 };
       this.keys.set(keyId, st);
     }
     return st;
@@ -148,14 +174,38 @@ export class QuotaLimiter {
     this.dirty.add(st);
   }
 
-  /** p·n ≥ limit − published, with p = unpublished here and published = sum − p (see the class comment). */
-  private maybePublishNow(pending: number, sum: number, limit: number): void {
+  /**
+   * p·n ≥ limit − published, with p = unpublished here and published = sum − p (see the class comment). `hold`: the
+   * key whose requests wait until the round (the open one, or one started now) is answered.
+   */
+  private maybePublishNow(pending: number, sum: number, limit: number, hold: KeyState | undefined): void {
     if (this.livePeers === 0 || pending === 0) return;
-    if (pending * this.replicas >= limit - (sum - pending)) {
-      this.flushPending();
-      this.publish(this.outbox);
-      this.outbox = [];
+    const n = this.replicas;
+    if (pending * n < limit - (sum - pending)) return;
+    let sync: number | undefined;
+    if (hold) {
+      if (!this.rounds.open) sync = this.rounds.start(this.livePeerIds(this.now()));
+      hold.holdRound = this.rounds.current;
     }
+    this.flushPending();
+    this.publish(this.outbox, sync === undefined ? {} : { sync });
+    this.outbox = [];
+  }
+
+  private *livePeerIds(now: number): Iterable<string> {
+    for (const [id, seen] of this.peers) if (now - seen <= PEER_TTL_MS) yield id;
+  }
+
+  /** One answer per turn to every round peers asked us about, with our counts (added after theirs). */
+  private scheduleAnswer(): void {
+    if (this.answerScheduled) return;
+    this.answerScheduled = true;
+    setImmediate(() => {
+      this.answerScheduled = false;
+      this.flushPending();
+      this.publish(this.outbox, { ack: this.rounds.takeOwed(MAX_DELTA_ACKS) });
+      this.outbox = [];
+    });
   }
 
   private moveToOutbox(st: KeyState): void {
@@ -174,8 +224,10 @@ export class QuotaLimiter {
     const now = this.now();
     let live = 0;
     for (const [id, seen] of this.peers) {
-      if (now - seen > PEER_TTL_MS) this.peers.delete(id);
-      else live++;
+      if (now - seen > PEER_TTL_MS) {
+        this.peers.delete(id);
+        this.rounds.gone(id);
+      } else live++;
     }
     this.livePeers = live;
     this.flushPending();
@@ -185,14 +237,15 @@ export class QuotaLimiter {
     }
   }
 
-  private publish(entries: DeltaEntry[], hello = false): void {
+  /** `extra` (hello, sync, ack) goes with the last message when the entries need several. */
+  private publish(entries: DeltaEntry[], extra: Pick<QuotaDelta, 'hello' | 'sync' | 'ack'> = {}): void {
     this.lastPublish = this.now();
     let i = 0;
     do {
       const d = entries.slice(i, i + MAX_DELTA_ENTRIES);
       i += MAX_DELTA_ENTRIES;
       try {
-        publishDelta(this.nc, this.key, hello ? { from: this.replicaId, d, hello } : { from: this.replicaId, d });
+        publishDelta(this.nc, this.key, i >= entries.length ? { from: this.replicaId, d, ...extra } : { from: this.replicaId, d });
         this.stats.published++;
       } catch (err) {
         this.log.debug({ err: (err as Error).message }, 'quota delta publish failed');
@@ -228,6 +281,12 @@ export class QuotaLimiter {
       const st = this.state(keyId);
       st.req.add(sec, req, nowSec);
       st.tok.add(sec, tok, nowSec);
+    }
+    if (delta.ack) for (const [to, round] of delta.ack) if (to === this.replicaId) this.rounds.answered(delta.from, round);
+    // Answered after its counts were added above, so ours go out after theirs were seen (the round's promise).
+    if (delta.sync !== undefined) {
+      this.rounds.owe(delta.from, delta.sync);
+      this.scheduleAnswer();
     }
   }
 }

@@ -17,6 +17,8 @@ export const MAX_DELTA_BYTES = 256 * 1024;
 /** Largest counts one entry may carry: a sender clamps to these, so its message is never refused for a count. */
 export const MAX_DELTA_REQUESTS = 1e9;
 export const MAX_DELTA_TOKENS = 1e12;
+/** Answers to other replicas' sync rounds one message may carry (one per asking peer). */
+export const MAX_DELTA_ACKS = 1_000;
 
 export const deltaEntrySchema = z.tuple([
   idSchema,
@@ -30,6 +32,10 @@ export const quotaDeltaSchema = z.object({
   d: z.array(z.unknown()).max(MAX_DELTA_ENTRIES),
   /** Set by a replica that just started: peers answer with a heartbeat so it learns them at once. */
   hello: z.boolean().optional(),
+  /** A sync round near a limit (sync-rounds.ts): every peer answers with its counts and `ack: [[from, sync]]`. */
+  sync: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Answers to peers' sync rounds: [replica that asked, its round]. */
+  ack: z.array(z.tuple([idSchema, z.number().int().positive().max(Number.MAX_SAFE_INTEGER)])).max(MAX_DELTA_ACKS).optional(),
 });
 
 export type DeltaEntry = z.infer<typeof deltaEntrySchema>;
@@ -37,6 +43,8 @@ export interface QuotaDelta {
   from: string;
   d: DeltaEntry[];
   hello?: boolean | undefined;
+  sync?: number | undefined;
+  ack?: [string, number][] | undefined;
 }
 /** A received delta: its valid entries, and how many were skipped. */
 export interface ReceivedDelta extends QuotaDelta {
@@ -50,7 +58,7 @@ export function encodeDelta(delta: QuotaDelta): string {
 /** undefined when oversized, not JSON, or not a delta; entries that are not valid are skipped and counted. */
 export function decodeDelta(data: Uint8Array): ReceivedDelta | undefined {
   const r = decodeBroadcast(data, MAX_DELTA_BYTES, quotaDeltaSchema, (m) => m.d, deltaEntrySchema);
-  return r && { from: r.message.from, d: r.entries, hello: r.message.hello, skipped: r.skipped };
+  return r && { from: r.message.from, d: r.entries, hello: r.message.hello, sync: r.message.sync, ack: r.message.ack, skipped: r.skipped };
 }
 
 /** Publishes one delta, signed. */
