@@ -41,6 +41,8 @@ interface KeyState {
 
 const HEARTBEAT_MS = 1_000;
 const PEER_TTL_MS = 3_500;
+/** A peer heard from within PEER_TTL_MS: counted in n, and awaited by a sync round. */
+const isLive = (seen: number, now: number): boolean => now - seen <= PEER_TTL_MS;
 
 /**
  * Per-key requests/min and tokens/min over a sliding minute (60 one-second buckets), shared by every ingress
@@ -149,9 +151,7 @@ export class QuotaLimiter {
   close(): void {
     clearInterval(this.timer);
     this.rounds.finish();
-    this.flushPending();
-    this.publish(this.outbox);
-    this.outbox = [];
+    this.publishPending();
     this.sub?.unsubscribe();
   }
 
@@ -187,13 +187,11 @@ export class QuotaLimiter {
       if (!this.rounds.open) sync = this.rounds.start(this.livePeerIds(this.now()));
       hold.holdRound = this.rounds.current;
     }
-    this.flushPending();
-    this.publish(this.outbox, sync === undefined ? {} : { sync });
-    this.outbox = [];
+    this.publishPending(sync === undefined ? {} : { sync });
   }
 
   private *livePeerIds(now: number): Iterable<string> {
-    for (const [id, seen] of this.peers) if (now - seen <= PEER_TTL_MS) yield id;
+    for (const [id, seen] of this.peers) if (isLive(seen, now)) yield id;
   }
 
   /** One answer per turn to every round peers asked us about, with our counts (added after theirs). */
@@ -202,9 +200,7 @@ export class QuotaLimiter {
     this.answerScheduled = true;
     setImmediate(() => {
       this.answerScheduled = false;
-      this.flushPending();
-      this.publish(this.outbox, { ack: this.rounds.takeOwed(MAX_DELTA_ACKS) });
-      this.outbox = [];
+      this.publishPending({ ack: this.rounds.takeOwed(MAX_DELTA_ACKS) });
     });
   }
 
@@ -213,6 +209,13 @@ export class QuotaLimiter {
     if (st.pendReq > 0 || st.pendTok > 0) this.outbox.push([st.id, st.pendSec, Math.min(st.pendReq, MAX_DELTA_REQUESTS), Math.min(st.pendTok, MAX_DELTA_TOKENS)]);
     st.pendReq = 0;
     st.pendTok = 0;
+  }
+
+  /** Every unpublished count, in one publish (with `extra`). */
+  private publishPending(extra: Pick<QuotaDelta, 'hello' | 'sync' | 'ack'> = {}): void {
+    this.flushPending();
+    this.publish(this.outbox, extra);
+    this.outbox = [];
   }
 
   private flushPending(): void {
@@ -224,7 +227,7 @@ export class QuotaLimiter {
     const now = this.now();
     let live = 0;
     for (const [id, seen] of this.peers) {
-      if (now - seen > PEER_TTL_MS) {
+      if (!isLive(seen, now)) {
         this.peers.delete(id);
         this.rounds.gone(id);
       } else live++;
