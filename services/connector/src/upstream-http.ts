@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { freshClient, onReusedSocket, poolFor } from './upstream-pool.js';
 
@@ -79,13 +78,50 @@ export interface UpstreamSink {
 
 const ABORTED = new Error('upstream request aborted');
 
+const CONTENT_TYPE = Buffer.from('content-type');
+
+/**
+ * The response's content type from undici's raw header list (name, value, …; names as sent): the one value of a
+ * `content-type` header of any case, or application/octet-stream for none or several (what undici's parsed header
+ * object gave: an array for a repeated header).
+ */
+export function contentTypeOf(raw: readonly (Buffer | string)[]): string {
+  let type: string | undefined;
+  let seen = 0;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== CONTENT_TYPE.length || !isContentType(name)) continue;
+    const value = raw[i + 1]!;
+    type = typeof value === 'string' ? value : value.toString('latin1');
+    seen++;
+  }
+  return seen === 1 ? type! : 'application/octet-stream';
+}
+
+/** `name` is `content-type` in any letter case (a Buffer from the parser, or a string). */
+function isContentType(name: Buffer | string): boolean {
+  if (typeof name === 'string') return name.toLowerCase() === 'content-type';
+  for (let j = 0; j < CONTENT_TYPE.length; j++) {
+    const b = name[j]!;
+    if ((b >= 0x41 && b <= 0x5a ? b + 0x20 : b) !== CONTENT_TYPE[j]) return false;
+  }
+  return true;
+}
+
 /**
  * One request to the model server and its answer, as an undici dispatch handler: no stream objects, the chunks go to
  * the sink as they are parsed. pause()/resume() stop and restart reading the answer (the socket's, so TCP
  * backpressure reaches the model server); abort() closes the connection (the model server sees the caller leave).
+ *
+ * It implements undici's own handler interface (onConnect, onHeaders, onData, onComplete, onError: what its
+ * clients call), which its types mark deprecated: a handler of the newer interface (onRequestStart, …) is wrapped
+ * per request in an adapter that also builds a controller and a parsed header object for the head and the trailers
+ * (undici's UnwrapHandler), which is what this saves. The semantics are the adapter's: returning false from onHeaders
+ * or onData pauses the parser, the `resume` given with the head restarts it.
  */
 export class UpstreamCall implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
+  private abortDispatch: ((err?: Error) => void) | undefined;
+  private resumeDispatch: (() => void) | undefined;
   private aborted = false;
   private paused = false;
 
@@ -95,48 +131,48 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     private readonly over?: (failed: boolean) => void,
   ) {}
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.aborted) controller.abort(ABORTED);
-    else if (this.paused) controller.pause();
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortDispatch = abort;
+    if (this.aborted) abort(ABORTED);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
-    if (this.aborted) return;
-    const type = headers['content-type'];
-    this.sink.head(status, typeof type === 'string' ? type : 'application/octet-stream');
+  onHeaders(status: number, headers: Buffer[], resume: () => void): boolean {
+    this.resumeDispatch = resume;
+    if (!this.aborted) this.sink.head(status, contentTypeOf(headers));
+    return !this.paused;
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     if (!this.aborted) this.sink.data(chunk);
+    return !this.paused;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.over?.(false);
     if (!this.aborted) this.sink.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onError(err: Error): void {
     this.over?.(true);
     if (!this.aborted) this.sink.error(err);
   }
 
-  /** Stop reading the answer (undici stops after the chunk being handed over, if any). */
+  /** Stop reading the answer (the parser stops after the chunk being handed over, if any). */
   pause(): void {
     this.paused = true;
-    this.controller?.pause();
   }
 
   resume(): void {
+    if (!this.paused) return;
     this.paused = false;
-    this.controller?.resume();
+    this.resumeDispatch?.();
   }
 
   /** Ends the exchange at once; the sink hears nothing more. */
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.controller?.abort(ABORTED);
+    this.abortDispatch?.(ABORTED);
   }
 }
 

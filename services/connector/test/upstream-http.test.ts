@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { isStaleSocketError, upstreamCall, upstreamGet, type UpstreamCallOptions } from '../src/upstream-http.js';
+import { contentTypeOf, isStaleSocketError, upstreamCall, upstreamGet, type UpstreamCallOptions } from '../src/upstream-http.js';
 
 /** A model server that answers the first request on each connection and resets the connection on any later one. */
 async function resettingServer(t: { teardown(fn: () => unknown): void }): Promise<{ base: string; connections: () => number }> {
@@ -115,4 +115,73 @@ t.test('headers: accept, the given set, the base URL credentials and a JSON type
     { accept: 'text/event-stream', type: undefined, auth, x: 'frozen' },
     { accept: '*/*', type: undefined, auth: undefined, x: undefined },
   ]);
+});
+
+t.test('the content type is read from the raw header list as undici\'s parsed headers gave it', async (t) => {
+  const raw = (...pairs: string[]): Buffer[] => pairs.map((p) => Buffer.from(p, 'latin1'));
+  t.equal(contentTypeOf(raw('Date', 'x', 'Content-Type', 'text/event-stream')), 'text/event-stream', 'any letter case of the name');
+  t.equal(contentTypeOf(raw('CONTENT-TYPE', 'application/json; charset=utf-8')), 'application/json; charset=utf-8');
+  t.equal(contentTypeOf(raw('content-type', 'caf\u00e9')), 'caf\u00e9', 'a value read as latin1');
+  t.equal(contentTypeOf(raw('x-request-id', 'a', 'content-typf', 'b', 'content_type', 'c')), 'application/octet-stream', 'look-alike names of the same length');
+  t.equal(contentTypeOf(raw('content-type', 'a', 'Content-Type', 'b')), 'application/octet-stream', 'repeated: no single type');
+  t.equal(contentTypeOf(raw()), 'application/octet-stream', 'none');
+  t.equal(contentTypeOf(raw('content-type')), 'application/octet-stream', 'a name without its value');
+  t.equal(contentTypeOf(['Content-Type', 'text/plain']), 'text/plain', 'string names and values');
+});
+
+t.test('an answer paused before its head and in the middle is read on resume; an abort stops it', async (t) => {
+  let writeMore: (() => void) | undefined;
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('a');
+    writeMore = () => res.end('b');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const a = server.address();
+  const base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  const heard: string[] = [];
+  let ended: () => void = () => undefined;
+  const done = new Promise<void>((r) => (ended = r));
+  const call = upstreamCall(base, { method: 'POST', path: '/p', body: '{}' }, {
+    head: (s, type) => heard.push(`head ${s} ${type}`),
+    data: (c) => {
+      heard.push(`data ${c.toString()}`);
+      call.pause();
+      setTimeout(() => {
+        heard.push('resume');
+        call.resume();
+        writeMore?.();
+        writeMore = undefined;
+      }, 50);
+    },
+    end: () => {
+      heard.push('end');
+      ended();
+    },
+    error: (err) => heard.push(`error ${err.message}`),
+  });
+  call.pause();
+  await new Promise((r) => setTimeout(r, 50));
+  t.same(heard.filter((h) => h.startsWith('data')), [], 'nothing of the body while paused before the head');
+  call.resume();
+  await done;
+  t.same(heard, ['head 200 text/plain', 'data a', 'resume', 'data b', 'resume', 'end'], 'each chunk paused the answer: its end too waited for the resume');
+
+  const aborted: string[] = [];
+  const gone = upstreamCall(base, { method: 'POST', path: '/p', body: '{}' }, {
+    head: () => {
+      aborted.push('head');
+      gone.abort();
+    },
+    data: () => aborted.push('data'),
+    end: () => aborted.push('end'),
+    error: () => aborted.push('error'),
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  t.same(aborted, ['head'], 'after abort the sink hears nothing more');
 });
