@@ -3,6 +3,7 @@ import { ProtocolError } from './errors.js';
 import { HEADER_BYTES, ID_OFFSET, MAX_META_BYTES, META_LEN_OFFSET, readU32, writeU32 } from './layout.js';
 import { validateMeta, type MetaOf } from './meta.js';
 import { fastMeta } from './meta-fast.js';
+import { scanMeta } from './meta-scan.js';
 
 export { HEADER_BYTES, MAX_META_BYTES, readU32, writeU32 } from './layout.js';
 
@@ -114,6 +115,19 @@ export function dataPayload(frame: Buffer): Buffer {
 /** The payload of every decoded frame that has none (zero bytes: nothing can be written into it). */
 const NO_PAYLOAD = Buffer.alloc(0);
 
+/** A frame's metadata through JSON.parse, validated against its kind's schema (fastMeta, else zod). */
+function parsedMeta<K extends FrameKind>(kind: K, id: number, buf: Buffer, metaLen: number): MetaOf<K> {
+  let json: unknown;
+  if (metaLen > 0) {
+    try {
+      json = JSON.parse(buf.toString('utf8', HEADER_BYTES, HEADER_BYTES + metaLen));
+    } catch (cause) {
+      throw new ProtocolError(`${frameKindName(kind)} metadata is not valid JSON`, { cause, frame: { kind, id } });
+    }
+  }
+  return fastMeta(kind, json) ?? validateMeta(kind, json, id);
+}
+
 /** Decodes a frame and validates its metadata against its kind; throws ProtocolError for anything malformed. */
 export function decodeFrame(input: Uint8Array): Frame {
   if (input.byteLength < HEADER_BYTES) throw new ProtocolError(`frame of ${input.byteLength} bytes is shorter than the ${HEADER_BYTES}-byte header`);
@@ -124,17 +138,9 @@ export function decodeFrame(input: Uint8Array): Frame {
   const metaLen = readU32(buf, META_LEN_OFFSET);
   if (metaLen > MAX_META_BYTES) throw new ProtocolError(`metadata length ${metaLen} is over ${MAX_META_BYTES}`);
   if (HEADER_BYTES + metaLen > buf.length) throw new ProtocolError(`metadata length ${metaLen} runs past the end of a ${buf.length}-byte frame`);
-  let json: unknown;
-  if (metaLen > 0) {
-    try {
-      json = JSON.parse(buf.toString('utf8', HEADER_BYTES, HEADER_BYTES + metaLen));
-    } catch (cause) {
-      throw new ProtocolError(`${frameKindName(kind)} metadata is not valid JSON`, { cause, frame: { kind, id } });
-    }
-  }
-  // The kind was checked above and the metadata validated against that kind: the pair is one member of the union.
-  const meta = fastMeta(kind, json) ?? validateMeta(kind, json, id);
-  // Most frames with metadata carry no payload (Ack, Head, End, control): they share one empty buffer, not a view each.
   const end = HEADER_BYTES + metaLen;
+  // The answer's Ack, Head and End as this codebase writes them, read from the bytes (meta-scan.ts); else parsed.
+  const meta = (metaLen > 0 ? scanMeta(kind, buf, HEADER_BYTES, end) : undefined) ?? parsedMeta(kind, id, buf, metaLen);
+  // Most frames with metadata carry no payload (Ack, Head, End, control): they share one empty buffer, not a view each.
   return { kind, id, meta, payload: end === buf.length ? NO_PAYLOAD : buf.subarray(end) } as Frame;
 }
