@@ -1,5 +1,5 @@
 import t from 'tap';
-import { canonicalInstantMs } from '../../src/store/instant.js';
+import { ISO_INSTANT, canonicalInstantMs, isIsoInstantText } from '../../src/store/instant.js';
 
 /**
  * What the check replaced: Date#toISOString form, and a real date (the round trip gives the same string back). It
@@ -25,4 +25,16 @@ t.test('instants: the cached check accepts and reads exactly what the Date round
   let mismatches = 0;
   for (let ms = from; ms < from + 3_000; ms++) if (canonicalInstantMs(new Date(ms).toISOString()) !== ms) mismatches++;
   t.equal(mismatches, 0, 'every millisecond across a year boundary reads back');
+});
+
+t.test('the instant text check by hand agrees with ISO_INSTANT', async (t) => {
+  const base = '2026-12-01T18:00:00.123Z';
+  const samples = [base, '', base.slice(0, 23), `${base}x`, `x${base}`, '2026-12-01T18:00:00,123Z', '2026-12-01t18:00:00.123Z', '２026-12-01T18:00:00.123Z'];
+  // every character of every position replaced by every ASCII character, and a few beyond
+  for (let i = 0; i < base.length; i++) {
+    for (let c = 0; c < 128; c++) samples.push(`${base.slice(0, i)}${String.fromCharCode(c)}${base.slice(i + 1)}`);
+    for (const c of ['٣', '\u0660', 'é', '\uff10']) samples.push(`${base.slice(0, i)}${c}${base.slice(i + 1)}`);
+  }
+  for (const s of samples) if (isIsoInstantText(s) !== ISO_INSTANT.test(s)) t.fail(JSON.stringify(s));
+  t.pass(`${samples.length} samples agree`);
 });
