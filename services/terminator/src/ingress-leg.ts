@@ -265,20 +265,33 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
 
   protected send(frame: Uint8Array): void {
     this.lastSent = Date.now();
-    if (!this.meta.batches) return this.publishNow(frame);
-    if (this.outbox.length > 0 && batchBytes(this.outbox.length + 1, this.outboxBytes + frame.byteLength) > this.room()) this.flushOutbox();
-    this.outboxBatch = undefined;
-    this.outbox.push(frame);
-    this.outboxBytes += frame.byteLength;
+    if (!this.meta.batches) this.publishNow(frame);
+    else {
+      if (this.outbox.length > 0 && batchBytes(this.outbox.length + 1, this.outboxBytes + frame.byteLength) > this.room()) this.publishOutbox();
+      this.outboxBatch = undefined;
+      this.outbox.push(frame);
+      this.outboxBytes += frame.byteLength;
+    }
+    // Also without batches: the turn's end settles the replay log (ReplayLog.settle).
     if (!this.flushQueued) {
       this.flushQueued = true;
       this.ctx.turn.add(this);
     }
   }
 
-  /** Publishes the frames waiting in the outbox, as one message (TurnFlush calls it at the end of the turn). */
+  /**
+   * The end of an event-loop turn in which this stream sent something (TurnFlush): the outbox is published as one
+   * message, and a stream still live copies the turn's frames into its replay log's own buffer (the views they came
+   * in die young; a stream that ended was archived already).
+   */
   flushOutbox(): void {
     this.flushQueued = false;
+    this.publishOutbox();
+    if (!this.done) this.replay.settle();
+  }
+
+  /** Publishes the frames waiting in the outbox, as one message. */
+  private publishOutbox(): void {
     const frames = this.outbox;
     if (frames.length === 0) return;
     const bytes = this.outboxBytes;

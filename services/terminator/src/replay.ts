@@ -38,16 +38,39 @@ export interface ReplayParts extends ReplayFlags {
   readonly bytes: number;
 }
 
-/** The frames one stream published towards the ingress after its Ack, in order, for a Resume. */
+/** Least capacity of a live stream's own byte buffer (settle()): a slow stream's first tokens fit without a regrowth. */
+const STORE_MIN_BYTES = 1024;
+
+/**
+ * The frames one stream published towards the ingress after its Ack, in order, for a Resume.
+ *
+ * Frames arrive as views into the connector's tunnel messages (a tunnel Batch carries many streams' frames in one
+ * buffer). Held as they are, a stream at 1 token/s keeps one view object per token alive (promoted to old space,
+ * dying old: the mark-compacts of thousands of slow streams) and each view keeps its whole tunnel message alive. So
+ * at the end of each event-loop turn in which the stream sent something (settle(), from TurnFlush), a stream that is
+ * still live copies its new frames into one byte buffer of its own, Head first, then the Data frames held: a live
+ * stream costs the heap one buffer and one array of offsets, whatever its length. A quick answer ends in the turn
+ * its frames came in and is archived before that: it never copies.
+ */
 export class ReplayLog {
+  /** The Head as received, until settle() copies it into `store`. */
   private headFrame: Uint8Array | undefined;
+  /** Bytes of the Head at the start of `store` (0: none there). */
+  private headLen = 0;
+  /** The stream's own bytes: the Head, then the settled Data frames held from `dataStart` to the last of `ends`. */
+  private store: Buffer | undefined;
+  /** Offset in `store` of the oldest settled Data frame held. */
+  private dataStart = 0;
+  /** End offset in `store` of each settled Data frame held, oldest first (small integers: one array, no object per frame). */
+  private readonly ends: number[] = [];
   /**
-   * The Data frames held, oldest first: consecutive sequence numbers from `firstSeq` (frames, not an object per
-   * frame: one allocation less per Data frame, for the garbage collector too).
+   * Data frames not yet settled, after the settled ones, as received. Emptied in place (a new array per settle would
+   * be one object per token living until the next one: promoted, like the views were).
    */
-  private readonly data: Uint8Array[] = [];
-  /** Sequence number of data[0]. */
+  private readonly fresh: Uint8Array[] = [];
+  /** Sequence number of the oldest Data frame held (settled or not). */
   private firstSeq = 0;
+  /** Bytes of the Data frames held. */
   private bytes = 0;
   /** Data frames published so far (the next sequence number). */
   private sent = 0;
@@ -55,18 +78,91 @@ export class ReplayLog {
 
   head(frame: Uint8Array): void {
     this.headFrame = frame;
+    this.headLen = 0;
   }
 
   /** A Data frame as published (its id is its sequence number on NATS: one more than the previous one's). */
   dataFrame(seq: number, frame: Uint8Array): void {
-    if (this.data.length === 0) this.firstSeq = seq;
-    this.data.push(frame);
+    if (this.held === 0) this.firstSeq = seq;
+    this.fresh.push(frame);
     this.bytes += frame.byteLength;
     this.sent = seq + 1;
-    while (this.bytes > REPLAY_BYTES && this.data.length > 1) {
-      this.bytes -= this.data.shift()!.byteLength;
-      this.firstSeq++;
+    while (this.bytes > REPLAY_BYTES && this.held > 1) this.dropOldest();
+  }
+
+  /** Data frames held. */
+  private get held(): number {
+    return this.ends.length + this.fresh.length;
+  }
+
+  private dropOldest(): void {
+    if (this.ends.length > 0) {
+      const end = this.ends.shift()!;
+      this.bytes -= end - this.dataStart;
+      this.dataStart = end;
+    } else this.bytes -= this.fresh.shift()!.byteLength;
+    this.firstSeq++;
+  }
+
+  /**
+   * Copies the Head and the Data frames received since the last call into the stream's own buffer (grown, or its
+   * live part moved to the front, when they do not fit), so the views they came in can die young. The frames' bytes
+   * do not change: what missing() and parts() return is byte for byte the same.
+   */
+  settle(): void {
+    const head = this.headFrame;
+    const fresh = this.fresh;
+    if (head === undefined && fresh.length === 0) return;
+    let freshBytes = 0;
+    for (const f of fresh) freshBytes += f.byteLength;
+    const headLen = head ? head.byteLength : this.headLen;
+    const used = this.ends.length > 0 ? this.ends[this.ends.length - 1]! : this.dataStart;
+    const live = used - this.dataStart;
+    const need = headLen + live + freshBytes;
+    let store = this.store;
+    if (store === undefined || head !== undefined || need > store.length) {
+      // Room for as much again (amortised: each byte copied about twice), up to twice the window: past that, old
+      // frames dropped leave room at the front, reclaimed by moving the live part (below) once per window's worth.
+      const size = Math.max(need, Math.min(2 * need, 2 * REPLAY_BYTES + headLen), STORE_MIN_BYTES);
+      const next = Buffer.allocUnsafeSlow(size);
+      if (head) next.set(head, 0);
+      else if (store && headLen > 0) store.copy(next, 0, 0, headLen);
+      if (store && live > 0) store.copy(next, headLen, this.dataStart, used);
+      store = this.store = next;
+      this.rebase(headLen);
+    } else if (used + freshBytes > store.length) {
+      store.copyWithin(headLen, this.dataStart, used);
+      this.rebase(headLen);
     }
+    let off = this.ends.length > 0 ? this.ends[this.ends.length - 1]! : this.dataStart;
+    for (const f of fresh) {
+      store.set(f, off);
+      off += f.byteLength;
+      this.ends.push(off);
+    }
+    fresh.length = 0;
+    this.headFrame = undefined;
+    this.headLen = headLen;
+  }
+
+  /** The settled Data frames now start at `dataStart` (their bytes moved there). */
+  private rebase(dataStart: number): void {
+    const by = dataStart - this.dataStart;
+    if (by !== 0) for (let i = 0; i < this.ends.length; i++) this.ends[i]! += by;
+    this.dataStart = dataStart;
+  }
+
+  /** The Head, if any (a view into `store` once settled). */
+  private headBytes(): Uint8Array | undefined {
+    if (this.headFrame) return this.headFrame;
+    return this.headLen > 0 ? this.store!.subarray(0, this.headLen) : undefined;
+  }
+
+  /** Data frame `i` held (0: the oldest), settled or not. */
+  private dataAt(i: number): Uint8Array {
+    const n = this.ends.length;
+    if (i >= n) return this.fresh[i - n]!;
+    return this.store!.subarray(i === 0 ? this.dataStart : this.ends[i - 1]!, this.ends[i]!);
   }
 
   /** The End or Error that closed the stream. */
@@ -80,17 +176,19 @@ export class ReplayLog {
 
   /** Answer frames published so far, Head included: what a Heartbeat carries as its id. */
   get published(): number {
-    return (this.headFrame ? 1 : 0) + this.sent;
+    return (this.headFrame || this.headLen > 0 ? 1 : 0) + this.sent;
   }
 
   /** The frames an ingress holding `have` is missing, in order; undefined when some are no longer held. */
   missing(have: ResumeMeta): Uint8Array[] | undefined {
     const out: Uint8Array[] = [];
-    if (!have.head && this.headFrame) out.push(this.headFrame);
+    const head = this.headBytes();
+    if (!have.head && head) out.push(head);
     if (have.next < this.sent) {
-      const oldest = this.data.length > 0 ? this.firstSeq : this.sent;
+      const held = this.held;
+      const oldest = held > 0 ? this.firstSeq : this.sent;
       if (have.next < oldest) return undefined;
-      for (let i = have.next - oldest; i < this.data.length; i++) out.push(this.data[i]!);
+      for (let i = have.next - oldest; i < held; i++) out.push(this.dataAt(i));
     }
     if (this.finalFrame) out.push(this.finalFrame);
     return out;
@@ -111,15 +209,17 @@ export class ReplayLog {
   parts(ack: Uint8Array | undefined): ReplayParts {
     const frames: Uint8Array[] = [];
     if (ack) frames.push(ack);
-    if (this.headFrame) frames.push(this.headFrame);
-    for (const d of this.data) frames.push(d);
+    const head = this.headBytes();
+    if (head) frames.push(head);
+    const held = this.held;
+    for (let i = 0; i < held; i++) frames.push(this.dataAt(i));
     if (this.finalFrame) frames.push(this.finalFrame);
     let frameBytes = 0;
     for (const f of frames) frameBytes += f.byteLength;
-    const firstSeq = this.data.length > 0 ? this.firstSeq : this.sent;
+    const firstSeq = held > 0 ? this.firstSeq : this.sent;
     return {
       frames, bytes: batchBytes(frames.length, frameBytes),
-      ack: ack !== undefined, head: this.headFrame !== undefined, final: this.finished, firstSeq, sent: this.sent,
+      ack: ack !== undefined, head: head !== undefined, final: this.finished, firstSeq, sent: this.sent,
     };
   }
 
