@@ -15,7 +15,7 @@ import { Metrics, watchNatsMetrics } from '@tokios/shared/metrics';
 import { OPS_PATHS, Readiness, opsAnswer, type OpsEndpoints } from '@tokios/shared/ops';
 import { IngressMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER, requestIdGenerator } from './request-id.js';
-import { lazyChildLoggerFactory } from './request-logger.js';
+import { requestLoggerFactory } from './request-logger.js';
 
 export interface IngressDeps {
   fabric: FabricClient;
@@ -58,12 +58,15 @@ export function createIngressServer(o: IngressOptions, handler?: RequestListener
 /** The public API: one plugin per API surface, each mounted under /v1 and at the root. */
 export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
-    loggerInstance: deps.log as FastifyBaseLogger,
+    // No loggerInstance: with one, Fastify adds two response listeners, a closure and two clock reads to every
+    // request, for its request-completed line, which this app turns off. request.log is ours all the same
+    // (requestLoggerFactory); Fastify's own app-level lines (its "Server listening at", which the ingress's
+    // "ingress listening" says too, and a failing close hook, logged below) have no logger.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.options.maxBodyBytes,
     requestIdHeader: false,
     genReqId: requestIdGenerator(),
-    childLoggerFactory: lazyChildLoggerFactory,
+    childLoggerFactory: requestLoggerFactory(deps.log as FastifyBaseLogger),
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
     serverFactory: deps.serverFactory ?? ((handler) => createIngressServer(deps.options, handler)),
@@ -78,7 +81,10 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   const control = new IngressControlPlane({ nc: deps.fabric.nc, store: deps.store, log: deps.log, replicaId: deps.fabric.id, options: deps.options.controlPlane ?? defaultControlPlaneOptions(), fabricSecret: deps.options.fabricSecret });
   control.start();
   // Runs before the caller closes NATS and the store: the last quota counts and usage records get out.
-  app.addHook('onClose', async () => control.close());
+  app.addHook('onClose', async () => {
+    // Fastify would log a failing hook through its own logger, which writes nothing here (see above).
+    await control.close().catch((err: unknown) => deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'ingress control plane close failed'));
+  });
   app.decorate('tokiosControl', control);
 
   const metrics = deps.metrics ?? new Metrics();

@@ -74,6 +74,11 @@ export class LazyRequestLogger implements FastifyBaseLogger {
   }
 }
 
-/** Fastify's childLoggerFactory: a LazyRequestLogger per request. */
-export const lazyChildLoggerFactory = (logger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions): FastifyBaseLogger =>
-  new LazyRequestLogger(logger, bindings, options);
+/**
+ * Fastify's childLoggerFactory: a LazyRequestLogger per request, a child of `log` whatever logger Fastify passes (an
+ * app built without `loggerInstance`, app.ts says why, has one that writes nothing; request.log still writes here).
+ */
+export const requestLoggerFactory =
+  (log: FastifyBaseLogger) =>
+  (_fastifyLogger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions): FastifyBaseLogger =>
+    new LazyRequestLogger(log, bindings, options);

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { LazyRequestLogger } from '../src/request-logger.js';
+import Fastify, { LogController } from 'fastify';
+import { LazyRequestLogger, requestLoggerFactory } from '../src/request-logger.js';
 
 function capture(level: string): { log: pino.Logger; lines: Record<string, unknown>[]; children: () => number } {
   const lines: Record<string, unknown>[] = [];
@@ -45,4 +46,30 @@ t.test('levels: the route option, a level set later, and silent', async (t) => {
   t.match(lines.at(-1), { reqId: 'req_3', msg: 'now written' });
   rl.child({ x: 1 }).info('from a child of it');
   t.match(lines.at(-1), { reqId: 'req_3', x: 1, msg: 'from a child of it' });
+});
+
+/** A one-route app; returns its request.log lines and how many 'finish' / 'error' listeners its response had. */
+async function oneRequest(withInstance: boolean): Promise<{ lines: Record<string, unknown>[]; listeners: number; status: number }> {
+  const { log, lines } = capture('info');
+  const logging = withInstance ? { loggerInstance: log } : { childLoggerFactory: requestLoggerFactory(log) };
+  const app = Fastify({ logController: new LogController({ disableRequestLogging: true }), ...logging });
+  let listeners = -1;
+  app.post('/x', (request, reply) => {
+    request.log.info({ callId: 'c9' }, 'from the handler');
+    listeners = reply.raw.listenerCount('finish') + reply.raw.listenerCount('error');
+    reply.send('ok');
+  });
+  const res = await app.inject({ method: 'POST', url: '/x', payload: 'b', headers: { 'content-type': 'text/plain' } });
+  await app.close();
+  return { lines, listeners, status: res.statusCode };
+}
+
+t.test('an app without loggerInstance: request.log writes to our logger, and Fastify adds no response listeners', async (t) => {
+  const without = await oneRequest(false);
+  const withInstance = await oneRequest(true);
+  t.equal(without.status, 200);
+  t.match(without.lines, [{ level: 30, reqId: 'req-1', callId: 'c9', msg: 'from the handler' }], 'the line, request id bound');
+  const stable = (lines: Record<string, unknown>[]) => lines.map(({ time: _t, pid: _p, hostname: _h, ...l }) => l);
+  t.same(stable(without.lines), stable(withInstance.lines), 'the same line as with loggerInstance');
+  t.equal(without.listeners, withInstance.listeners - 2, "two 'finish' / 'error' listeners fewer on every response");
 });
