@@ -36,6 +36,18 @@ t.test('the scan takes and refuses what JSON.parse does, and finds the last top-
   }
 });
 
+t.test('one scan leaves nothing for the next (the levels array is shared): the same answers after any other scan', async (t) => {
+  const alone = texts.map((text) => JSON.stringify(scanAnswer(Buffer.from(text))));
+  // Scans broken off at every depth and kind of level, arrays where objects were before and the other way round.
+  const spoilers = [`{"a":${'['.repeat(MAX_JSON_DEPTH - 1)}`, `{"a":${'[{"b":'.repeat(40)}`, `{"a":${'{"b":['.repeat(40)}x`, '{"a":[1,2}'];
+  for (const spoiler of spoilers) {
+    texts.forEach((text, i) => {
+      scanAnswer(Buffer.from(spoiler));
+      t.equal(JSON.stringify(scanAnswer(Buffer.from(text))), alone[i], `${JSON.stringify(text)} after ${spoiler.slice(0, 12)}…`);
+    });
+  }
+});
+
 t.test('bytes that are not UTF-8 are taken inside strings (JSON.parse reads U+FFFD) and refused outside', async (t) => {
   t.equal(scanAnswer(Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff, 0xc3]), Buffer.from('"}')])).kind, 'plain');
   t.equal(scanAnswer(Buffer.concat([Buffer.from('{"a":'), Buffer.from([0xff]), Buffer.from('}')])).kind, 'invalid');
