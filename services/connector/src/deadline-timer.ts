@@ -5,7 +5,10 @@
  * request ends, almost always long before its deadline. Here a request's deadline is an entry in an array (added and
  * removed in O(1)), and the one timer waits for the earliest; it is moved only for an earlier deadline, and when it
  * fires for a request that ended meanwhile it looks for the next earliest (one scan of the requests in flight, about
- * once per deadline length: the requests then in flight are the ones started last).
+ * once per deadline length: the requests then in flight are the ones started last). The timer stays armed when the
+ * last request ends: with one request at a time (c=1, the latency path) disarming would cost a clearTimeout and the
+ * next request a setTimeout each; a timer that fires with nothing passed re-arms for the earliest entry, if any.
+ * Without requests it is unref'd (it never holds the process open), and ref'd again with the next one.
  */
 class DeadlineQueue {
   private readonly entries: DeadlineTimer[] = [];
@@ -17,6 +20,7 @@ class DeadlineQueue {
     entry.slot = this.entries.length;
     this.entries.push(entry);
     if (entry.deadline < this.armedFor) this.arm(entry.deadline);
+    else if (this.entries.length === 1) this.timer?.ref();
   }
 
   remove(entry: DeadlineTimer): void {
@@ -27,20 +31,16 @@ class DeadlineQueue {
       this.entries[at] = last;
       last.slot = at;
     }
-    if (this.entries.length === 0) this.disarm();
+    if (this.entries.length === 0) this.timer?.unref();
   }
 
   private arm(deadline: number): void {
     clearTimeout(this.timer);
     this.armedFor = deadline;
-    this.timer = setTimeout(() => this.fired(), Math.max(0, deadline - Date.now()));
+    this.timer = setTimeout(this.onTimer, Math.max(0, deadline - Date.now()));
   }
 
-  private disarm(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.armedFor = Infinity;
-  }
+  private readonly onTimer = (): void => this.fired();
 
   /** Expires every entry whose deadline passed (after taking them all out: a callback may stop others), re-arms for the rest. */
   private fired(): void {

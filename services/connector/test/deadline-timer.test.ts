@@ -68,3 +68,26 @@ t.test('deadlines that passed together expire together, and one that stops anoth
   t.equal(calls, 2, 'both deadlines that had passed expired, each once');
   t.equal(third.calls(), 1);
 });
+
+t.test('the timer left armed after the last request ended re-arms for the next one, which expires at its own deadline', async (t) => {
+  const ended = expiry(Date.now() + 100);
+  t.ok(ended.timer.start());
+  ended.timer.stop();
+  // The queue is empty; the timer still waits for the ended request's instant, then for this one's.
+  const next = expiry(Date.now() + 300);
+  t.ok(next.timer.start());
+  const at = await next.expired;
+  t.ok(at >= next.timer.deadline, `expired ${at - next.timer.deadline} ms after its deadline, not before`);
+  t.equal(ended.calls(), 0, 'the ended request hears nothing');
+  t.equal(next.calls(), 1);
+});
+
+t.test('the timer left armed with no request in flight does not hold the process open', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const url = new URL('../src/deadline-timer.js', import.meta.url).href;
+  const script = `import(${JSON.stringify(url)}).then(({ DeadlineTimer }) => { const a = new DeadlineTimer(Date.now() + 60000, () => process.exit(3)); a.start(); a.stop(); const b = new DeadlineTimer(Date.now() + 90000, () => process.exit(4)); b.start(); b.stop(); })`;
+  const started = Date.now();
+  const run = spawnSync(process.execPath, ['-e', script], { timeout: 20_000 });
+  t.equal(run.status, 0, 'the process exits by itself');
+  t.ok(Date.now() - started < 15_000, 'without waiting for the deadline');
+});
