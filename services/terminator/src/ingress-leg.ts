@@ -49,7 +49,7 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
    * NATS message instead of Ack, Head, Data and End each; every stream's message of the turn goes in one socket
    * write (TurnFlush).
    */
-  private outbox: Uint8Array[] = [];
+  private outbox: Uint8Array[] | undefined;
   private outboxBytes = 0;
   /** The outbox as the archive wrote it, one Batch: set when the outbox is the whole log of a stream that ended. */
   private outboxBatch: Buffer | undefined;
@@ -233,7 +233,7 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
   /** Whether the outbox holds these frames, in this order (two at least: a lone frame is published as it is). */
   private outboxIsLog(frames: readonly Uint8Array[]): boolean {
     const out = this.outbox;
-    if (out.length < 2 || out.length !== frames.length) return false;
+    if (!out || out.length < 2 || out.length !== frames.length) return false;
     for (let i = 0; i < out.length; i++) if (out[i] !== frames[i]) return false;
     return true;
   }
@@ -267,9 +267,12 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
     this.lastSent = Date.now();
     if (!this.meta.batches) this.publishNow(frame);
     else {
-      if (this.outbox.length > 0 && batchBytes(this.outbox.length + 1, this.outboxBytes + frame.byteLength) > this.room()) this.publishOutbox();
+      const out = this.outbox;
+      if (out && batchBytes(out.length + 1, this.outboxBytes + frame.byteLength) > this.room()) this.publishOutbox();
       this.outboxBatch = undefined;
-      this.outbox.push(frame);
+      // Made for the turn, dropped when published: an empty one kept until a slow stream's next token would be
+      // one object per token outliving the scavenges in between.
+      (this.outbox ??= []).push(frame);
       this.outboxBytes += frame.byteLength;
     }
     // Also without batches: the turn's end settles the replay log (ReplayLog.settle).
@@ -293,10 +296,10 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
   /** Publishes the frames waiting in the outbox, as one message. */
   private publishOutbox(): void {
     const frames = this.outbox;
-    if (frames.length === 0) return;
+    if (!frames || frames.length === 0) return;
     const bytes = this.outboxBytes;
     const batch = this.outboxBatch;
-    this.outbox = [];
+    this.outbox = undefined;
     this.outboxBytes = 0;
     this.outboxBatch = undefined;
     this.publishNow(frames.length === 1 ? frames[0]! : (batch ?? encodeBatch(frames, bytes)));

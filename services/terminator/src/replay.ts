@@ -38,6 +38,8 @@ export interface ReplayParts extends ReplayFlags {
   readonly bytes: number;
 }
 
+const NO_FRAMES: readonly Uint8Array[] = [];
+
 /** Least capacity of a live stream's own byte buffer (settle()): a slow stream's first tokens fit without a regrowth. */
 const STORE_MIN_BYTES = 1024;
 
@@ -64,10 +66,11 @@ export class ReplayLog {
   /** End offset in `store` of each settled Data frame held, oldest first (small integers: one array, no object per frame). */
   private readonly ends: number[] = [];
   /**
-   * Data frames not yet settled, after the settled ones, as received. Emptied in place (a new array per settle would
-   * be one object per token living until the next one: promoted, like the views were).
+   * Data frames not yet settled, after the settled ones, as received. Made by the first one and dropped by settle():
+   * an empty array kept until a slow stream's next token would outlive the scavenges in between (and emptying one in
+   * place with `length = 0` makes the next push allocate more than a new array does).
    */
-  private readonly fresh: Uint8Array[] = [];
+  private fresh: Uint8Array[] | undefined;
   /** Sequence number of the oldest Data frame held (settled or not). */
   private firstSeq = 0;
   /** Bytes of the Data frames held. */
@@ -84,7 +87,7 @@ export class ReplayLog {
   /** A Data frame as published (its id is its sequence number on NATS: one more than the previous one's). */
   dataFrame(seq: number, frame: Uint8Array): void {
     if (this.held === 0) this.firstSeq = seq;
-    this.fresh.push(frame);
+    (this.fresh ??= []).push(frame);
     this.bytes += frame.byteLength;
     this.sent = seq + 1;
     while (this.bytes > REPLAY_BYTES && this.held > 1) this.dropOldest();
@@ -92,7 +95,7 @@ export class ReplayLog {
 
   /** Data frames held. */
   private get held(): number {
-    return this.ends.length + this.fresh.length;
+    return this.ends.length + (this.fresh ? this.fresh.length : 0);
   }
 
   private dropOldest(): void {
@@ -100,7 +103,7 @@ export class ReplayLog {
       const end = this.ends.shift()!;
       this.bytes -= end - this.dataStart;
       this.dataStart = end;
-    } else this.bytes -= this.fresh.shift()!.byteLength;
+    } else this.bytes -= this.fresh!.shift()!.byteLength;
     this.firstSeq++;
   }
 
@@ -111,7 +114,7 @@ export class ReplayLog {
    */
   settle(): void {
     const head = this.headFrame;
-    const fresh = this.fresh;
+    const fresh = this.fresh ?? NO_FRAMES;
     if (head === undefined && fresh.length === 0) return;
     let freshBytes = 0;
     for (const f of fresh) freshBytes += f.byteLength;
@@ -140,7 +143,7 @@ export class ReplayLog {
       off += f.byteLength;
       this.ends.push(off);
     }
-    fresh.length = 0;
+    this.fresh = undefined;
     this.headFrame = undefined;
     this.headLen = headLen;
   }
@@ -161,7 +164,7 @@ export class ReplayLog {
   /** Data frame `i` held (0: the oldest), settled or not. */
   private dataAt(i: number): Uint8Array {
     const n = this.ends.length;
-    if (i >= n) return this.fresh[i - n]!;
+    if (i >= n) return this.fresh![i - n]!;
     return this.store!.subarray(i === 0 ? this.dataStart : this.ends[i - 1]!, this.ends[i]!);
   }
 
