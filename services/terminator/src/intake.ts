@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
 import { subjects, tailToken, wildcard } from '@tokios/shared/subjects';
-import { FrameKind, ProtocolError, decodeFrame, encodeFrame, frameKindName, type RequestMeta, type ResumeMeta } from '@tokios/shared/protocol';
+import { FrameKind, ProtocolError, decodeFrame, encodeFrame, fastRequest, frameKindName, type RequestMeta, type ResumeMeta } from '@tokios/shared/protocol';
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel } from './tunnel.js';
 import { AckBatcher } from './ack-batcher.js';
@@ -182,8 +182,12 @@ export class RequestIntake {
     }
     let meta: RequestMeta;
     let payload: Buffer;
+    let tunnelMeta: Buffer | undefined;
     try {
-      const frame = decodeFrame(msg.data);
+      // The ingress's own form is read from its bytes (request-fast.ts); anything else is decoded and validated as usual.
+      const fast = fastRequest(msg.data);
+      tunnelMeta = fast?.tunnelMeta;
+      const frame = fast?.frame ?? decodeFrame(msg.data);
       if (frame.kind !== FrameKind.Request) throw new ProtocolError(`expected Request, got ${frameKindName(frame.kind)}`);
       meta = frame.meta;
       payload = frame.payload;
@@ -201,7 +205,7 @@ export class RequestIntake {
     const stream = new RelayStream(
       this.relayContext,
       // The rid passed the Request's metadata check (an id: a subject token), and the prefix is ours.
-      meta, deploymentId, reply, this.prefix + meta.rid, Buffer.from(payload), connectorId,
+      meta, deploymentId, reply, this.prefix + meta.rid, Buffer.from(payload), tunnelMeta, connectorId,
     );
     this.streams.set(meta.rid, stream);
     stream.place();

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '@tokios/shared/errors';
-import { FrameKind, encodeBodyFrames, encodeFrame, encodeRequestJsonFrames, tunnelRequestJson, type EndMeta, type RequestMeta, type RejectMeta } from '@tokios/shared/protocol';
+import { FrameKind, encodeBodyFrames, encodeFrame, encodeRequestJsonFrames, encodeRequestMetaFrames, tunnelRequestJson, type EndMeta, type RequestMeta, type RejectMeta } from '@tokios/shared/protocol';
 import { IngressLeg, type IngressLegContext } from './ingress-leg.js';
 import type { TunnelRegistry } from './registry.js';
 import type { Tunnel, TunnelStream } from './tunnel.js';
@@ -42,6 +42,8 @@ export class RelayStream extends IngressLeg implements TunnelStream {
     reply: string,
     control: string,
     inlineBody: Buffer,
+    /** The metadata for the connector as JSON bytes, when the Request was read from its bytes (request-fast.ts); else built from `meta`. */
+    private readonly tunnelMeta: Buffer | undefined,
     /** Placed on this connector only (the request came on its own subject: a session's home), else on any. */
     private readonly pinned?: string,
   ) {
@@ -74,7 +76,10 @@ export class RelayStream extends IngressLeg implements TunnelStream {
     this.connectorId = t.connectorId;
     this.sid = t.open(this);
     this.ctx.registry.addLoad(t.connectorId, 1);
-    for (const frame of encodeRequestJsonFrames(this.sid, tunnelRequestJson(this.meta), this.bodyParts, t.maxFrameBytes)) t.send(frame);
+    const frames = this.tunnelMeta
+      ? encodeRequestMetaFrames(this.sid, this.tunnelMeta, this.bodyParts, t.maxFrameBytes)
+      : encodeRequestJsonFrames(this.sid, tunnelRequestJson(this.meta), this.bodyParts, t.maxFrameBytes);
+    for (const frame of frames) t.send(frame);
     // The ingress waits for the Ack before it sends the rest of a large body: no deferral then.
     this.ack(t.connectorId, this.bodyReceived < this.meta.bodyLength);
   }

@@ -9,3 +9,4 @@ export * from './request-frames.js';
 export * from './batch.js';
 export * from './pair-heartbeat.js';
 export * from './meta-json.js';
+export * from './request-fast.js';

@@ -46,7 +46,10 @@ const optText = (name: string, v: string | undefined): string => (v === undefine
 const optFlag = (name: string, v: boolean | undefined): string => (v === undefined ? '' : `,"${name}":${v}`);
 const optHeaders = (h: Readonly<Record<string, string>> | undefined): string => (h === undefined ? '' : `,"headers":${jsonTextRecord(h)}`);
 
-/** The fabric Request's metadata as an ingress publishes it: every field, in the schema's order. */
+/**
+ * The fabric Request's metadata as an ingress publishes it: every field, in the schema's order. The NATS-only fields
+ * come last: a terminator passes the text before them on to the connector (request-fast.ts).
+ */
 export function fabricRequestJson(m: RequestMeta): string {
   return `{"rid":${jsonText(m.rid)}${optText('requestId', m.requestId)},"protocol":${jsonText(m.protocol)},"model":${jsonText(m.model)},`
     + `"stream":${m.stream},"bodyLength":${m.bodyLength},"deadline":${m.deadline}${optHeaders(m.headers)}${optText('ingressId', m.ingressId)}`

@@ -1,5 +1,6 @@
 import { chunkBytes } from './chunk.js';
-import { encodeWithJson, encodeWithMeta, metaBytes } from './frame.js';
+import { MAX_META_BYTES, encodeWithJson, encodeWithMeta, metaBytes } from './frame.js';
+import { ProtocolError } from './errors.js';
 import { FrameKind } from './kinds.js';
 import { payloadRoom } from './limits.js';
 import type { RequestMeta } from './meta.js';
@@ -16,13 +17,24 @@ export function encodeRequestFrames(id: number, meta: RequestMeta, body: readonl
 /** encodeRequestFrames around the Request's metadata already as JSON text (a hand-written encoder's, meta-json.ts). */
 export function encodeRequestJsonFrames(id: number, json: string, body: readonly Uint8Array[], maxFrameBytes: number): Buffer[] {
   const metaLen = metaBytes(FrameKind.Request, json);
+  return requestFrames(id, metaLen, (inline) => encodeWithJson(FrameKind.Request, id, json, metaLen, inline), body, maxFrameBytes);
+}
+
+/** encodeRequestFrames around the Request's metadata already as JSON bytes (request-fast.ts: a Request's own, cut). */
+export function encodeRequestMetaFrames(id: number, meta: Buffer, body: readonly Uint8Array[], maxFrameBytes: number): Buffer[] {
+  if (meta.length > MAX_META_BYTES) throw new ProtocolError(`Request metadata is ${meta.length} bytes, over ${MAX_META_BYTES}`);
+  return requestFrames(id, meta.length, (inline) => encodeWithMeta(FrameKind.Request, id, meta, inline), body, maxFrameBytes);
+}
+
+/** The Request (made by `request` around the body bytes it carries inline) and Body frames for the rest. */
+function requestFrames(id: number, metaLen: number, request: (inline: Uint8Array | undefined) => Buffer, body: readonly Uint8Array[], maxFrameBytes: number): Buffer[] {
   const room = payloadRoom(maxFrameBytes, metaLen);
   let i = 0;
   while (i < body.length && body[i]!.byteLength === 0) i++;
   const first = body[i++];
   // The Request carries as much of the first non-empty part as fits; what is left of it goes in Body frames.
   const inline = first && first.byteLength > room ? first.subarray(0, room) : first;
-  const frames = [encodeWithJson(FrameKind.Request, id, json, metaLen, inline)];
+  const frames = [request(inline)];
   if (first && inline !== first) frames.push(...encodeBodyFrames(id, first.subarray(room), maxFrameBytes));
   for (; i < body.length; i++) if (body[i]!.byteLength > 0) frames.push(...encodeBodyFrames(id, body[i]!, maxFrameBytes));
   return frames;
