@@ -151,8 +151,19 @@ export class EndedArchive {
   }
 }
 
+/**
+ * `text` as UTF-8 after its u16 length. Subjects are ASCII: written a character a byte here (Buffer.write is a call
+ * into C++ that measures and copies the string, once per request); anything else is left to it from where ASCII ends.
+ */
 function writeText(b: Buffer, off: number, text: string): number {
-  const n = b.write(text, off + 2, 'utf8');
+  const len = text.length;
+  let n = 0;
+  for (; n < len; n++) {
+    const c = text.charCodeAt(n);
+    if (c >= 0x80) break;
+    b[off + 2 + n] = c;
+  }
+  if (n < len) n += b.write(text.slice(n), off + 2 + n, 'utf8');
   b[off] = n >>> 8;
   b[off + 1] = n & 0xff;
   return off + 2 + n;

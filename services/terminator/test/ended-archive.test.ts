@@ -96,3 +96,13 @@ t.test('asked for it, add returns the log it wrote: the Batch of its frames, byt
   t.same(Buffer.from(batch ?? []), encodeBatch(parts.frames));
   same(t, archive.get('r2'), ended('r2', 1000));
 });
+
+t.test('subjects are written a byte a character while ASCII, and any others as UTF-8 (they come back the same)', async (t) => {
+  const archive = new EndedArchive('tokios.term.trm_1.');
+  for (const reply of ['tokios.in.ing_1.r1', 'tokios.in.ing_é.r1', 'tokios.in.☃.r1', 'tokios.in.😀x.r1', 'é', '']) {
+    archive.add('r1', reply, 'tokios.term.trm_1.r1', 1000, logOf('hi').parts(ack));
+    t.equal(archive.get('r1')?.reply, reply, JSON.stringify(reply));
+    archive.add('r1', reply, `own.☃.${reply}`, 1000, logOf('hi').parts(ack));
+    t.same([archive.get('r1')?.reply, archive.get('r1')?.control], [reply, `own.☃.${reply}`]);
+  }
+});
