@@ -1,5 +1,6 @@
 import { FrameKind } from './kinds.js';
 import type { AckMeta, EndMeta, HeadMeta, MetaOf } from './meta.js';
+import { CharClass, asciiBytes, intEnd, literalAt, scanned, stringEnd } from './json-scan.js';
 
 /*
  * The Ack, Head and End every request's answer carries, read straight from the frame's bytes: decoding them as UTF-8
@@ -12,51 +13,27 @@ import type { AckMeta, EndMeta, HeadMeta, MetaOf } from './meta.js';
  * zod), which accepts it or refuses it with its own message. The protocol test compares both on hostile input.
  */
 
-/** The UTF-8 (here ASCII) bytes of a literal. */
-const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+const ACK_TERMINATOR = asciiBytes('{"terminatorId":');
+const ACK_CONNECTOR = asciiBytes(',"connectorId":');
+const HEAD_STATUS = asciiBytes('{"status":');
+const HEAD_TYPE = asciiBytes(',"contentType":');
+const END_FRAMES = asciiBytes('{"frames":');
+const END_INPUT = asciiBytes(',"usage":{"input_tokens":');
+const END_OUTPUT = asciiBytes(',"output_tokens":');
 
-const ACK_TERMINATOR = bytes('{"terminatorId":"');
-const ACK_CONNECTOR = bytes('","connectorId":"');
-const HEAD_STATUS = bytes('{"status":');
-const HEAD_TYPE = bytes(',"contentType":"');
-const END_FRAMES = bytes('{"frames":');
-const END_INPUT = bytes(',"usage":{"input_tokens":');
-const END_OUTPUT = bytes(',"output_tokens":');
-
-const QUOTE = 0x22;
 const CLOSE_BRACE = 0x7d;
-/** At most this many digits: every such integer is safe (below 2^53), as the schemas' integers must be. */
-const MAX_DIGITS = 15;
 /** ID_PATTERN's bound (meta.ts). */
 const MAX_ID = 64;
 /** headMeta's contentType bound. */
 const MAX_CONTENT_TYPE = 256;
 
 /** The offset after `lit` when `buf` holds it at `off`, else -1. */
-function literal(buf: Buffer, off: number, end: number, lit: Buffer): number {
-  const n = lit.length;
-  if (off < 0 || off + n > end) return -1;
-  for (let i = 0; i < n; i++) if (buf[off + i] !== lit[i]) return -1;
-  return off + n;
-}
+const after = (buf: Buffer, off: number, end: number, lit: Buffer): number => (literalAt(buf, off, end, lit) ? off + lit.length : -1);
 
-/** Where a scan stopped and what it read (one object reused: the scan is synchronous and never reentrant). */
-const at = { off: 0, int: 0 };
-
-/** A JSON integer at `off` (no sign, no leading zero, at most MAX_DIGITS digits): true and `at` set, else false. */
-function integer(buf: Buffer, off: number, end: number): boolean {
-  let i = off;
-  let v = 0;
-  while (i < end) {
-    const c = buf[i]!;
-    if (c < 0x30 || c > 0x39) break;
-    v = v * 10 + (c - 0x30);
-    i++;
-  }
-  const n = i - off;
-  if (n === 0 || n > MAX_DIGITS || (n > 1 && buf[off] === 0x30)) return false;
-  at.off = i;
-  at.int = v;
+/** Whether the metadata ends at `off` with `n` closing braces. */
+function closes(buf: Buffer, off: number, end: number, n: number): boolean {
+  if (off < 0 || off + n !== end) return false;
+  for (let i = off; i < end; i++) if (buf[i] !== CLOSE_BRACE) return false;
   return true;
 }
 
@@ -79,63 +56,39 @@ function ascii(buf: Buffer, from: number, to: number): string {
   return v;
 }
 
-/** An ID_PATTERN id (`[A-Za-z0-9_-]{1,64}`) closed by `"` at `off`: its end (the quote's offset), else -1. */
-function idEnd(buf: Buffer, off: number, end: number): number {
-  let i = off;
-  while (i < end) {
-    const c = buf[i]!;
-    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d) i++;
-    else break;
-  }
-  const n = i - off;
-  return n >= 1 && n <= MAX_ID && i < end && buf[i] === QUOTE ? i : -1;
-}
-
-/** Printable ASCII without `"` or `\` (a JSON string without escapes), up to `max`, closed by `"`: its end, else -1. */
-function plainTextEnd(buf: Buffer, off: number, end: number, max: number): number {
-  let i = off;
-  while (i < end) {
-    const c = buf[i]!;
-    if (c >= 0x20 && c <= 0x7e && c !== QUOTE && c !== 0x5c) i++;
-    else break;
-  }
-  return i - off <= max && i < end && buf[i] === QUOTE ? i : -1;
-}
-
 /** `{"terminatorId":"…","connectorId":"…"}` */
 function scanAck(buf: Buffer, off: number, end: number): AckMeta | undefined {
-  const t = literal(buf, off, end, ACK_TERMINATOR);
-  const tEnd = t < 0 ? -1 : idEnd(buf, t, end);
-  const c = tEnd < 0 ? -1 : literal(buf, tEnd, end, ACK_CONNECTOR);
-  const cEnd = c < 0 ? -1 : idEnd(buf, c, end);
-  if (cEnd < 0 || cEnd + 2 !== end || buf[cEnd + 1] !== CLOSE_BRACE) return undefined;
-  return { terminatorId: ascii(buf, t, tEnd), connectorId: ascii(buf, c, cEnd) };
+  const t = after(buf, off, end, ACK_TERMINATOR);
+  const tEnd = stringEnd(buf, t, end, CharClass.Id, MAX_ID);
+  const c = after(buf, tEnd, end, ACK_CONNECTOR);
+  const cEnd = stringEnd(buf, c, end, CharClass.Id, MAX_ID);
+  if (!closes(buf, cEnd, end, 1)) return undefined;
+  return { terminatorId: ascii(buf, t + 1, tEnd - 1), connectorId: ascii(buf, c + 1, cEnd - 1) };
 }
 
 /** `{"status":N,"contentType":"…"}` (a Head with `ignored` goes the slow way). */
 function scanHead(buf: Buffer, off: number, end: number): HeadMeta | undefined {
-  const s = literal(buf, off, end, HEAD_STATUS);
-  if (s < 0 || !integer(buf, s, end) || at.int < 200 || at.int > 599) return undefined;
-  const status = at.int;
-  const c = literal(buf, at.off, end, HEAD_TYPE);
-  const cEnd = c < 0 ? -1 : plainTextEnd(buf, c, end, MAX_CONTENT_TYPE);
-  if (cEnd < 0 || cEnd + 2 !== end || buf[cEnd + 1] !== CLOSE_BRACE) return undefined;
-  return { status, contentType: ascii(buf, c, cEnd) };
+  const s = intEnd(buf, after(buf, off, end, HEAD_STATUS), end);
+  if (s < 0 || scanned.int < 200 || scanned.int > 599) return undefined;
+  const status = scanned.int;
+  const c = after(buf, s, end, HEAD_TYPE);
+  const cEnd = stringEnd(buf, c, end, CharClass.Text, MAX_CONTENT_TYPE);
+  if (!closes(buf, cEnd, end, 1)) return undefined;
+  return { status, contentType: ascii(buf, c + 1, cEnd - 1) };
 }
 
 /** `{"frames":N}` or `{"frames":N,"usage":{"input_tokens":N,"output_tokens":N}}` (an End with an error goes the slow way). */
 function scanEnd(buf: Buffer, off: number, end: number): EndMeta | undefined {
-  const f = literal(buf, off, end, END_FRAMES);
-  if (f < 0 || !integer(buf, f, end)) return undefined;
-  const frames = at.int;
-  if (at.off + 1 === end) return buf[at.off] === CLOSE_BRACE ? { frames } : undefined;
-  const i = literal(buf, at.off, end, END_INPUT);
-  if (i < 0 || !integer(buf, i, end)) return undefined;
-  const input = at.int;
-  const o = literal(buf, at.off, end, END_OUTPUT);
-  if (o < 0 || !integer(buf, o, end)) return undefined;
-  if (at.off + 2 !== end || buf[at.off] !== CLOSE_BRACE || buf[at.off + 1] !== CLOSE_BRACE) return undefined;
-  return { frames, usage: { input_tokens: input, output_tokens: at.int } };
+  const f = intEnd(buf, after(buf, off, end, END_FRAMES), end);
+  if (f < 0) return undefined;
+  const frames = scanned.int;
+  if (closes(buf, f, end, 1)) return { frames };
+  const i = intEnd(buf, after(buf, f, end, END_INPUT), end);
+  if (i < 0) return undefined;
+  const input = scanned.int;
+  const o = intEnd(buf, after(buf, i, end, END_OUTPUT), end);
+  if (!closes(buf, o, end, 2)) return undefined;
+  return { frames, usage: { input_tokens: input, output_tokens: scanned.int } };
 }
 
 /**

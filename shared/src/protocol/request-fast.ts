@@ -2,6 +2,7 @@ import { FrameKind } from './kinds.js';
 import { HEADER_BYTES, ID_OFFSET, MAX_META_BYTES, META_LEN_OFFSET, readU32 } from './layout.js';
 import { CALLER_PROTOCOLS, type CallerProtocol, type RequestMeta } from './meta.js';
 import type { FrameOf } from './frame.js';
+import { CharClass, asciiBytes, boolEnd, intEnd, literalAt, scanned, stringEnd } from './json-scan.js';
 
 /*
  * The Request an ingress publishes, read from its bytes when its metadata is exactly what fabricRequestJson writes:
@@ -28,29 +29,8 @@ export interface FastRequest {
 const PROTOCOLS: ReadonlySet<string> = new Set(CALLER_PROTOCOLS);
 const isProtocol = (p: string): p is CallerProtocol => PROTOCOLS.has(p);
 
-/**
- * Character classes of the strings read here, as bits of a table indexed by byte (one load per character instead of
- * a chain of comparisons; bytes of 0x80 and up are in no class).
- */
-const ID = 1; // ID_PATTERN: [A-Za-z0-9_-]
-const REQUEST_ID = 2; // the rest of REQUEST_ID_PATTERN: [A-Za-z0-9._:@+=/-] (its first character: ALNUM)
-const ALNUM = 4; // [A-Za-z0-9]
-const TEXT = 8; // printable ASCII other than `"` and `\`
-const HEADER_NAME = 16; // [a-z0-9-]
-const CLASSES = new Uint8Array(256);
-for (let c = 0x20; c <= 0x7e; c++) {
-  const lower = c >= 0x61 && c <= 0x7a;
-  const alnum = lower || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a);
-  let bits = c === 0x22 || c === 0x5c ? 0 : TEXT;
-  if (alnum) bits |= ALNUM | ID | REQUEST_ID;
-  if (c === 0x5f || c === 0x2d) bits |= ID;
-  if ('._:@+=/-'.includes(String.fromCharCode(c))) bits |= REQUEST_ID;
-  if (lower || (c >= 0x30 && c <= 0x39) || c === 0x2d) bits |= HEADER_NAME;
-  CLASSES[c] = bits;
-}
-
 /** The literal parts of fabricRequestJson's text, as bytes. */
-const bytes = (t: string): Uint8Array => new TextEncoder().encode(t);
+const bytes = asciiBytes;
 const K_RID = bytes('{"rid":');
 const K_REQUEST_ID_KEY = bytes(',"requestId":');
 const K_PROTOCOL = bytes(',"protocol":');
@@ -65,10 +45,7 @@ const K_KEY_ID = bytes(',"keyId":');
 const K_BATCHES = bytes(',"batches":');
 const K_PAIR_HEARTBEATS = bytes(',"pairHeartbeats":');
 const K_TRUE = bytes('true');
-const K_FALSE = bytes('false');
 
-/** Digits of an integer read here: 15 are always below Number.MAX_SAFE_INTEGER. */
-const MAX_DIGITS = 15;
 const NO_PAYLOAD = Buffer.alloc(0);
 
 /** A Request in fabricRequestJson's form, as decodeFrame would return it, with its tunnel metadata; else undefined. */
@@ -82,63 +59,63 @@ export function fastRequest(input: Uint8Array): FastRequest | undefined {
   const s = buf.toString('latin1', HEADER_BYTES, end);
   // The same bytes, scanned as bytes (a typed array load per character is cheaper than charCodeAt); `s` gives the strings.
   const m = buf.subarray(HEADER_BYTES, end);
-  if (!has(m, 0, K_RID)) return undefined;
+  if (!literalAt(m, 0, m.length, K_RID)) return undefined;
   let i = 7;
-  let j = str(m, i, ID, 64);
+  let j = stringEnd(m, i, m.length, CharClass.Id, 64);
   if (j < 0) return undefined;
   const rid = s.slice(i + 1, j - 1);
   i = j;
   let requestId: string | undefined;
-  if (has(m, i, K_REQUEST_ID_KEY)) {
+  if (literalAt(m, i, m.length, K_REQUEST_ID_KEY)) {
     i += 13;
-    j = str(m, i, REQUEST_ID, 128, ALNUM);
+    j = stringEnd(m, i, m.length, CharClass.RequestId, 128, CharClass.Alnum);
     if (j < 0) return undefined;
     requestId = s.slice(i + 1, j - 1);
     i = j;
   }
-  if (!has(m, i, K_PROTOCOL)) return undefined;
+  if (!literalAt(m, i, m.length, K_PROTOCOL)) return undefined;
   i += 12;
-  j = str(m, i, TEXT, 64);
+  j = stringEnd(m, i, m.length, CharClass.Text, 64);
   if (j < 0) return undefined;
   const protocol = s.slice(i + 1, j - 1);
   if (!isProtocol(protocol)) return undefined;
   i = j;
-  if (!has(m, i, K_MODEL)) return undefined;
+  if (!literalAt(m, i, m.length, K_MODEL)) return undefined;
   i += 9;
-  j = str(m, i, TEXT, 256);
+  j = stringEnd(m, i, m.length, CharClass.Text, 256);
   if (j < 0) return undefined;
   const model = s.slice(i + 1, j - 1);
   i = j;
-  if (!has(m, i, K_STREAM)) return undefined;
+  if (!literalAt(m, i, m.length, K_STREAM)) return undefined;
   i += 10;
-  const stream = has(m, i, K_TRUE);
-  j = bool(m, i);
-  if (j < 0 || !has(m, j, K_BODY_LENGTH)) return undefined;
+  const stream = literalAt(m, i, m.length, K_TRUE);
+  j = boolEnd(m, i, m.length);
+  if (j < 0 || !literalAt(m, j, m.length, K_BODY_LENGTH)) return undefined;
   i = j + 14;
-  j = int(m, i);
+  j = intEnd(m, i, m.length);
   if (j < 0) return undefined;
-  const bodyLength = intValue;
-  if (!has(m, j, K_DEADLINE)) return undefined;
+  const bodyLength = scanned.int;
+  if (!literalAt(m, j, m.length, K_DEADLINE)) return undefined;
   i = j + 12;
-  j = int(m, i);
+  j = intEnd(m, i, m.length);
   if (j < 0) return undefined;
-  const deadline = intValue;
+  const deadline = scanned.int;
   if (deadline < 1) return undefined;
   i = j;
   const meta: RequestMeta = { rid, protocol, model, stream, bodyLength, deadline };
   if (requestId !== undefined) meta.requestId = requestId;
-  if (has(m, i, K_HEADERS)) {
+  if (literalAt(m, i, m.length, K_HEADERS)) {
     i += 12;
     const headers: Record<string, string> = {};
     if (m[i] === 0x7d) i++;
     else {
       for (;;) {
-        j = str(m, i, HEADER_NAME, 64);
+        j = stringEnd(m, i, m.length, CharClass.HeaderName, 64);
         // A header name is never `__proto__` (no `_`): assigning it sets an own property, as JSON.parse does.
         if (j < 0 || m[j] !== 0x3a) return undefined;
         const name = s.slice(i + 1, j - 1);
         i = j + 1;
-        j = str(m, i, TEXT, 1024);
+        j = stringEnd(m, i, m.length, CharClass.Text, 1024);
         if (j < 0) return undefined;
         headers[name] = s.slice(i + 1, j - 1);
         i = j + 1;
@@ -150,37 +127,37 @@ export function fastRequest(input: Uint8Array): FastRequest | undefined {
     meta.headers = headers;
   }
   const tunnelEnd = i;
-  if (has(m, i, K_INGRESS_ID)) {
+  if (literalAt(m, i, m.length, K_INGRESS_ID)) {
     i += 13;
-    j = str(m, i, ID, 64);
+    j = stringEnd(m, i, m.length, CharClass.Id, 64);
     if (j < 0) return undefined;
     meta.ingressId = s.slice(i + 1, j - 1);
     i = j;
   }
-  if (has(m, i, K_TENANT_ID)) {
+  if (literalAt(m, i, m.length, K_TENANT_ID)) {
     i += 12;
-    j = str(m, i, ID, 64);
+    j = stringEnd(m, i, m.length, CharClass.Id, 64);
     if (j < 0) return undefined;
     meta.tenantId = s.slice(i + 1, j - 1);
     i = j;
   }
-  if (has(m, i, K_KEY_ID)) {
+  if (literalAt(m, i, m.length, K_KEY_ID)) {
     i += 9;
-    j = str(m, i, ID, 64);
+    j = stringEnd(m, i, m.length, CharClass.Id, 64);
     if (j < 0) return undefined;
     meta.keyId = s.slice(i + 1, j - 1);
     i = j;
   }
-  if (has(m, i, K_BATCHES)) {
+  if (literalAt(m, i, m.length, K_BATCHES)) {
     i += 11;
-    meta.batches = has(m, i, K_TRUE);
-    i = bool(m, i);
+    meta.batches = literalAt(m, i, m.length, K_TRUE);
+    i = boolEnd(m, i, m.length);
     if (i < 0) return undefined;
   }
-  if (has(m, i, K_PAIR_HEARTBEATS)) {
+  if (literalAt(m, i, m.length, K_PAIR_HEARTBEATS)) {
     i += 18;
-    meta.pairHeartbeats = has(m, i, K_TRUE);
-    i = bool(m, i);
+    meta.pairHeartbeats = literalAt(m, i, m.length, K_TRUE);
+    i = boolEnd(m, i, m.length);
     if (i < 0) return undefined;
   }
   if (i + 1 !== m.length || m[i] !== 0x7d) return undefined;
@@ -189,53 +166,4 @@ export function fastRequest(input: Uint8Array): FastRequest | undefined {
   tunnelMeta[tunnelEnd] = 0x7d;
   const frame: FrameOf<typeof FrameKind.Request> = { kind: FrameKind.Request, id: readU32(buf, ID_OFFSET), meta, payload: end === buf.length ? NO_PAYLOAD : buf.subarray(end) };
   return { frame, tunnelMeta };
-}
-
-/**
- * The offset after a JSON string at `i` of the metadata `m` (its opening quote there) of 1 to `max` characters of
- * class `cls` (`first`: of the first one; TEXT may be empty), or -1.
- */
-function str(m: Uint8Array, i: number, cls: number, max: number, first = cls): number {
-  if (m[i] !== 0x22) return -1;
-  const from = i + 1;
-  const last = Math.min(m.length, from + max + 1);
-  for (let k = from; k < last; k++) {
-    const c = m[k]!;
-    if (c === 0x22) return k === from && cls !== TEXT ? -1 : k + 1;
-    if ((CLASSES[c]! & (k === from ? first : cls)) === 0) return -1;
-  }
-  return -1;
-}
-
-/** The value of the JSON integer int() just read (no object per number). */
-let intValue = 0;
-
-/** The offset after a JSON integer at `i` (`0`, or 1-15 digits without a leading zero), its value in intValue; or -1. */
-function int(m: Uint8Array, i: number): number {
-  let k = i;
-  let v = 0;
-  for (; k < m.length && k - i <= MAX_DIGITS; k++) {
-    const d = m[k]! - 0x30;
-    if (d < 0 || d > 9) break;
-    v = v * 10 + d;
-  }
-  const n = k - i;
-  if (n === 0 || n > MAX_DIGITS || (n > 1 && m[i] === 0x30)) return -1;
-  intValue = v;
-  return k;
-}
-
-/** Whether the metadata has `lit` at `i`. */
-function has(m: Uint8Array, i: number, lit: Uint8Array): boolean {
-  const n = lit.length;
-  if (i + n > m.length) return false;
-  for (let k = 0; k < n; k++) if (m[i + k] !== lit[k]) return false;
-  return true;
-}
-
-/** The offset after `true` or `false` at `i`, or -1. */
-function bool(m: Uint8Array, i: number): number {
-  if (has(m, i, K_TRUE)) return i + 4;
-  if (has(m, i, K_FALSE)) return i + 5;
-  return -1;
 }
