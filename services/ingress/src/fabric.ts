@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@tokios/shared/log';
-import { parseTerminatorSubject, subjects, tailToken, wildcard } from '@tokios/shared/subjects';
+import { parseTerminatorSubject, subjects, tailToken, token, wildcard } from '@tokios/shared/subjects';
 import { DEFAULT_NATS_MAX_PAYLOAD, FrameKind, PAIR_ROUND_END, PAIR_ROUND_HEADER, ProtocolError, decodePairHeartbeat, encodeFrame, lastFrameKind, type RejectMeta, type StreamBeat } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import { NatsState } from '@tokios/shared/ops';
@@ -134,8 +134,9 @@ export class FabricClient {
     return c;
   }
 
+  /** subjects.ingressInbox(this.id, rid), from the prefix checked once (one token check per request, not two). */
   inbox(rid: string): string {
-    return subjects.ingressInbox(this.id, rid);
+    return `${this.inboxPrefix}${token(rid)}`;
   }
 
   maxPayload(): number {

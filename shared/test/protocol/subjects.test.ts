@@ -1,5 +1,5 @@
 import t from 'tap';
-import { SubjectTokenError, isIngressInbox, subjects, tailToken, token, wildcard } from '../../src/subjects/index.js';
+import { SubjectTokenError, TOKEN, isIngressInbox, isToken, subjects, tailToken, token, wildcard } from '../../src/subjects/index.js';
 
 t.test('subjects are built from safe tokens only', async (t) => {
   t.equal(subjects.request('dep_1a'), 'tokios.req.dep_1a');
@@ -35,4 +35,15 @@ t.test('isIngressInbox agrees with the built inbox subject', async (t) => {
     'tokios.in.ing_1.req_2', 'tokios.in.ing_12.req_2-1', 'tokios.in.ing_.1req_2-1', 'tokios.in.ing_1xreq_2-1', 'tokios.in.ing_1.req_2-1.x',
     'tokios.im.ing_1.req_2-1', 'tokios.in.ing_1.hb.req_2-1', subjects.ingressInbox('ing_2', 'req_2-1'), subjects.ingressInbox('ing_1', 'req_2-2'),
   ]) t.notOk(isIngressInbox(other, 'ing_1', 'req_2-1'), other);
+});
+
+t.test('the token check by hand agrees with TOKEN', async (t) => {
+  const samples = [
+    '', 'a', 'Z', '0', '_', '-', 'ing_1_3mo-1', 'x'.repeat(64), 'x'.repeat(65), 'a.b', 'a b', 'a\n', '\na', 'é', 'ａ', 'a\u0000', '>', '*',
+    // every ASCII character once, alone and around a valid token
+    ...Array.from({ length: 128 }, (_, c) => String.fromCharCode(c)),
+    ...Array.from({ length: 128 }, (_, c) => `id${String.fromCharCode(c)}x`),
+  ];
+  for (const s of samples) if (isToken(s) !== TOKEN.test(s)) t.fail(JSON.stringify(s));
+  t.pass(`${samples.length} samples agree`);
 });
