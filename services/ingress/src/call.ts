@@ -1,6 +1,7 @@
 import type { Msg } from 'nats';
 import {
-  FrameKind, dataFrameId, dataPayload, decodeFrame, frameKindName, peekKind, splitBatch, type EndMeta, type Frame, type HeadMeta,
+  FrameKind, batchFrameBounds, dataFrameIdIn, dataPayloadIn, decodeFrameIn, frameKindName, peekKind, type EndMeta, type Frame,
+  type HeadMeta,
 } from '@tokios/shared/protocol';
 import { TokiosError, isErrorCode } from '@tokios/shared/errors';
 import type { FabricClient } from './fabric.js';
@@ -33,25 +34,31 @@ export class Call extends CallWatch {
 
   onMessage(msg: Msg): void {
     if (this.done) return;
-    if (msg.data.length === 0 && msg.headers?.code === 503) return this.onNoResponders();
-    const buf = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
+    // Read once: with NATS headers, nats.js's `data` getter makes a new view per read. Usually it is a Buffer already
+    // (a view into the socket's read); a view of our own is made only when it is not.
+    const data = msg.data;
+    if (data.length === 0 && msg.headers?.code === 503) return this.onNoResponders();
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.heard(Date.now());
     try {
-      if (peekKind(buf) !== FrameKind.Batch) return this.onOne(buf);
+      if (peekKind(buf) !== FrameKind.Batch) return this.onOne(buf, 0, buf.length);
       // Frames of one attempt: one that ends it (End, Error, a Reject that places the request again) ends the batch.
+      // Checked whole first, then read in place (no view per frame).
       const rid = this.rid;
-      for (const frame of splitBatch(buf)) {
+      const bounds = batchFrameBounds(buf);
+      for (let i = 0; i < bounds.length; i += 2) {
         if (this.done || this.rid !== rid) return;
-        this.onOne(frame);
+        this.onOne(buf, bounds[i]!, bounds[i + 1]!);
       }
     } catch (err) {
       this.protocolError((err as Error).message);
     }
   }
 
-  private onOne(buf: Buffer): void {
-    if (peekKind(buf) === FrameKind.Data) this.onData(buf);
-    else this.onFrame(decodeFrame(buf));
+  /** The frame in `buf[start, end)`: the whole message, or one entry of a Batch. */
+  private onOne(buf: Buffer, start: number, end: number): void {
+    if (start < end && buf[start] === FrameKind.Data) this.onData(buf, start, end);
+    else this.onFrame(decodeFrameIn(buf, start, end));
   }
 
   private onFrame(frame: Frame): void {
@@ -86,13 +93,13 @@ export class Call extends CallWatch {
    * Hot path: a Data frame is checked by its header (the sequence number) and handed on without decoding. An
    * earlier one is a replay of what arrived already; a later one means frames were lost: ask for them.
    */
-  private onData(buf: Buffer): void {
-    const seq = dataFrameId(buf);
+  private onData(buf: Buffer, start: number, end: number): void {
+    const seq = dataFrameIdIn(buf, start, end);
     if (seq < this.seq) return;
     if (seq > this.seq) return this.askResume(`frame ${seq} arrived, expected ${this.seq}: a part of the answer was lost`);
     this.seq++;
     this.gapFilled();
-    this.handlers.onData(dataPayload(buf));
+    this.handlers.onData(dataPayloadIn(buf, start, end));
   }
 
   /** Checked by the fabric's sweeper: missing Ack, or silence after it, or a fabric outage past the Ack timeout. */

@@ -52,9 +52,20 @@ export function writeBatch(out: Uint8Array, off: number, frames: readonly Uint8A
  * themselves are decoded (and validated) by the caller, like any other.
  */
 export function splitBatch(buf: Buffer): Buffer[] {
+  const bounds = batchFrameBounds(buf);
+  const frames: Buffer[] = [];
+  for (let i = 0; i < bounds.length; i += 2) frames.push(buf.subarray(bounds[i], bounds[i + 1]));
+  return frames;
+}
+
+/**
+ * splitBatch's checks, without a view per frame: each frame's [start, end) in `buf`, as consecutive pairs (the
+ * ingress decodes an answer's frames in place, decodeFrameIn; a view is a typed-array object each).
+ */
+export function batchFrameBounds(buf: Buffer): number[] {
   if (buf.length < HEADER_BYTES || buf[0] !== FrameKind.Batch) throw new ProtocolError('not a Batch message');
   if (readU32(buf, META_LEN_OFFSET) !== 0) throw new ProtocolError('Batch messages carry no metadata');
-  const frames: Buffer[] = [];
+  const bounds: number[] = [];
   let off = HEADER_BYTES;
   while (off < buf.length) {
     if (off + BATCH_ENTRY_BYTES > buf.length) throw new ProtocolError('Batch entry length runs past the end of the message');
@@ -63,11 +74,11 @@ export function splitBatch(buf: Buffer): Buffer[] {
     if (len < HEADER_BYTES) throw new ProtocolError(`Batch entry of ${len} bytes is shorter than a frame header`);
     if (off + len > buf.length) throw new ProtocolError(`Batch entry of ${len} bytes runs past the end of the message`);
     if (buf[off] === FrameKind.Batch) throw new ProtocolError('Batch messages do not nest');
-    frames.push(buf.subarray(off, off + len));
+    bounds.push(off, off + len);
     off += len;
   }
-  if (frames.length === 0) throw new ProtocolError('empty Batch message');
-  return frames;
+  if (bounds.length === 0) throw new ProtocolError('empty Batch message');
+  return bounds;
 }
 
 /** The frame kinds a connector may put in a tunnel Batch: a stream's answer, nothing of the tunnel session. */

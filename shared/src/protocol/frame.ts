@@ -102,9 +102,14 @@ export function peekKind(frame: Uint8Array): number {
  * header alone. Refuses a frame shorter than its header, or one that carries metadata (Data carries none).
  */
 export function dataFrameId(frame: Buffer): number {
-  if (frame.length < HEADER_BYTES) throw new ProtocolError(`Data frame of ${frame.length} bytes is shorter than its header`);
-  if (readU32(frame, META_LEN_OFFSET) !== 0) throw new ProtocolError('Data frames carry no metadata');
-  return readU32(frame, ID_OFFSET);
+  return dataFrameIdIn(frame, 0, frame.length);
+}
+
+/** dataFrameId of the Data frame in `buf[start, end)` (a Batch entry), without a view of it. */
+export function dataFrameIdIn(buf: Buffer, start: number, end: number): number {
+  if (end - start < HEADER_BYTES) throw new ProtocolError(`Data frame of ${end - start} bytes is shorter than its header`);
+  if (readU32(buf, start + META_LEN_OFFSET) !== 0) throw new ProtocolError('Data frames carry no metadata');
+  return readU32(buf, start + ID_OFFSET);
 }
 
 /** The payload of an encoded Data frame (a view, no copy); call dataFrameId first to check the header. */
@@ -112,15 +117,20 @@ export function dataPayload(frame: Buffer): Buffer {
   return frame.subarray(HEADER_BYTES);
 }
 
+/** dataPayload of the Data frame in `buf[start, end)` (a view of `buf`); call dataFrameIdIn first. */
+export function dataPayloadIn(buf: Buffer, start: number, end: number): Buffer {
+  return buf.subarray(start + HEADER_BYTES, end);
+}
+
 /** The payload of every decoded frame that has none (zero bytes: nothing can be written into it). */
 const NO_PAYLOAD = Buffer.alloc(0);
 
 /** A frame's metadata through JSON.parse, validated against its kind's schema (fastMeta, else zod). */
-function parsedMeta<K extends FrameKind>(kind: K, id: number, buf: Buffer, metaLen: number): MetaOf<K> {
+function parsedMeta<K extends FrameKind>(kind: K, id: number, buf: Buffer, metaStart: number, metaLen: number): MetaOf<K> {
   let json: unknown;
   if (metaLen > 0) {
     try {
-      json = JSON.parse(buf.toString('utf8', HEADER_BYTES, HEADER_BYTES + metaLen));
+      json = JSON.parse(buf.toString('utf8', metaStart, metaStart + metaLen));
     } catch (cause) {
       throw new ProtocolError(`${frameKindName(kind)} metadata is not valid JSON`, { cause, frame: { kind, id } });
     }
@@ -130,17 +140,28 @@ function parsedMeta<K extends FrameKind>(kind: K, id: number, buf: Buffer, metaL
 
 /** Decodes a frame and validates its metadata against its kind; throws ProtocolError for anything malformed. */
 export function decodeFrame(input: Uint8Array): Frame {
-  if (input.byteLength < HEADER_BYTES) throw new ProtocolError(`frame of ${input.byteLength} bytes is shorter than the ${HEADER_BYTES}-byte header`);
   const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  const kind = buf[0]!;
+  return decodeFrameIn(buf, 0, buf.length);
+}
+
+/**
+ * decodeFrame of the frame in `buf[start, end)` (a Batch entry, batchFrameBounds), without a view of it: the same
+ * checks, messages and result (the payload a view of `buf`, or the shared empty one).
+ */
+export function decodeFrameIn(buf: Buffer, start: number, end: number): Frame {
+  const size = end - start;
+  if (size < HEADER_BYTES) throw new ProtocolError(`frame of ${size} bytes is shorter than the ${HEADER_BYTES}-byte header`);
+  const kind = buf[start]!;
   if (!isFrameKind(kind)) throw new ProtocolError(`unknown frame kind ${kind}`);
-  const id = readU32(buf, ID_OFFSET);
-  const metaLen = readU32(buf, META_LEN_OFFSET);
+  const id = readU32(buf, start + ID_OFFSET);
+  const metaLen = readU32(buf, start + META_LEN_OFFSET);
   if (metaLen > MAX_META_BYTES) throw new ProtocolError(`metadata length ${metaLen} is over ${MAX_META_BYTES}`);
-  if (HEADER_BYTES + metaLen > buf.length) throw new ProtocolError(`metadata length ${metaLen} runs past the end of a ${buf.length}-byte frame`);
-  const end = HEADER_BYTES + metaLen;
+  if (HEADER_BYTES + metaLen > size) throw new ProtocolError(`metadata length ${metaLen} runs past the end of a ${size}-byte frame`);
+  const metaStart = start + HEADER_BYTES;
+  const metaEnd = metaStart + metaLen;
   // The answer's Ack, Head and End as this codebase writes them, read from the bytes (meta-scan.ts); else parsed.
-  const meta = (metaLen > 0 ? scanMeta(kind, buf, HEADER_BYTES, end) : undefined) ?? parsedMeta(kind, id, buf, metaLen);
+  const meta = (metaLen > 0 ? scanMeta(kind, buf, metaStart, metaEnd) : undefined) ?? parsedMeta(kind, id, buf, metaStart, metaLen);
+  // The kind was checked above and the metadata validated against that kind: the pair is one member of the union.
   // Most frames with metadata carry no payload (Ack, Head, End, control): they share one empty buffer, not a view each.
-  return { kind, id, meta, payload: end === buf.length ? NO_PAYLOAD : buf.subarray(end) } as Frame;
+  return { kind, id, meta, payload: metaEnd === end ? NO_PAYLOAD : buf.subarray(metaEnd, end) } as Frame;
 }
