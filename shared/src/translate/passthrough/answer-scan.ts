@@ -104,12 +104,19 @@ export function scanAnswer(buf: Buffer): AnswerScan {
   }
 }
 
+/**
+ * The index of the first non-space byte from `i` (the length at the end). Bounded by the length, never reading past
+ * it: a read past the end of a typed array (undefined) slows every load of that site; unbounded, this loop made a
+ * third of the scan's instructions (callgrind: 22.1 k -> 15.3 k per 267-byte answer).
+ */
 function skipSpace(buf: Buffer, i: number): number {
-  for (;;) {
+  const n = buf.length;
+  while (i < n) {
     const b = buf[i];
     if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return i;
     i++;
   }
+  return i;
 }
 
 function isDigit(b: number | undefined): boolean {
