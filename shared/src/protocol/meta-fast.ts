@@ -1,4 +1,5 @@
 import { FrameKind } from './kinds.js';
+import { isToken } from '../subjects/index.js';
 import { CALLER_PROTOCOLS, IGNORED_NAME_PATTERN, type MetaOf } from './meta.js';
 
 /**
@@ -25,18 +26,10 @@ function isObject(v: unknown): v is Json {
 }
 
 /**
- * ID_PATTERN (`^[A-Za-z0-9_-]{1,64}$`) as a loop over the characters: the Request's four ids are checked per request,
- * and a regex run costs several times a short loop (the protocol test checks both agree).
+ * ID_PATTERN as a loop over the characters (the Request's four ids are checked per request, and a regex run costs
+ * several times a short loop): an id is a subject token, so this is the subjects module's own check.
  */
-export function isIdText(v: string): boolean {
-  const n = v.length;
-  if (n === 0 || n > 64) return false;
-  for (let i = 0; i < n; i++) {
-    const c = v.charCodeAt(i);
-    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d)) return false;
-  }
-  return true;
-}
+export const isIdText: (v: string) => boolean = isToken;
 
 /** An ASCII letter or digit (character code). */
 const isAlnum = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { FrameKind, frameKindName } from './kinds.js';
 import { ProtocolError } from './errors.js';
+import { TOKEN } from '../subjects/index.js';
 import { MAX_PAUSE_LEASE_MS, MAX_TUNNEL_FRAME_BYTES, MIN_TUNNEL_FRAME_BYTES } from './limits.js';
 
-/** Safe identifier: usable as a NATS subject token and in logs. */
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Safe identifier: usable as a NATS subject token (it is the subjects module's TOKEN) and in logs. */
+export const ID_PATTERN = TOKEN;
 export const idSchema = z.string().regex(ID_PATTERN, 'must be 1-64 of [A-Za-z0-9_-]');
 
 /**

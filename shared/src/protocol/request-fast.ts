@@ -39,11 +39,14 @@ const K_STREAM = bytes(',"stream":');
 const K_BODY_LENGTH = bytes(',"bodyLength":');
 const K_DEADLINE = bytes(',"deadline":');
 const K_HEADERS = bytes(',"headers":{');
-const K_INGRESS_ID = bytes(',"ingressId":');
-const K_TENANT_ID = bytes(',"tenantId":');
-const K_KEY_ID = bytes(',"keyId":');
-const K_BATCHES = bytes(',"batches":');
-const K_PAIR_HEARTBEATS = bytes(',"pairHeartbeats":');
+/** The NATS-only fields, in the writer's order: each an id or a flag, each optional. */
+const NATS_ONLY = [
+  { key: bytes(',"ingressId":'), name: 'ingressId', flag: false },
+  { key: bytes(',"tenantId":'), name: 'tenantId', flag: false },
+  { key: bytes(',"keyId":'), name: 'keyId', flag: false },
+  { key: bytes(',"batches":'), name: 'batches', flag: true },
+  { key: bytes(',"pairHeartbeats":'), name: 'pairHeartbeats', flag: true },
+] as const satisfies readonly { key: Uint8Array; name: keyof RequestMeta; flag: boolean }[];
 const K_TRUE = bytes('true');
 
 const NO_PAYLOAD = Buffer.alloc(0);
@@ -127,37 +130,18 @@ export function fastRequest(input: Uint8Array): FastRequest | undefined {
     meta.headers = headers;
   }
   const tunnelEnd = i;
-  if (literalAt(m, i, m.length, K_INGRESS_ID)) {
-    i += 13;
-    j = stringEnd(m, i, m.length, CharClass.Id, 64);
-    if (j < 0) return undefined;
-    meta.ingressId = s.slice(i + 1, j - 1);
-    i = j;
-  }
-  if (literalAt(m, i, m.length, K_TENANT_ID)) {
-    i += 12;
-    j = stringEnd(m, i, m.length, CharClass.Id, 64);
-    if (j < 0) return undefined;
-    meta.tenantId = s.slice(i + 1, j - 1);
-    i = j;
-  }
-  if (literalAt(m, i, m.length, K_KEY_ID)) {
-    i += 9;
-    j = stringEnd(m, i, m.length, CharClass.Id, 64);
-    if (j < 0) return undefined;
-    meta.keyId = s.slice(i + 1, j - 1);
-    i = j;
-  }
-  if (literalAt(m, i, m.length, K_BATCHES)) {
-    i += 11;
-    meta.batches = literalAt(m, i, m.length, K_TRUE);
-    i = boolEnd(m, i, m.length);
-    if (i < 0) return undefined;
-  }
-  if (literalAt(m, i, m.length, K_PAIR_HEARTBEATS)) {
-    i += 18;
-    meta.pairHeartbeats = literalAt(m, i, m.length, K_TRUE);
-    i = boolEnd(m, i, m.length);
+  for (const f of NATS_ONLY) {
+    if (!literalAt(m, i, m.length, f.key)) continue;
+    i += f.key.length;
+    if (f.flag) {
+      meta[f.name] = literalAt(m, i, m.length, K_TRUE);
+      i = boolEnd(m, i, m.length);
+    } else {
+      j = stringEnd(m, i, m.length, CharClass.Id, 64);
+      if (j < 0) return undefined;
+      meta[f.name] = s.slice(i + 1, j - 1);
+      i = j;
+    }
     if (i < 0) return undefined;
   }
   if (i + 1 !== m.length || m[i] !== 0x7d) return undefined;
