@@ -1,9 +1,10 @@
 import { loggableParam, type Logger } from '@tokios/shared/log';
-import { FrameKind, chunkBytes, encodeDataFrame, encodeFrame, encodeWithJson, endMetaJson, headMetaJson, metaBytes, type EndMeta, type HeadMeta, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
+import { FrameKind, chunkBytes, encodeFrame, endMetaJson, headMetaJson, metaBytes, type EndMeta, type HeadMeta, type RejectReason, type RequestMeta, type Usage } from '@tokios/shared/protocol';
 import { TokiosError } from '@tokios/shared/errors';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '@tokios/shared/codec';
 import type { TunnelClient } from './tunnel-client.js';
 import { StreamOutbox } from './tunnel-sender.js';
+import { OutFrame, type StreamFrameOut } from './out-frame.js';
 import { isConnectError, isStaleSocketError, upstreamCall, type UpstreamCall } from './upstream-http.js';
 import { planTranslation, type AnswerTranslator, type UpstreamPlan, type UpstreamTarget } from '@tokios/shared/translate';
 import type { RequestObserver } from './metrics.js';
@@ -247,7 +248,8 @@ export class ActiveRequest {
     const max = this.tunnel.maxDataPayload;
     if (total <= max) {
       this.frames++;
-      this.send(encodeDataFrame(this.sid, parts, total));
+      // Written into the turn's message when it leaves (OutFrame): no buffer of its own.
+      this.send(OutFrame.data(this.sid, parts, total));
       return;
     }
     for (const part of chunkBytes(Buffer.concat(parts, total), max)) {
@@ -285,13 +287,13 @@ export class ActiveRequest {
     this.finish();
   }
 
-  private send(frame: Buffer): void {
+  private send(frame: StreamFrameOut): void {
     this.tunnel.sendStreamFrame(this.outbox, frame);
   }
 
   /** Head and End, once per request: their metadata as hand-written JSON (meta-json.ts), not JSON.stringify's. */
   private sendWithJson(kind: typeof FrameKind.Head | typeof FrameKind.End, json: string): void {
-    this.send(encodeWithJson(kind, this.sid, json, metaBytes(kind, json)));
+    this.send(OutFrame.meta(kind, this.sid, json, metaBytes(kind, json)));
   }
 
   private finish(abortUpstream = true): void {

@@ -8,6 +8,7 @@ import { Backoff } from './backoff.js';
 import { DialTarget } from './dial-target.js';
 import { TunnelKeepalive } from './tunnel-keepalive.js';
 import { TunnelSender, type StreamOutbox } from './tunnel-sender.js';
+import type { StreamFrameOut } from './out-frame.js';
 import { CONNECTOR_MAX_FRAME_BYTES, dialTunnel } from './tunnel-socket.js';
 
 /** Frames a TunnelClient hands on: the tunnel session's own (Welcome, Ping, Pong, GoAway) it handles itself. */
@@ -270,7 +271,7 @@ export class TunnelClient {
   }
 
   /** Sends a frame of the stream whose outbox is `out`: with its other frames of this turn, as one message when it can. */
-  sendStreamFrame(out: StreamOutbox, frame: Buffer): boolean {
+  sendStreamFrame(out: StreamOutbox, frame: StreamFrameOut): boolean {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
     this.sender.sendStream(ws, out, frame);

@@ -1,13 +1,14 @@
 import type { WebSocket } from 'ws';
 import { TurnCork, socketOf } from '@tokios/shared/net';
-import { batchBytes, encodeBatch } from '@tokios/shared/protocol';
+import { BATCH_ENTRY_BYTES, batchBytes, writeBatchHeader, writeU32 } from '@tokios/shared/protocol';
+import { encodeFrameOut, frameBytes, writeFrameOut, type StreamFrameOut } from './out-frame.js';
 
 const SEND_OPTIONS = { binary: true, compress: false } as const;
 
 /** One stream's frames of the current event-loop turn (an ActiveRequest holds one for its life). */
 export class StreamOutbox {
-  /** Frames of this turn, in order. */
-  frames: Buffer[] = [];
+  /** Frames of this turn, in order (OutFrames are written straight into the message they leave in). */
+  frames: StreamFrameOut[] = [];
   bytes = 0;
   /** In the sender's queue for this turn. */
   queued = false;
@@ -61,17 +62,18 @@ export class TunnelSender {
   }
 
   /** Sends `frame`, of the stream of `out`, in the same message as the stream's other frames of this turn when it can. */
-  sendStream(ws: WebSocket, out: StreamOutbox, frame: Buffer): void {
-    if (!this.batching) return this.send(ws, frame);
+  sendStream(ws: WebSocket, out: StreamOutbox, frame: StreamFrameOut): void {
+    if (!this.batching) return this.send(ws, encodeFrameOut(frame));
     if (out.queued && this.queuedWs !== ws) this.flush();
+    const bytes = frameBytes(frame);
     out.frames.push(frame);
-    out.bytes += frame.length;
+    out.bytes += bytes;
     if (out.queued) {
-      this.queuedBytes += frame.length;
+      this.queuedBytes += bytes;
       return;
     }
     out.queued = true;
-    this.enqueue(ws, out, frame.length);
+    this.enqueue(ws, out, bytes);
   }
 
   /** Hands everything queued to its socket now (before a close, or when batching stops). */
@@ -120,23 +122,32 @@ export class TunnelSender {
   };
 
   /** One stream's frames of the turn: one message when they fit the terminator's limit, else as few as fit. */
-  private sendFrames(ws: WebSocket, sid: number, frames: Buffer[], bytes: number): void {
+  private sendFrames(ws: WebSocket, sid: number, frames: StreamFrameOut[], bytes: number): void {
     if (batchBytes(frames.length, bytes) <= this.maxMessageBytes) return this.sendGroup(ws, sid, frames, bytes);
-    let group: Buffer[] = [];
+    let group: StreamFrameOut[] = [];
     let groupBytes = 0;
     for (const f of frames) {
-      if (group.length > 0 && batchBytes(group.length + 1, groupBytes + f.length) > this.maxMessageBytes) {
+      const size = frameBytes(f);
+      if (group.length > 0 && batchBytes(group.length + 1, groupBytes + size) > this.maxMessageBytes) {
         this.sendGroup(ws, sid, group, groupBytes);
         group = [];
         groupBytes = 0;
       }
       group.push(f);
-      groupBytes += f.length;
+      groupBytes += size;
     }
     this.sendGroup(ws, sid, group, groupBytes);
   }
 
-  private sendGroup(ws: WebSocket, sid: number, group: Buffer[], bytes: number): void {
-    ws.send(group.length === 1 ? group[0]! : encodeBatch(group, bytes, sid), SEND_OPTIONS);
+  /** A lone frame as itself, else one Batch: either way one buffer, each frame written into it once. */
+  private sendGroup(ws: WebSocket, sid: number, group: StreamFrameOut[], bytes: number): void {
+    if (group.length === 1) return void ws.send(encodeFrameOut(group[0]!), SEND_OPTIONS);
+    const out = Buffer.allocUnsafe(batchBytes(group.length, bytes));
+    let off = writeBatchHeader(out, 0, sid);
+    for (const f of group) {
+      writeU32(out, off, frameBytes(f));
+      off = writeFrameOut(out, off + BATCH_ENTRY_BYTES, f);
+    }
+    ws.send(out, SEND_OPTIONS);
   }
 }

@@ -34,16 +34,24 @@ export function encodeBatch(frames: readonly Uint8Array[], frameBytes = frames.r
  * the offset after it. For a caller that keeps the batch inside a larger buffer of its own (no buffer per batch).
  */
 export function writeBatch(out: Uint8Array, off: number, frames: readonly Uint8Array[], id = 0): number {
-  out[off] = FrameKind.Batch;
-  writeU32(out, off + ID_OFFSET, id);
-  writeU32(out, off + META_LEN_OFFSET, 0);
-  off += HEADER_BYTES;
+  off = writeBatchHeader(out, off, id);
   for (const f of frames) {
     writeU32(out, off, f.byteLength);
     out.set(f, off + BATCH_ENTRY_BYTES);
     off += BATCH_ENTRY_BYTES + f.byteLength;
   }
   return off;
+}
+
+/**
+ * Writes a Batch message's header at `off` of `out`; returns the offset of its first entry, where each frame follows
+ * as `u32 length | frame bytes` (writeBatch, or a caller that writes the frames in place itself).
+ */
+export function writeBatchHeader(out: Uint8Array, off: number, id = 0): number {
+  out[off] = FrameKind.Batch;
+  writeU32(out, off + ID_OFFSET, id);
+  writeU32(out, off + META_LEN_OFFSET, 0);
+  return off + HEADER_BYTES;
 }
 
 /**

@@ -60,13 +60,22 @@ export function encodeWithJson(kind: FrameKind, id: number, json: string, metaLe
   return out;
 }
 
+/**
+ * Writes a frame's header (kind, id, metadata length) at `off` of `out`: for a caller that writes the frame into a
+ * buffer of its own (the connector's one message per stream and turn); the metadata and payload follow at
+ * `off + HEADER_BYTES`.
+ */
+export function writeFrameHeader(out: Uint8Array, off: number, kind: FrameKind, id: number, metaLen: number): void {
+  out[off] = kind;
+  writeU32(out, off + ID_OFFSET, id);
+  writeU32(out, off + META_LEN_OFFSET, metaLen);
+}
+
 /** A frame's buffer with its header and payload in place, room left for `metaLen` bytes of metadata. */
 function frameBuffer(kind: FrameKind, id: number, metaLen: number, payload: Uint8Array | undefined): Buffer {
   const payloadLen = payload?.byteLength ?? 0;
   const out = Buffer.allocUnsafe(HEADER_BYTES + metaLen + payloadLen);
-  out[0] = kind;
-  writeU32(out, ID_OFFSET, id);
-  writeU32(out, META_LEN_OFFSET, metaLen);
+  writeFrameHeader(out, 0, kind, id, metaLen);
   if (payload && payloadLen > 0) out.set(payload, HEADER_BYTES + metaLen);
   return out;
 }
@@ -74,9 +83,7 @@ function frameBuffer(kind: FrameKind, id: number, metaLen: number, payload: Uint
 /** A Data frame whose payload is the concatenation of `parts`: one allocation, one copy per part. */
 export function encodeDataFrame(id: number, parts: readonly Uint8Array[], total = parts.reduce((n, p) => n + p.byteLength, 0)): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + total);
-  out[0] = FrameKind.Data;
-  writeU32(out, ID_OFFSET, id);
-  writeU32(out, META_LEN_OFFSET, 0);
+  writeFrameHeader(out, 0, FrameKind.Data, id, 0);
   let off = HEADER_BYTES;
   for (const p of parts) {
     out.set(p, off);
