@@ -136,6 +136,23 @@ t.test('SqliteStore: prune deletes raw records past the raw retention, rollups p
   t.equal(countRows(dir, 'usage_hourly'), 1, 'only the rollup of the recent hour is left');
 });
 
+t.test('SqliteStore: records go in several to a statement; a chunk with a record seen before, or one twice, stores each new one once', async (t) => {
+  const dir = await tempDir();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const clock = new TestClock();
+  const store = await SqliteStore.open(dir, { pruneIntervalMs: 0, clock: clock.now });
+  t.teardown(() => store.close());
+  const seen = Array.from({ length: 25 }, (_, i) => usage(`seen_${i}`, clock.ms, { inputTokens: 1 }));
+  const fresh = Array.from({ length: 18 }, (_, i) => usage(`new_${i}`, clock.ms, { inputTokens: 100 }));
+  await store.recordUsage(seen);
+  // Re-sent records at a chunk's start, middle and end, and a new record twice in one chunk.
+  await store.recordUsage([seen[7]!, ...fresh.slice(0, 9), fresh[9]!, fresh[9]!, ...fresh.slice(10, 17), seen[24]!, seen[3]!, fresh[17]!, seen[0]!]);
+  await store.recordUsage(seen.slice(0, 10));
+  t.equal(countRows(dir, 'usage_records'), 43, 'every record stored once');
+  const q = { tenantId: 'ten_a', from: new Date(clock.ms - HOUR).toISOString(), to: new Date(clock.ms + HOUR).toISOString(), bucketMs: HOUR };
+  t.match((await store.queryUsage(q)).totals, { requests: 43, inputTokens: 25 + 18 * 100 }, 'and counted once');
+});
+
 t.test('SqliteStore: revoked sessions are pruned once their cookie has expired', async (t) => {
   const dir = await tempDir();
   t.teardown(() => rm(dir, { recursive: true, force: true }));
