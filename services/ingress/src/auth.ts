@@ -1,15 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { KeyLimits } from '@tokios/shared/store';
 import { TokiosError } from '@tokios/shared/errors';
-import type { AuthCache, CachedKey, CachedRoute } from './auth/auth-cache.js';
+import type { AuthCache, CachedKey, CachedRoute, Caller } from './auth/auth-cache.js';
 import { LookupUnavailableError } from './auth/lookup-cache.js';
 
-export interface Caller {
-  tenantId: string;
-  keyId: string;
-  limits: KeyLimits | null;
-}
+export type { Caller } from './auth/auth-cache.js';
 
 /** `Bearer` and its spaces, sticky: after a match, lastIndex is where the key starts (one regex pass, no match array). */
 const BEARER = /bearer\s+/iy;
@@ -34,7 +29,7 @@ function storeDown(err: unknown): never {
 function toCaller(key: CachedKey | null): Caller {
   if (!key) throw new TokiosError('invalid_api_key', 'Invalid API key.');
   if (key.revoked) throw new TokiosError('invalid_api_key', 'This API key has been revoked.');
-  return { tenantId: key.tenantId, keyId: key.id, limits: key.limits };
+  return key.caller;
 }
 
 /**

@@ -27,7 +27,8 @@ const SEPARATORS: readonly (number | undefined)[] = Array.from('____-__-__T__:__
 
 /**
  * ISO_INSTANT.test(v) as a loop over the 24 characters: a regex run per check was most of this function's cost, and
- * every usage record is checked twice (the batch's validation and its row). The store test compares both.
+ * every usage record is checked (the batch's validation, whose milliseconds SQLite's rows reuse). The store test
+ * compares both.
  */
 export function isIsoInstantText(v: string): boolean {
   if (v.length !== 24) return false;

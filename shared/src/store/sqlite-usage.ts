@@ -88,13 +88,15 @@ export class SqliteUsage {
     );
   }
 
-  /** Stores the records not seen before and adds them to their rollups. Run inside a write transaction. */
-  record(batch: readonly UsageRecord[]): number {
+  /**
+   * Stores the records not seen before and adds them to their rollups. Run inside a write transaction. `given`: the
+   * records' instants in ms when the caller has them already (parseUsageBatch reads them while checking the batch).
+   */
+  record(batch: readonly UsageRecord[], given?: readonly number[]): number {
     const fresh: UsageRecord[] = [];
     // Each record's hour, from the instant parsed once for its row.
     const hours: number[] = [];
-    const ats: number[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) ats[i] = instantMs(batch[i]!.at);
+    const ats = given ?? batch.map((r) => instantMs(r.at));
     let i = 0;
     for (; i + INSERT_CHUNK <= batch.length; i += INSERT_CHUNK) {
       if (this.insertAllOf(batch, ats, i)) {

@@ -2,6 +2,7 @@ import t from 'tap';
 import { StoreValidationError } from '../../src/store/errors.js';
 import { usageBatchSchema } from '../../src/store/inputs.js';
 import { parseUsageBatch } from '../../src/store/usage-input.js';
+import { instantMs } from '../../src/store/usage.js';
 
 const record = {
   id: 'ing_abc_1', at: '2026-12-01T18:00:00.123Z', tenantId: 'ten_1', keyId: 'key_1', deploymentId: 'dep_1', aliasId: null,
@@ -23,6 +24,16 @@ t.test('usage batches: the fast path gives what the schema gives, and refuses wh
     const slow = usageBatchSchema.safeParse(batch);
     if (slow.success) t.same(parseUsageBatch(batch), slow.data, `same output for ${JSON.stringify(v)}`);
     else t.throws(() => parseUsageBatch(batch), StoreValidationError, `refused: ${JSON.stringify(v)}`);
+  }
+});
+
+t.test('usage batches: the instants handed out are each output record\'s `at` in ms, on both paths', async (t) => {
+  for (const v of variants) {
+    const batch = [record, { ...record, ...v }];
+    if (!usageBatchSchema.safeParse(batch).success) continue;
+    const ats = [123]; // a stale value: overwritten, never kept
+    const out = parseUsageBatch(batch, ats);
+    t.same(ats, out.map((r) => instantMs(r.at)), `instants for ${JSON.stringify(v)}`);
   }
 });
 

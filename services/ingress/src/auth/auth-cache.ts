@@ -3,12 +3,25 @@ import { hashSecret, type AliasMode, type KeyLimits, type Store } from '@tokios/
 import { LookupCache, type LookupCacheOptions } from './lookup-cache.js';
 import { Lru } from './lru.js';
 
+/** Who sends an admitted request: the key's tenant, id and limits. */
+export interface Caller {
+  tenantId: string;
+  keyId: string;
+  limits: KeyLimits | null;
+}
+
 /** What the ingress keeps of an API key: never the secret, only its hash as the cache key. */
 export interface CachedKey {
   id: string;
   tenantId: string;
   limits: KeyLimits | null;
   revoked: boolean;
+  /** Made with the entry, once: every request of the key is admitted with it, rather than with a new object each. */
+  caller: Caller;
+}
+
+function cachedKey(id: string, tenantId: string, limits: KeyLimits | null, revoked: boolean): CachedKey {
+  return { id, tenantId, limits, revoked, caller: { tenantId, keyId: id, limits } };
 }
 
 export interface CachedDeployment {
@@ -69,10 +82,10 @@ export class AuthCache {
   key(secret: string): CachedKey | null | Promise<CachedKey | null> {
     const hash = hashSecret(secret);
     const revokedId = this.revoked.peek(hash);
-    if (revokedId !== undefined) return { id: revokedId, tenantId: '', limits: null, revoked: true };
+    if (revokedId !== undefined) return cachedKey(revokedId, '', null, true);
     return this.keys.get(hash, async () => {
       const k = await this.store.findApiKeyBySecret(secret);
-      return k ? { id: k.id, tenantId: k.tenantId, limits: k.limits, revoked: k.revokedAt !== null } : null;
+      return k ? cachedKey(k.id, k.tenantId, k.limits, k.revokedAt !== null) : null;
     });
   }
 
