@@ -264,7 +264,9 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
   }
 
   protected send(frame: Uint8Array): void {
-    this.lastSent = Date.now();
+    // lastSent is set once, when the turn's frames are published (flushOutbox): a quick answer is four frames in one
+    // turn, and a clock read per frame is a call into C++ each. Timers (heartbeat, silentBeat) never run between a
+    // send and the end of its turn, so they see the same time either way.
     if (!this.meta.batches) this.publishNow(frame);
     else {
       const out = this.outbox;
@@ -289,6 +291,7 @@ export abstract class IngressLeg implements DeferredAck, TurnOutput {
    */
   flushOutbox(): void {
     this.flushQueued = false;
+    this.lastSent = Date.now();
     this.publishOutbox();
     if (!this.done) this.replay.settle();
   }

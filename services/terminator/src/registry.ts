@@ -88,7 +88,10 @@ export class TunnelRegistry<T extends Placeable> {
   pick(deploymentId: string, exclude: ReadonlySet<T>, connectorId?: string): T | undefined {
     const set = this.byDeployment.get(deploymentId);
     if (!set) return undefined;
-    const candidates: T[] = [];
+    // The best tunnel so far, and the list of those tied with it only once there is a tie: most deployments have one
+    // connector, and an array per request is an allocation for nothing.
+    let first: T | undefined;
+    let ties: T[] | undefined;
     let best = Infinity;
     for (const t of set) {
       if (!t.routable || exclude.has(t) || (connectorId !== undefined && t.connectorId !== connectorId)) continue;
@@ -97,13 +100,13 @@ export class TunnelRegistry<T extends Placeable> {
       const ratio = load / t.maxConcurrency;
       if (ratio < best) {
         best = ratio;
-        candidates.length = 0;
-      }
-      if (ratio === best) candidates.push(t);
+        first = t;
+        ties = undefined;
+      } else if (ratio === best && first !== undefined) (ties ??= [first]).push(t);
     }
-    if (candidates.length === 0) return undefined;
+    if (first === undefined) return undefined;
     this.rr = (this.rr + 1) >>> 0;
-    return candidates[this.rr % candidates.length];
+    return ties === undefined ? first : ties[this.rr % ties.length];
   }
 
   private changing(t: T, change: () => void): void {
