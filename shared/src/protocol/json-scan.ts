@@ -62,10 +62,16 @@ export function stringEnd(b: Uint8Array, i: number, end: number, cls: CharClass,
   if (i < 0 || b[i] !== 0x22) return -1;
   const from = i + 1;
   const last = Math.min(end, from + max + 1);
-  for (let k = from; k < last; k++) {
+  if (from >= last) return -1;
+  // The first character apart (its own class; a closing quote there is an empty string), so the loop over the rest
+  // (every id, model and header of every Request) tests one class and no position.
+  const c0 = b[from]!;
+  if (c0 === 0x22) return cls !== CharClass.Text ? -1 : from + 1;
+  if ((CLASSES[c0]! & first) === 0) return -1;
+  for (let k = from + 1; k < last; k++) {
     const c = b[k]!;
-    if (c === 0x22) return k === from && cls !== CharClass.Text ? -1 : k + 1;
-    if ((CLASSES[c]! & (k === from ? first : cls)) === 0) return -1;
+    if (c === 0x22) return k + 1;
+    if ((CLASSES[c]! & cls) === 0) return -1;
   }
   return -1;
 }
