@@ -10,18 +10,17 @@ export interface Caller {
   limits: KeyLimits | null;
 }
 
-/** What the ingress keeps of an API key: never the secret, only its hash as the cache key. */
+/**
+ * What the ingress keeps of an API key: never the secret, only its hash as the cache key. `caller` is made with the
+ * entry, once: every request of the key is admitted with it, rather than with a new object each.
+ */
 export interface CachedKey {
-  id: string;
-  tenantId: string;
-  limits: KeyLimits | null;
   revoked: boolean;
-  /** Made with the entry, once: every request of the key is admitted with it, rather than with a new object each. */
   caller: Caller;
 }
 
-function cachedKey(id: string, tenantId: string, limits: KeyLimits | null, revoked: boolean): CachedKey {
-  return { id, tenantId, limits, revoked, caller: { tenantId, keyId: id, limits } };
+function cachedKey(keyId: string, tenantId: string, limits: KeyLimits | null, revoked: boolean): CachedKey {
+  return { revoked, caller: { tenantId, keyId, limits } };
 }
 
 export interface CachedDeployment {
