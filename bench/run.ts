@@ -381,12 +381,12 @@ function slowReport(r: SlowStreamsResult): string {
     ...(nats ? [nats] : []),
     table(rows),
     '',
-    loopReport(r.loops),
+    loopReport(r.loops, r.cpuWait),
   ].join('\n');
 }
 
 /** Each process's event-loop delay and GC pauses over the ramp and the steady state (loop-probe.ts). */
-function loopReport(loops: { ramp: TierLoops; steady: TierLoops }): string {
+function loopReport(loops: { ramp: TierLoops; steady: TierLoops }, wait: SlowStreamsResult['cpuWait']): string {
   const tiers: Tier[] = ['ingress', 'terminator', 'connectors', 'upstream', 'client'];
   const gcCell = (p: TierLoops[Tier], kind: string): string => {
     const g = p?.gc[kind];
@@ -399,9 +399,15 @@ function loopReport(loops: { ramp: TierLoops; steady: TierLoops }): string {
     rows.push([`${w}: scavenges n / total / max (ms)`, ...tiers.map((t) => gcCell(l[t], 'scavenge'))]);
     rows.push([`${w}: mark-compacts n / total / max (ms)`, ...tiers.map((t) => gcCell(l[t], 'markCompact'))]);
   }
+  const waitCell = (t: Tier | 'nats'): string => {
+    const x = wait[t];
+    return x ? `${f2(x.perRunMs)} / ${f1(x.share * 100)} %` : '-';
+  };
+  rows.push(['steady: waiting for a CPU, per run (ms) / share', ...tiers.map(waitCell)]);
   return [
     table(rows),
     '(loop delay: how late a 5 ms timer fired, beyond its 5 ms; connectors: the worst of them, GC summed, max of maxima; client: steady state only)',
+    `(waiting for a CPU: runnable, not running, from /proc/<pid>/schedstat; nats-server ${waitCell('nats')}; connectors summed)`,
   ].join('\n');
 }
 

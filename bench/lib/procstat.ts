@@ -43,6 +43,35 @@ export function wakeups(pid: number): number {
   return n;
 }
 
+/**
+ * How long a process's main thread (its event loop) stood runnable waiting for a CPU, in µs, and how many times it was
+ * put on one (/proc/<pid>/schedstat: run_delay, pcount). Per run, the wait is what the machine's other work adds to
+ * every wake-up: on a shared 2-core machine it is a latency no code in the process can remove. `allThreads` sums every
+ * thread instead (nats-server: Go runs its work on threads other than the first).
+ */
+export function runQueue(pid: number, allThreads = false): { waitMicros: number; runs: number } {
+  const one = (path: string): { waitMicros: number; runs: number } => {
+    const [, delayNs, runs] = readFileSync(path, 'utf8').trim().split(' ').map(Number);
+    return { waitMicros: (delayNs ?? NaN) / 1e3, runs: runs ?? NaN };
+  };
+  try {
+    if (!allThreads) return one(`/proc/${pid}/schedstat`);
+    const sum = { waitMicros: 0, runs: 0 };
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const x = one(`/proc/${pid}/task/${t}/schedstat`);
+        sum.waitMicros += x.waitMicros;
+        sum.runs += x.runs;
+      } catch {
+        /* thread gone */
+      }
+    }
+    return sum;
+  } catch {
+    return { waitMicros: NaN, runs: NaN };
+  }
+}
+
 /** Resident set size in bytes, from /proc/<pid>/status (VmRSS). */
 export function rssBytes(pid: number): number {
   try {

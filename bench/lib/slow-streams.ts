@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawnChild, type Child } from './children.js';
 import { withOpenFiles } from './fd-limit.js';
-import { cpuMicros, rssBytes } from './procstat.js';
+import { cpuMicros, rssBytes, runQueue } from './procstat.js';
 import { loopProbeArgs, readProbes, signalProbes } from './loop-probe-file.js';
 import type { GcStat, LoopProbe } from './loop-window.js';
 
@@ -71,6 +71,12 @@ export interface SlowStreamsResult {
    * once all were open (`steady`): which process held the chunks back. Connectors: the worst of them, GC summed.
    */
   loops: { ramp: TierLoops; steady: TierLoops };
+  /**
+   * Once every stream was open: how long each process's event loop stood runnable waiting for a CPU per time it was
+   * put on one (ms), and that wait as a share of the window (connectors: all of them, per run and summed). A chunk
+   * passes five such processes; what they wait is added to it whatever the code does.
+   */
+  cpuWait: Partial<Record<Tier | 'nats', { perRunMs: number; share: number }>>;
   /** Messages published into NATS over the phase (every Request, answer frame, heartbeat…), from /varz. */
   nats?: { inMsgs: number; outMsgs: number };
   seconds: number;
@@ -153,6 +159,14 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
     }
 
     const connectorPids = connectors.map((c) => c.pid);
+    const waits = (clientPid: number): Record<Tier | 'nats', { waitMicros: number; runs: number }> => {
+      const sum = (pids: number[]): { waitMicros: number; runs: number } =>
+        pids.map((p) => runQueue(p)).reduce((a, b) => ({ waitMicros: a.waitMicros + b.waitMicros, runs: a.runs + b.runs }), { waitMicros: 0, runs: 0 });
+      return {
+        ingress: runQueue(s.pids.ingress), terminator: runQueue(s.pids.terminator), nats: runQueue(s.pids.nats, true), connectors: sum(connectorPids),
+        upstream: runQueue(upstream.pid), client: runQueue(clientPid),
+      };
+    };
     const sample = (): Record<'ingress' | 'terminator' | 'connectors', number> => ({
       ingress: rssBytes(s.pids.ingress), terminator: rssBytes(s.pids.terminator), connectors: connectorPids.reduce((n, p) => n + rssBytes(p), 0),
     });
@@ -184,6 +198,7 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
     }, 250);
     let open = before;
     let cpuOpen: ReturnType<typeof cpu> | undefined;
+    let waitOpen: { at: number; w: ReturnType<typeof waits> } | undefined;
     try {
       const c = withOpenFiles(s.streams + 1_000, process.execPath, [join(s.lib, 'slow-client.js'), s.ingressUrl, s.apiKey, s.model, String(s.streams), String(s.rampMs)]);
       const client = spawnChild('slow-client', c.cmd, c.args);
@@ -192,11 +207,22 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
       void client.waitFor(/open \d+/, budget).then(() => {
         open = sample();
         cpuOpen = cpu();
+        waitOpen = { at: performance.now(), w: waits(client.pid) };
         rampLoops = readProbes(probed).then(tiers);
       }, () => undefined);
       const line = (await client.waitFor(/result (\{.*\})/, budget))[1]!;
-      const r = JSON.parse(line) as Omit<SlowStreamsResult, 'rss' | 'cpuMicrosPerChunk' | 'steadyCpuMicrosPerChunk' | 'connectors' | 'loops' | 'benchCpuMicrosPerChunk'> & { clientLoop?: LoopProbe };
+      const r = JSON.parse(line) as Omit<SlowStreamsResult, 'rss' | 'cpuMicrosPerChunk' | 'steadyCpuMicrosPerChunk' | 'connectors' | 'loops' | 'benchCpuMicrosPerChunk' | 'cpuWait'> & { clientLoop?: LoopProbe };
       const cpu1 = cpu();
+      const cpuWait: SlowStreamsResult['cpuWait'] = {};
+      if (waitOpen) {
+        const w1 = waits(client.pid);
+        const windowMicros = (performance.now() - waitOpen.at) * 1e3;
+        for (const k of Object.keys(w1) as (keyof typeof w1)[]) {
+          const wait = w1[k].waitMicros - waitOpen.w[k].waitMicros;
+          const runs = w1[k].runs - waitOpen.w[k].runs;
+          if (Number.isFinite(wait) && runs > 0) cpuWait[k] = { perRunMs: wait / runs / 1e3, share: wait / windowMicros };
+        }
+      }
       const upCpu1 = cpuMicros(upstream.pid);
       const clientCpu = cpuMicros(client.pid);
       const steadyLoops = tiers(await readProbes(probed));
@@ -216,7 +242,7 @@ export async function slowStreams(s: SlowStreamsSetup): Promise<SlowStreamsResul
         per[k] = (cpu1[k] - cpu0[k]) / Math.max(1, r.chunks);
         steady[k] = cpuOpen ? (cpu1[k] - cpuOpen[k]) / Math.max(1, r.steadyChunks) : NaN;
       }
-      return { ...rest, connectors: count, rss, cpuMicrosPerChunk: per, steadyCpuMicrosPerChunk: steady, benchCpuMicrosPerChunk, loops, ...(nats ? { nats } : {}) };
+      return { ...rest, connectors: count, rss, cpuMicrosPerChunk: per, steadyCpuMicrosPerChunk: steady, benchCpuMicrosPerChunk, loops, cpuWait, ...(nats ? { nats } : {}) };
     } finally {
       clearInterval(sampler);
     }
