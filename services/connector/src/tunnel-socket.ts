@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import { CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FrameKind, ProtocolError, decodeFrame, type Frame } from '@tokios/shared/protocol';
+import { CloseCode, DEFAULT_TUNNEL_FRAME_BYTES, FrameKind, ProtocolError, decodeFrame, fastRequestFrame, type Frame } from '@tokios/shared/protocol';
 
 /** Largest frame this connector accepts from a terminator (announced in Hello; the terminator splits bodies to fit). */
 export const CONNECTOR_MAX_FRAME_BYTES = DEFAULT_TUNNEL_FRAME_BYTES;
@@ -43,7 +43,9 @@ export function dialTunnel(url: string, credential: string, events: TunnelSocket
     if (!isBinary) return;
     let frame: Frame;
     try {
-      frame = decodeFrame(data as Buffer);
+      // A Request as the terminator writes it is read from its bytes (no JSON.parse); anything else, or a Request in
+      // another form, is decoded and validated as usual.
+      frame = fastRequestFrame(data as Buffer) ?? decodeFrame(data as Buffer);
     } catch (err) {
       const bad = err instanceof ProtocolError ? err.frame : undefined;
       // A Request this version cannot read (say, a caller protocol added later) fails that request only.

@@ -53,6 +53,24 @@ const NO_PAYLOAD = Buffer.alloc(0);
 
 /** A Request in fabricRequestJson's form, as decodeFrame would return it, with its tunnel metadata; else undefined. */
 export function fastRequest(input: Uint8Array): FastRequest | undefined {
+  const r = readRequest(input);
+  if (r === undefined) return undefined;
+  const tunnelMeta = Buffer.allocUnsafe(r.tunnelEnd + 1);
+  r.buf.copy(tunnelMeta, 0, HEADER_BYTES, HEADER_BYTES + r.tunnelEnd);
+  tunnelMeta[r.tunnelEnd] = 0x7d;
+  return { frame: r.frame, tunnelMeta };
+}
+
+/**
+ * The Request frame alone, as decodeFrame would return it, when it is in fabricRequestJson's form (the connector's
+ * Request, whose metadata is the tunnel part of that text: the NATS-only fields are optional); else undefined.
+ */
+export function fastRequestFrame(input: Uint8Array): FrameOf<typeof FrameKind.Request> | undefined {
+  return readRequest(input)?.frame;
+}
+
+/** The Request read from its bytes, and where its tunnel part of the metadata ends (offset in the metadata). */
+function readRequest(input: Uint8Array): { frame: FrameOf<typeof FrameKind.Request>; buf: Buffer; tunnelEnd: number } | undefined {
   if (input.byteLength < HEADER_BYTES || input[0] !== FrameKind.Request) return undefined;
   const metaLen = readU32(input, META_LEN_OFFSET);
   const end = HEADER_BYTES + metaLen;
@@ -145,9 +163,6 @@ export function fastRequest(input: Uint8Array): FastRequest | undefined {
     if (i < 0) return undefined;
   }
   if (i + 1 !== m.length || m[i] !== 0x7d) return undefined;
-  const tunnelMeta = Buffer.allocUnsafe(tunnelEnd + 1);
-  buf.copy(tunnelMeta, 0, HEADER_BYTES, HEADER_BYTES + tunnelEnd);
-  tunnelMeta[tunnelEnd] = 0x7d;
   const frame: FrameOf<typeof FrameKind.Request> = { kind: FrameKind.Request, id: readU32(buf, ID_OFFSET), meta, payload: end === buf.length ? NO_PAYLOAD : buf.subarray(end) };
-  return { frame, tunnelMeta };
+  return { frame, buf, tunnelEnd };
 }

@@ -4,7 +4,7 @@ import { decodeFrame, encodeWithJson, writeU32 } from '../../src/protocol/frame.
 import { fabricRequestJson, tunnelRequestJson } from '../../src/protocol/meta-json.js';
 import { encodeRequestMetaFrames } from '../../src/protocol/request-frames.js';
 import type { RequestMeta } from '../../src/protocol/meta.js';
-import { fastRequest } from '../../src/protocol/request-fast.js';
+import { fastRequest, fastRequestFrame } from '../../src/protocol/request-fast.js';
 
 /** A Request frame around `json` (metaBytes skipped: hostile samples may be any length). */
 function frameOf(json: string, payload?: Uint8Array, kind: FrameKind = FrameKind.Request): Buffer {
@@ -26,7 +26,11 @@ function slow(frame: Uint8Array): ReturnType<typeof decodeFrame> | undefined {
  */
 function agrees(t: Test, frame: Uint8Array, what: string): boolean {
   const fast = fastRequest(frame);
-  if (fast === undefined) return false;
+  if (fast === undefined) {
+    t.equal(fastRequestFrame(frame), undefined, `the frame-only reader declines too: ${what}`);
+    return false;
+  }
+  t.same(fastRequestFrame(frame), fast.frame, `the frame-only reader reads the same frame: ${what}`);
   const s = slow(frame);
   t.ok(s !== undefined, `decodeFrame accepts what the fast path took: ${what}`);
   t.same(fast.frame, s, `same frame as decodeFrame: ${what}`);
@@ -66,6 +70,17 @@ t.test('what the ingress writes is read from its bytes, as decodeFrame reads it,
   t.same(decoded.meta, JSON.parse(tunnelRequestJson(base)));
   t.equal(decoded.payload.toString(), 'body');
   t.equal(fast.frame.payload.toString(), 'body');
+  // The connector reads that tunnel Request from its bytes too, as decodeFrame does, for every valid Request.
+  t.same(fastRequestFrame(req!), decoded, 'the tunnel Request, read from its bytes');
+  for (const m of valid) {
+    const f = fastRequest(frameOf(fabricRequestJson(m)))!;
+    const [tunnel] = encodeRequestMetaFrames(7, f.tunnelMeta, [Buffer.from('{"x":1}')], 64 * 1024);
+    t.same(fastRequestFrame(tunnel!), decodeFrame(tunnel!), `tunnel form: ${f.tunnelMeta.toString().slice(0, 60)}`);
+    // What the terminator writes when its own fast path declined: tunnelRequestJson's text.
+    const written = frameOf(tunnelRequestJson(m));
+    const got = fastRequestFrame(written);
+    if (got !== undefined) t.same(got, decodeFrame(written), `tunnelRequestJson form: ${m.rid}`);
+  }
 });
 
 t.test('anything else is left to decodeFrame (which accepts it or refuses it)', async (t) => {
