@@ -106,3 +106,21 @@ t.test('subjects are written a byte a character while ASCII, and any others as U
     t.same([archive.get('r1')?.reply, archive.get('r1')?.control], [reply, `own.☃.${reply}`]);
   }
 });
+
+t.test('many streams (rids sharing index buckets, across chunks): each found as its own until pruned', async (t) => {
+  const archive = new EndedArchive('tokios.term.trm_1.');
+  const n = 40_000; // more than the index has buckets: chains of several records
+  for (let i = 0; i < n; i++) keep(archive, `rid-${i}`, 1000 + Math.floor(i / 10));
+  keep(archive, 'rid-7', 5000, 'again');
+  let found = 0;
+  for (let i = 0; i < n; i++) if (archive.get(`rid-${i}`)?.rid === `rid-${i}`) found++;
+  t.equal(found, n, 'every rid finds its record');
+  t.equal(archive.get('rid-7')?.at, 5000, 'the newer record of a rid archived again');
+  archive.prune(1000 + n / 20);
+  let kept = 0;
+  for (let i = 0; i < n; i++) if (archive.get(`rid-${i}`)) kept++;
+  t.equal(kept, n / 2 + 1, 'the older half is gone (rid-7 was archived again since)');
+  t.equal(archive.size, n / 2 + 1);
+  t.equal(archive.get(`rid-${n / 2 - 1}`), undefined);
+  same(t, archive.get(`rid-${n / 2}`), new EndedStream(`rid-${n / 2}`, `tokios.in.ing_1.rid-${n / 2}`, `tokios.term.trm_1.rid-${n / 2}`, logOf('hello').pack(ack), 1000 + n / 20));
+});
