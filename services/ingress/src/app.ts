@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Logger } from '@tokios/shared/log';
 import type { Store } from '@tokios/shared/store';
@@ -66,7 +66,7 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
     bodyLimit: deps.options.maxBodyBytes,
     requestIdHeader: false,
     genReqId: requestIdGenerator(),
-    childLoggerFactory: requestLoggerFactory(deps.log as FastifyBaseLogger),
+    childLoggerFactory: requestLoggerFactory(deps.log),
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
     serverFactory: deps.serverFactory ?? ((handler) => createIngressServer(deps.options, handler)),

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { levels } from 'pino';
+import { levels, type Logger } from 'pino';
 
 type Bindings = Parameters<FastifyBaseLogger['child']>[0];
 type ChildOptions = NonNullable<Parameters<FastifyBaseLogger['child']>[1]>;
@@ -18,6 +18,8 @@ export class LazyRequestLogger implements FastifyBaseLogger {
     private readonly parent: FastifyBaseLogger,
     private readonly bindings: Bindings,
     private readonly options: ChildOptions,
+    /** The parent's level, kept by the factory (ParentLevel); read from the parent when absent. */
+    private readonly parentLevel?: ParentLevel,
   ) {}
 
   /** The pino child, made now if it was not. */
@@ -26,7 +28,7 @@ export class LazyRequestLogger implements FastifyBaseLogger {
   }
 
   get level(): string {
-    return this.made?.level ?? this.options.level ?? this.parent.level;
+    return this.made?.level ?? this.options.level ?? this.parentLevel?.level ?? this.parent.level;
   }
 
   set level(level: string) {
@@ -75,10 +77,27 @@ export class LazyRequestLogger implements FastifyBaseLogger {
 }
 
 /**
+ * A logger's level, read once and kept by its `level-change` event. pino's `level` is a getter behind two more
+ * (getLevelSym, levelVal) on a prototype chain, a generic property load: every request's `request done` check read
+ * it. pino children share their parent's event listeners, so a child's own level change is told apart by the logger
+ * the event names.
+ */
+export class ParentLevel {
+  level: string;
+
+  constructor(log: Logger) {
+    this.level = log.level;
+    log.on('level-change', (level, _value, _previous, _previousValue, changed) => {
+      if (changed === log) this.level = level;
+    });
+  }
+}
+
+/**
  * Fastify's childLoggerFactory: a LazyRequestLogger per request, a child of `log` whatever logger Fastify passes (an
  * app built without `loggerInstance`, app.ts says why, has one that writes nothing; request.log still writes here).
  */
-export const requestLoggerFactory =
-  (log: FastifyBaseLogger) =>
-  (_fastifyLogger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions): FastifyBaseLogger =>
-    new LazyRequestLogger(log, bindings, options);
+export function requestLoggerFactory(log: Logger): (fastifyLogger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions) => FastifyBaseLogger {
+  const level = new ParentLevel(log);
+  return (_fastifyLogger, bindings, options) => new LazyRequestLogger(log, bindings, options, level);
+}

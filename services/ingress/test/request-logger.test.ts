@@ -73,3 +73,26 @@ t.test('an app without loggerInstance: request.log writes to our logger, and Fas
   t.same(stable(without.lines), stable(withInstance.lines), 'the same line as with loggerInstance');
   t.equal(without.listeners, withInstance.listeners - 2, "two 'finish' / 'error' listeners fewer on every response");
 });
+
+t.test("the factory's loggers follow their parent's level as it changes, not a child's own", async (t) => {
+  const { log, lines } = capture('warn');
+  const make = requestLoggerFactory(log);
+  const rl = make(log, { reqId: 'req_4' }, {});
+  t.equal(rl.level, 'warn');
+  rl.info('below warn');
+  t.equal(lines.length, 0);
+  log.level = 'info';
+  t.equal(rl.level, 'info', 'a level set on the parent later');
+  rl.info('now written');
+  t.match(lines.at(-1), { reqId: 'req_4', msg: 'now written' });
+  const other = make(log, { reqId: 'req_5' }, {});
+  other.level = 'error'; // its own pino child changes level: the parent and the other request loggers do not
+  t.equal(other.level, 'error');
+  t.equal(rl.level, 'info');
+  t.equal(make(log, { reqId: 'req_6' }, {}).level, 'info');
+  log.child({ x: 1 }).level = 'fatal';
+  t.equal(rl.level, 'info', "a child of the parent made elsewhere changes only its own level");
+  log.level = 'silent';
+  rl.error('nothing at silent');
+  t.equal(lines.length, 1);
+});
