@@ -20,11 +20,17 @@ function slow(frame: Uint8Array): ReturnType<typeof decodeFrame> | undefined {
   }
 }
 
+/** `s` for a test's name: bytes outside printable ASCII as \uXXXX (a NUL in tap's output makes grep call it binary). */
+function shown(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * The fast reader's invariant: it declines, or returns exactly what decodeFrame returns (which then accepts it), and
  * tunnel metadata the connector reads as tunnelRequestJson's text of the same fields.
  */
-function agrees(t: Test, frame: Uint8Array, what: string): boolean {
+function agrees(t: Test, frame: Uint8Array, named: string): boolean {
+  const what = shown(named);
   const fast = fastRequest(frame);
   if (fast === undefined) {
     t.equal(fastRequestFrame(frame), undefined, `the frame-only reader declines too: ${what}`);
@@ -99,7 +105,7 @@ t.test('anything else is left to decodeFrame (which accepts it or refuses it)', 
     '{"rid":"r"}', '{}', '', 'null', '[]', '{"rid":"r","protocol":"openai.chat","model":"m","stream":false,"bodyLength":1,"deadline":9007199254740993}',
     good.replace('"headers":{', '"headers":{"__proto__":"x",'), good.replace('"headers":{', '"headers":{"a":"b" ,'),
   ];
-  for (const json of declined) t.equal(fastRequest(frameOf(json)), undefined, `declined: ${json.slice(0, 90)}`);
+  for (const json of declined) t.equal(fastRequest(frameOf(json)), undefined, `declined: ${shown(json.slice(0, 90))}`);
   t.equal(fastRequest(frameOf(good, undefined, FrameKind.Body)), undefined, 'not a Request');
   t.equal(fastRequest(new Uint8Array(0)), undefined);
   const long = frameOf(good);
