@@ -128,6 +128,30 @@ t.test('errors come back in OpenAI shape and the process keeps serving', async (
   t.equal(ok.choices[0]?.finish_reason, 'stop', 'still serving after bad input');
 });
 
+t.test('a JSON body is read whatever content type names it, and the size limit holds for each', async (t) => {
+  upstreams['model-a']!.script = () => ({ chunks: ['any type'], delayMs: 0, firstDelayMs: 0, finishReason: 'stop', usage: { prompt_tokens: 1, completion_tokens: 1 } });
+  const post = (body: string, contentType: string | undefined) =>
+    fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.seeded.apiKey}`, ...(contentType === undefined ? {} : { 'content-type': contentType }) },
+      // Bytes, not a string: fetch would name a string body text/plain itself.
+      body: Buffer.from(body),
+    });
+  const small = JSON.stringify({ model: 'model-a', messages: [{ role: 'user', content: 'x' }] });
+  const large = JSON.stringify({ model: 'model-a', messages: [{ role: 'user', content: 'x'.repeat(11 * 1024 * 1024) }] });
+  // Twice each: Fastify finds a parser by name once, then from its cache.
+  for (const type of ['application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'text/plain', undefined]) {
+    const r = await post(small, type);
+    t.equal(r.status, 200, `${type ?? 'no content type'}: answered`);
+    t.equal(((await r.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content, 'any type');
+  }
+  for (const type of ['application/json', 'application/json; charset=utf-8', 'text/plain']) {
+    const r = await post(large, type);
+    t.equal(r.status, 413, `${type}: over the limit`);
+    t.match(await r.json(), { error: { code: 'body_too_large' } });
+  }
+});
+
 t.test('a revoked key is rejected', async (t) => {
   const { SqliteStore } = await import('@tokios/shared/store');
   const store = await SqliteStore.open(stack.seeded.dataDir, { pruneIntervalMs: 0 });

@@ -73,7 +73,13 @@ export async function buildIngressApp(deps: IngressDeps): Promise<FastifyInstanc
   });
   // Bodies stay raw: the ingress reads only routing fields and forwards the bytes untouched.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.options.maxBodyBytes }, (_req, body, done) => done(null, body));
+  const raw = { parseAs: 'buffer', bodyLimit: deps.options.maxBodyBytes } as const;
+  const keepRaw = (_req: unknown, body: Buffer, done: (err: null, body: Buffer) => void): void => done(null, body);
+  // application/json by name as well as '*': Fastify caches the parser it finds for a content type by name, but not
+  // its catch-all, so a JSON request would parse its content-type header into a ContentType (a regex and a Map) on
+  // every request.
+  app.addContentTypeParser('application/json', raw, keepRaw);
+  app.addContentTypeParser('*', raw, keepRaw);
   // Every answer carries the request id, set where it is built (proxy.ts, sendError, the models and ops routes)
   // rather than in an onSend hook, which costs Fastify a hook-runner pass per answer.
   registerErrorHandlers(app);
