@@ -9,6 +9,10 @@
  * target: requests/s, CPU µs per request of each hop process and of nats-server (/proc), NATS messages per request
  * (nats-server's /varz: a figure the machine's load does not move), wake-ups per request (voluntary context switches
  * of the hop processes), and each figure's ratio to the floor chain of the same repetition (median over repetitions).
+ * `up` is the shared model server's CPU µs per request: the same request and answer for every target, so it is a meter
+ * of the machine's speed during that target's run (it has read 32–61 µs minutes apart on one machine); a target whose
+ * `up` stands out from the floor's of the same repetition ran in a slower state, and its ratios say more about the host
+ * than about the code.
  * `AB_DETAIL=1` also prints, per repetition and target, each hop's user and system CPU µs and wake-ups per request
  * (system time is the kernel's share: socket reads and writes, epoll).
  * Needs wrk and nats-server; checkouts must be built (`npm run build`).
@@ -60,6 +64,8 @@ interface Row {
   conn: number;
   nats: number;
   hops: number;
+  /** The model server's CPU µs per request (a machine-speed meter, not a hop). */
+  up: number;
 }
 
 const answers = (url: string) => async (): Promise<boolean> => (await fetch(url)).status > 0;
@@ -126,7 +132,7 @@ async function main(): Promise<void> {
     const c = spawnChild(name, process.execPath, [join(dir, file)], { env: base, cwd: dir });
     return c.waitFor(ready).then(() => c);
   };
-  await node('upstream', 'upstream.mjs', /upstream/);
+  const upstream = await node('upstream', 'upstream.mjs', /upstream/);
   const hops = { term: await node('floor terminator', 'terminator.mjs', /terminator/), conn: await node('floor connector', 'connector.mjs', /connector/), ing: await node('floor ingress', 'ingress.mjs', /ingress/) };
   const targets: Target[] = [{ label: 'floor', port: fIng, script: join(dir, 'post.lua'), env: base, hops }];
   const secret = randomBytes(32).toString('hex');
@@ -142,7 +148,7 @@ async function main(): Promise<void> {
   for (let rep = 0; rep < REPS; rep++) {
     for (const t of targets) {
       // In the Row's order (the floor's hops object is built in start order: terminator, connector, ingress).
-      const pids = [...HOPS.map((h) => t.hops[h]), nats].map((c) => c.pid);
+      const pids = [...HOPS.map((h) => t.hops[h]), nats, upstream].map((c) => c.pid);
       const before = { cpu: pids.map(cpuMicros), times: pids.map(cpuTimes), wake: pids.map(wakeups), msgs: await varzMessages(monitorPort) };
       const w = await wrk(t);
       const cpu = pids.map((p, i) => Math.round((cpuMicros(p) - before.cpu[i]!) / w.requests));
@@ -151,20 +157,20 @@ async function main(): Promise<void> {
       if (DETAIL) {
         const per = (v: number): string => (v / w.requests).toFixed(v / w.requests < 10 ? 2 : 0);
         const hopNames = [...HOPS, 'nats'];
-        const cells = pids.map((p, i) => {
+        const cells = pids.slice(0, hopNames.length).map((p, i) => {
           const now = cpuTimes(p);
           return `${hopNames[i]} user ${per(now.user - before.times[i]!.user)} sys ${per(now.sys - before.times[i]!.sys)} wake ${per(wakes[i]!)}`;
         });
         console.error(`  ${t.label} rep ${rep}: ${cells.join(' | ')}`);
       }
       const msgs = (await varzMessages(monitorPort)) - before.msgs;
-      const [ing, term, conn, natsCpu] = cpu as [number, number, number, number];
-      const row: Row = { rep, label: t.label, rps: Math.round(w.rps), msgs: msgs / w.requests, wakeups: wake / w.requests, ing, term, conn, nats: natsCpu, hops: ing + term + conn + natsCpu };
+      const [ing, term, conn, natsCpu, up] = cpu as [number, number, number, number, number];
+      const row: Row = { rep, label: t.label, rps: Math.round(w.rps), msgs: msgs / w.requests, wakeups: wake / w.requests, ing, term, conn, nats: natsCpu, hops: ing + term + conn + natsCpu, up };
       rows.push(row);
       console.error(JSON.stringify(row));
     }
   }
-  const cols = ['rps', 'hops', 'ing', 'term', 'conn', 'nats', 'msgs', 'wakeups'] as const;
+  const cols = ['rps', 'hops', 'ing', 'term', 'conn', 'nats', 'msgs', 'wakeups', 'up'] as const;
   const ratio = (r: Row, k: (typeof cols)[number]): number => r[k] / rows.find((f) => f.rep === r.rep && f.label === 'floor')![k];
   const lines = [`wrk -t1 -c${CONC}, ${SECONDS} s per target, ${REPS} repetitions; medians; CPU in µs per request; (x) = ÷ floor, same repetition`];
   lines.push(['target'.padEnd(12), ...cols.map((c) => c.padStart(14))].join(''));
